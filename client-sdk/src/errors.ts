@@ -1,0 +1,42 @@
+/**
+ * Every error the SDK throws on bad input is a `ProvenanceError` with a stable `code`, so
+ * callers (the sequencer's HTTP layer, the CLI) can map it without parsing messages.
+ * Messages name the offending field and say what was expected.
+ */
+export type ErrorCode =
+  // record format
+  | "INVALID_RECORD"
+  | "INVALID_VERSION"
+  | "INVALID_URL"
+  | "INVALID_TIMESTAMP"
+  | "INVALID_HEX"
+  | "INVALID_FIELD_ELEMENT"
+  // keys and signatures
+  | "INVALID_PUBLIC_KEY"
+  | "INVALID_SIGNATURE_ENCODING"
+  | "INVALID_PRIVATE_KEY"
+  | "BAD_SIGNATURE"
+  | "KEY_FILE"
+  // trees and proofs
+  | "INVALID_TREE"
+  | "INVALID_PROOF"
+  | "TREE_FULL"
+  | "UNKNOWN_NODE"
+  | "DUPLICATE_NODE"
+  // batches and circuits
+  | "INVALID_BATCH"
+  | "INVALID_CONFIG";
+
+export class ProvenanceError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ProvenanceError";
+    this.code = code;
+  }
+}
+
+export function fail(code: ErrorCode, message: string): never {
+  throw new ProvenanceError(code, message);
+}

@@ -1,0 +1,13 @@
+/**
+ * @provenance/client-sdk — the protocol's math in one place, safe to run in a browser:
+ * record format and hashing, EdDSA-Poseidon keys and signatures, Merkle trees, the node
+ * registry, batches and their proven statement. Node-only helpers (key files, worker pools)
+ * live in `@provenance/client-sdk/node`.
+ */
+export * from "./errors.js";
+export * from "./field.js";
+export * from "./eddsa.js";
+export * from "./merkle.js";
+export * from "./record.js";
+export * from "./registry.js";
+export * from "./batch.js";

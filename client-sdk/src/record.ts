@@ -1,0 +1,206 @@
+/**
+ * The provenance record (v1): parsing with exact errors, field encoding, message, node id and
+ * leaf, exactly as DESIGN.md fixes them. This is the one place that math lives; the sequencer,
+ * the circuit tests and the Rust tests all check against it.
+ */
+import { sha256 as nobleSha256 } from "@noble/hashes/sha2";
+import { fail, ProvenanceError } from "./errors.js";
+import { bytesToBigIntBE, bytesToHex, describe, fieldToHex, parseHex, poseidon } from "./field.js";
+import {
+  derivePublicKey,
+  packPublicKey,
+  packSignature,
+  signPoseidon,
+  unpackPublicKey,
+  unpackSignature,
+  verifyPoseidon,
+  type Point,
+  type PrivateKey,
+  type Signature,
+} from "./eddsa.js";
+
+export const RECORD_VERSION = 1;
+export const MAX_URL_BYTES = 2048;
+
+/** ASCII "provenance.record.v1" as a big-endian integer: separates record messages from any other use of the key. */
+export const DOMAIN_RECORD_V1 = bytesToBigIntBE(new TextEncoder().encode("provenance.record.v1"));
+
+/** A record as posted by a node (JSON). */
+export interface RecordV1 {
+  v: 1;
+  url: string;
+  timestamp: number;
+  contentHash: string;
+  nodeId: string;
+  publicKey: string;
+  signature: string;
+}
+
+/** A record after validation, with everything the protocol derives from it. */
+export interface ParsedRecord {
+  record: RecordV1;
+  urlHash: Uint8Array;
+  contentHash: Uint8Array;
+  timestamp: bigint;
+  publicKey: Point;
+  signature: Signature;
+  nodeId: bigint;
+  message: bigint;
+  /** Poseidon(message, nodeId); also the record's id. */
+  leaf: bigint;
+}
+
+const RECORD_FIELDS = ["v", "url", "timestamp", "contentHash", "nodeId", "publicKey", "signature"] as const;
+
+export function sha256(bytes: Uint8Array): Uint8Array {
+  return nobleSha256(bytes);
+}
+
+/** Splits a 32-byte digest into two 128-bit big-endian halves (each fits the field). */
+export function splitDigest(digest: Uint8Array): [bigint, bigint] {
+  return [bytesToBigIntBE(digest.subarray(0, 16)), bytesToBigIntBE(digest.subarray(16, 32))];
+}
+
+/** Checks a URL: 1..2048 UTF-8 bytes, well-formed Unicode, no control characters. */
+export function validateUrl(url: unknown): string {
+  if (typeof url !== "string") fail("INVALID_URL", `url must be a string, got ${describe(url)}`);
+  if (url.length === 0) fail("INVALID_URL", "url must not be empty");
+  if (!url.isWellFormed()) fail("INVALID_URL", "url contains a lone UTF-16 surrogate (not valid Unicode)");
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(url)) fail("INVALID_URL", "url contains a control character");
+  const bytes = new TextEncoder().encode(url).length;
+  if (bytes > MAX_URL_BYTES) fail("INVALID_URL", `url is ${bytes} bytes of UTF-8; the limit is ${MAX_URL_BYTES}`);
+  return url;
+}
+
+export function validateTimestamp(timestamp: unknown): number {
+  if (typeof timestamp !== "number" || !Number.isSafeInteger(timestamp) || timestamp < 0) {
+    fail(
+      "INVALID_TIMESTAMP",
+      `timestamp must be a non-negative safe integer (ms since epoch), got ${typeof timestamp === "number" ? timestamp : describe(timestamp)}`,
+    );
+  }
+  return timestamp;
+}
+
+/** message = Poseidon(DOMAIN_RECORD_V1, urlHi, urlLo, contentHi, contentLo, timestamp). */
+export function recordMessage(urlHash: Uint8Array, contentHash: Uint8Array, timestamp: bigint): bigint {
+  const [urlHi, urlLo] = splitDigest(urlHash);
+  const [contentHi, contentLo] = splitDigest(contentHash);
+  return poseidon([DOMAIN_RECORD_V1, urlHi, urlLo, contentHi, contentLo, timestamp]);
+}
+
+/** nodeId = Poseidon(Ax, Ay). */
+export function computeNodeId(publicKey: Point): bigint {
+  return poseidon([publicKey.x, publicKey.y]);
+}
+
+/** leaf = Poseidon(message, nodeId). */
+export function recordLeaf(message: bigint, nodeId: bigint): bigint {
+  return poseidon([message, nodeId]);
+}
+
+/**
+ * Validates the format of a record and derives its fields. Checks everything except the
+ * signature equation (see `verifyRecordSignature` / `validateRecord`): exact field set, version,
+ * URL, timestamp, hex lengths, canonical key and signature encodings, and that `nodeId` is the
+ * hash of `publicKey`.
+ */
+export function parseRecord(input: unknown): ParsedRecord {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    fail("INVALID_RECORD", `record must be a JSON object, got ${describe(input)}`);
+  }
+  const o = input as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!(RECORD_FIELDS as readonly string[]).includes(key)) fail("INVALID_RECORD", `record has unknown field "${key}"`);
+  }
+  for (const key of RECORD_FIELDS) {
+    if (!(key in o)) fail("INVALID_RECORD", `record is missing field "${key}"`);
+  }
+  if (o.v !== RECORD_VERSION) fail("INVALID_VERSION", `unknown record version ${JSON.stringify(o.v)}; expected 1`);
+  const url = validateUrl(o.url);
+  const timestamp = validateTimestamp(o.timestamp);
+  const contentHash = parseHex(o.contentHash, 32, "contentHash");
+  const nodeIdBytes = parseHex(o.nodeId, 32, "nodeId");
+  const publicKeyBytes = parseHex(o.publicKey, 32, "publicKey");
+  const signatureBytes = parseHex(o.signature, 64, "signature");
+  const publicKey = unpackPublicKey(publicKeyBytes);
+  const signature = unpackSignature(signatureBytes);
+  const nodeId = computeNodeId(publicKey);
+  if (bytesToBigIntBE(nodeIdBytes) !== nodeId) {
+    fail("INVALID_RECORD", "nodeId is not Poseidon(publicKey): it must be derived from the record's own key");
+  }
+  const urlHash = sha256(new TextEncoder().encode(url));
+  const message = recordMessage(urlHash, contentHash, BigInt(timestamp));
+  const record: RecordV1 = {
+    v: 1,
+    url,
+    timestamp,
+    contentHash: o.contentHash as string,
+    nodeId: o.nodeId as string,
+    publicKey: o.publicKey as string,
+    signature: o.signature as string,
+  };
+  return {
+    record,
+    urlHash,
+    contentHash,
+    timestamp: BigInt(timestamp),
+    publicKey,
+    signature,
+    nodeId,
+    message,
+    leaf: recordLeaf(message, nodeId),
+  };
+}
+
+export function verifyRecordSignature(parsed: ParsedRecord): boolean {
+  return verifyPoseidon(parsed.message, parsed.signature, parsed.publicKey);
+}
+
+/** parseRecord + signature check: throws BAD_SIGNATURE if the signature does not verify. */
+export function validateRecord(input: unknown): ParsedRecord {
+  const parsed = parseRecord(input);
+  if (!verifyRecordSignature(parsed)) {
+    throw new ProvenanceError("BAD_SIGNATURE", "signature does not verify for this record and publicKey");
+  }
+  return parsed;
+}
+
+/** What a node observed: the inputs to a record before signing. */
+export interface Observation {
+  url: string;
+  timestamp: number;
+  /** SHA-256 of the fetched bytes: 64 hex chars or 32 bytes. */
+  contentHash: string | Uint8Array;
+}
+
+/** Builds and signs a record with a node's private key. */
+export function signRecord(observation: Observation, privateKey: PrivateKey): RecordV1 {
+  const url = validateUrl(observation.url);
+  const timestamp = validateTimestamp(observation.timestamp);
+  const contentHash =
+    typeof observation.contentHash === "string"
+      ? parseHex(observation.contentHash, 32, "contentHash")
+      : observation.contentHash;
+  if (!(contentHash instanceof Uint8Array) || contentHash.length !== 32) {
+    fail("INVALID_HEX", "contentHash must be 32 bytes");
+  }
+  const publicKey = derivePublicKey(privateKey);
+  const message = recordMessage(sha256(new TextEncoder().encode(url)), contentHash, BigInt(timestamp));
+  const signature = signPoseidon(privateKey, message);
+  return {
+    v: 1,
+    url,
+    timestamp,
+    contentHash: bytesToHex(contentHash),
+    nodeId: fieldToHex(computeNodeId(publicKey)),
+    publicKey: bytesToHex(packPublicKey(publicKey)),
+    signature: bytesToHex(packSignature(signature)),
+  };
+}
+
+/** The record's id (its leaf) in the protocol's hex form. */
+export function recordId(parsed: ParsedRecord): string {
+  return fieldToHex(parsed.leaf);
+}

@@ -58,6 +58,9 @@ declare module "circomlibjs" {
   }
 
   export function buildPoseidon(): Promise<Poseidon>;
+  /** Adds circomlib Poseidon as the function `poseidon(pInitState, pIn, n, pOut, nOut)` to a
+   * wasmbuilder module that already has the BN254 scalar field as `frm_*` functions. */
+  export function buildPoseidonWasm(module: import("wasmbuilder").ModuleBuilder): void;
   export function buildEddsa(): Promise<Eddsa>;
   export function buildBabyjub(): Promise<BabyJub>;
 }

@@ -18,16 +18,15 @@
 import { fail } from "./errors.js";
 import { assertFieldElement, bytesToHex, parseHex, poseidon } from "./field.js";
 import { blake512 } from "./eddsa/blake512.js";
+import { BASE8_X, BASE8_Y, HALF_P, P, SUBGROUP_ORDER as SUB_ORDER, isOnCurve } from "./eddsa/curve.js";
 import {
-  BASE8_X,
-  BASE8_Y,
-  HALF_P,
-  P,
-  SUBGROUP_ORDER as SUB_ORDER,
-  isOnCurve,
-  recoverX,
-} from "./eddsa/curve.js";
-import { baseMultiply, prepareKey, verifyPrepared, type PreparedKey } from "./eddsa/verify.js";
+  baseMultiply,
+  decodePoint,
+  prepareKey,
+  verifyPackedPrepared,
+  verifyPrepared,
+  type PreparedKey,
+} from "./eddsa/verify.js";
 
 /** An affine BabyJubJub point. */
 export interface Point {
@@ -103,7 +102,10 @@ export function packPublicKey(A: Point): Uint8Array {
  * identity and the points of order 2, 4, 8).
  */
 export function unpackPublicKey(bytes: Uint8Array): Point {
-  const A = unpackPoint(bytes, "public key", "INVALID_PUBLIC_KEY");
+  return PublicKey.fromBytes(bytes).point;
+}
+
+function checkedKey(A: Point): PreparedKey {
   const key = prepareKey(A.x, A.y);
   if (key.smallOrder) {
     fail("INVALID_PUBLIC_KEY", "public key is a point of small order (order 1, 2, 4 or 8): refused, it would accept forgeries");
@@ -111,7 +113,49 @@ export function unpackPublicKey(bytes: Uint8Array): Point {
   if (!key.inSubgroup) {
     fail("INVALID_PUBLIC_KEY", "public key is not in the prime-order subgroup (it has a torsion component)");
   }
-  return A;
+  return key;
+}
+
+/**
+ * A validated public key with its decoded point, packed bytes, and precomputed verification
+ * state (cached): the fast way to verify many signatures by the same node.
+ */
+export class PublicKey {
+  readonly point: Point;
+  readonly bytes: Uint8Array;
+  readonly #key: PreparedKey;
+
+  private constructor(point: Point, bytes: Uint8Array, key: PreparedKey) {
+    this.point = Object.freeze({ x: point.x, y: point.y });
+    this.bytes = bytes;
+    this.#key = key;
+  }
+
+  /** Strict decoding: see `unpackPublicKey`. Throws ProvenanceError INVALID_PUBLIC_KEY. */
+  static fromBytes(bytes: Uint8Array): PublicKey {
+    const A = unpackPoint(bytes, "public key", "INVALID_PUBLIC_KEY");
+    return new PublicKey(A, Uint8Array.from(bytes), checkedKey(A));
+  }
+
+  static fromHex(hex: unknown, what = "publicKey"): PublicKey {
+    return PublicKey.fromBytes(parseHex(hex, PUBLIC_KEY_BYTES, what));
+  }
+
+  /** Validates an affine point as a public key (on the curve, prime-order subgroup). */
+  static fromPoint(A: Point): PublicKey {
+    assertPointOnCurve(A, "public key", "INVALID_PUBLIC_KEY");
+    const key = checkedKey(A);
+    return new PublicKey(A, packPoint(A), key);
+  }
+
+  toHex(): string {
+    return bytesToHex(this.bytes);
+  }
+
+  /** As `verifyPoseidon`; `signature` may be decoded or packed (64 bytes). Never throws. */
+  verify(message: bigint, signature: Signature | Uint8Array): boolean {
+    return verifyWithKey(message, signature, this.#key);
+  }
 }
 
 /** circomlibjs `eddsa.packSignature`: packed R8 (32 bytes) then S little-endian (32 bytes). */
@@ -146,7 +190,7 @@ export function publicKeyToHex(A: Point): string {
 }
 
 export function publicKeyFromHex(hex: unknown, what = "publicKey"): Point {
-  return unpackPublicKey(parseHex(hex, PUBLIC_KEY_BYTES, what));
+  return PublicKey.fromHex(hex, what).point;
 }
 
 export function signatureToHex(sig: Signature): string {
@@ -169,17 +213,43 @@ export function isValidPublicKey(A: Point): boolean {
  * `message` is a field element; R8 is on the curve and not x = 0; 0 <= S < SUBGROUP_ORDER;
  * A is on the curve, in the prime-order subgroup and not the identity; and
  * S·BASE8 == R8 + 8·h·A with h = Poseidon(R8.x, R8.y, A.x, A.y, message).
+ * `A` may be a `PublicKey` (fastest) or a point; `sig` may also be the 64 packed bytes.
  */
-export function verifyPoseidon(message: bigint, sig: Signature, A: Point): boolean {
+export function verifyPoseidon(message: bigint, sig: Signature | Uint8Array, A: Point | PublicKey): boolean {
+  try {
+    if (A instanceof PublicKey) return A.verify(message, sig);
+    if (!isPointOnCurve(A)) return false;
+    const key: PreparedKey = prepareKey(A.x, A.y);
+    if (key.smallOrder || !key.inSubgroup) return false;
+    return verifyWithKey(message, sig, key);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Verifies packed bytes as they arrive in a record: a 64-byte signature and a 32-byte public
+ * key (or a `PublicKey`). Any malformed or non-canonical input gives false, never a throw.
+ */
+export function verifyPacked(message: bigint, signature: Uint8Array, publicKey: Uint8Array | PublicKey): boolean {
+  try {
+    const key = publicKey instanceof PublicKey ? publicKey : PublicKey.fromBytes(publicKey);
+    return key.verify(message, signature);
+  } catch {
+    return false;
+  }
+}
+
+function verifyWithKey(message: bigint, sig: Signature | Uint8Array, key: PreparedKey): boolean {
   try {
     if (typeof message !== "bigint" || message < 0n || message >= P) return false;
+    if (sig instanceof Uint8Array) {
+      return sig.length === SIGNATURE_BYTES && verifyPackedPrepared(message, sig, key);
+    }
     if (typeof sig !== "object" || sig === null) return false;
     const { R8, S } = sig;
     if (typeof S !== "bigint" || S < 0n || S >= SUB_ORDER) return false;
     if (!isPointOnCurve(R8) || R8.x === 0n) return false;
-    if (!isPointOnCurve(A)) return false;
-    const key: PreparedKey = prepareKey(A.x, A.y);
-    if (key.smallOrder || !key.inSubgroup) return false;
     return verifyPrepared(message, R8.x, R8.y, S, key);
   } catch {
     return false;
@@ -220,19 +290,9 @@ function unpackPoint(
   if (!(bytes instanceof Uint8Array) || bytes.length !== 32) {
     fail(code, `${what} must be 32 bytes, got ${bytes instanceof Uint8Array ? bytes.length : typeof bytes}`);
   }
-  const sign = (bytes[31]! & 0x80) !== 0;
-  const y = leToBigInt(bytes, 0, 32) & ((1n << 255n) - 1n);
-  if (y >= P) fail(code, `${what} is not canonical: its y coordinate is not below the field modulus`);
-  const x = recoverX(y, sign);
-  if (x === null) {
-    fail(code, `${what} is not on the BabyJubJub curve (no point has this y and sign)`);
-  }
-  if (x === 0n) {
-    // (0, 1) and (0, -1): the identity and the point of order 2. circomlibjs cannot decode
-    // them either; no honest key or nonce is ever one of them.
-    fail(code, `${what} is a point with x = 0 (the identity or the point of order 2)`);
-  }
-  return { x, y };
+  const point = decodePoint(bytes, 0);
+  if (typeof point === "string") fail(code, `${what} ${point}`);
+  return point;
 }
 
 function leToBigInt(bytes: Uint8Array, start: number, end: number): bigint {

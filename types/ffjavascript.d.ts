@@ -54,7 +54,7 @@ declare module "ffjavascript" {
   export interface ThreadManagerLike {
     /** The engine's WASM code (only kept by single-threaded engines). */
     code?: Uint8Array;
-    instance: WebAssembly.Instance;
+    instance: { exports: unknown };
     pG1gen: number;
     pG2gen: number;
     pG1zero: number;

@@ -25,7 +25,9 @@ export type ErrorCode =
   | "DUPLICATE_NODE"
   // batches and circuits
   | "INVALID_BATCH"
-  | "INVALID_CONFIG";
+  | "INVALID_CONFIG"
+  // trusted setup (scripts/setup.ts, scripts/ceremony.ts)
+  | "INVALID_SETUP";
 
 export class ProvenanceError extends Error {
   readonly code: ErrorCode;

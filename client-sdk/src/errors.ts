@@ -27,7 +27,9 @@ export type ErrorCode =
   | "INVALID_BATCH"
   | "INVALID_CONFIG"
   // trusted setup (scripts/setup.ts, scripts/ceremony.ts)
-  | "INVALID_SETUP";
+  | "INVALID_SETUP"
+  // Groth16 proof / verifying key JSON that cannot be put in the on-chain byte layout
+  | "INVALID_GROTH16_ENCODING";
 
 export class ProvenanceError extends Error {
   readonly code: ErrorCode;

@@ -1,0 +1,134 @@
+import { expect } from "chai";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { bytesToBigIntBE, bytesToHex, FIELD_MODULUS, ProvenanceError } from "@provenance/client-sdk";
+import {
+  BASE_FIELD_MODULUS,
+  proofToSolana,
+  publicSignalsToSolana,
+  type SnarkjsProof,
+  type SnarkjsVerifyingKey,
+  verifyingKeyToSolana,
+} from "../src/solana-layout.js";
+
+const VECTOR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../test-vectors/batch-test.json");
+
+/** The i-th 32-byte big-endian word of `bytes`, as an integer. */
+function word(bytes: Uint8Array, i: number): bigint {
+  return bytesToBigIntBE(bytes.subarray(32 * i, 32 * i + 32));
+}
+
+function expectCode(fn: () => unknown, message: RegExp): void {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).to.be.instanceOf(ProvenanceError);
+    expect((err as ProvenanceError).code).to.equal("INVALID_GROTH16_ENCODING");
+    expect((err as ProvenanceError).message).to.match(message);
+    return;
+  }
+  expect.fail(`expected a ProvenanceError matching ${message}`);
+}
+
+// The BN254 generators: G1 = (1, 2); G2 from EIP-197 (x = x0 + x1·i, y = y0 + y1·i).
+const G1 = ["1", "2", "1"];
+const G2 = [
+  [
+    "10857046999023057135944570762232829481370756359578518086990519993285655852781",
+    "11559732032986387107991004021392285783925812861821192530917403151452391805634",
+  ],
+  [
+    "8495653923123431417604973247489272438418190587263600148770280649306958101930",
+    "4082367875863433681332203403145435568316851327593401208105741076214120093531",
+  ],
+  ["1", "0"],
+];
+const proof: SnarkjsProof = { pi_a: G1, pi_b: G2, pi_c: ["1", "2", "1"], protocol: "groth16", curve: "bn128" };
+
+describe("solana-layout: snarkjs -> groth16-solana bytes", () => {
+  it("negates proof_a in the base field and keeps x", () => {
+    const { proofA } = proofToSolana(proof);
+    expect(proofA.length).to.equal(64);
+    expect(word(proofA, 0)).to.equal(1n);
+    expect(word(proofA, 1)).to.equal(BASE_FIELD_MODULUS - 2n);
+    // Negation is in q, not in the scalar field r: the classic mistake would give r - 2.
+    expect(word(proofA, 1)).to.not.equal(FIELD_MODULUS - 2n);
+  });
+
+  it("lays out G2 as x.c1 || x.c0 || y.c1 || y.c0", () => {
+    const { proofB } = proofToSolana(proof);
+    expect(proofB.length).to.equal(128);
+    const [x, y] = G2 as string[][];
+    expect([0, 1, 2, 3].map((i) => word(proofB, i))).to.deep.equal(
+      [x![1], x![0], y![1], y![0]].map((s) => BigInt(s!)),
+    );
+  });
+
+  it("keeps proof_c as x || y", () => {
+    const { proofC } = proofToSolana({ ...proof, pi_c: ["5", "7", "1"] });
+    expect([word(proofC, 0), word(proofC, 1)]).to.deep.equal([5n, 7n]);
+  });
+
+  it("encodes public signals as 32-byte big-endian words", () => {
+    const [a, b] = publicSignalsToSolana(["1", (FIELD_MODULUS - 1n).toString()]);
+    expect(bytesToHex(a!)).to.equal("00".repeat(31) + "01");
+    expect(bytesToBigIntBE(b!)).to.equal(FIELD_MODULUS - 1n);
+  });
+
+  it("converts a verifying key, one IC point per public input plus one", () => {
+    const vk: SnarkjsVerifyingKey = {
+      protocol: "groth16",
+      curve: "bn128",
+      nPublic: 1,
+      vk_alpha_1: G1,
+      vk_beta_2: G2,
+      vk_gamma_2: G2,
+      vk_delta_2: G2,
+      IC: [G1, ["3", "4", "1"]],
+    };
+    const out = verifyingKeyToSolana(vk);
+    expect(out.nPublic).to.equal(1);
+    expect(bytesToHex(out.alphaG1)).to.equal(bytesToHex(proofToSolana({ ...proof, pi_c: G1 }).proofC));
+    expect(bytesToHex(out.betaG2)).to.equal(bytesToHex(proofToSolana(proof).proofB));
+    expect(out.ic.map((p) => [word(p, 0), word(p, 1)])).to.deep.equal([
+      [1n, 2n],
+      [3n, 4n],
+    ]);
+    expectCode(() => verifyingKeyToSolana({ ...vk, nPublic: 2 }), /IC must hold nPublic \+ 1 = 3 points, got 2/);
+    expectCode(() => verifyingKeyToSolana({ ...vk, curve: "bls12381" }), /curve must be "bn128"/);
+  });
+
+  it("refuses what it cannot lay out, naming the field", () => {
+    expectCode(() => proofToSolana({ ...proof, pi_a: ["1", "2", "3"] }), /proof\.pi_a must be affine/);
+    expectCode(() => proofToSolana({ ...proof, pi_a: ["1", "2"] }), /proof\.pi_a must be a G1 point/);
+    expectCode(
+      () => proofToSolana({ ...proof, pi_c: [BASE_FIELD_MODULUS.toString(), "2", "1"] }),
+      /proof\.pi_c\[0\] must be below the BN254 base field modulus/,
+    );
+    expectCode(() => proofToSolana({ ...proof, pi_b: [G2[0]!, G2[1]!, ["0", "1"]] }), /proof\.pi_b must be affine/);
+    expectCode(() => proofToSolana({ ...proof, pi_c: ["0x1", "2", "1"] }), /proof\.pi_c\[0\] must be a decimal/);
+    expectCode(() => proofToSolana({ ...proof, protocol: "plonk" }), /protocol must be "groth16"/);
+    expectCode(
+      () => publicSignalsToSolana([FIELD_MODULUS.toString()]),
+      /publicSignals\[0\] must be below the BN254 scalar modulus/,
+    );
+  });
+
+  it("produces the bytes of the shared test vector from its snarkjs proof", function () {
+    // The Rust tests accept exactly these bytes on-chain (programs/provenance/tests/native.rs).
+    if (!existsSync(VECTOR)) this.skip();
+    const v = JSON.parse(readFileSync(VECTOR, "utf8")) as {
+      proof: SnarkjsProof;
+      publicSignals: string[];
+      verifyingKey: SnarkjsVerifyingKey;
+      solana: { proofA: string; proofB: string; proofC: string; publicInputs: string[] };
+    };
+    const out = proofToSolana(v.proof);
+    expect(bytesToHex(out.proofA)).to.equal(v.solana.proofA);
+    expect(bytesToHex(out.proofB)).to.equal(v.solana.proofB);
+    expect(bytesToHex(out.proofC)).to.equal(v.solana.proofC);
+    expect(publicSignalsToSolana(v.publicSignals).map(bytesToHex)).to.deep.equal(v.solana.publicInputs);
+    expect(verifyingKeyToSolana(v.verifyingKey).ic.length).to.equal(2);
+  });
+});

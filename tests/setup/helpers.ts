@@ -69,3 +69,22 @@ export async function compileChain(n: number, variant = 0, parent?: string): Pro
   });
   return { dir, r1cs: path.join(dir, "chain.r1cs"), wasm: path.join(dir, "chain_js", "chain.wasm") };
 }
+
+/** Sections of a snarkjs binary file (.ptau, .zkey, .r1cs): id -> bodies. */
+export function readBinSections(data: Uint8Array, magic: string): Map<number, Uint8Array[]> {
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const m = new TextDecoder().decode(data.subarray(0, 4));
+  if (m !== magic) throw new Error(`not a ${magic} file (magic ${m})`);
+  const nSections = dv.getUint32(8, true);
+  const out = new Map<number, Uint8Array[]>();
+  let pos = 12;
+  for (let i = 0; i < nSections; i++) {
+    const id = dv.getUint32(pos, true);
+    const size = Number(dv.getBigUint64(pos + 4, true));
+    const body = data.subarray(pos + 12, pos + 12 + size);
+    out.set(id, [...(out.get(id) ?? []), body]);
+    pos += 12 + size;
+  }
+  if (pos !== data.byteLength) throw new Error(`trailing bytes after the last section (${pos} != ${data.byteLength})`);
+  return out;
+}

@@ -1,0 +1,41 @@
+/**
+ * Worker thread body for `VerifyPool`: verifies chunks of packed signatures with the same
+ * code as the main thread (`verifyPacked`), each worker with its own WebAssembly instance
+ * and key cache.
+ */
+import { parentPort } from "node:worker_threads";
+import { verifyPacked } from "../eddsa.js";
+
+export interface VerifyChunk {
+  id: number;
+  messages: bigint[];
+  /** 64 bytes per job, concatenated. */
+  signatures: Uint8Array;
+  /** 32 bytes per job, concatenated. */
+  publicKeys: Uint8Array;
+}
+
+export interface VerifyChunkResult {
+  id: number;
+  /** 1 = valid, 0 = refused, one byte per job. */
+  results: Uint8Array;
+}
+
+const port = parentPort;
+if (port === null) throw new Error("verify-worker must run in a worker thread");
+
+port.on("message", (chunk: VerifyChunk) => {
+  const n = chunk.messages.length;
+  const results = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const ok = verifyPacked(
+      chunk.messages[i]!,
+      chunk.signatures.subarray(64 * i, 64 * i + 64),
+      chunk.publicKeys.subarray(32 * i, 32 * i + 32),
+    );
+    results[i] = ok ? 1 : 0;
+  }
+  const reply: VerifyChunkResult = { id: chunk.id, results };
+  port.postMessage(reply, [results.buffer]);
+});
+port.postMessage({ ready: true });

@@ -133,7 +133,7 @@ export class VerifyPool {
       if (slot.busy !== null) continue;
       const task = this.queue.shift()!;
       slot.busy = task;
-      slot.worker.postMessage(task.chunk, [task.chunk.signatures.buffer, task.chunk.publicKeys.buffer]);
+      slot.worker.postMessage(task.chunk, [task.chunk.signatures.buffer as ArrayBuffer, task.chunk.publicKeys.buffer as ArrayBuffer]);
     }
   }
 

@@ -113,4 +113,11 @@ declare module "snarkjs" {
   export const curves: {
     getCurveFromName(name: string): Promise<unknown>;
   };
+
+  export const wtns: {
+    /** Runs the circuit's witness generator; throws when an assertion (===) fails. */
+    calculate(input: Record<string, unknown>, wasmFile: FileOrBuffer, wtnsFile: FileOrBuffer): Promise<void>;
+    /** Checks a witness against every R1CS constraint. */
+    check(r1csFile: FileOrBuffer, wtnsFile: FileOrBuffer, logger?: SnarkjsLogger): Promise<boolean>;
+  };
 }

@@ -1,0 +1,179 @@
+/**
+ * EdDSA-Poseidon verification throughput: ours against circomlibjs in the same run, and the
+ * worker pool with 1 and 2 workers. Run alone with `npx tsx bench/eddsa.ts [seconds]`.
+ */
+import { pathToFileURL } from "node:url";
+import { buildEddsa } from "circomlibjs";
+import {
+  PublicKey,
+  derivePublicKey,
+  packPublicKey,
+  packSignature,
+  signPoseidon,
+  unpackSignature,
+  verifyPacked,
+  verifyPoseidon,
+} from "../client-sdk/src/eddsa.js";
+import { FIELD_MODULUS } from "../client-sdk/src/field.js";
+import { VerifyPool, type VerifyJob } from "../client-sdk/src/node/verify-pool.js";
+
+export interface BenchRow {
+  /** What was measured. */
+  name: string;
+  /** Operations per second (one thread unless the name says otherwise). */
+  perSecond: number;
+  /** perSecond divided by the circomlibjs baseline measured in the same run. */
+  ratio: number;
+  /** Operations timed. */
+  ops: number;
+}
+
+export interface EddsaBenchOptions {
+  /** Time budget per measurement in seconds (default 1.5). */
+  seconds?: number;
+}
+
+interface Case {
+  message: bigint;
+  signature: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+function randomBytes(n: number): Uint8Array {
+  return globalThis.crypto.getRandomValues(new Uint8Array(n));
+}
+
+function randomMessage(): bigint {
+  let x = 0n;
+  for (const b of randomBytes(32)) x = (x << 8n) | BigInt(b);
+  return x % FIELD_MODULUS;
+}
+
+/** Runs `op(i)` for about `seconds`, at least `minOps` times; returns ops per second. */
+function measure(seconds: number, minOps: number, op: (i: number) => void): { perSecond: number; ops: number } {
+  const start = performance.now();
+  let ops = 0;
+  while (ops < minOps || performance.now() - start < seconds * 1000) {
+    op(ops);
+    ops++;
+  }
+  return { perSecond: ops / ((performance.now() - start) / 1000), ops };
+}
+
+function check(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`bench/eddsa: ${what} did not verify: the benchmark would be meaningless`);
+}
+
+export async function benchEddsa(options: EddsaBenchOptions = {}): Promise<BenchRow[]> {
+  const seconds = options.seconds ?? 1.5;
+  const e = await buildEddsa();
+
+  // 400 signatures by 20 keys (a sequencer sees few nodes, many records each).
+  const privs = Array.from({ length: 20 }, () => randomBytes(32));
+  const cases: Case[] = [];
+  for (let i = 0; i < 400; i++) {
+    const priv = privs[i % privs.length]!;
+    const message = randomMessage();
+    cases.push({
+      message,
+      signature: packSignature(signPoseidon(priv, message)),
+      publicKey: packPublicKey(derivePublicKey(priv)),
+    });
+  }
+  const at = (i: number): Case => cases[i % cases.length]!;
+
+  // Baseline: circomlibjs decoding and verifying the packed bytes, as an ingest check would.
+  const base = measure(seconds, 5, (i) => {
+    const c = at(i);
+    const sig = e.unpackSignature(c.signature.slice());
+    const A = e.babyJub.unpackPoint(c.publicKey.slice());
+    check(A !== null && sig.R8 !== null && e.verifyPoseidon(e.F.e(c.message), sig, A), "circomlibjs");
+  });
+  const rows: BenchRow[] = [];
+  const row = (name: string, r: { perSecond: number; ops: number }): void => {
+    rows.push({ name, perSecond: r.perSecond, ratio: r.perSecond / base.perSecond, ops: r.ops });
+  };
+  row("circomlibjs unpack + verifyPoseidon (baseline)", base);
+
+  for (const c of cases) PublicKey.fromBytes(c.publicKey); // warm the key cache
+  row(
+    "verifyPacked (bytes in, known key)",
+    measure(seconds, 100, (i) => {
+      const c = at(i);
+      check(verifyPacked(c.message, c.signature, c.publicKey), "verifyPacked");
+    }),
+  );
+
+  const decoded = cases.map((c) => ({
+    message: c.message,
+    sig: unpackSignature(c.signature),
+    key: PublicKey.fromBytes(c.publicKey),
+  }));
+  row(
+    "verifyPoseidon (decoded signature, PublicKey)",
+    measure(seconds, 100, (i) => {
+      const d = decoded[i % decoded.length]!;
+      check(verifyPoseidon(d.message, d.sig, d.key), "verifyPoseidon");
+    }),
+  );
+
+  // A key never seen before on every call: strict decode, subgroup check, table build.
+  const coldPrivs = Array.from({ length: 40 }, () => randomBytes(32));
+  const coldCases = coldPrivs.map((priv) => {
+    const message = randomMessage();
+    return {
+      message,
+      signature: packSignature(signPoseidon(priv, message)),
+      publicKey: packPublicKey(derivePublicKey(priv)),
+    };
+  });
+  const cold = measure(0, coldCases.length, (i) => {
+    const c = coldCases[i]!;
+    check(verifyPacked(c.message, c.signature, c.publicKey), "verifyPacked (cold key)");
+  });
+  row("verifyPacked, new key every time", cold);
+
+  row(
+    "signPoseidon (ours, for reference)",
+    measure(seconds / 2, 20, (i) => {
+      signPoseidon(privs[i % privs.length]!, BigInt(i));
+    }),
+  );
+
+  // Worker pool: one big batch, timed after a warm-up batch that fills each worker's caches.
+  const jobs: VerifyJob[] = Array.from({ length: 4000 }, (_, i) => at(i));
+  for (const workers of [1, 2]) {
+    const pool = await VerifyPool.create({ workers });
+    try {
+      await pool.verifyBatch(cases);
+      const start = performance.now();
+      const results = await pool.verifyBatch(jobs);
+      const elapsed = (performance.now() - start) / 1000;
+      check(results.every((x) => x), `pool(${workers})`);
+      row(`VerifyPool, ${workers} worker${workers > 1 ? "s" : ""} (batch of ${jobs.length})`, {
+        perSecond: jobs.length / elapsed,
+        ops: jobs.length,
+      });
+    } finally {
+      await pool.close();
+    }
+  }
+  return rows;
+}
+
+export function formatRows(rows: BenchRow[]): string {
+  const lines = [
+    "| EdDSA-Poseidon | per second | vs circomlibjs | ops |",
+    "| --- | ---: | ---: | ---: |",
+    ...rows.map(
+      (r) => `| ${r.name} | ${Math.round(r.perSecond).toLocaleString("en-US")} | ${r.ratio.toFixed(1)}x | ${r.ops} |`,
+    ),
+  ];
+  return lines.join("\n");
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const seconds = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
+  const rows = await benchEddsa(seconds === undefined ? {} : { seconds });
+  console.log(formatRows(rows));
+}

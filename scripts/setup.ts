@@ -17,6 +17,7 @@
  * Keys go to ${PROVENANCE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/provenance}/setup/NAME-<r1cs hash>/.
  * See docs/trusted-setup.md.
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -28,8 +29,14 @@ const USAGE = "usage: npx tsx scripts/setup.ts --circuit <test|dev|prod> [--chec
 function banner(): void {
   const line = "!".repeat(78);
   console.log(line);
-  console.log("!! " + INSECURE_WARNING.slice(0, 72));
-  for (let i = 72; i < INSECURE_WARNING.length; i += 72) console.log("!! " + INSECURE_WARNING.slice(i, i + 72));
+  let cur = "";
+  for (const word of INSECURE_WARNING.split(" ")) {
+    if (cur && cur.length + 1 + word.length > 72) {
+      console.log("!! " + cur);
+      cur = word;
+    } else cur = cur ? `${cur} ${word}` : word;
+  }
+  if (cur) console.log("!! " + cur);
   console.log("!! For production, run a real phase-2 ceremony: docs/trusted-setup.md");
   console.log(line);
 }
@@ -71,6 +78,14 @@ async function main(): Promise<number> {
   }
   const r1csFile = path.resolve(values.r1cs ?? r1csPath(name));
   const vkTarget = values["keys-dir"] ? path.resolve(values["keys-dir"], `${name}.vk.json`) : checkedInVkPath(name);
+  const attestation = vkTarget.replace(/\.vk\.json$/, ".ceremony.json");
+  if (existsSync(attestation)) {
+    console.error(
+      `refusing: ${attestation} exists, so ${vkTarget} is a ceremony key (compiled into cluster builds). ` +
+        "An INSECURE dev key must never replace it. Remove the attestation deliberately if you mean to.",
+    );
+    return 2;
+  }
 
   banner();
   const snarkjsLogger = values.verbose

@@ -43,6 +43,7 @@ declare module "snarkjs" {
       zkeyFile: FileOrBuffer,
       witnessFile: FileOrBuffer,
       logger?: SnarkjsLogger,
+      options?: { singleThread?: boolean },
     ): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
     verify(
       vk: VerificationKey,

@@ -1,0 +1,7 @@
+/** @provenance/prover — witness generation and Groth16 proving of batches, in worker threads. */
+export * from "./artifacts.js";
+export * from "./input.js";
+export * from "./groth16.js";
+export * from "./pool.js";
+export * from "./prover.js";
+export * from "./solana-layout.js";

@@ -1,0 +1,286 @@
+//! Native EdDSA-Poseidon (BabyJubJub) verification for Node, circomlibjs-compatible.
+//!
+//! Same rules as the TypeScript verifier (client-sdk/src/eddsa.ts), which stays the reference
+//! and the fallback: canonical encodings only (y < p, no x = 0), keys in the prime-order
+//! subgroup (not small order), S < subgroup order, message < p, and the circuit's equation
+//! S·B8 == R8 + 8·h·A with h = Poseidon(R8.x, R8.y, A.x, A.y, message). Every exported
+//! function returns a verdict instead of panicking across the boundary.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use ark_bn254::Fr;
+use ark_ff::{BigInt, BigInteger, Field, One, PrimeField, Zero};
+use napi::bindgen_prelude::Buffer;
+use napi_derive::napi;
+
+mod poseidon;
+
+/// Order of the prime-order subgroup (circomlibjs `babyJub.subOrder`), little-endian limbs.
+const SUBGROUP_ORDER: BigInt<4> = BigInt([
+    0x677297dc392126f1,
+    0xab3eedb83920ee0a,
+    0x370a08b6d0302b0b,
+    0x060c89ce5c263405,
+]);
+
+#[derive(Clone, Copy)]
+struct Ext {
+    x: Fr,
+    y: Fr,
+    z: Fr,
+    t: Fr,
+}
+
+struct Curve {
+    a: Fr,
+    d: Fr,
+    /// 32 rows × 256 multiples of BASE8: row i holds j·256^i·B8.
+    base_table: Vec<Ext>,
+}
+
+fn curve() -> &'static Curve {
+    static CURVE: OnceLock<Curve> = OnceLock::new();
+    CURVE.get_or_init(|| {
+        let a = Fr::from(168700u64);
+        let d = Fr::from(168696u64);
+        let bx = Fr::from_str("5299619240641551281634865583518297030282874472190772894086521144482721001553")
+            .unwrap_or_default();
+        let by = Fr::from_str("16950150798460657717958625567821834550301663161624707787222815936182638968203")
+            .unwrap_or_default();
+        let mut c = Curve { a, d, base_table: Vec::new() };
+        c.base_table = table(&c, from_affine(bx, by), 8);
+        c
+    })
+}
+
+fn identity() -> Ext {
+    Ext { x: Fr::zero(), y: Fr::one(), z: Fr::one(), t: Fr::zero() }
+}
+
+fn from_affine(x: Fr, y: Fr) -> Ext {
+    Ext { x, y, z: Fr::one(), t: x * y }
+}
+
+/// add-2008-hwcd: complete on BabyJubJub (a square, d not a square).
+fn add(c: &Curve, p: &Ext, q: &Ext) -> Ext {
+    let a = p.x * q.x;
+    let b = p.y * q.y;
+    let cc = c.d * p.t * q.t;
+    let d = p.z * q.z;
+    let e = (p.x + p.y) * (q.x + q.y) - a - b;
+    let f = d - cc;
+    let g = d + cc;
+    let h = b - c.a * a;
+    Ext { x: e * f, y: g * h, t: e * h, z: f * g }
+}
+
+/// dbl-2008-hwcd.
+fn double(c: &Curve, p: &Ext) -> Ext {
+    let a = p.x.square();
+    let b = p.y.square();
+    let cc = p.z.square().double();
+    let d = c.a * a;
+    let e = (p.x + p.y).square() - a - b;
+    let g = d + b;
+    let f = g - cc;
+    let h = d - b;
+    Ext { x: e * f, y: g * h, t: e * h, z: f * g }
+}
+
+fn is_identity(p: &Ext) -> bool {
+    p.x.is_zero() && p.y == p.z
+}
+
+/// Rows of 2^w points: row i holds j·(2^w)^i·base for j = 0 .. 2^w - 1.
+fn table(c: &Curve, base: Ext, w: usize) -> Vec<Ext> {
+    let per = 1usize << w;
+    let rows = 256 / w;
+    let mut out = Vec::with_capacity(rows * per);
+    let mut b = base;
+    for _ in 0..rows {
+        out.push(identity());
+        out.push(b);
+        for j in 2..per {
+            let next = add(c, &out[out.len() - 1], &b);
+            let _ = j;
+            out.push(next);
+        }
+        for _ in 0..w {
+            b = double(c, &b);
+        }
+    }
+    out
+}
+
+fn multiply(c: &Curve, p: &Ext, k: &BigInt<4>) -> Ext {
+    let mut acc = identity();
+    for i in (0..256).rev() {
+        acc = double(c, &acc);
+        if k.get_bit(i) {
+            acc = add(c, &acc, p);
+        }
+    }
+    acc
+}
+
+fn le_bigint(bytes: &[u8]) -> BigInt<4> {
+    let mut limbs = [0u64; 4];
+    for (i, limb) in limbs.iter_mut().enumerate() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&bytes[8 * i..8 * i + 8]);
+        *limb = u64::from_le_bytes(w);
+    }
+    BigInt(limbs)
+}
+
+/// Strict decoding of circomlibjs `packPoint` bytes: y < p, a point with this y exists, the
+/// sign bit picks x, and x != 0 (the identity and the point of order 2 are refused).
+fn decode(c: &Curve, bytes: &[u8]) -> Option<(Fr, Fr)> {
+    let mut buf = [0u8; 32];
+    buf.copy_from_slice(&bytes[..32]);
+    let sign = buf[31] & 0x80 != 0;
+    buf[31] &= 0x7f;
+    let y_big = le_bigint(&buf);
+    if y_big >= Fr::MODULUS {
+        return None;
+    }
+    let y = Fr::from_bigint(y_big)?;
+    let y2 = y.square();
+    let den = c.a - c.d * y2;
+    let x2 = (Fr::one() - y2) * den.inverse()?;
+    let mut x = x2.sqrt()?;
+    if x.is_zero() {
+        return None;
+    }
+    if x.into_bigint() > Fr::MODULUS_MINUS_ONE_DIV_TWO {
+        x = -x;
+    }
+    if sign {
+        x = -x;
+    }
+    Some((x, y))
+}
+
+struct Key {
+    ax: Fr,
+    ay: Fr,
+    /// 64 rows × 16 multiples of -8A.
+    table: Vec<Ext>,
+}
+
+const KEY_CACHE_LIMIT: usize = 1024;
+
+thread_local! {
+    static KEYS: RefCell<HashMap<[u8; 32], Option<Rc<Key>>>> = RefCell::new(HashMap::new());
+}
+
+fn prepare_key(c: &Curve, bytes: &[u8]) -> Option<Rc<Key>> {
+    let (ax, ay) = decode(c, bytes)?;
+    let a = from_affine(ax, ay);
+    let eight = double(c, &double(c, &double(c, &a)));
+    if is_identity(&eight) {
+        return None; // small order: the circuit refuses 8A = identity
+    }
+    if !is_identity(&multiply(c, &a, &SUBGROUP_ORDER)) {
+        return None; // torsion component
+    }
+    let neg = Ext { x: -eight.x, y: eight.y, z: eight.z, t: -eight.t };
+    Some(Rc::new(Key { ax, ay, table: table(c, neg, 4) }))
+}
+
+fn key_for(c: &Curve, bytes: &[u8]) -> Option<Rc<Key>> {
+    let mut id = [0u8; 32];
+    id.copy_from_slice(&bytes[..32]);
+    if let Some(hit) = KEYS.with(|k| k.borrow().get(&id).cloned()) {
+        return hit;
+    }
+    let key = prepare_key(c, bytes);
+    KEYS.with(|k| {
+        let mut k = k.borrow_mut();
+        if k.len() >= KEY_CACHE_LIMIT {
+            k.clear();
+        }
+        k.insert(id, key.clone());
+    });
+    key
+}
+
+fn verify_inner(message: &[u8], signature: &[u8], public_key: &[u8]) -> bool {
+    if message.len() != 32 || signature.len() != 64 || public_key.len() != 32 {
+        return false;
+    }
+    let m_big = le_bigint(message);
+    if m_big >= Fr::MODULUS {
+        return false;
+    }
+    let s_big = le_bigint(&signature[32..64]);
+    if s_big >= SUBGROUP_ORDER {
+        return false;
+    }
+    let c = curve();
+    let Some(key) = key_for(c, public_key) else { return false };
+    let Some((rx, ry)) = decode(c, &signature[..32]) else { return false };
+    let Some(m) = Fr::from_bigint(m_big) else { return false };
+    let h = poseidon::poseidon5(&[rx, ry, key.ax, key.ay, m]);
+    let h_bytes = h.into_bigint().to_bytes_le();
+    let s_bytes = &signature[32..64];
+    let mut acc = identity();
+    for (i, &digit) in s_bytes.iter().enumerate() {
+        if digit != 0 {
+            acc = add(c, &acc, &c.base_table[i * 256 + digit as usize]);
+        }
+    }
+    for j in 0..64 {
+        let nib = ((h_bytes[j / 2] >> (4 * (j & 1))) & 15) as usize;
+        if nib != 0 {
+            acc = add(c, &acc, &key.table[j * 16 + nib]);
+        }
+    }
+    acc.x == rx * acc.z && acc.y == ry * acc.z
+}
+
+fn verify_guarded(message: &[u8], signature: &[u8], public_key: &[u8]) -> bool {
+    catch_unwind(AssertUnwindSafe(|| verify_inner(message, signature, public_key))).unwrap_or(false)
+}
+
+/// Verifies one signature. `message` is the field element as 32 bytes little-endian,
+/// `signature` 64 bytes (circomlibjs `packSignature`), `publicKey` 32 bytes (`packPoint`).
+#[napi]
+pub fn verify(message: Buffer, signature: Buffer, public_key: Buffer) -> bool {
+    verify_guarded(&message, &signature, &public_key)
+}
+
+/// Verifies n signatures: `messages` is n × 32 bytes, `signatures` n × 64, `publicKeys`
+/// n × 32, concatenated. Returns n bytes, 1 = valid. Inconsistent lengths give all zeros
+/// for the jobs that cannot be formed.
+#[napi]
+pub fn verify_batch(messages: Buffer, signatures: Buffer, public_keys: Buffer) -> Buffer {
+    let n = messages.len() / 32;
+    let mut out = vec![0u8; n];
+    for (i, slot) in out.iter_mut().enumerate() {
+        let (m, s, k) = (32 * i, 64 * i, 32 * i);
+        if s + 64 > signatures.len() || k + 32 > public_keys.len() {
+            break;
+        }
+        *slot = verify_guarded(&messages[m..m + 32], &signatures[s..s + 64], &public_keys[k..k + 32]) as u8;
+    }
+    out.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base8_has_subgroup_order() {
+        let c = curve();
+        let b8 = c.base_table[1];
+        assert!(!is_identity(&b8));
+        assert!(is_identity(&multiply(c, &b8, &SUBGROUP_ORDER)));
+    }
+}

@@ -3,8 +3,8 @@
  * of packed (message, signature, public key) jobs is cut into chunks that idle workers take
  * one at a time, so every core is busy and the caller's event loop stays free.
  *
- * Each worker runs `verifyPacked` from `../eddsa.ts` (same checks, same results as on the
- * main thread) with its own WebAssembly instance and key cache.
+ * Each worker runs the native addon when it is built (`./native-eddsa.ts`), else
+ * `verifyPacked` from `../eddsa.ts`: same checks, same verdicts as on the main thread.
  */
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -26,6 +26,9 @@ export interface VerifyPoolOptions {
   workers?: number;
   /** Jobs per message to a worker; default 128. */
   chunkSize?: number;
+  /** Use the native addon in the workers when it is built (default true); false forces
+   * the WebAssembly verifier. Verdicts are the same either way. */
+  native?: boolean;
 }
 
 interface Task {
@@ -89,7 +92,7 @@ export class VerifyPool {
       throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
     }
     const pool = new VerifyPool(chunkSize);
-    await Promise.all(Array.from({ length: count }, () => pool.startWorker()));
+    await Promise.all(Array.from({ length: count }, () => pool.startWorker(options.native !== false)));
     return pool;
   }
 
@@ -97,15 +100,23 @@ export class VerifyPool {
     return this.slots.length;
   }
 
-  private startWorker(): Promise<void> {
-    const worker = new Worker(workerEntry());
+  /** True when every worker verifies with the native addon. */
+  get native(): boolean {
+    return this.nativeWorkers === this.slots.length && this.slots.length > 0;
+  }
+
+  private nativeWorkers = 0;
+
+  private startWorker(native: boolean): Promise<void> {
+    const worker = new Worker(workerEntry(), { workerData: { native } });
     const slot: Slot = { worker, busy: null };
     this.slots.push(slot);
     return new Promise((resolve, reject) => {
       let ready = false;
-      worker.on("message", (msg: VerifyChunkResult | { ready: true }) => {
+      worker.on("message", (msg: VerifyChunkResult | { ready: true; native: boolean }) => {
         if ("ready" in msg) {
           ready = true;
+          if (msg.native) this.nativeWorkers++;
           resolve();
           return;
         }

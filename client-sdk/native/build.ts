@@ -1,0 +1,55 @@
+/**
+ * Builds the optional native verifier (client-sdk/native, Rust + napi) and installs it as
+ * client-sdk/native/provenance_eddsa.node. Meant for the root package's install step; it
+ * never fails the install: without cargo, or if the build fails, it says so and the SDK keeps
+ * using its WebAssembly verifier. Skip with PROVENANCE_EDDSA_NATIVE=0.
+ *
+ *   npx tsx client-sdk/native/build.ts
+ */
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, renameSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const crate = dirname(fileURLToPath(import.meta.url));
+const target = join(crate, "provenance_eddsa.node");
+
+function say(line: string): void {
+  process.stdout.write(line + "\n");
+}
+
+function main(): number {
+  if (process.env["PROVENANCE_EDDSA_NATIVE"] === "0") {
+    say("native EdDSA verifier: skipped (PROVENANCE_EDDSA_NATIVE=0)");
+    return 0;
+  }
+  const probe = spawnSync("cargo", ["--version"], { encoding: "utf8" });
+  if (probe.status !== 0) {
+    console.warn("native EdDSA verifier: cargo not found; using the WebAssembly verifier");
+    return 0;
+  }
+  say("native EdDSA verifier: cargo build --release (a few minutes the first time)");
+  const build = spawnSync("cargo", ["build", "--release", "--locked"], { cwd: crate, stdio: "inherit" });
+  if (build.status !== 0) {
+    console.warn("native EdDSA verifier: build failed; using the WebAssembly verifier");
+    return 0;
+  }
+  const name =
+    process.platform === "win32"
+      ? "provenance_eddsa_native.dll"
+      : process.platform === "darwin"
+        ? "libprovenance_eddsa_native.dylib"
+        : "libprovenance_eddsa_native.so";
+  const built = join(crate, "target", "release", name);
+  if (!existsSync(built)) {
+    console.warn(`native EdDSA verifier: ${built} not found; using the WebAssembly verifier`);
+    return 0;
+  }
+  // Copy then rename, so a running process never loads a half-written file.
+  copyFileSync(built, target + ".tmp");
+  renameSync(target + ".tmp", target);
+  say(`native EdDSA verifier: installed ${target}`);
+  return 0;
+}
+
+process.exit(main());

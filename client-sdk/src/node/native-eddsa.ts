@@ -1,0 +1,109 @@
+/**
+ * The optional native EdDSA-Poseidon verifier (client-sdk/native), for Node only. It is
+ * loaded when `client-sdk/native/build.ts` has built it and it passes a self-check against
+ * the TypeScript verifier; otherwise every function here falls back to `verifyPacked`, with
+ * identical verdicts. Set PROVENANCE_EDDSA_NATIVE=0 to never load it.
+ */
+import { createRequire } from "node:module";
+import { derivePublicKey, packPublicKey, packSignature, signPoseidon, verifyPacked } from "../eddsa.js";
+import { FIELD_MODULUS } from "../field.js";
+
+interface NativeAddon {
+  verify(message: Buffer, signature: Buffer, publicKey: Buffer): boolean;
+  verifyBatch(messages: Buffer, signatures: Buffer, publicKeys: Buffer): Buffer;
+}
+
+function messageBytes(message: bigint, out: Buffer, offset: number): void {
+  let v = message;
+  for (let i = 0; i < 32; i++) {
+    out[offset + i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+}
+
+function isFieldElement(m: unknown): m is bigint {
+  return typeof m === "bigint" && m >= 0n && m < FIELD_MODULUS;
+}
+
+/** A valid signature, the same one altered, and a small-order key: the addon must agree. */
+function selfCheck(addon: NativeAddon): boolean {
+  const priv = new Uint8Array(32).fill(42);
+  const message = 123456789n;
+  const sig = Buffer.from(packSignature(signPoseidon(priv, message)));
+  const key = Buffer.from(packPublicKey(derivePublicKey(priv)));
+  const m = Buffer.alloc(32);
+  messageBytes(message, m, 0);
+  const bad = Buffer.from(sig);
+  bad[40] = bad[40]! ^ 1;
+  const zeroKey = Buffer.alloc(32); // y = 0: a point of order 4
+  return (
+    addon.verify(m, sig, key) === true &&
+    addon.verify(m, bad, key) === false &&
+    addon.verify(m, sig, zeroKey) === false &&
+    verifyPacked(message, sig, key) === true
+  );
+}
+
+function load(): { addon: NativeAddon | null; reason: string } {
+  if (process.env["PROVENANCE_EDDSA_NATIVE"] === "0") return { addon: null, reason: "disabled by PROVENANCE_EDDSA_NATIVE=0" };
+  try {
+    const require = createRequire(import.meta.url);
+    const addon = require("../../native/provenance_eddsa.node") as NativeAddon;
+    if (!selfCheck(addon)) return { addon: null, reason: "the addon failed its self-check" };
+    return { addon, reason: "loaded" };
+  } catch (err) {
+    return { addon: null, reason: `not built or not loadable (${(err as Error).message.split("\n")[0]})` };
+  }
+}
+
+const loaded = load();
+
+/** Whether verification here runs natively, and why not if it does not. */
+export const nativeEddsa: { readonly available: boolean; readonly reason: string } = Object.freeze({
+  available: loaded.addon !== null,
+  reason: loaded.reason,
+});
+
+/** `verifyPacked`, natively when the addon is loaded. Same verdicts, never throws. */
+export function verifyPackedNative(message: bigint, signature: Uint8Array, publicKey: Uint8Array): boolean {
+  const addon = loaded.addon;
+  if (addon === null) return verifyPacked(message, signature, publicKey);
+  if (!isFieldElement(message)) return false;
+  if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return false;
+  const m = Buffer.alloc(32);
+  messageBytes(message, m, 0);
+  try {
+    return addon.verify(m, Buffer.from(signature.buffer, signature.byteOffset, 64), Buffer.from(publicKey.buffer, publicKey.byteOffset, 32));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Verifies n jobs given as concatenated bytes (64 per signature, 32 per key) and messages
+ * already checked to be field elements; returns one byte per job (1 = valid).
+ */
+export function verifyPackedBatch(messages: readonly bigint[], signatures: Uint8Array, publicKeys: Uint8Array): Uint8Array {
+  const n = messages.length;
+  const addon = loaded.addon;
+  if (addon !== null) {
+    const m = Buffer.alloc(32 * n);
+    for (let i = 0; i < n; i++) messageBytes(messages[i]!, m, 32 * i);
+    try {
+      const out = addon.verifyBatch(
+        m,
+        Buffer.from(signatures.buffer, signatures.byteOffset, 64 * n),
+        Buffer.from(publicKeys.buffer, publicKeys.byteOffset, 32 * n),
+      );
+      return new Uint8Array(out.buffer, out.byteOffset, n);
+    } catch {
+      // fall through to the WebAssembly verifier
+    }
+  }
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    out[i] = verifyPacked(messages[i]!, signatures.subarray(64 * i, 64 * i + 64), publicKeys.subarray(32 * i, 32 * i + 32)) ? 1 : 0;
+  }
+  return out;
+}

@@ -1,0 +1,28 @@
+/**
+ * `npm run bench`: every benchmark of the project, printed as tables. Figures are reported
+ * against a baseline measured in the same run, since these machines are noisy.
+ *   npm run bench               all
+ *   npm run bench -- --quick    skip the B=16 proving run (its first setup takes minutes)
+ */
+import { benchEddsa } from "./eddsa.js";
+import { benchConstraints, benchInclusion, benchProving, formatTable, type Row } from "./core.js";
+import { releaseCurve } from "@provenance/prover";
+
+const quick = process.argv.includes("--quick");
+const started = Date.now();
+
+const eddsa = await benchEddsa({ seconds: quick ? 1 : 1.5 });
+const rows: Row[] = [
+  ...eddsa.map((r) => ({
+    group: "EdDSA-Poseidon verification (baseline: circomlibjs, same run)",
+    name: r.name,
+    value: `${Math.round(r.perSecond).toLocaleString("en-US")}/s`,
+    baseline: `${r.ratio.toFixed(1)} × circomlibjs`,
+  })),
+  ...benchInclusion(),
+  ...(await benchConstraints()),
+  ...(await benchProving({ quick })),
+];
+console.log(formatTable(rows));
+console.log(`\n(bench took ${((Date.now() - started) / 1000).toFixed(0)} s on ${(await import("node:os")).availableParallelism()} cores)`);
+await releaseCurve();

@@ -15,6 +15,7 @@ import {
   verifyPoseidon,
 } from "../client-sdk/src/eddsa.js";
 import { FIELD_MODULUS } from "../client-sdk/src/field.js";
+import { nativeEddsa, verifyPackedNative } from "../client-sdk/src/node/native-eddsa.js";
 import { VerifyPool, type VerifyJob } from "../client-sdk/src/node/verify-pool.js";
 
 export interface BenchRow {
@@ -104,6 +105,17 @@ export async function benchEddsa(options: EddsaBenchOptions = {}): Promise<Bench
     }),
   );
 
+  if (nativeEddsa.available) {
+    for (const c of cases) verifyPackedNative(c.message, c.signature, c.publicKey); // warm its key cache
+    row(
+      "native addon: verifyPackedNative (bytes in, known key)",
+      measure(seconds, 100, (i) => {
+        const c = at(i);
+        check(verifyPackedNative(c.message, c.signature, c.publicKey), "verifyPackedNative");
+      }),
+    );
+  }
+
   const decoded = cases.map((c) => ({
     message: c.message,
     sig: unpackSignature(c.signature),
@@ -142,20 +154,23 @@ export async function benchEddsa(options: EddsaBenchOptions = {}): Promise<Bench
 
   // Worker pool: one big batch, timed after a warm-up batch that fills each worker's caches.
   const jobs: VerifyJob[] = Array.from({ length: 4000 }, (_, i) => at(i));
-  for (const workers of [1, 2]) {
-    const pool = await VerifyPool.create({ workers });
-    try {
-      await pool.verifyBatch(cases);
-      const start = performance.now();
-      const results = await pool.verifyBatch(jobs);
-      const elapsed = (performance.now() - start) / 1000;
-      check(results.every((x) => x), `pool(${workers})`);
-      row(`VerifyPool, ${workers} worker${workers > 1 ? "s" : ""} (batch of ${jobs.length})`, {
-        perSecond: jobs.length / elapsed,
-        ops: jobs.length,
-      });
-    } finally {
-      await pool.close();
+  for (const native of nativeEddsa.available ? [false, true] : [false]) {
+    for (const workers of [1, 2]) {
+      const pool = await VerifyPool.create({ workers, native });
+      try {
+        await pool.verifyBatch(cases);
+        const start = performance.now();
+        const results = await pool.verifyBatch(native ? [...jobs, ...jobs, ...jobs] : jobs);
+        const elapsed = (performance.now() - start) / 1000;
+        check(results.every((x) => x), `pool(${workers})`);
+        const kind = pool.native ? "native" : "WebAssembly";
+        row(`VerifyPool, ${workers} worker${workers > 1 ? "s" : ""}, ${kind} (batch of ${results.length})`, {
+          perSecond: results.length / elapsed,
+          ops: results.length,
+        });
+      } finally {
+        await pool.close();
+      }
     }
   }
   return rows;
@@ -176,4 +191,5 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const seconds = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
   const rows = await benchEddsa(seconds === undefined ? {} : { seconds });
   console.log(formatRows(rows));
+  if (!nativeEddsa.available) console.log(`(native addon ${nativeEddsa.reason})`);
 }

@@ -14,11 +14,10 @@ interface NativeAddon {
 }
 
 function messageBytes(message: bigint, out: Buffer, offset: number): void {
-  let v = message;
-  for (let i = 0; i < 32; i++) {
-    out[offset + i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
+  out.writeBigUInt64LE(BigInt.asUintN(64, message), offset);
+  out.writeBigUInt64LE(BigInt.asUintN(64, message >> 64n), offset + 8);
+  out.writeBigUInt64LE(BigInt.asUintN(64, message >> 128n), offset + 16);
+  out.writeBigUInt64LE(BigInt.asUintN(64, message >> 192n), offset + 24);
 }
 
 function isFieldElement(m: unknown): m is bigint {

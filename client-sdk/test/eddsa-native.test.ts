@@ -63,7 +63,7 @@ describe("eddsa: native addon agrees with the TypeScript verifier", function () 
 
   it("through the worker pool, with and without the addon", async () => {
     const jobs: VerifyJob[] = await adversarialJobs();
-    const nativePool = await VerifyPool.create({ workers: 2, chunkSize: 4 });
+    const nativePool = await VerifyPool.create({ workers: 1, chunkSize: 4 });
     const wasmPool = await VerifyPool.create({ workers: 1, native: false });
     try {
       expect(nativePool.native).to.equal(true);

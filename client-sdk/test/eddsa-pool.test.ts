@@ -74,11 +74,10 @@ describe("eddsa: worker-thread verify pool", function () {
   });
 
   it("refuses work after close", async () => {
-    const p = await VerifyPool.create({ workers: 1 });
-    await p.close();
+    await pool.close();
     let error: unknown;
     try {
-      await p.verifyBatch([]);
+      await pool.verifyBatch([]);
     } catch (err) {
       error = err;
     }

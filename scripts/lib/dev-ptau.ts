@@ -201,7 +201,13 @@ export interface DevPtauResult {
  */
 export async function writeDevPtau(
   file: string,
-  opts: { power: number; seed: string; log?: DevPtauLogger },
+  opts: {
+    power: number;
+    seed: string;
+    log?: DevPtauLogger;
+    /** Points computed per batch (memory vs. overhead); the output does not depend on it. */
+    chunkPoints?: number;
+  },
 ): Promise<DevPtauResult> {
   const { power, seed } = opts;
   const log = opts.log ?? ((): void => {});
@@ -231,7 +237,8 @@ export async function writeDevPtau(
   // Per-chunk buffers. snarkjs's beacon hashes its output in chunks of 2^20 bytes of LEM
   // points; the contribution record stores the hasher's raw state, whose stale buffer bytes
   // depend on that chunking, so sections 2–6 are produced in exactly those chunks.
-  const CHUNK = 1 << 14;
+  const CHUNK = opts.chunkPoints ?? 1 << 14;
+  if (!Number.isInteger(CHUNK) || CHUNK < 1) throw new RangeError("chunkPoints must be a positive integer");
   const pFr = eng.alloc(CHUNK * N8 + 8);
   const pFr2 = eng.alloc(CHUNK * N8 + 8);
   const pFr3 = eng.alloc(CHUNK * N8 + 8);
@@ -332,27 +339,54 @@ export async function writeDevPtau(
   const firstPoints: Record<number, Uint8Array[]> = {};
 
   /**
-   * Writes `total` points s_i·G (s from `source`) as one section body, in chunks of
-   * `chunk` points; optionally feeds their compressed form to the response hasher.
+   * Writes `total` points s_i·G (s from `source`) as one section body, generated in chunks of
+   * CHUNK points. With `hashChunk > 0`, feeds their compressed form to the response hasher in
+   * update() calls of exactly `hashChunk` points (the last one shorter), as snarkjs does.
    */
-  const emit = async (group: GroupName, total: number, source: ScalarSource, hash: boolean, chunk: number): Promise<Uint8Array[]> => {
+  const emit = async (group: GroupName, total: number, source: ScalarSource, hashChunk: number): Promise<Uint8Array[]> => {
     const table: FixedBaseTable = group === "G1" ? t1 : t2;
     const sA = group === "G1" ? SG1 : SG2;
+    const sC = sA / 2;
     const pre = group === "G1" ? "g1m" : "g2m";
     const first: Uint8Array[] = [];
-    for (let s = 0; s < total; s += chunk) {
-      const cnt = Math.min(chunk, total - s);
+    const hashBytes = hashChunk * sC;
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    const flush = (all: boolean): void => {
+      while (pendingBytes > 0 && (all || pendingBytes >= hashBytes)) {
+        const take = Math.min(hashBytes, pendingBytes);
+        const buf = new Uint8Array(take);
+        let o = 0;
+        const rest: Uint8Array[] = [];
+        for (const piece of pending) {
+          if (o < take) {
+            const k = Math.min(piece.length, take - o);
+            buf.set(piece.subarray(0, k), o);
+            o += k;
+            if (k < piece.length) rest.push(piece.subarray(k));
+          } else rest.push(piece);
+        }
+        pending = rest;
+        pendingBytes -= take;
+        responseHasher.update(buf);
+      }
+    };
+    for (let s = 0; s < total; s += CHUNK) {
+      const cnt = Math.min(CHUNK, total - s);
       source(s, cnt, pFr);
       e.frm_batchFromMontgomery!(pFr, cnt, pStd);
       eng.mulFixed(table, pStd, cnt, pJac, pAff);
       const out = eng.get(pAff, cnt * sA);
       if (s === 0) for (let j = 0; j < Math.min(2, cnt); j++) first.push(out.slice(j * sA, (j + 1) * sA));
       await write(out);
-      if (hash) {
+      if (hashChunk > 0) {
         e[`${pre}_batchLEMtoC`]!(pAff, cnt, pConv);
-        responseHasher.update(eng.get(pConv, cnt * (sA / 2)));
+        pending.push(eng.get(pConv, cnt * sC));
+        pendingBytes += cnt * sC;
+        flush(false);
       }
     }
+    if (hashChunk > 0) flush(true);
     return first;
   };
 
@@ -388,7 +422,7 @@ export async function writeDevPtau(
     const sA = group === "G1" ? SG1 : SG2;
     await sectionHeader(id, count * sA);
     sectionStart[id] = pos;
-    firstPoints[id] = await emit(group, count, source, true, Math.min(chunk, CHUNK));
+    firstPoints[id] = await emit(group, count, source, chunk);
     log(`section ${id} written`);
   }
 
@@ -443,8 +477,8 @@ export async function writeDevPtau(
   for (const [id, group, mult, sA] of lagr) {
     const nPoints = id === 12 ? 2 ** (power + 2) - 1 : 2 ** (power + 1) - 1;
     await sectionHeader(id, nPoints * sA);
-    for (let p = 0; p <= power; p++) await emit(group, 2 ** p, lagrange(p, mult, false), false, CHUNK);
-    if (id === 12) await emit(group, 2 ** (power + 1), lagrange(power + 1, mult, true), false, CHUNK);
+    for (let p = 0; p <= power; p++) await emit(group, 2 ** p, lagrange(p, mult, false), 0);
+    if (id === 12) await emit(group, 2 ** (power + 1), lagrange(power + 1, mult, true), 0);
     log(`section ${id} written`);
   }
 

@@ -12,7 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
@@ -128,6 +128,39 @@ async function writeAtomic(file: string, data: Uint8Array | string): Promise<voi
 }
 
 /**
+ * Removes temporary files (`*.tmp-<pid>-<time>`) left in `dir` by setups that were killed
+ * (their process is gone). They were never renamed into place, so nothing trusted them.
+ */
+export async function removeStaleTemporaries(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = /\.tmp-(\d+)-\d+$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    let alive = pid === process.pid;
+    if (!alive) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === "EPERM";
+      }
+    }
+    if (!alive) {
+      await rm(path.join(dir, name), { force: true });
+      removed.push(name);
+    }
+  }
+  return removed;
+}
+
+/**
  * Returns a cached dev ptau of `power` for `seed`, writing it if needed. The file name carries
  * a hash of the seed and tool versions; a `.sha256` sidecar, written after the file, must
  * match for the file to be reused.
@@ -140,6 +173,7 @@ export async function ensureDevPtau(
   const log = opts.log ?? ((): void => {});
   const dir = ptauCacheDir(opts.env);
   await mkdir(dir, { recursive: true });
+  for (const name of await removeStaleTemporaries(dir)) log(`removed ${name} (left by an interrupted setup)`);
   const key = sha256Hex(new TextEncoder().encode(JSON.stringify({ seed, versions: toolVersions() }))).slice(0, 16);
   const file = path.join(dir, `insecure-dev-${String(power).padStart(2, "0")}-${key}.ptau`);
   const sidecar = `${file}.sha256`;
@@ -257,6 +291,7 @@ export async function runDevSetup(opts: {
   }
 
   await mkdir(dir, { recursive: true });
+  for (const name of await removeStaleTemporaries(dir)) log(`removed ${name} (left by an interrupted setup)`);
   await rm(manifestFile, { force: true });
   const ptau = await ensureDevPtau(power, seed, { env: opts.env, log });
 

@@ -62,6 +62,15 @@ describe("dev ptau writer", function () {
         expect(Buffer.from(sa.get(id)![0]!).equals(Buffer.from(sb.get(id)![0]!)), `section ${id}`).to.equal(true);
       }
       expect(a.equals(b)).to.equal(true);
+      if (power === 6) {
+        // Output does not depend on how points are batched: odd chunk sizes cross every
+        // section, Lagrange block and hashing boundary (snarkjs hashes in 2^20-byte pieces).
+        for (const chunkPoints of [7, 50]) {
+          const odd = path.join(dir, `chunk-${chunkPoints}.ptau`);
+          await writeDevPtau(odd, { power, seed: SEED, chunkPoints });
+          expect((await readFile(odd)).equals(b), `chunkPoints ${chunkPoints}`).to.equal(true);
+        }
+      }
     });
   }
 

@@ -124,10 +124,14 @@ describe("dev setup", function () {
 
     // a damaged zkey (as if a write had been cut short) is not trusted
     await writeFile(first.zkey, zkeyBytes.subarray(0, zkeyBytes.length - 100));
-    await writeFile(path.join(first.dir, "batch.zkey.tmp-999-1"), zkeyBytes.subarray(0, 1000));
+    // a temporary left by a killed setup (its process is gone: pid 2^22 + 1 is above Linux's
+    // pid_max) is removed when the setup rebuilds
+    const stale = path.join(first.dir, `batch.zkey.tmp-${2 ** 22 + 1}-1`);
+    await writeFile(stale, zkeyBytes.subarray(0, 1000));
     const rebuilt = await runDevSetup({ name: "chain", r1csFile: c.r1cs, env });
     expect(rebuilt.reused).to.equal(false);
     expect((await readFile(rebuilt.zkey)).equals(zkeyBytes)).to.equal(true);
+    expect((await readdir(first.dir)).filter((f) => f.includes(".tmp-"))).to.deep.equal([]);
 
     // a damaged cached ptau is rewritten, not used
     const ptauDir = path.join(env.PROVENANCE_CACHE_DIR, "ptau");

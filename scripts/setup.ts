@@ -11,7 +11,8 @@
  *   --r1cs FILE        R1CS to set up (default: circuits/build/NAME/batch.r1cs)
  *   --keys-dir DIR     where checked-in verifying keys live (default: circuits/keys)
  *   --seed TEXT        public seed (default: the project's; a different seed gives other keys)
- *   --insecure-prod    allow a dev setup of the prod configuration (never deploy it)
+ *   --insecure-prod    allow a dev setup of the prod configuration (never deploy it); the key
+ *                      stays in the cache (circuits/keys/prod.vk.json is left alone)
  *   --verbose          show snarkjs's own progress
  *
  * Keys go to ${PROVENANCE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/provenance}/setup/NAME-<r1cs hash>/.
@@ -120,8 +121,13 @@ async function main(): Promise<number> {
     console.log(`[setup] check ok: ${vkTarget} matches`);
     return 0;
   }
-  await writeTextAtomic(vkTarget, result.vkText);
-  console.log(`[setup] wrote ${vkTarget}`);
+  if (name === "prod" && !values["keys-dir"]) {
+    // Throwaway prod-sized keys: never put an insecure prod key where the ceremony's belongs.
+    console.log(`[setup] --insecure-prod: not writing ${vkTarget}; the key is only in ${result.vkFile}`);
+  } else {
+    await writeTextAtomic(vkTarget, result.vkText);
+    console.log(`[setup] wrote ${vkTarget}`);
+  }
   banner();
   return 0;
 }

@@ -1,0 +1,335 @@
+/**
+ * The HTTP API (DESIGN.md "Sequencer HTTP API") on fastify: JSON schemas for parameters and
+ * envelopes, a body size limit, and one error handler that turns every error into
+ * `{ error: { code, message, index? } }` through `toHttpError`.
+ *
+ * The record itself is not checked by a JSON schema but by the SDK's `parseRecord`, so a bad
+ * record gets the same code and message at the sequencer as in the SDK.
+ */
+import { timingSafeEqual, createHash } from "node:crypto";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import { FixedMerkleTree, computeNodeId, fieldToHex, hexToField, inclusionProofToJson, publicKeyFromHex } from "@provenance/client-sdk";
+import { SequencerError, toHttpError } from "./errors.js";
+import type { Ingest } from "./ingest.js";
+import type { Metrics } from "./metrics.js";
+import type { Pipeline } from "./pipeline.js";
+import { RECEIPT_DOMAIN, RECEIPT_MESSAGE_BYTES } from "./receipt.js";
+import type { BatchMeta, Store, StoredRecord } from "./store.js";
+import type { ChainSubmitter } from "./submitter.js";
+
+export const RECEIPT_KEY_ROUTE = "/.well-known/provenance/receipt-key";
+
+export interface ApiDeps {
+  store: Store;
+  ingest: Ingest;
+  pipeline: Pipeline;
+  metrics: Metrics;
+  submitter: ChainSubmitter | null;
+  logger: Logger;
+  adminToken: string;
+  receiptKey: string;
+  circuit: string;
+  proverWorkers: number;
+  bodyLimitBytes: number;
+}
+
+const HEX64 = "^[0-9a-f]{64}$";
+const idParams = { type: "object", properties: { id: { type: "string", pattern: HEX64 } }, required: ["id"] } as const;
+const nodeParams = { type: "object", properties: { nodeId: { type: "string", pattern: HEX64 } }, required: ["nodeId"] } as const;
+const indexParams = { type: "object", properties: { index: { type: "string", pattern: "^(0|[1-9][0-9]{0,15})$" } }, required: ["index"] } as const;
+
+/** Fastify's own refusals (parser, schema, limits) as SequencerErrors, so one table maps them. */
+function normalize(err: unknown): unknown {
+  const e = err as { code?: string; validation?: unknown; message?: string; statusCode?: number };
+  if (e && typeof e === "object") {
+    if (e.validation) return new SequencerError("INVALID_REQUEST", e.message ?? "invalid request");
+    // The body parser's refusals: FST_ERR_CTP_* with the status fastify chose.
+    if (typeof e.code === "string" && e.code.startsWith("FST_ERR_CTP_")) {
+      if (e.statusCode === 413) return new SequencerError("PAYLOAD_TOO_LARGE", e.message ?? "request body is too large");
+      if (e.statusCode === 415) return new SequencerError("UNSUPPORTED_MEDIA_TYPE", "send the body as application/json");
+      return new SequencerError("INVALID_REQUEST", `body is not valid JSON: ${e.message ?? ""}`.trim());
+    }
+    // JSON syntax errors and secure-json-parse refusals (__proto__, constructor.prototype).
+    if (err instanceof SyntaxError) return new SequencerError("INVALID_REQUEST", `body is not valid JSON: ${e.message ?? ""}`.trim());
+  }
+  return err;
+}
+
+function digest(s: string): Buffer {
+  return createHash("sha256").update(s).digest();
+}
+
+function recordView(rec: StoredRecord, status: { status: string; batch?: BatchMeta; leafIndex?: number }) {
+  return {
+    id: rec.id,
+    seq: rec.seq,
+    status: status.status,
+    batch: status.batch?.index ?? null,
+    leafIndex: status.leafIndex ?? null,
+    receivedAt: rec.receivedAt,
+    record: rec.record,
+    receipt: rec.receipt,
+  };
+}
+
+function batchSummary(b: BatchMeta) {
+  return {
+    index: b.index,
+    state: b.state,
+    count: b.count,
+    firstSeq: b.firstSeq,
+    batchRoot: b.batchRoot,
+    registryRoot: b.registryRoot,
+    minTs: b.minTs,
+    maxTs: b.maxTs,
+    publicHash: b.publicHash,
+    sealedAt: b.sealedAt,
+    provenAt: b.proof?.provenAt ?? null,
+    txSignature: b.anchor?.txSignature ?? null,
+  };
+}
+
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const { store, ingest, metrics, logger } = deps;
+  const app = Fastify({
+    loggerInstance: logger as unknown as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimitBytes,
+    // Never coerce or strip: a record is checked exactly as posted.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
+    return503OnClosing: true,
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const http = toHttpError(normalize(err));
+    if (http.status >= 500 && http.status !== 503) request.log.error({ err, url: request.url }, "request failed");
+    if (http.retryAfterSeconds !== undefined) void reply.header("retry-after", String(http.retryAfterSeconds));
+    return reply.status(http.status).send(http.body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const http = toHttpError(new SequencerError("NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`));
+    return reply.status(http.status).send(http.body);
+  });
+
+  const expected = digest(deps.adminToken);
+  const requireAdmin = async (request: FastifyRequest): Promise<void> => {
+    const header = request.headers.authorization ?? "";
+    const m = /^Bearer (\S+)$/.exec(header);
+    if (!m || !timingSafeEqual(digest(m[1]!), expected)) {
+      throw new SequencerError("UNAUTHORIZED", "registry writes need Authorization: Bearer <admin token>");
+    }
+  };
+
+  // --- records --------------------------------------------------------------------------------
+
+  app.post("/v1/records", async (request, reply) => {
+    const { single, results } = await ingest.submit(request.body);
+    deps.pipeline.onAppended();
+    const answers = results.map((r) => ({ id: r.id, seq: r.seq, status: r.status, duplicate: r.duplicate, receipt: r.receipt }));
+    // 201 when the request sequenced something new, 200 when every record was already stored.
+    void reply.status(results.some((r) => !r.duplicate) ? 201 : 200);
+    return single ? answers[0] : { records: answers };
+  });
+
+  app.get(
+    "/v1/records",
+    {
+      schema: {
+        querystring: {
+          type: "object",
+          properties: {
+            url: { type: "string", minLength: 1, maxLength: 8192 },
+            contentHash: { type: "string", pattern: HEX64 },
+            nodeId: { type: "string", pattern: HEX64 },
+            limit: { type: "string", pattern: "^[1-9][0-9]{0,3}$" },
+            after: { type: "string", pattern: "^(0|[1-9][0-9]{0,15})$" },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query as { url?: string; contentHash?: string; nodeId?: string; limit?: string; after?: string };
+      const limit = Math.min(1000, Number(q.limit ?? 100));
+      const filter: { url?: string; contentHash?: string; nodeId?: string } = {};
+      if (q.url !== undefined) filter.url = q.url;
+      if (q.contentHash !== undefined) filter.contentHash = q.contentHash;
+      if (q.nodeId !== undefined) filter.nodeId = q.nodeId;
+      const found = await store.search(filter, limit, q.after === undefined ? -1 : Number(q.after));
+      const records = [];
+      for (const rec of found) records.push(recordView(rec, await store.recordStatus(rec.seq)));
+      return { records, next: found.length === limit ? String(found[found.length - 1]!.seq) : null };
+    },
+  );
+
+  const loadRecord = async (id: string) => {
+    const rec = await store.getRecord(id);
+    if (!rec) throw new SequencerError("NOT_FOUND", `no record with id ${id}`);
+    return { rec, status: await store.recordStatus(rec.seq) };
+  };
+
+  app.get("/v1/records/:id", { schema: { params: idParams } }, async (request) => {
+    const { rec, status } = await loadRecord((request.params as { id: string }).id);
+    return recordView(rec, status);
+  });
+
+  app.get("/v1/records/:id/proof", { schema: { params: idParams } }, async (request) => {
+    const { rec, status } = await loadRecord((request.params as { id: string }).id);
+    const batch = status.batch;
+    if (!batch || batch.state !== "anchored" || !batch.anchor || status.leafIndex === undefined) {
+      throw new SequencerError("NOT_ANCHORED", `record ${rec.id} is ${status.status}; its inclusion proof bundle exists once its batch is anchored`);
+    }
+    const records = await store.batchRecords(batch);
+    const tree = new FixedMerkleTree(
+      Math.log2(store.capacity),
+      records.map((r) => hexToField(r.id, "stored record id")),
+    );
+    return {
+      v: 1,
+      record: rec.record,
+      id: rec.id,
+      leafIndex: status.leafIndex,
+      inclusionProof: inclusionProofToJson(tree.proof(status.leafIndex)),
+      batch: { index: batch.index, batchRoot: batch.batchRoot, count: batch.count, minTs: batch.minTs, maxTs: batch.maxTs, registryRoot: batch.registryRoot },
+      programId: batch.anchor.programId,
+      cluster: batch.anchor.cluster,
+      txSignature: batch.anchor.txSignature,
+      slot: batch.anchor.slot,
+    };
+  });
+
+  // --- batches --------------------------------------------------------------------------------
+
+  app.get(
+    "/v1/batches",
+    {
+      schema: {
+        querystring: {
+          type: "object",
+          properties: { from: { type: "string", pattern: "^(0|[1-9][0-9]{0,15})$" }, limit: { type: "string", pattern: "^[1-9][0-9]{0,3}$" } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query as { from?: string; limit?: string };
+      const limit = Math.min(1000, Number(q.limit ?? 100));
+      const batches = await store.listBatches(Number(q.from ?? 0), limit);
+      return { batches: batches.map(batchSummary), total: store.batchCount };
+    },
+  );
+
+  const loadBatch = async (index: string) => {
+    const meta = await store.batch(Number(index));
+    if (!meta) throw new SequencerError("NOT_FOUND", `no batch ${index}`);
+    return meta;
+  };
+
+  app.get("/v1/batches/:index", { schema: { params: indexParams } }, async (request) => {
+    const meta = await loadBatch((request.params as { index: string }).index);
+    return {
+      ...batchSummary(meta),
+      proof: meta.proof ? { circuit: meta.proof.circuit, proof: meta.proof.proof, publicSignals: meta.proof.publicSignals, solana: meta.proof.solana } : null,
+      anchor: meta.anchor ?? null,
+    };
+  });
+
+  app.get("/v1/batches/:index/records", { schema: { params: indexParams } }, async (request) => {
+    const meta = await loadBatch((request.params as { index: string }).index);
+    const records = await store.batchRecords(meta);
+    return { index: meta.index, state: meta.state, batchRoot: meta.batchRoot, records: records.map((r) => ({ id: r.id, seq: r.seq, record: r.record })) };
+  });
+
+  // --- registry -------------------------------------------------------------------------------
+
+  app.post(
+    "/v1/nodes",
+    {
+      preHandler: requireAdmin,
+      schema: {
+        body: {
+          type: "object",
+          properties: { publicKey: { type: "string", pattern: "^[0-9a-fA-F]{64}$" } },
+          required: ["publicKey"],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const point = publicKeyFromHex((request.body as { publicKey: string }).publicKey);
+      const nodeId = computeNodeId(point);
+      const added = await store.addNode(nodeId);
+      void reply.status(201);
+      return { nodeId: fieldToHex(nodeId), slot: added.index, status: "active", registryRoot: fieldToHex(added.root), registryVersion: added.version };
+    },
+  );
+
+  app.delete("/v1/nodes/:nodeId", { preHandler: requireAdmin, schema: { params: nodeParams } }, async (request) => {
+    const nodeId = hexToField((request.params as { nodeId: string }).nodeId, "nodeId");
+    const entry = store.currentRegistry.get(nodeId);
+    if (!entry) throw new SequencerError("NOT_FOUND", `node ${fieldToHex(nodeId)} is not registered`);
+    const revoked = await store.revokeNode(nodeId);
+    deps.pipeline.enqueueSealed(revoked.sealed);
+    return {
+      nodeId: fieldToHex(nodeId),
+      slot: entry.index,
+      status: "revoked",
+      registryRoot: fieldToHex(revoked.root),
+      registryVersion: revoked.version,
+      sealedBatches: revoked.sealed.map((b) => b.index),
+    };
+  });
+
+  app.get("/v1/nodes/:nodeId", { schema: { params: nodeParams } }, async (request) => {
+    const nodeId = hexToField((request.params as { nodeId: string }).nodeId, "nodeId");
+    const entry = store.currentRegistry.get(nodeId);
+    if (!entry) throw new SequencerError("NOT_FOUND", `node ${fieldToHex(nodeId)} is not registered`);
+    return { nodeId: fieldToHex(nodeId), slot: entry.index, status: entry.status, registryRoot: fieldToHex(store.currentRegistry.root) };
+  });
+
+  // --- operations -----------------------------------------------------------------------------
+
+  app.get(RECEIPT_KEY_ROUTE, async () => ({
+    algorithm: "ed25519",
+    publicKey: deps.receiptKey,
+    receipt: {
+      domain: RECEIPT_DOMAIN,
+      messageBytes: RECEIPT_MESSAGE_BYTES,
+      layout: "domain(21 ASCII) || id(32, big-endian) || seq(u64 BE) || receivedAt(u64 BE, ms)",
+    },
+  }));
+
+  app.get("/healthz", async (_request, reply: FastifyReply) => {
+    const chain = deps.submitter
+      ? { configured: true, description: deps.submitter.description, ...(await deps.submitter.health()), lastError: deps.pipeline.lastSubmitError }
+      : { configured: false, ok: true, detail: "no chain client in this build: batches stop at proven" };
+    const prover = {
+      ok: deps.pipeline.lastProverError === null,
+      circuit: deps.circuit,
+      workers: deps.proverWorkers,
+      batchesWaiting: deps.pipeline.provingBatches,
+      lastError: deps.pipeline.lastProverError,
+    };
+    const ok = prover.ok && chain.ok;
+    void reply.status(ok ? 200 : 503);
+    return {
+      status: ok ? "ok" : "degraded",
+      records: { total: store.recordCount, pending: store.pendingRecords, unproven: store.unprovenRecords, inFlight: ingest.inFlightRecords },
+      batches: { total: store.batchCount },
+      registry: { version: store.currentRegistryVersion, root: fieldToHex(store.currentRegistry.root), nodes: store.currentRegistry.size },
+      prover,
+      chain,
+    };
+  });
+
+  app.get("/metrics", async (_request, reply) => {
+    metrics.queueDepth.set({ stage: "inflight" }, ingest.inFlightRecords);
+    metrics.queueDepth.set({ stage: "pending" }, store.pendingRecords);
+    metrics.queueDepth.set({ stage: "unproven" }, store.unprovenRecords);
+    metrics.queueDepth.set({ stage: "proving" }, deps.pipeline.provingBatches);
+    void reply.header("content-type", metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  return app;
+}

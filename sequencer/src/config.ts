@@ -1,0 +1,169 @@
+/**
+ * The sequencer's configuration: every knob, its default and its environment variable, parsed
+ * and validated once into one typed object. DESIGN.md's Defaults table is the source of the
+ * first six rows; the rest are this service's own (documented in sequencer/README.md).
+ *
+ * Precedence: explicit overrides (flags, tests) > environment > defaults.
+ */
+import { availableParallelism } from "node:os";
+import path from "node:path";
+import { ProvenanceError } from "@provenance/client-sdk";
+import { loadCircuitConfigs } from "@provenance/circuits";
+
+export interface SequencerConfig {
+  /** HTTP listen address. */
+  host: string;
+  port: number;
+  /** Solana JSON-RPC URL. */
+  rpcUrl: string;
+  /** LevelDB, keys, admin token. */
+  dataDir: string;
+  /** Registry writes need `Authorization: Bearer <adminToken>`; unset = generated into dataDir. */
+  adminToken: string | undefined;
+  /** Seal a batch this long after its first pending record was accepted (or when full). */
+  batchMaxAgeMs: number;
+  /** Circuit configuration name (circuits/circuits.json). */
+  circuit: string;
+  /** Prover processes (each proves one batch at a time). */
+  proverWorkers: number;
+  /** Signature-verification worker threads; 0 verifies on the main thread. */
+  verifyWorkers: number;
+  /** Backpressure: refuse new records (503) while this many accepted records are not yet proven. */
+  maxBacklogRecords: number;
+  /** Backpressure: refuse new records (503) while this many are being validated or written. */
+  maxInFlightRecords: number;
+  /** Seconds a refused client is told to wait (Retry-After). */
+  retryAfterSeconds: number;
+  /** Largest request body in bytes. */
+  bodyLimitBytes: number;
+  /** Most records in one POST /v1/records. */
+  maxRecordsPerRequest: number;
+  /** A record's timestamp may be at most this far ahead of the sequencer's clock. */
+  maxFutureSkewMs: number;
+  /** pino level. */
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+}
+
+export const DEFAULTS = {
+  listen: "127.0.0.1:8080",
+  rpcUrl: "http://127.0.0.1:8899",
+  dataDir: "./.provenance",
+  batchMaxAgeMs: 5000,
+  circuit: "dev",
+  proverWorkers: 1,
+  verifyWorkers: Math.max(1, availableParallelism() - 1),
+  maxBacklogRecords: 100_000,
+  maxInFlightRecords: 20_000,
+  retryAfterSeconds: 1,
+  bodyLimitBytes: 1024 * 1024,
+  maxRecordsPerRequest: 1000,
+  maxFutureSkewMs: 60_000,
+  logLevel: "info",
+} as const;
+
+/** Environment variable of each setting. */
+export const ENV = {
+  listen: "PROVENANCE_LISTEN",
+  rpcUrl: "PROVENANCE_RPC_URL",
+  dataDir: "PROVENANCE_DATA_DIR",
+  adminToken: "PROVENANCE_ADMIN_TOKEN",
+  batchMaxAgeMs: "PROVENANCE_BATCH_MAX_AGE_MS",
+  circuit: "PROVENANCE_CIRCUIT",
+  proverWorkers: "PROVENANCE_PROVER_WORKERS",
+  verifyWorkers: "PROVENANCE_VERIFY_WORKERS",
+  maxBacklogRecords: "PROVENANCE_MAX_BACKLOG_RECORDS",
+  maxInFlightRecords: "PROVENANCE_MAX_INFLIGHT_RECORDS",
+  retryAfterSeconds: "PROVENANCE_RETRY_AFTER_SECONDS",
+  bodyLimitBytes: "PROVENANCE_BODY_LIMIT_BYTES",
+  maxFutureSkewMs: "PROVENANCE_MAX_FUTURE_SKEW_MS",
+  logLevel: "PROVENANCE_LOG_LEVEL",
+} as const;
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+export type ConfigOverrides = Partial<SequencerConfig> & { listen?: string };
+
+function bad(message: string): never {
+  throw new ProvenanceError("INVALID_CONFIG", message);
+}
+
+function parseInteger(raw: string | number, name: string, min: number, max: number): number {
+  const n = typeof raw === "number" ? raw : /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) bad(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** "host:port", "[v6]:port" or ":port" (all interfaces). */
+export function parseListen(raw: string, name: string = ENV.listen): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(raw.trim());
+  if (!m) bad(`${name} must be host:port (e.g. 127.0.0.1:8080), got ${JSON.stringify(raw)}`);
+  const host = m[1] ?? (m[2] || "0.0.0.0");
+  return { host, port: parseInteger(m[3]!, `${name} port`, 0, 65535) };
+}
+
+function parseUrl(raw: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    bad(`${name} must be an http(s) URL, got ${JSON.stringify(raw)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") bad(`${name} must be an http(s) URL, got ${JSON.stringify(raw)}`);
+  return raw;
+}
+
+/**
+ * Builds the configuration from defaults, then `env`, then `overrides`; throws
+ * ProvenanceError INVALID_CONFIG naming the setting (and its variable) on any bad value.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: ConfigOverrides = {}): SequencerConfig {
+  const pick = <K extends keyof typeof ENV>(key: K): string | undefined => {
+    const v = env[ENV[key]];
+    return v === undefined || v === "" ? undefined : v;
+  };
+  const int = (key: keyof typeof ENV, dflt: number, min: number, max: number): number => {
+    const o = overrides[key as keyof ConfigOverrides];
+    if (o !== undefined) return parseInteger(o as number, key, min, max);
+    const raw = pick(key);
+    return raw === undefined ? dflt : parseInteger(raw, ENV[key], min, max);
+  };
+
+  const listen = parseListen(overrides.listen ?? pick("listen") ?? DEFAULTS.listen, overrides.listen ? "listen" : ENV.listen);
+  const host = overrides.host ?? listen.host;
+  const port = overrides.port !== undefined ? parseInteger(overrides.port, "port", 0, 65535) : listen.port;
+
+  const circuit = overrides.circuit ?? pick("circuit") ?? DEFAULTS.circuit;
+  const circuits = loadCircuitConfigs();
+  if (!circuits[circuit]) bad(`${ENV.circuit} must be one of ${Object.keys(circuits).join(", ")}, got ${JSON.stringify(circuit)}`);
+
+  const adminToken = overrides.adminToken ?? pick("adminToken");
+  if (adminToken !== undefined && (adminToken.length < 16 || /\s/.test(adminToken))) {
+    bad(`${ENV.adminToken} must be at least 16 characters without whitespace`);
+  }
+
+  const logLevel = (overrides.logLevel ?? pick("logLevel") ?? DEFAULTS.logLevel) as SequencerConfig["logLevel"];
+  if (!LOG_LEVELS.includes(logLevel)) bad(`${ENV.logLevel} must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(logLevel)}`);
+
+  const config: SequencerConfig = {
+    host,
+    port,
+    rpcUrl: parseUrl(overrides.rpcUrl ?? pick("rpcUrl") ?? DEFAULTS.rpcUrl, ENV.rpcUrl),
+    dataDir: path.resolve(overrides.dataDir ?? pick("dataDir") ?? DEFAULTS.dataDir),
+    adminToken,
+    batchMaxAgeMs: int("batchMaxAgeMs", DEFAULTS.batchMaxAgeMs, 1, 24 * 3600 * 1000),
+    circuit,
+    proverWorkers: int("proverWorkers", DEFAULTS.proverWorkers, 1, 64),
+    verifyWorkers: int("verifyWorkers", DEFAULTS.verifyWorkers, 0, 64),
+    maxBacklogRecords: int("maxBacklogRecords", DEFAULTS.maxBacklogRecords, 1, 1e9),
+    maxInFlightRecords: int("maxInFlightRecords", DEFAULTS.maxInFlightRecords, 1, 1e7),
+    retryAfterSeconds: int("retryAfterSeconds", DEFAULTS.retryAfterSeconds, 1, 3600),
+    bodyLimitBytes: int("bodyLimitBytes", DEFAULTS.bodyLimitBytes, 1024, 64 * 1024 * 1024),
+    maxRecordsPerRequest: overrides.maxRecordsPerRequest ?? DEFAULTS.maxRecordsPerRequest,
+    maxFutureSkewMs: int("maxFutureSkewMs", DEFAULTS.maxFutureSkewMs, 0, 24 * 3600 * 1000),
+    logLevel,
+  };
+  if (!Number.isSafeInteger(config.maxRecordsPerRequest) || config.maxRecordsPerRequest < 1 || config.maxRecordsPerRequest > 1000) {
+    bad(`maxRecordsPerRequest must be in [1, 1000] (DESIGN.md), got ${config.maxRecordsPerRequest}`);
+  }
+  return config;
+}

@@ -1,0 +1,145 @@
+/**
+ * Ingest: from a request body to durably sequenced records. Checks, in this order, each
+ * refusing the whole request with the index of the first offending record:
+ *   1. envelope (one record, or `{ records: [...] }` with 1..maxRecordsPerRequest) — 400
+ *   2. pushback when pending work is past its bounds — 503 + Retry-After
+ *   3. record format (the SDK's `parseRecord`, exact codes and messages) — 400
+ *   4. timestamp not too far ahead of the sequencer's clock — 400
+ *   5. the node is an active registry member — 403 (unless the record is already stored:
+ *      a duplicate still gets its original receipt after its node is revoked)
+ *   6. the EdDSA-Poseidon signature, in worker threads — 400 BAD_SIGNATURE
+ * then `Store.append` (group-committed, synced) assigns seq and receipts.
+ */
+import type { Logger } from "pino";
+import { ProvenanceError, PublicKey, parseRecord, packSignature, recordId, type ParsedRecord } from "@provenance/client-sdk";
+import type { VerifyPool } from "@provenance/client-sdk/node";
+import type { SequencerConfig } from "./config.js";
+import { SequencerError, atIndex } from "./errors.js";
+import type { Metrics } from "./metrics.js";
+import type { AppendResult, NewRecord, Store } from "./store.js";
+
+export interface IngestResult {
+  /** True when the body was one record (the answer is then one object, not a list). */
+  single: boolean;
+  results: AppendResult[];
+}
+
+type IngestConfig = Pick<SequencerConfig, "maxBacklogRecords" | "maxInFlightRecords" | "retryAfterSeconds" | "maxRecordsPerRequest" | "maxFutureSkewMs">;
+
+export class Ingest {
+  private inFlight = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly config: IngestConfig,
+    private readonly verifyPool: VerifyPool | null,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Records being validated or written right now. */
+  get inFlightRecords(): number {
+    return this.inFlight;
+  }
+
+  async submit(body: unknown): Promise<IngestResult> {
+    try {
+      return await this.submitUnchecked(body);
+    } catch (err) {
+      const code = err instanceof SequencerError || err instanceof ProvenanceError ? err.code : "INTERNAL";
+      this.metrics.recordsRefused.inc({ reason: code });
+      throw err;
+    }
+  }
+
+  private async submitUnchecked(body: unknown): Promise<IngestResult> {
+    const { single, inputs } = this.envelope(body);
+    this.checkPushback(inputs.length);
+    this.inFlight += inputs.length;
+    try {
+      const parsed = inputs.map((input, i) => {
+        try {
+          return parseRecord(input);
+        } catch (err) {
+          throw atIndex(err as Error, i);
+        }
+      });
+      const horizon = this.now() + this.config.maxFutureSkewMs;
+      parsed.forEach((p, i) => {
+        if (p.record.timestamp > horizon) {
+          throw new SequencerError(
+            "TIMESTAMP_IN_FUTURE",
+            `timestamp ${p.record.timestamp} is more than ${this.config.maxFutureSkewMs} ms ahead of the sequencer's clock`,
+            { index: i },
+          );
+        }
+      });
+      const registry = this.store.currentRegistry;
+      for (let i = 0; i < parsed.length; i++) {
+        const p = parsed[i]!;
+        if (!registry.isActive(p.nodeId) && !(await this.store.getRecord(recordId(p)))) {
+          throw new SequencerError("NODE_NOT_REGISTERED", `node ${p.record.nodeId} is not an active member of the registry`, { index: i });
+        }
+      }
+      const valid = await this.verifySignatures(parsed);
+      const bad = valid.indexOf(false);
+      if (bad >= 0) throw atIndex(new ProvenanceError("BAD_SIGNATURE", "signature does not verify for this record and publicKey"), bad);
+
+      const records: NewRecord[] = parsed.map((p) => ({ id: recordId(p), nodeId: p.nodeId, record: p.record }));
+      const started = performance.now();
+      const results = await this.store.append(records);
+      this.metrics.commitSeconds.observe((performance.now() - started) / 1000);
+      let fresh = 0;
+      for (const r of results) if (!r.duplicate) fresh++;
+      this.metrics.recordsAccepted.inc(fresh);
+      if (results.length > fresh) this.metrics.recordsDuplicate.inc(results.length - fresh);
+      if (this.logger.isLevelEnabled("debug")) {
+        for (const r of results) this.logger.debug({ record: r.id, seq: r.seq, duplicate: r.duplicate }, "record sequenced");
+      }
+      return { single, results };
+    } finally {
+      this.inFlight -= inputs.length;
+    }
+  }
+
+  private envelope(body: unknown): { single: boolean; inputs: unknown[] } {
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      throw new SequencerError("INVALID_REQUEST", "body must be a record object or { \"records\": [...] }");
+    }
+    if (!("records" in body)) return { single: true, inputs: [body] };
+    const keys = Object.keys(body);
+    if (keys.length !== 1) throw new SequencerError("INVALID_REQUEST", "a multi-record body has only the field \"records\"");
+    const records = (body as { records: unknown }).records;
+    if (!Array.isArray(records)) throw new SequencerError("INVALID_REQUEST", "\"records\" must be an array");
+    if (records.length === 0 || records.length > this.config.maxRecordsPerRequest) {
+      throw new SequencerError("INVALID_REQUEST", `"records" must hold 1 to ${this.config.maxRecordsPerRequest} records, got ${records.length}`);
+    }
+    return { single: false, inputs: records };
+  }
+
+  /** Tessera's ErrPushback: refuse early, before spending work, when the backlog is full. */
+  private checkPushback(n: number): void {
+    const retryAfterSeconds = this.config.retryAfterSeconds;
+    if (this.inFlight + n > this.config.maxInFlightRecords) {
+      throw new SequencerError("OVERLOADED", `too many records in flight (${this.inFlight}); retry later`, { retryAfterSeconds });
+    }
+    const backlog = this.store.unprovenRecords + this.store.queuedForWrite;
+    if (backlog + n > this.config.maxBacklogRecords) {
+      throw new SequencerError("OVERLOADED", `${backlog} accepted records are waiting to be proven; retry later`, { retryAfterSeconds });
+    }
+  }
+
+  private async verifySignatures(parsed: ParsedRecord[]): Promise<boolean[]> {
+    if (this.verifyPool) {
+      return this.verifyPool.verifyBatch(
+        parsed.map((p) => ({
+          message: p.message,
+          signature: packSignature(p.signature),
+          publicKey: Buffer.from(p.record.publicKey, "hex"),
+        })),
+      );
+    }
+    return parsed.map((p) => PublicKey.fromHex(p.record.publicKey).verify(p.message, p.signature));
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The sequencer service: store, ingest, pipeline and HTTP API wired together from one config.
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { pino, type Logger } from "pino";
+import type { FastifyInstance } from "fastify";
+import { VerifyPool } from "@provenance/client-sdk/node";
+import { circuitConfig } from "@provenance/circuits";
+import { BatchProver } from "@provenance/prover";
+import { buildApi } from "./api.js";
+import type { SequencerConfig } from "./config.js";
+import { Ingest } from "./ingest.js";
+import { Metrics } from "./metrics.js";
+import { Pipeline } from "./pipeline.js";
+import { ReceiptSigner } from "./receipt.js";
+import { loadOrCreateAdminToken, loadOrCreateReceiptKey } from "./secrets.js";
+import { Store } from "./store.js";
+import type { ChainSubmitter } from "./submitter.js";
+
+export interface SequencerOptions {
+  logger?: Logger;
+  /** The chain client; null (the default until one exists) stops the pipeline at `proven`. */
+  submitter?: ChainSubmitter | null;
+  /** Override prover artifacts (tests). */
+  prover?: { wasm?: string; zkey?: string };
+  /** Pipeline retry backoff (tests use short ones). */
+  retryBaseMs?: number;
+  /** Collect Node's default process metrics (default true). */
+  defaultMetrics?: boolean;
+}
+
+export class Sequencer {
+  private constructor(
+    readonly config: SequencerConfig,
+    readonly logger: Logger,
+    readonly store: Store,
+    readonly pipeline: Pipeline,
+    readonly app: FastifyInstance,
+    readonly adminToken: { token: string; file: string | null },
+    readonly receiptKey: string,
+    private readonly prover: BatchProver,
+    private readonly verifyPool: VerifyPool | null,
+    private readonly submitter: ChainSubmitter | null,
+  ) {}
+
+  /** Opens the data directory, starts the workers, listens, resumes the pipeline. */
+  static async start(config: SequencerConfig, options: SequencerOptions = {}): Promise<Sequencer> {
+    const logger = options.logger ?? pino({ level: config.logLevel, name: "sequencer" });
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    const signer = new ReceiptSigner(loadOrCreateReceiptKey(config.dataDir));
+    const adminToken = loadOrCreateAdminToken(config.dataDir, config.adminToken);
+    const circuit = circuitConfig(config.circuit);
+    const store = await Store.open({
+      dir: path.join(config.dataDir, "db"),
+      batchLevels: circuit.batchLevels,
+      registryLevels: circuit.registryLevels,
+      signer,
+      logger,
+    });
+    let prover: BatchProver | null = null;
+    let verifyPool: VerifyPool | null = null;
+    try {
+      prover = new BatchProver({ circuit: config.circuit, workers: config.proverWorkers, ...options.prover });
+      verifyPool = config.verifyWorkers > 0 ? await VerifyPool.create({ workers: config.verifyWorkers }) : null;
+      const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true });
+      const submitter = options.submitter ?? null;
+      const pipeline = new Pipeline({
+        store,
+        prover,
+        submitter,
+        metrics,
+        logger,
+        batchMaxAgeMs: config.batchMaxAgeMs,
+        ...(options.retryBaseMs !== undefined ? { retryBaseMs: options.retryBaseMs } : {}),
+      });
+      const ingest = new Ingest(store, config, verifyPool, metrics, logger);
+      const app = await buildApi({
+        store,
+        ingest,
+        pipeline,
+        metrics,
+        submitter,
+        logger,
+        adminToken: adminToken.token,
+        receiptKey: signer.publicKeyHex,
+        circuit: config.circuit,
+        proverWorkers: config.proverWorkers,
+        bodyLimitBytes: config.bodyLimitBytes,
+      });
+      await app.listen({ host: config.host, port: config.port });
+      await pipeline.start();
+      const seq = new Sequencer(config, logger, store, pipeline, app, adminToken, signer.publicKeyHex, prover, verifyPool, submitter);
+      logger.info(
+        {
+          url: seq.url,
+          circuit: config.circuit,
+          batchCapacity: store.capacity,
+          dataDir: config.dataDir,
+          adminTokenFile: adminToken.file,
+          verifier: verifyPool ? (verifyPool.native ? "native" : "wasm") : "main thread",
+          anchoring: submitter ? submitter.description : "disabled (no chain client): batches stop at proven",
+        },
+        "sequencer started",
+      );
+      return seq;
+    } catch (err) {
+      await prover?.close();
+      await verifyPool?.close();
+      await store.close();
+      throw err;
+    }
+  }
+
+  /** Base URL the API listens on. */
+  get url(): string {
+    const addr = this.app.server.address();
+    if (addr && typeof addr === "object") {
+      const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+      return `http://${host}:${addr.port}`;
+    }
+    return `http://${this.config.host}:${this.config.port}`;
+  }
+
+  /** Stops taking requests, lets in-flight ones finish, stops the workers, closes the store. */
+  async stop(): Promise<void> {
+    await this.app.close();
+    await this.pipeline.stop();
+    await this.prover.close();
+    await this.verifyPool?.close();
+    await this.submitter?.close();
+    await this.store.close();
+    this.logger.info("sequencer stopped");
+  }
+}

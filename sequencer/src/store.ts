@@ -1,0 +1,624 @@
+/**
+ * The durable store (LevelDB): records, their indexes, batches and the node registry.
+ *
+ * Sequencing is separate from integration (as in Tessera): `append` durably assigns each new
+ * record the next sequence number and a signed receipt, and answers; `sealDue` later packs
+ * pending records, in sequence order, into batches. Every mutation runs in one serial queue,
+ * so sequence numbers, batch indexes and the registry version each advance without gaps, and
+ * each mutation is one atomic LevelDB write with `sync: true` (on the disk before anyone is
+ * told). Concurrent appends are group-committed: all requests waiting when a write starts go
+ * into the next one.
+ *
+ * Key layout (all keys UTF-8, numbers zero-padded to 16 digits so they sort):
+ *   m!seq, m!sealed, m!batch, m!regv     next seq; first unsealed seq; next batch index; registry version
+ *   r!<seq>                              StoredRecord
+ *   i!<id>                               seq of the record with this id (leaf)
+ *   xu!<sha256(url)>!<seq>, xc!<contentHash>!<seq>, xn!<nodeId>!<seq>   search indexes (value: seq)
+ *   b!<index>                            BatchMeta
+ *   bs!<firstSeq>                        index of the batch starting at this seq (record -> batch)
+ *   q!<state>!<index>                    batches waiting in `batched` / `proven` (resume lists)
+ *   g!<version>                          registry operation number <version> (1-based)
+ */
+import { Level } from "level";
+import type { Logger } from "pino";
+import {
+  FixedMerkleTree,
+  NodeRegistry,
+  bytesToHex,
+  fieldToHex,
+  hexToField,
+  publicHash,
+  sha256,
+  type RecordV1,
+} from "@provenance/client-sdk";
+import { SequencerError } from "./errors.js";
+import type { Receipt, ReceiptSigner } from "./receipt.js";
+
+export type BatchState = "batched" | "proven" | "anchored";
+export type RecordStatus = "pending" | BatchState;
+
+export interface StoredRecord {
+  seq: number;
+  id: string;
+  record: RecordV1;
+  receivedAt: number;
+  receipt: Receipt;
+}
+
+export interface StoredProof {
+  circuit: string;
+  proof: unknown;
+  publicSignals: string[];
+  /** `submit_batch` byte layout, hex. */
+  solana: { proofA: string; proofB: string; proofC: string };
+  provenAt: number;
+  proveMs: number;
+  witnessMs: number;
+}
+
+export interface StoredAnchor {
+  txSignature: string;
+  slot: number;
+  anchoredAt: number;
+  programId: string;
+  cluster: string;
+}
+
+export interface BatchMeta {
+  index: number;
+  state: BatchState;
+  firstSeq: number;
+  count: number;
+  sealedAt: number;
+  registryVersion: number;
+  registryRoot: string;
+  batchRoot: string;
+  minTs: number;
+  maxTs: number;
+  publicHash: string;
+  proof?: StoredProof;
+  anchor?: StoredAnchor;
+}
+
+/** A validated record ready to be sequenced (from ingest). */
+export interface NewRecord {
+  id: string;
+  nodeId: bigint;
+  record: RecordV1;
+}
+
+export interface AppendResult {
+  id: string;
+  seq: number;
+  status: RecordStatus;
+  receipt: Receipt;
+  /** True when the record was already stored: the receipt is the original one. */
+  duplicate: boolean;
+}
+
+export interface RegistryOp {
+  op: "add" | "revoke";
+  nodeId: string;
+  at: number;
+}
+
+export interface StoreOptions {
+  dir: string;
+  batchLevels: number;
+  registryLevels: number;
+  signer: ReceiptSigner;
+  logger: Logger;
+  now?: () => number;
+}
+
+const pad = (n: number): string => n.toString().padStart(16, "0");
+
+type Json = unknown;
+type PutOp = { type: "put"; key: string; value: Json };
+type DelOp = { type: "del"; key: string };
+type Op = PutOp | DelOp;
+
+interface Group {
+  records: NewRecord[];
+  resolve: (results: AppendResult[]) => void;
+  reject: (err: Error) => void;
+}
+
+export class Store {
+  readonly capacity: number;
+  private readonly db: Level<string, Json>;
+  private readonly signer: ReceiptSigner;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly registryLevels: number;
+  private registry: NodeRegistry;
+  private registryVersion = 0;
+  private nextSeq = 0;
+  private sealedSeq = 0;
+  private nextBatch = 0;
+  /** receivedAt of the record at `sealedSeq`, when one is pending. */
+  private firstPendingAt: number | null = null;
+  /** Records in batches not yet proven. */
+  private unprovenSealed = 0;
+  private tail: Promise<unknown> = Promise.resolve();
+  private queue: Group[] = [];
+  private queuedRecords = 0;
+  private flushScheduled = false;
+  private closed = false;
+  private readonly registryCache = new Map<number, NodeRegistry>();
+
+  private constructor(options: StoreOptions, db: Level<string, Json>) {
+    this.db = db;
+    this.capacity = 2 ** options.batchLevels;
+    this.signer = options.signer;
+    this.logger = options.logger;
+    this.now = options.now ?? Date.now;
+    this.registryLevels = options.registryLevels;
+    this.registry = new NodeRegistry(options.registryLevels);
+  }
+
+  static async open(options: StoreOptions): Promise<Store> {
+    const db = new Level<string, Json>(options.dir, { valueEncoding: "json" });
+    await db.open();
+    const store = new Store(options, db);
+    await store.load();
+    return store;
+  }
+
+  private async load(): Promise<void> {
+    const [seq, sealed, batch, regv] = await this.db.getMany(["m!seq", "m!sealed", "m!batch", "m!regv"]);
+    this.nextSeq = (seq as number | undefined) ?? 0;
+    this.sealedSeq = (sealed as number | undefined) ?? 0;
+    this.nextBatch = (batch as number | undefined) ?? 0;
+    const version = (regv as number | undefined) ?? 0;
+    this.registry = await this.replayRegistry(version);
+    this.registryVersion = version;
+    if (this.registry.size > 0 || version > 0) this.registryCache.set(version, this.registry);
+    await this.refreshFirstPending();
+    for (const index of await this.waiting("batched")) {
+      const meta = await this.batch(index);
+      if (meta) this.unprovenSealed += meta.count;
+    }
+  }
+
+  private async replayRegistry(version: number): Promise<NodeRegistry> {
+    const registry = new NodeRegistry(this.registryLevels);
+    if (version === 0) return registry;
+    for await (const [, value] of this.db.iterator({ gt: "g!", lte: `g!${pad(version)}` })) {
+      const op = value as RegistryOp;
+      const nodeId = hexToField(op.nodeId, "stored registry nodeId");
+      if (op.op === "add") registry.add(nodeId);
+      else registry.revoke(nodeId);
+    }
+    return registry;
+  }
+
+  private async refreshFirstPending(): Promise<void> {
+    if (this.sealedSeq >= this.nextSeq) {
+      this.firstPendingAt = null;
+      return;
+    }
+    const first = (await this.db.get(`r!${pad(this.sealedSeq)}`)) as StoredRecord | undefined;
+    if (!first) throw new SequencerError("INTERNAL", `store is inconsistent: record ${this.sealedSeq} is missing`);
+    this.firstPendingAt = first.receivedAt;
+  }
+
+  /** One atomic write, on the disk (fsync) before it resolves. */
+  private write(ops: Op[]): Promise<void> {
+    return this.db.batch(ops, { sync: true });
+  }
+
+  /** Runs `fn` after every mutation queued before it: the one writer. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  // --- counters -----------------------------------------------------------------------------
+
+  /** Records accepted and not yet sealed into a batch. */
+  get pendingRecords(): number {
+    return this.nextSeq - this.sealedSeq;
+  }
+
+  /** Records accepted and not yet proven (pending + in `batched` batches). */
+  get unprovenRecords(): number {
+    return this.pendingRecords + this.unprovenSealed;
+  }
+
+  /** Records waiting in the group-commit queue. */
+  get queuedForWrite(): number {
+    return this.queuedRecords;
+  }
+
+  get recordCount(): number {
+    return this.nextSeq;
+  }
+
+  get batchCount(): number {
+    return this.nextBatch;
+  }
+
+  get currentRegistry(): NodeRegistry {
+    return this.registry;
+  }
+
+  get currentRegistryVersion(): number {
+    return this.registryVersion;
+  }
+
+  // --- records ------------------------------------------------------------------------------
+
+  /**
+   * Sequences a group of records atomically: either every new record of the group gets a seq
+   * and a receipt, durably, or none does (403 when a record's node is not active when the
+   * group is written). Records already stored return their original receipt.
+   */
+  append(records: NewRecord[]): Promise<AppendResult[]> {
+    if (this.closed) return Promise.reject(new SequencerError("SHUTTING_DOWN", "the sequencer is shutting down"));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ records, resolve, reject });
+      this.queuedRecords += records.length;
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        void this.exclusive(() => this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const groups = this.queue;
+    this.queue = [];
+    const queued = groups.reduce((n, g) => n + g.records.length, 0);
+    try {
+      await this.flushGroups(groups);
+    } catch (err) {
+      this.logger.error({ err }, "record write failed");
+      const e = new SequencerError("INTERNAL", "the record could not be stored", { cause: err });
+      for (const g of groups) g.reject(e);
+    } finally {
+      this.queuedRecords -= queued;
+    }
+  }
+
+  private async flushGroups(groups: Group[]): Promise<void> {
+    // Which ids are stored already?
+    const ids = [...new Set(groups.flatMap((g) => g.records.map((r) => r.id)))];
+    const seqs = (await this.db.getMany(ids.map((id) => `i!${id}`))) as Array<number | undefined>;
+    const storedSeq = new Map<string, number>();
+    ids.forEach((id, i) => {
+      if (seqs[i] !== undefined) storedSeq.set(id, seqs[i]);
+    });
+    const storedRecords = new Map<number, StoredRecord>();
+    if (storedSeq.size > 0) {
+      const list = [...storedSeq.values()];
+      const recs = (await this.db.getMany(list.map((s) => `r!${pad(s)}`))) as Array<StoredRecord | undefined>;
+      list.forEach((s, i) => {
+        if (recs[i]) storedRecords.set(s, recs[i]);
+      });
+    }
+
+    const ops: Op[] = [];
+    const fresh = new Map<string, StoredRecord>();
+    const answers: Array<AppendResult[] | SequencerError> = [];
+    let seq = this.nextSeq;
+    let firstPendingAt = this.firstPendingAt;
+    const receivedAt = this.now();
+    for (const group of groups) {
+      const inactive = group.records.findIndex(
+        (r) => !storedSeq.has(r.id) && !fresh.has(r.id) && !this.registry.isActive(r.nodeId),
+      );
+      if (inactive >= 0) {
+        answers.push(
+          new SequencerError("NODE_NOT_REGISTERED", `node ${fieldToHex(group.records[inactive]!.nodeId)} is not an active member of the registry`, {
+            index: inactive,
+          }),
+        );
+        continue;
+      }
+      const results: AppendResult[] = [];
+      for (const r of group.records) {
+        const old = storedSeq.get(r.id);
+        if (old !== undefined) {
+          const stored = storedRecords.get(old)!;
+          results.push({ id: r.id, seq: old, status: "pending", receipt: stored.receipt, duplicate: true });
+          continue;
+        }
+        const again = fresh.get(r.id);
+        if (again) {
+          results.push({ id: r.id, seq: again.seq, status: "pending", receipt: again.receipt, duplicate: true });
+          continue;
+        }
+        const stored: StoredRecord = { seq, id: r.id, record: r.record, receivedAt, receipt: this.signer.sign(r.id, seq, receivedAt) };
+        fresh.set(r.id, stored);
+        const key = pad(seq);
+        const urlHash = bytesToHex(sha256(new TextEncoder().encode(r.record.url)));
+        ops.push(
+          { type: "put", key: `r!${key}`, value: stored },
+          { type: "put", key: `i!${r.id}`, value: seq },
+          { type: "put", key: `xu!${urlHash}!${key}`, value: seq },
+          { type: "put", key: `xc!${r.record.contentHash.toLowerCase()}!${key}`, value: seq },
+          { type: "put", key: `xn!${r.record.nodeId.toLowerCase()}!${key}`, value: seq },
+        );
+        if (firstPendingAt === null) firstPendingAt = receivedAt;
+        results.push({ id: r.id, seq, status: "pending", receipt: stored.receipt, duplicate: false });
+        seq++;
+      }
+      answers.push(results);
+    }
+    if (ops.length > 0) {
+      ops.push({ type: "put", key: "m!seq", value: seq });
+      await this.write(ops);
+      this.nextSeq = seq;
+      this.firstPendingAt = firstPendingAt;
+    }
+    // Duplicates report the record's current status.
+    const dupSeqs = new Set<number>();
+    for (const a of answers) if (Array.isArray(a)) for (const r of a) if (r.duplicate && r.seq < this.sealedSeq) dupSeqs.add(r.seq);
+    const statuses = new Map<number, RecordStatus>();
+    for (const s of dupSeqs) statuses.set(s, (await this.recordStatus(s)).status);
+    groups.forEach((g, i) => {
+      const a = answers[i]!;
+      if (a instanceof SequencerError) g.reject(a);
+      else {
+        for (const r of a) r.status = statuses.get(r.seq) ?? "pending";
+        g.resolve(a);
+      }
+    });
+  }
+
+  async getRecordBySeq(seq: number): Promise<StoredRecord | undefined> {
+    return (await this.db.get(`r!${pad(seq)}`)) as StoredRecord | undefined;
+  }
+
+  async getRecord(id: string): Promise<StoredRecord | undefined> {
+    const seq = (await this.db.get(`i!${id}`)) as number | undefined;
+    return seq === undefined ? undefined : this.getRecordBySeq(seq);
+  }
+
+  /** A record's lifecycle status and, once sealed, its batch and leaf index. */
+  async recordStatus(seq: number): Promise<{ status: RecordStatus; batch?: BatchMeta; leafIndex?: number }> {
+    if (seq >= this.sealedSeq) return { status: "pending" };
+    for await (const [, index] of this.db.iterator({ gte: "bs!", lte: `bs!${pad(seq)}`, reverse: true, limit: 1 })) {
+      const batch = await this.batch(index as number);
+      if (!batch) break;
+      return { status: batch.state, batch, leafIndex: seq - batch.firstSeq };
+    }
+    throw new SequencerError("INTERNAL", `store is inconsistent: sealed record ${seq} has no batch`);
+  }
+
+  /** Records matching every given filter (url, contentHash, nodeId), in seq order. */
+  async search(filter: { url?: string; contentHash?: string; nodeId?: string }, limit: number, afterSeq = -1): Promise<StoredRecord[]> {
+    let prefix: string;
+    if (filter.url !== undefined) prefix = `xu!${bytesToHex(sha256(new TextEncoder().encode(filter.url)))}!`;
+    else if (filter.contentHash !== undefined) prefix = `xc!${filter.contentHash.toLowerCase()}!`;
+    else if (filter.nodeId !== undefined) prefix = `xn!${filter.nodeId.toLowerCase()}!`;
+    else throw new SequencerError("INVALID_REQUEST", "search needs at least one of url, contentHash, nodeId");
+    const out: StoredRecord[] = [];
+    const gt = afterSeq >= 0 ? `${prefix}${pad(afterSeq)}` : prefix;
+    for await (const [, seq] of this.db.iterator({ gt, lt: `${prefix}~` })) {
+      const rec = await this.getRecordBySeq(seq as number);
+      if (!rec) continue;
+      if (filter.url !== undefined && rec.record.url !== filter.url) continue;
+      if (filter.contentHash !== undefined && rec.record.contentHash.toLowerCase() !== filter.contentHash.toLowerCase()) continue;
+      if (filter.nodeId !== undefined && rec.record.nodeId.toLowerCase() !== filter.nodeId.toLowerCase()) continue;
+      out.push(rec);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  // --- batches ------------------------------------------------------------------------------
+
+  /**
+   * Seals every full batch of pending records, and the rest too when the oldest pending record
+   * has waited `maxAgeMs` (or `force`). Returns the new batches.
+   */
+  sealDue(maxAgeMs: number, force = false): Promise<BatchMeta[]> {
+    return this.exclusive(() => this.sealLocked(maxAgeMs, force));
+  }
+
+  private async sealLocked(maxAgeMs: number, force: boolean): Promise<BatchMeta[]> {
+    const metas: BatchMeta[] = [];
+    for (;;) {
+      const pending = this.pendingRecords;
+      if (pending === 0) break;
+      // A full batch is sealed at once; a partial one when its own first record is old enough.
+      const due = force || (this.firstPendingAt !== null && this.now() - this.firstPendingAt >= maxAgeMs);
+      if (pending < this.capacity && !due) break;
+      metas.push(await this.sealOne(Math.min(pending, this.capacity)));
+    }
+    return metas;
+  }
+
+  private async sealOne(count: number): Promise<BatchMeta> {
+    const first = this.sealedSeq;
+    const index = this.nextBatch;
+    const records: StoredRecord[] = [];
+    for await (const [, v] of this.db.iterator({ gte: `r!${pad(first)}`, lt: `r!${pad(first + count)}` })) {
+      records.push(v as StoredRecord);
+    }
+    if (records.length !== count) throw new SequencerError("INTERNAL", `store is inconsistent: ${count} records expected from seq ${first}`);
+    const leaves = records.map((r) => hexToField(r.id, "stored record id"));
+    const batchRoot = new FixedMerkleTree(Math.log2(this.capacity), leaves).root;
+    const timestamps = records.map((r) => r.record.timestamp);
+    const statement = {
+      registryRoot: this.registry.root,
+      batchRoot,
+      count,
+      minTs: Math.min(...timestamps),
+      maxTs: Math.max(...timestamps),
+    };
+    const meta: BatchMeta = {
+      index,
+      state: "batched",
+      firstSeq: first,
+      count,
+      sealedAt: this.now(),
+      registryVersion: this.registryVersion,
+      registryRoot: fieldToHex(statement.registryRoot),
+      batchRoot: fieldToHex(batchRoot),
+      minTs: statement.minTs,
+      maxTs: statement.maxTs,
+      publicHash: fieldToHex(publicHash(statement)),
+    };
+    await this.write(
+      [
+        { type: "put", key: `b!${pad(index)}`, value: meta },
+        { type: "put", key: `bs!${pad(first)}`, value: index },
+        { type: "put", key: `q!batched!${pad(index)}`, value: index },
+        { type: "put", key: "m!sealed", value: first + count },
+        { type: "put", key: "m!batch", value: index + 1 },
+      ],
+    );
+    this.sealedSeq = first + count;
+    this.nextBatch = index + 1;
+    this.unprovenSealed += count;
+    await this.refreshFirstPending();
+    this.logger.info({ batch: index, count, firstSeq: first, batchRoot: meta.batchRoot }, "batch sealed");
+    return meta;
+  }
+
+  /** Milliseconds until the oldest pending record's batch is due (null when nothing is pending). */
+  msUntilDue(maxAgeMs: number): number | null {
+    if (this.firstPendingAt === null) return null;
+    return Math.max(0, this.firstPendingAt + maxAgeMs - this.now());
+  }
+
+  async batch(index: number): Promise<BatchMeta | undefined> {
+    return (await this.db.get(`b!${pad(index)}`)) as BatchMeta | undefined;
+  }
+
+  async listBatches(fromIndex: number, limit: number): Promise<BatchMeta[]> {
+    const out: BatchMeta[] = [];
+    for await (const [, v] of this.db.iterator({ gte: `b!${pad(fromIndex)}`, lt: "b!~", limit })) out.push(v as BatchMeta);
+    return out;
+  }
+
+  async batchRecords(meta: BatchMeta): Promise<StoredRecord[]> {
+    const out: StoredRecord[] = [];
+    for await (const [, v] of this.db.iterator({ gte: `r!${pad(meta.firstSeq)}`, lt: `r!${pad(meta.firstSeq + meta.count)}` })) {
+      out.push(v as StoredRecord);
+    }
+    return out;
+  }
+
+  /** Indexes of batches waiting in `state`, ascending: what the pipeline resumes on start. */
+  async waiting(state: "batched" | "proven"): Promise<number[]> {
+    const out: number[] = [];
+    for await (const [, v] of this.db.iterator({ gt: `q!${state}!`, lt: `q!${state}!~` })) out.push(v as number);
+    return out;
+  }
+
+  markProven(index: number, proof: StoredProof): Promise<BatchMeta> {
+    return this.exclusive(async () => {
+      const meta = await this.batch(index);
+      if (!meta) throw new SequencerError("NOT_FOUND", `batch ${index} does not exist`);
+      if (meta.state !== "batched") throw new SequencerError("INTERNAL", `batch ${index} is ${meta.state}, not batched`);
+      const next: BatchMeta = { ...meta, state: "proven", proof };
+      await this.write(
+        [
+          { type: "put", key: `b!${pad(index)}`, value: next },
+          { type: "del", key: `q!batched!${pad(index)}` },
+          { type: "put", key: `q!proven!${pad(index)}`, value: index },
+        ],
+      );
+      this.unprovenSealed -= meta.count;
+      return next;
+    });
+  }
+
+  markAnchored(index: number, anchor: StoredAnchor): Promise<BatchMeta> {
+    return this.exclusive(async () => {
+      const meta = await this.batch(index);
+      if (!meta) throw new SequencerError("NOT_FOUND", `batch ${index} does not exist`);
+      if (meta.state !== "proven") throw new SequencerError("INTERNAL", `batch ${index} is ${meta.state}, not proven`);
+      const next: BatchMeta = { ...meta, state: "anchored", anchor };
+      await this.write(
+        [
+          { type: "put", key: `b!${pad(index)}`, value: next },
+          { type: "del", key: `q!proven!${pad(index)}` },
+        ],
+      );
+      return next;
+    });
+  }
+
+  // --- registry -----------------------------------------------------------------------------
+
+  /** Registers a node (DUPLICATE_NODE / TREE_FULL from the SDK when it cannot). */
+  addNode(nodeId: bigint): Promise<{ version: number; index: number; root: bigint }> {
+    return this.exclusive(async () => {
+      const next = NodeRegistry.fromJSON(this.registry.toJSON());
+      const entry = next.add(nodeId);
+      const version = this.registryVersion + 1;
+      const op: RegistryOp = { op: "add", nodeId: fieldToHex(nodeId), at: this.now() };
+      await this.write(
+        [
+          { type: "put", key: `g!${pad(version)}`, value: op },
+          { type: "put", key: "m!regv", value: version },
+        ],
+      );
+      this.setRegistry(next, version);
+      this.logger.info({ nodeId: op.nodeId, slot: entry.index, registryVersion: version }, "node registered");
+      return { version, index: entry.index, root: next.root };
+    });
+  }
+
+  /**
+   * Revokes a node. Pending records are sealed first, under the registry they were accepted
+   * with: every record acknowledged before the revocation stays provable (a batch's proof
+   * needs each of its nodes to be a member under the batch's registry root).
+   */
+  revokeNode(nodeId: bigint): Promise<{ version: number; root: bigint; sealed: BatchMeta[] }> {
+    return this.exclusive(async () => {
+      const next = NodeRegistry.fromJSON(this.registry.toJSON());
+      next.revoke(nodeId);
+      const sealed = await this.sealLocked(0, true);
+      const version = this.registryVersion + 1;
+      const op: RegistryOp = { op: "revoke", nodeId: fieldToHex(nodeId), at: this.now() };
+      await this.write(
+        [
+          { type: "put", key: `g!${pad(version)}`, value: op },
+          { type: "put", key: "m!regv", value: version },
+        ],
+      );
+      this.setRegistry(next, version);
+      this.logger.info({ nodeId: op.nodeId, registryVersion: version, sealedBatches: sealed.map((b) => b.index) }, "node revoked");
+      return { version, root: next.root, sealed };
+    });
+  }
+
+  private setRegistry(registry: NodeRegistry, version: number): void {
+    this.registry = registry;
+    this.registryVersion = version;
+    this.registryCache.set(version, registry);
+    // Keep the current version and a few recent ones (batches in flight use them).
+    while (this.registryCache.size > 4) this.registryCache.delete(this.registryCache.keys().next().value!);
+  }
+
+  /** The registry as it was at `version` (what a batch sealed then is proven against). */
+  async registryAt(version: number): Promise<NodeRegistry> {
+    const hit = this.registryCache.get(version);
+    if (hit) return hit;
+    if (version > this.registryVersion) throw new SequencerError("INTERNAL", `registry version ${version} is in the future`);
+    const registry = await this.replayRegistry(version);
+    return registry;
+  }
+
+  /** The registry log: every add / revoke in order. */
+  async registryLog(): Promise<RegistryOp[]> {
+    const out: RegistryOp[] = [];
+    for await (const [, v] of this.db.iterator({ gt: "g!", lt: "g!~" })) out.push(v as RegistryOp);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.tail;
+    await this.db.close();
+  }
+}

@@ -1,0 +1,74 @@
+import path from "node:path";
+import { expect } from "chai";
+import { ProvenanceError } from "@provenance/client-sdk";
+import { loadCircuitConfigs } from "@provenance/circuits";
+import { DEFAULTS, loadConfig, parseListen } from "../src/config.js";
+
+function refused(fn: () => unknown, message: string): void {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).to.be.instanceOf(ProvenanceError);
+    expect((err as ProvenanceError).code).to.equal("INVALID_CONFIG");
+    expect((err as Error).message).to.equal(message);
+    return;
+  }
+  expect.fail("expected INVALID_CONFIG");
+}
+
+describe("sequencer config", () => {
+  it("has DESIGN.md's defaults with an empty environment", () => {
+    const c = loadConfig({});
+    expect(c.host).to.equal("127.0.0.1");
+    expect(c.port).to.equal(8080);
+    expect(c.rpcUrl).to.equal("http://127.0.0.1:8899");
+    expect(c.dataDir).to.equal(path.resolve(".provenance"));
+    expect(c.adminToken).to.equal(undefined);
+    expect(c.batchMaxAgeMs).to.equal(5000);
+    expect(c.circuit).to.equal("dev");
+    expect(c.maxRecordsPerRequest).to.equal(1000);
+    expect(c.bodyLimitBytes).to.equal(DEFAULTS.bodyLimitBytes);
+  });
+
+  it("reads every PROVENANCE_* variable, and overrides win over the environment", () => {
+    const env = {
+      PROVENANCE_LISTEN: "0.0.0.0:9000",
+      PROVENANCE_RPC_URL: "http://localhost:1234",
+      PROVENANCE_DATA_DIR: "/tmp/x",
+      PROVENANCE_ADMIN_TOKEN: "0123456789abcdef0123",
+      PROVENANCE_BATCH_MAX_AGE_MS: "250",
+      PROVENANCE_CIRCUIT: "test",
+      PROVENANCE_PROVER_WORKERS: "2",
+      PROVENANCE_VERIFY_WORKERS: "0",
+      PROVENANCE_MAX_BACKLOG_RECORDS: "10",
+      PROVENANCE_LOG_LEVEL: "warn",
+    };
+    const c = loadConfig(env);
+    expect([c.host, c.port, c.rpcUrl, c.dataDir, c.adminToken]).to.deep.equal(["0.0.0.0", 9000, "http://localhost:1234", "/tmp/x", "0123456789abcdef0123"]);
+    expect([c.batchMaxAgeMs, c.circuit, c.proverWorkers, c.verifyWorkers, c.maxBacklogRecords, c.logLevel]).to.deep.equal([250, "test", 2, 0, 10, "warn"]);
+    const o = loadConfig(env, { port: 0, circuit: "dev", batchMaxAgeMs: 7 });
+    expect([o.port, o.circuit, o.batchMaxAgeMs, o.host]).to.deep.equal([0, "dev", 7, "0.0.0.0"]);
+  });
+
+  it("parses listen addresses", () => {
+    expect(parseListen("127.0.0.1:8080")).to.deep.equal({ host: "127.0.0.1", port: 8080 });
+    expect(parseListen(":81")).to.deep.equal({ host: "0.0.0.0", port: 81 });
+    expect(parseListen("[::1]:8080")).to.deep.equal({ host: "::1", port: 8080 });
+    expect(parseListen("localhost:0")).to.deep.equal({ host: "localhost", port: 0 });
+  });
+
+  it("refuses bad values, naming the variable", () => {
+    refused(() => loadConfig({ PROVENANCE_LISTEN: "8080" }), 'PROVENANCE_LISTEN must be host:port (e.g. 127.0.0.1:8080), got "8080"');
+    refused(() => loadConfig({ PROVENANCE_LISTEN: "h:70000" }), 'PROVENANCE_LISTEN port must be an integer in [0, 65535], got "70000"');
+    refused(() => loadConfig({ PROVENANCE_BATCH_MAX_AGE_MS: "5s" }), 'PROVENANCE_BATCH_MAX_AGE_MS must be an integer in [1, 86400000], got "5s"');
+    refused(() => loadConfig({ PROVENANCE_BATCH_MAX_AGE_MS: "0" }), 'PROVENANCE_BATCH_MAX_AGE_MS must be an integer in [1, 86400000], got "0"');
+    refused(
+      () => loadConfig({ PROVENANCE_CIRCUIT: "huge" }),
+      `PROVENANCE_CIRCUIT must be one of ${Object.keys(loadCircuitConfigs()).join(", ")}, got "huge"`,
+    );
+    refused(() => loadConfig({ PROVENANCE_RPC_URL: "ftp://x" }), 'PROVENANCE_RPC_URL must be an http(s) URL, got "ftp://x"');
+    refused(() => loadConfig({ PROVENANCE_ADMIN_TOKEN: "short" }), "PROVENANCE_ADMIN_TOKEN must be at least 16 characters without whitespace");
+    refused(() => loadConfig({ PROVENANCE_LOG_LEVEL: "loud" }), 'PROVENANCE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"');
+    refused(() => loadConfig({}, { maxRecordsPerRequest: 1001 }), "maxRecordsPerRequest must be in [1, 1000] (DESIGN.md), got 1001");
+  });
+});

@@ -1,0 +1,30 @@
+/** Test helpers: temporary data directories, quiet loggers, records posted as JSON. */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pino, type Logger } from "pino";
+import { bytesToHex, packPublicKey, type RecordV1 } from "@provenance/client-sdk";
+import { testNode, testRecord, type TestNode } from "../../tests/fixtures.js";
+
+export function tempDir(label: string): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `provenance-seq-${label}-`));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function quietLogger(): Logger {
+  return pino({ level: process.env["TEST_LOG_LEVEL"] ?? "silent" });
+}
+
+export function publicKeyHex(node: TestNode): string {
+  return bytesToHex(packPublicKey(node.publicKey));
+}
+
+/** One base time per test run, an hour ago: the same (node, n) is the same record all run long. */
+const RECENT_BASE = Date.now() - 3_600_000;
+
+/** Record `n` of `node`, timestamped in the recent past (the sequencer refuses future ones). */
+export function recentRecord(node: TestNode, n: number): RecordV1 {
+  return testRecord(node, n, RECENT_BASE + n).record;
+}
+
+export { testNode };

@@ -14,6 +14,7 @@
  *   --insecure-prod    allow a dev setup of the prod configuration (never deploy it); the key
  *                      stays in the cache (circuits/keys/prod.vk.json is left alone)
  *   --verbose          show snarkjs's own progress
+ *   --info             only print the circuit's size and the ptau power it needs
  *
  * Keys go to ${PROVENANCE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/provenance}/setup/NAME-<r1cs hash>/.
  * See docs/trusted-setup.md.
@@ -23,9 +24,9 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { checkedInVkPath, r1csPath } from "../prover/src/artifacts.js";
-import { DEV_SEED, INSECURE_WARNING, runDevSetup, terminateSnarkjsCurve, writeTextAtomic } from "./lib/dev-setup.js";
+import { DEV_SEED, INSECURE_WARNING, readR1csHeader, requiredPower, runDevSetup, terminateSnarkjsCurve, writeTextAtomic } from "./lib/dev-setup.js";
 
-const USAGE = "usage: npx tsx scripts/setup.ts --circuit <test|dev|prod> [--check] [--force] [--r1cs FILE] [--keys-dir DIR] [--seed TEXT] [--insecure-prod] [--verbose]";
+const USAGE = "usage: npx tsx scripts/setup.ts --circuit <test|dev|prod> [--check] [--force] [--r1cs FILE] [--keys-dir DIR] [--seed TEXT] [--insecure-prod] [--verbose] [--info]";
 
 function banner(): void {
   const line = "!".repeat(78);
@@ -55,6 +56,7 @@ async function main(): Promise<number> {
         seed: { type: "string" },
         "insecure-prod": { type: "boolean", default: false },
         verbose: { type: "boolean", default: false },
+        info: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -69,6 +71,12 @@ async function main(): Promise<number> {
     return 0;
   }
   const name = values.circuit ?? process.env.PROVENANCE_CIRCUIT ?? "test";
+  if (values.info) {
+    const file = path.resolve(values.r1cs ?? r1csPath(name));
+    const h = await readR1csHeader(file);
+    console.log(`${name}: ${h.nConstraints} constraints, ${h.nPubInputs + h.nOutputs} public signals, needs a prepared ptau of power >= ${requiredPower(h)}`);
+    return 0;
+  }
   if (name === "prod" && !values["insecure-prod"]) {
     console.error(
       'refusing to make an INSECURE dev setup of the "prod" configuration: production keys come from a real ' +

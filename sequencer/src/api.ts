@@ -100,6 +100,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
 
+  // JSON only: fastify also parses text/plain by default, which no route here takes.
+  app.removeContentTypeParser("text/plain");
+
   app.setErrorHandler((err, request, reply) => {
     const http = toHttpError(normalize(err));
     if (http.status >= 500 && http.status !== 503) request.log.error({ err, url: request.url }, "request failed");

@@ -313,175 +313,175 @@ export async function writeDevPtau(
   }
 
   async function writeBody(fh: FileHandle): Promise<{ pos: number; responseHash: string }> {
-  let pos = 0;
-  const write = async (buf: Uint8Array): Promise<void> => {
-    await fh.write(buf, 0, buf.length, pos);
-    pos += buf.length;
-  };
-  const u32 = (v: number): Uint8Array => {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, v, true);
-    return b;
-  };
-  const u64 = (v: number): Uint8Array => {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, BigInt(v), true);
-    return b;
-  };
-  const sectionHeader = async (id: number, size: number): Promise<void> => {
-    await write(u32(id));
-    await write(u64(size));
-  };
-
-  const responseHasher = blake2b.create({ dkLen: 64 });
-  responseHasher.update(challenge);
-  const sectionStart: Record<number, number> = {};
-  const firstPoints: Record<number, Uint8Array[]> = {};
-
-  /**
-   * Writes `total` points s_i·G (s from `source`) as one section body, generated in chunks of
-   * CHUNK points. With `hashChunk > 0`, feeds their compressed form to the response hasher in
-   * update() calls of exactly `hashChunk` points (the last one shorter), as snarkjs does.
-   */
-  const emit = async (group: GroupName, total: number, source: ScalarSource, hashChunk: number): Promise<Uint8Array[]> => {
-    const table: FixedBaseTable = group === "G1" ? t1 : t2;
-    const sA = group === "G1" ? SG1 : SG2;
-    const sC = sA / 2;
-    const pre = group === "G1" ? "g1m" : "g2m";
-    const first: Uint8Array[] = [];
-    const hashBytes = hashChunk * sC;
-    let pending: Uint8Array[] = [];
-    let pendingBytes = 0;
-    const flush = (all: boolean): void => {
-      while (pendingBytes > 0 && (all || pendingBytes >= hashBytes)) {
-        const take = Math.min(hashBytes, pendingBytes);
-        const buf = new Uint8Array(take);
-        let o = 0;
-        const rest: Uint8Array[] = [];
-        for (const piece of pending) {
-          if (o < take) {
-            const k = Math.min(piece.length, take - o);
-            buf.set(piece.subarray(0, k), o);
-            o += k;
-            if (k < piece.length) rest.push(piece.subarray(k));
-          } else rest.push(piece);
-        }
-        pending = rest;
-        pendingBytes -= take;
-        responseHasher.update(buf);
-      }
+    let pos = 0;
+    const write = async (buf: Uint8Array): Promise<void> => {
+      await fh.write(buf, 0, buf.length, pos);
+      pos += buf.length;
     };
-    for (let s = 0; s < total; s += CHUNK) {
-      const cnt = Math.min(CHUNK, total - s);
-      source(s, cnt, pFr);
-      e.frm_batchFromMontgomery!(pFr, cnt, pStd);
-      eng.mulFixed(table, pStd, cnt, pJac, pAff);
-      const out = eng.get(pAff, cnt * sA);
-      if (s === 0) for (let j = 0; j < Math.min(2, cnt); j++) first.push(out.slice(j * sA, (j + 1) * sA));
-      await write(out);
-      if (hashChunk > 0) {
-        e[`${pre}_batchLEMtoC`]!(pAff, cnt, pConv);
-        pending.push(eng.get(pConv, cnt * sC));
-        pendingBytes += cnt * sC;
-        flush(false);
+    const u32 = (v: number): Uint8Array => {
+      const b = new Uint8Array(4);
+      new DataView(b.buffer).setUint32(0, v, true);
+      return b;
+    };
+    const u64 = (v: number): Uint8Array => {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setBigUint64(0, BigInt(v), true);
+      return b;
+    };
+    const sectionHeader = async (id: number, size: number): Promise<void> => {
+      await write(u32(id));
+      await write(u64(size));
+    };
+
+    const responseHasher = blake2b.create({ dkLen: 64 });
+    responseHasher.update(challenge);
+    const sectionStart: Record<number, number> = {};
+    const firstPoints: Record<number, Uint8Array[]> = {};
+
+    /**
+     * Writes `total` points s_i·G (s from `source`) as one section body, generated in chunks of
+     * CHUNK points. With `hashChunk > 0`, feeds their compressed form to the response hasher in
+     * update() calls of exactly `hashChunk` points (the last one shorter), as snarkjs does.
+     */
+    const emit = async (group: GroupName, total: number, source: ScalarSource, hashChunk: number): Promise<Uint8Array[]> => {
+      const table: FixedBaseTable = group === "G1" ? t1 : t2;
+      const sA = group === "G1" ? SG1 : SG2;
+      const sC = sA / 2;
+      const pre = group === "G1" ? "g1m" : "g2m";
+      const first: Uint8Array[] = [];
+      const hashBytes = hashChunk * sC;
+      let pending: Uint8Array[] = [];
+      let pendingBytes = 0;
+      const flush = (all: boolean): void => {
+        while (pendingBytes > 0 && (all || pendingBytes >= hashBytes)) {
+          const take = Math.min(hashBytes, pendingBytes);
+          const buf = new Uint8Array(take);
+          let o = 0;
+          const rest: Uint8Array[] = [];
+          for (const piece of pending) {
+            if (o < take) {
+              const k = Math.min(piece.length, take - o);
+              buf.set(piece.subarray(0, k), o);
+              o += k;
+              if (k < piece.length) rest.push(piece.subarray(k));
+            } else rest.push(piece);
+          }
+          pending = rest;
+          pendingBytes -= take;
+          responseHasher.update(buf);
+        }
+      };
+      for (let s = 0; s < total; s += CHUNK) {
+        const cnt = Math.min(CHUNK, total - s);
+        source(s, cnt, pFr);
+        e.frm_batchFromMontgomery!(pFr, cnt, pStd);
+        eng.mulFixed(table, pStd, cnt, pJac, pAff);
+        const out = eng.get(pAff, cnt * sA);
+        if (s === 0) for (let j = 0; j < Math.min(2, cnt); j++) first.push(out.slice(j * sA, (j + 1) * sA));
+        await write(out);
+        if (hashChunk > 0) {
+          e[`${pre}_batchLEMtoC`]!(pAff, cnt, pConv);
+          pending.push(eng.get(pConv, cnt * sC));
+          pendingBytes += cnt * sC;
+          flush(false);
+        }
+      }
+      if (hashChunk > 0) flush(true);
+      return first;
+    };
+
+    // --- header (file magic, version 1, 11 sections) and section 1 ---
+    const magic = new TextEncoder().encode("ptau");
+    await write(magic);
+    await write(u32(1));
+    await write(u32(11));
+    await sectionHeader(1, 4 + N8 + 4 + 4);
+    await write(u32(N8));
+    const q = new Uint8Array(N8);
+    let qq = curve.q;
+    for (let i = 0; i < N8; i++) {
+      q[i] = Number(qq & 0xffn);
+      qq >>= 8n;
+    }
+    await write(q);
+    await write(u32(power));
+    await write(u32(power));
+
+    // --- sections 2..6: the beacon's output ---
+    const one = Fr.one;
+    const g1Chunk = (1 << 20) / SG1;
+    const g2Chunk = (1 << 20) / SG2;
+    const plain: Array<[number, GroupName, number, ScalarSource, number]> = [
+      [2, "G1", 2 * n - 1, geometric(one, key.tau), g1Chunk],
+      [3, "G2", n, geometric(one, key.tau), g2Chunk],
+      [4, "G1", n, geometric(key.alpha, key.tau), g1Chunk],
+      [5, "G1", n, geometric(key.beta, key.tau), g1Chunk],
+      [6, "G2", 1, geometric(key.beta, key.tau), g2Chunk],
+    ];
+    for (const [id, group, count, source, chunk] of plain) {
+      const sA = group === "G1" ? SG1 : SG2;
+      await sectionHeader(id, count * sA);
+      sectionStart[id] = pos;
+      firstPoints[id] = await emit(group, count, source, chunk);
+      log(`section ${id} written`);
+    }
+
+    // --- section 7: the single beacon contribution ---
+    const partial = partialHash(responseHasher);
+    responseHasher.update(pubKeyBytes(curve, key, false));
+    const responseHash = responseHasher.digest();
+    const next = blake2b.create({ dkLen: 64 });
+    next.update(responseHash);
+    for (const [id, group, count] of plain) {
+      const sA = group === "G1" ? SG1 : SG2;
+      const pre = group === "G1" ? "g1m" : "g2m";
+      const start = sectionStart[id]!;
+      for (let i = 0; i < count; i += CHUNK) {
+        const cnt = Math.min(CHUNK, count - i);
+        const buf = new Uint8Array(cnt * sA);
+        await fh.read(buf, 0, buf.length, start + i * sA);
+        eng.set(pAff, buf);
+        e[`${pre}_batchLEMtoU`]!(pAff, cnt, pConv);
+        next.update(eng.get(pConv, cnt * sA));
       }
     }
-    if (hashChunk > 0) flush(true);
-    return first;
-  };
+    const nextChallenge = next.digest();
+    const name = new TextEncoder().encode(DEV_PTAU_CONTRIBUTION_NAME);
+    const params = new Uint8Array([1, name.length, ...name, 2, DEV_BEACON_ITERATIONS_EXP, 3, beaconHash.length, ...beaconHash]);
+    const contribution = [
+      u32(1), // one contribution
+      firstPoints[2]![1]!, // tau·G1
+      firstPoints[3]![1]!, // tau·G2
+      firstPoints[4]![0]!, // alpha·G1
+      firstPoints[5]![0]!, // beta·G1
+      firstPoints[6]![0]!, // beta·G2
+      pubKeyBytes(curve, key, true),
+      partial,
+      nextChallenge,
+      u32(1), // type: beacon
+      u32(params.length),
+      params,
+    ];
+    const contributionSize = contribution.reduce((a, b) => a + b.length, 0);
+    await sectionHeader(7, contributionSize);
+    for (const b of contribution) await write(b);
+    log("section 7 (contribution record) written");
 
-  // --- header (file magic, version 1, 11 sections) and section 1 ---
-  const magic = new TextEncoder().encode("ptau");
-  await write(magic);
-  await write(u32(1));
-  await write(u32(11));
-  await sectionHeader(1, 4 + N8 + 4 + 4);
-  await write(u32(N8));
-  const q = new Uint8Array(N8);
-  let qq = curve.q;
-  for (let i = 0; i < N8; i++) {
-    q[i] = Number(qq & 0xffn);
-    qq >>= 8n;
-  }
-  await write(q);
-  await write(u32(power));
-  await write(u32(power));
-
-  // --- sections 2..6: the beacon's output ---
-  const one = Fr.one;
-  const g1Chunk = (1 << 20) / SG1;
-  const g2Chunk = (1 << 20) / SG2;
-  const plain: Array<[number, GroupName, number, ScalarSource, number]> = [
-    [2, "G1", 2 * n - 1, geometric(one, key.tau), g1Chunk],
-    [3, "G2", n, geometric(one, key.tau), g2Chunk],
-    [4, "G1", n, geometric(key.alpha, key.tau), g1Chunk],
-    [5, "G1", n, geometric(key.beta, key.tau), g1Chunk],
-    [6, "G2", 1, geometric(key.beta, key.tau), g2Chunk],
-  ];
-  for (const [id, group, count, source, chunk] of plain) {
-    const sA = group === "G1" ? SG1 : SG2;
-    await sectionHeader(id, count * sA);
-    sectionStart[id] = pos;
-    firstPoints[id] = await emit(group, count, source, chunk);
-    log(`section ${id} written`);
-  }
-
-  // --- section 7: the single beacon contribution ---
-  const partial = partialHash(responseHasher);
-  responseHasher.update(pubKeyBytes(curve, key, false));
-  const responseHash = responseHasher.digest();
-  const next = blake2b.create({ dkLen: 64 });
-  next.update(responseHash);
-  for (const [id, group, count] of plain) {
-    const sA = group === "G1" ? SG1 : SG2;
-    const pre = group === "G1" ? "g1m" : "g2m";
-    const start = sectionStart[id]!;
-    for (let i = 0; i < count; i += CHUNK) {
-      const cnt = Math.min(CHUNK, count - i);
-      const buf = new Uint8Array(cnt * sA);
-      await fh.read(buf, 0, buf.length, start + i * sA);
-      eng.set(pAff, buf);
-      e[`${pre}_batchLEMtoU`]!(pAff, cnt, pConv);
-      next.update(eng.get(pConv, cnt * sA));
+    // --- sections 12..15: Lagrange bases for every domain 2^p, p = 0..power ---
+    const lagr: Array<[number, GroupName, WasmElement, number]> = [
+      [12, "G1", one, SG1],
+      [13, "G2", one, SG2],
+      [14, "G1", key.alpha, SG1],
+      [15, "G1", key.beta, SG1],
+    ];
+    for (const [id, group, mult, sA] of lagr) {
+      const nPoints = id === 12 ? 2 ** (power + 2) - 1 : 2 ** (power + 1) - 1;
+      await sectionHeader(id, nPoints * sA);
+      for (let p = 0; p <= power; p++) await emit(group, 2 ** p, lagrange(p, mult, false), 0);
+      if (id === 12) await emit(group, 2 ** (power + 1), lagrange(power + 1, mult, true), 0);
+      log(`section ${id} written`);
     }
-  }
-  const nextChallenge = next.digest();
-  const name = new TextEncoder().encode(DEV_PTAU_CONTRIBUTION_NAME);
-  const params = new Uint8Array([1, name.length, ...name, 2, DEV_BEACON_ITERATIONS_EXP, 3, beaconHash.length, ...beaconHash]);
-  const contribution = [
-    u32(1), // one contribution
-    firstPoints[2]![1]!, // tau·G1
-    firstPoints[3]![1]!, // tau·G2
-    firstPoints[4]![0]!, // alpha·G1
-    firstPoints[5]![0]!, // beta·G1
-    firstPoints[6]![0]!, // beta·G2
-    pubKeyBytes(curve, key, true),
-    partial,
-    nextChallenge,
-    u32(1), // type: beacon
-    u32(params.length),
-    params,
-  ];
-  const contributionSize = contribution.reduce((a, b) => a + b.length, 0);
-  await sectionHeader(7, contributionSize);
-  for (const b of contribution) await write(b);
-  log("section 7 (contribution record) written");
 
-  // --- sections 12..15: Lagrange bases for every domain 2^p, p = 0..power ---
-  const lagr: Array<[number, GroupName, WasmElement, number]> = [
-    [12, "G1", one, SG1],
-    [13, "G2", one, SG2],
-    [14, "G1", key.alpha, SG1],
-    [15, "G1", key.beta, SG1],
-  ];
-  for (const [id, group, mult, sA] of lagr) {
-    const nPoints = id === 12 ? 2 ** (power + 2) - 1 : 2 ** (power + 1) - 1;
-    await sectionHeader(id, nPoints * sA);
-    for (let p = 0; p <= power; p++) await emit(group, 2 ** p, lagrange(p, mult, false), 0);
-    if (id === 12) await emit(group, 2 ** (power + 1), lagrange(power + 1, mult, true), 0);
-    log(`section ${id} written`);
-  }
-
-  return { pos, responseHash: Buffer.from(responseHash).toString("hex") };
+    return { pos, responseHash: Buffer.from(responseHash).toString("hex") };
   }
 }

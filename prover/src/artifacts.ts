@@ -16,9 +16,9 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { REPO_ROOT, buildPaths } from "@provenance/circuits";
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export { REPO_ROOT };
 
 type Env = Record<string, string | undefined>;
 
@@ -35,17 +35,16 @@ function checkName(name: string): void {
   if (!NAME_RE.test(name)) throw new Error(`invalid circuit name "${name}" (expected [a-z0-9_-], e.g. test, dev, prod)`);
 }
 
-export function circuitBuildDir(name: string): string {
-  checkName(name);
-  return path.join(REPO_ROOT, "circuits", "build", name);
-}
-
+/** Compiled R1CS of a configuration (circuits/index.ts compiles it). */
 export function r1csPath(name: string): string {
-  return path.join(circuitBuildDir(name), "batch.r1cs");
+  checkName(name);
+  return buildPaths(name).r1cs;
 }
 
+/** Compiled witness generator of a configuration. */
 export function wasmPath(name: string): string {
-  return path.join(circuitBuildDir(name), "batch_js", "batch.wasm");
+  checkName(name);
+  return buildPaths(name).wasm;
 }
 
 /** Checked-in verifying key of a configuration. */

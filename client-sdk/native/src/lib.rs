@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 use ark_bn254::Fr;
 use ark_ff::{BigInt, BigInteger, Field, One, PrimeField, Zero};
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::BufferSlice;
 use napi_derive::napi;
 
 mod poseidon;
@@ -248,28 +248,37 @@ fn verify_guarded(message: &[u8], signature: &[u8], public_key: &[u8]) -> bool {
     catch_unwind(AssertUnwindSafe(|| verify_inner(message, signature, public_key))).unwrap_or(false)
 }
 
+// Arguments are `BufferSlice`s: zero-copy views valid for the call only, so the addon holds
+// no references to JavaScript objects and creates no external buffers (nothing to clean up
+// when a worker thread exits). Results are written into a buffer the caller allocates.
+
 /// Verifies one signature. `message` is the field element as 32 bytes little-endian,
 /// `signature` 64 bytes (circomlibjs `packSignature`), `publicKey` 32 bytes (`packPoint`).
 #[napi]
-pub fn verify(message: Buffer, signature: Buffer, public_key: Buffer) -> bool {
+pub fn verify(message: BufferSlice, signature: BufferSlice, public_key: BufferSlice) -> bool {
     verify_guarded(&message, &signature, &public_key)
 }
 
 /// Verifies n signatures: `messages` is n × 32 bytes, `signatures` n × 64, `publicKeys`
-/// n × 32, concatenated. Returns n bytes, 1 = valid. Inconsistent lengths give all zeros
-/// for the jobs that cannot be formed.
+/// n × 32, concatenated; writes one byte per job into `results` (1 = valid, 0 otherwise)
+/// and returns n. Jobs that cannot be formed from the given lengths are left at 0.
 #[napi]
-pub fn verify_batch(messages: Buffer, signatures: Buffer, public_keys: Buffer) -> Buffer {
-    let n = messages.len() / 32;
-    let mut out = vec![0u8; n];
-    for (i, slot) in out.iter_mut().enumerate() {
+pub fn verify_batch(
+    messages: BufferSlice,
+    signatures: BufferSlice,
+    public_keys: BufferSlice,
+    mut results: BufferSlice,
+) -> u32 {
+    let n = (messages.len() / 32).min(results.len());
+    for i in 0..n {
         let (m, s, k) = (32 * i, 64 * i, 32 * i);
+        results[i] = 0;
         if s + 64 > signatures.len() || k + 32 > public_keys.len() {
-            break;
+            continue;
         }
-        *slot = verify_guarded(&messages[m..m + 32], &signatures[s..s + 64], &public_keys[k..k + 32]) as u8;
+        results[i] = verify_guarded(&messages[m..m + 32], &signatures[s..s + 64], &public_keys[k..k + 32]) as u8;
     }
-    out.into()
+    n as u32
 }
 
 #[cfg(test)]

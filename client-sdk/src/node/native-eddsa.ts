@@ -9,8 +9,9 @@ import { derivePublicKey, packPublicKey, packSignature, signPoseidon, verifyPack
 import { FIELD_MODULUS } from "../field.js";
 
 interface NativeAddon {
-  verify(message: Buffer, signature: Buffer, publicKey: Buffer): boolean;
-  verifyBatch(messages: Buffer, signatures: Buffer, publicKeys: Buffer): Buffer;
+  verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean;
+  /** Writes one byte per job into `results`; returns the number of jobs. */
+  verifyBatch(messages: Uint8Array, signatures: Uint8Array, publicKeys: Uint8Array, results: Uint8Array): number;
 }
 
 function messageBytes(message: bigint, out: Buffer, offset: number): void {
@@ -35,10 +36,15 @@ function selfCheck(addon: NativeAddon): boolean {
   const bad = Buffer.from(sig);
   bad[40] = bad[40]! ^ 1;
   const zeroKey = Buffer.alloc(32); // y = 0: a point of order 4
+  const results = Buffer.alloc(2);
+  const n = addon.verifyBatch(Buffer.concat([m, m]), Buffer.concat([sig, bad]), Buffer.concat([key, key]), results);
   return (
     addon.verify(m, sig, key) === true &&
     addon.verify(m, bad, key) === false &&
     addon.verify(m, sig, zeroKey) === false &&
+    n === 2 &&
+    results[0] === 1 &&
+    results[1] === 0 &&
     verifyPacked(message, sig, key) === true
   );
 }
@@ -89,11 +95,13 @@ export function verifyPackedBatch(messages: readonly bigint[], signatures: Uint8
   if (addon !== null) {
     const m = Buffer.alloc(32 * n);
     for (let i = 0; i < n; i++) messageBytes(messages[i]!, m, 32 * i);
+    const out = Buffer.alloc(n);
     try {
-      const out = addon.verifyBatch(
+      addon.verifyBatch(
         m,
         Buffer.from(signatures.buffer, signatures.byteOffset, 64 * n),
         Buffer.from(publicKeys.buffer, publicKeys.byteOffset, 32 * n),
+        out,
       );
       return new Uint8Array(out.buffer, out.byteOffset, n);
     } catch {

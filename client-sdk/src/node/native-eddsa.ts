@@ -5,8 +5,10 @@
  * identical verdicts. Set PROVENANCE_EDDSA_NATIVE=0 to never load it.
  */
 import { createRequire } from "node:module";
+import { workerData } from "node:worker_threads";
 import { derivePublicKey, packPublicKey, packSignature, signPoseidon, verifyPacked } from "../eddsa.js";
 import { FIELD_MODULUS } from "../field.js";
+import { nativeAddonPath } from "./native-path.js";
 
 interface NativeAddon {
   verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean;
@@ -52,8 +54,11 @@ function selfCheck(addon: NativeAddon): boolean {
 function load(): { addon: NativeAddon | null; reason: string } {
   if (process.env["PROVENANCE_EDDSA_NATIVE"] === "0") return { addon: null, reason: "disabled by PROVENANCE_EDDSA_NATIVE=0" };
   try {
-    const require = createRequire(import.meta.url);
-    const addon = require("../../native/provenance_eddsa.node") as NativeAddon;
+    // In a pool worker this module runs from a bundle (a data: URL), so the addon's path
+    // comes from the pool; on the main thread it is found beside the sources.
+    const given = (workerData as { addonPath?: unknown } | null)?.addonPath;
+    const path = typeof given === "string" ? given : nativeAddonPath();
+    const addon = createRequire(path)(path) as NativeAddon;
     if (!selfCheck(addon)) return { addon: null, reason: "the addon failed its self-check" };
     return { addon, reason: "loaded" };
   } catch (err) {

@@ -10,6 +10,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { P } from "../eddsa/curve.js";
+import { nativeAddonPath } from "./native-path.js";
 import type { VerifyChunk, VerifyChunkResult } from "./verify-worker.js";
 
 export interface VerifyJob {
@@ -43,31 +44,61 @@ interface Slot {
 }
 
 /**
- * The worker's entry: a small ESM bootstrap, then verify-worker itself. It does two things
- * before loading the verifier:
+ * The worker's entry: a small ESM bootstrap, then the verifier. Two things happen first:
  * - ffjavascript (under circomlibjs) imports `web-worker` 1.2.0, which assumes that any
  *   non-main thread is one of its own workers and takes over the thread's globals; the
  *   bootstrap loads it once with `isMainThread` reported true, so it stays inert (the
  *   verifier never starts ffjavascript threads);
- * - from TypeScript sources (the project runs on tsx, with no build step) a worker does not
- *   inherit the parent's loader, so it registers tsx.
+ * - from TypeScript sources (the project runs on tsx, with no build step) the worker gets
+ *   verify-worker.ts and the SDK files it imports as one ESM bundle made by esbuild (tsx's own
+ *   compiler), with every package import left external as an absolute file URL. Workers
+ *   do not inherit the parent's loader, and registering tsx inside each worker chains module
+ *   hooks across threads on Node 20, which broke (tsx loader errors, heap corruption) when
+ *   pools were created and closed repeatedly.
  */
-function workerEntry(): URL {
-  const fromTs = import.meta.url.endsWith(".ts");
-  const target = new URL(fromTs ? "./verify-worker.ts" : "./verify-worker.js", import.meta.url).href;
+let bundled: Promise<string> | undefined;
+
+async function workerModuleUrl(): Promise<string> {
+  if (!import.meta.url.endsWith(".ts")) return new URL("./verify-worker.js", import.meta.url).href;
+  bundled ??= (async () => {
+    const esbuild = await import("esbuild");
+    const result = await esbuild.build({
+      entryPoints: [fileURLToPath(new URL("./verify-worker.ts", import.meta.url))],
+      bundle: true,
+      write: false,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      logLevel: "silent",
+      plugins: [
+        {
+          name: "packages-as-file-urls",
+          setup(build) {
+            build.onResolve({ filter: /^[^./]/ }, (args) =>
+              args.path.startsWith("node:") ? { path: args.path, external: true } : { path: import.meta.resolve(args.path), external: true },
+            );
+          },
+        },
+      ],
+    });
+    const code = result.outputFiles[0]!.text;
+    return `data:text/javascript;base64,${Buffer.from(code).toString("base64")}`;
+  })();
+  return bundled;
+}
+
+async function workerEntry(): Promise<URL> {
+  const target = await workerModuleUrl();
   const lines = [
     `import { createRequire } from "node:module";`,
     `import threads from "node:worker_threads";`,
-    `const require = createRequire(${JSON.stringify(target)});`,
+    `const require = createRequire(${JSON.stringify(import.meta.url)});`,
     `const real = threads.isMainThread;`,
     `Object.defineProperty(threads, "isMainThread", { value: true, configurable: true, writable: true });`,
     `try { require(${JSON.stringify(fileURLToPath(import.meta.resolve("web-worker")))}); }`,
     `finally { Object.defineProperty(threads, "isMainThread", { value: real, configurable: true, writable: true }); }`,
+    `await import(${JSON.stringify(target)});`,
   ];
-  if (fromTs) {
-    lines.push(`const { register } = await import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))});`, `register();`);
-  }
-  lines.push(`await import(${JSON.stringify(target)});`);
   return new URL(`data:text/javascript,${encodeURIComponent(lines.join("\n"))}`);
 }
 
@@ -92,7 +123,8 @@ export class VerifyPool {
       throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
     }
     const pool = new VerifyPool(chunkSize);
-    await Promise.all(Array.from({ length: count }, () => pool.startWorker(options.native !== false)));
+    const entry = await workerEntry();
+    await Promise.all(Array.from({ length: count }, () => pool.startWorker(entry, options.native !== false)));
     return pool;
   }
 
@@ -107,8 +139,8 @@ export class VerifyPool {
 
   private nativeWorkers = 0;
 
-  private startWorker(native: boolean): Promise<void> {
-    const worker = new Worker(workerEntry(), { workerData: { native } });
+  private startWorker(entry: URL, native: boolean): Promise<void> {
+    const worker = new Worker(entry, { workerData: { native, addonPath: nativeAddonPath() } });
     const slot: Slot = { worker, busy: null };
     this.slots.push(slot);
     return new Promise((resolve, reject) => {
@@ -209,13 +241,35 @@ export class VerifyPool {
     return ok === true;
   }
 
-  /** Stops the workers; pending batches reject. */
-  async close(): Promise<void> {
+  /**
+   * Stops the workers; batches still pending reject. Each worker finishes the chunk it is on
+   * and exits by itself (see verify-worker.ts); one that has not exited after
+   * `graceMs` is terminated.
+   */
+  async close(graceMs = 10_000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     const err = new Error("VerifyPool is closed");
     for (const t of this.queue.splice(0)) t.reject(err);
-    for (const s of this.slots) s.busy?.reject(err);
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    for (const s of this.slots) {
+      s.busy?.reject(err);
+      s.busy = null;
+    }
+    await Promise.all(
+      this.slots.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (s.worker.threadId < 0) return resolve(); // already gone
+            const timer = setTimeout(() => {
+              void s.worker.terminate().then(() => resolve());
+            }, graceMs);
+            s.worker.once("exit", () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            s.worker.postMessage({ close: true });
+          }),
+      ),
+    );
   }
 }

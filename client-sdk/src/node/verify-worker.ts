@@ -27,7 +27,13 @@ if (port === null) throw new Error("verify-worker must run in a worker thread");
 
 const useNative = nativeEddsa.available && (workerData as { native?: boolean } | null)?.native !== false;
 
-port.on("message", (chunk: VerifyChunk) => {
+port.on("message", (chunk: VerifyChunk | { close: true }) => {
+  if ("close" in chunk) {
+    // Exit on our own, between chunks: terminating a thread from outside while it runs
+    // WebAssembly has crashed Node 20 here (heap corruption), so the pool asks instead.
+    port.close();
+    return;
+  }
   const n = chunk.messages.length;
   let results: Uint8Array;
   if (useNative) {

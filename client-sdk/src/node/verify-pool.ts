@@ -6,6 +6,7 @@
  * Each worker runs the native addon when it is built (`./native-eddsa.ts`), else
  * `verifyPacked` from `../eddsa.ts`: same checks, same verdicts as on the main thread.
  */
+import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -49,12 +50,15 @@ interface Slot {
  *   non-main thread is one of its own workers and takes over the thread's globals; the
  *   bootstrap loads it once with `isMainThread` reported true, so it stays inert (the
  *   verifier never starts ffjavascript threads);
+ * - circomlibjs imports `blake-hash`, whose native prebuild crashes the process (heap
+ *   corruption) when a worker that loaded it exits; the bootstrap serves blake-hash's own
+ *   JavaScript implementation instead (the verifier does not use it: BLAKE-512 is ours);
  * - from TypeScript sources (the project runs on tsx, with no build step) the worker gets
  *   verify-worker.ts and the SDK files it imports as one ESM bundle made by esbuild (tsx's own
  *   compiler), with every package import left external as an absolute file URL. Workers
  *   do not inherit the parent's loader, and registering tsx inside each worker chains module
- *   hooks across threads on Node 20, which broke (tsx loader errors, heap corruption) when
- *   pools were created and closed repeatedly.
+ *   hooks across threads on Node 20 (tsx loader errors after pools were created and closed
+ *   repeatedly).
  */
 let bundled: Promise<string> | undefined;
 
@@ -89,14 +93,25 @@ async function workerModuleUrl(): Promise<string> {
 
 async function workerEntry(): Promise<URL> {
   const target = await workerModuleUrl();
+  // blake-hash as circomlibjs resolves it: its index.js loads a prebuilt native binding when
+  // one matches the platform, else its JavaScript implementation (js.js).
+  const blakeIndex = createRequire(fileURLToPath(import.meta.resolve("circomlibjs"))).resolve("blake-hash");
   const lines = [
-    `import { createRequire } from "node:module";`,
+    `import Module, { createRequire } from "node:module";`,
     `import threads from "node:worker_threads";`,
     `const require = createRequire(${JSON.stringify(import.meta.url)});`,
     `const real = threads.isMainThread;`,
     `Object.defineProperty(threads, "isMainThread", { value: true, configurable: true, writable: true });`,
     `try { require(${JSON.stringify(fileURLToPath(import.meta.resolve("web-worker")))}); }`,
     `finally { Object.defineProperty(threads, "isMainThread", { value: real, configurable: true, writable: true }); }`,
+    // Keep blake-hash's native binding (an old node-addon-api prebuild, not safe to unload
+    // with a worker: heap corruption on worker exit) out of workers: serve its JS version.
+    `const blakeIndex = ${JSON.stringify(blakeIndex)};`,
+    `const blake = new Module(blakeIndex);`,
+    `blake.filename = blakeIndex;`,
+    `blake.exports = require(blakeIndex.replace(/index\\.js$/, "js.js"));`,
+    `blake.loaded = true;`,
+    `require.cache[blakeIndex] = blake;`,
     `await import(${JSON.stringify(target)});`,
   ];
   return new URL(`data:text/javascript,${encodeURIComponent(lines.join("\n"))}`);

@@ -1,0 +1,54 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::{BATCH_LOG_SEED, CONFIG_SEED};
+use crate::crypto::is_canonical_field_element;
+use crate::errors::ProvenanceError;
+use crate::state::{BatchLog, Circuit, Config};
+use crate::verifying_key::circuit_key;
+
+#[derive(Accounts)]
+pub struct Initialize<'info> {
+    /// Becomes the admin; pays for both accounts.
+    #[account(mut)]
+    pub admin: Signer<'info>,
+    /// `init` makes a second `initialize` fail: the PDA already exists.
+    #[account(init, payer = admin, space = 8 + Config::INIT_SPACE, seeds = [CONFIG_SEED], bump)]
+    pub config: Account<'info, Config>,
+    #[account(init, payer = admin, space = BatchLog::SPACE, seeds = [BATCH_LOG_SEED], bump)]
+    pub batch_log: AccountLoader<'info, BatchLog>,
+    pub system_program: Program<'info, System>,
+}
+
+/// Creates `Config` and the `BatchLog` ring for `circuit`, whose verifying key must be compiled
+/// into this build: a cluster build has no test/dev keys, so it cannot be set up to accept
+/// proofs from their public (insecure) trusted setup.
+pub fn handler(
+    ctx: Context<Initialize>,
+    circuit: Circuit,
+    sequencer: Pubkey,
+    registry_root: [u8; 32],
+) -> Result<()> {
+    let key = circuit_key(circuit).ok_or(ProvenanceError::CircuitKeyNotCompiled)?;
+    require!(
+        is_canonical_field_element(&registry_root),
+        ProvenanceError::NonCanonicalFieldElement
+    );
+
+    let config = &mut ctx.accounts.config;
+    config.admin = ctx.accounts.admin.key();
+    config.sequencer = sequencer;
+    config.circuit = circuit;
+    config.batch_capacity = key.batch_capacity;
+    config.registry_root = registry_root;
+    config.recent_roots = Default::default();
+    config.recent_roots_next = 0;
+    config.chain_head = [0u8; 32];
+    config.next_index = 0;
+    config.total_records = 0;
+    config.paused = false;
+    config.bump = ctx.bumps.config;
+    config.batch_log_bump = ctx.bumps.batch_log;
+
+    ctx.accounts.batch_log.load_init()?.next_index = 0;
+    Ok(())
+}

@@ -1,0 +1,96 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::{BATCH_LOG_SEED, CONFIG_SEED, MAX_CLOCK_SKEW_MS};
+use crate::crypto::{next_chain_head, public_hash, verify_proof};
+use crate::errors::ProvenanceError;
+use crate::events::BatchSubmitted;
+use crate::state::{BatchLog, Config};
+use crate::verifying_key::circuit_key;
+
+#[derive(Accounts)]
+pub struct SubmitBatch<'info> {
+    pub sequencer: Signer<'info>,
+    #[account(
+        mut,
+        seeds = [CONFIG_SEED],
+        bump = config.bump,
+        constraint = config.sequencer == sequencer.key() @ ProvenanceError::NotSequencer,
+    )]
+    pub config: Account<'info, Config>,
+    #[account(mut, seeds = [BATCH_LOG_SEED], bump = config.batch_log_bump)]
+    pub batch_log: AccountLoader<'info, BatchLog>,
+}
+
+/// Appends batch `index` to the log once the proof verifies. Cheap checks come first so a
+/// refused batch costs little compute; the pairing check comes last.
+///
+/// `registry_root` and `batch_root` are BN254 field elements, big-endian; `count` is 1..=batch
+/// capacity; `[min_ts, max_ts]` is the inclusive window of the records' timestamps (ms since
+/// epoch). The proof is in the byte layout of `groth16-solana` (see
+/// `prover/src/solana-layout.ts`): `proof_a` negated, all coordinates 32-byte big-endian, G2 as
+/// `x.c1 || x.c0 || y.c1 || y.c0`.
+#[allow(clippy::too_many_arguments)]
+pub fn handler(
+    ctx: Context<SubmitBatch>,
+    index: u64,
+    registry_root: [u8; 32],
+    batch_root: [u8; 32],
+    count: u32,
+    min_ts: u64,
+    max_ts: u64,
+    proof_a: [u8; 64],
+    proof_b: [u8; 128],
+    proof_c: [u8; 64],
+) -> Result<()> {
+    let config = &mut ctx.accounts.config;
+    require!(!config.paused, ProvenanceError::Paused);
+    require!(index == config.next_index, ProvenanceError::WrongBatchIndex);
+
+    require!(
+        count >= 1 && count <= config.batch_capacity,
+        ProvenanceError::InvalidCount
+    );
+    require!(min_ts <= max_ts, ProvenanceError::InvalidTimeWindow);
+
+    let clock = Clock::get()?;
+    // A clock before the epoch reads as 0; the bound then only admits the skew.
+    let now_ms = u64::try_from(clock.unix_timestamp)
+        .unwrap_or(0)
+        .saturating_mul(1000);
+    require!(
+        max_ts <= now_ms.saturating_add(MAX_CLOCK_SKEW_MS),
+        ProvenanceError::TimestampInFuture
+    );
+    require!(
+        config.accepts_registry_root(&registry_root, clock.unix_timestamp),
+        ProvenanceError::UnknownRegistryRoot
+    );
+
+    let public_input = public_hash(&registry_root, &batch_root, count, min_ts, max_ts)?;
+    let key = circuit_key(config.circuit).ok_or(ProvenanceError::CircuitKeyNotCompiled)?;
+    verify_proof(&proof_a, &proof_b, &proof_c, &public_input, &key.vk)?;
+
+    let prev_head = config.chain_head;
+    let new_head = next_chain_head(&prev_head, index, &batch_root, &registry_root, count, min_ts, max_ts);
+    config.chain_head = new_head;
+    config.next_index = index.checked_add(1).ok_or(ProvenanceError::CounterOverflow)?;
+    config.total_records = config
+        .total_records
+        .checked_add(u64::from(count))
+        .ok_or(ProvenanceError::CounterOverflow)?;
+    ctx.accounts.batch_log.load_mut()?.append(index, batch_root);
+
+    emit!(BatchSubmitted {
+        index,
+        batch_root,
+        registry_root,
+        count,
+        min_ts,
+        max_ts,
+        prev_head,
+        new_head,
+        slot: clock.slot,
+        unix_timestamp: clock.unix_timestamp,
+    });
+    Ok(())
+}

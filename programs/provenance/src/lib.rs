@@ -1,0 +1,72 @@
+//! `provenance`: verifies Groth16 proofs of scrape-record batches and appends each accepted
+//! batch to a hash-chained log. `lib.rs` only dispatches; each instruction lives in
+//! `instructions/`, account types in `state/`. Design and costs: `docs/on-chain.md`.
+use anchor_lang::prelude::*;
+
+pub mod constants;
+pub mod crypto;
+pub mod errors;
+pub mod events;
+pub mod instructions;
+pub mod state;
+#[rustfmt::skip]
+pub mod verifying_key;
+
+pub use instructions::*;
+use state::Circuit;
+
+declare_id!("ProvC2tA11BGUd9XuDU9h7KgHEc7j8wf2Rj6K2s843Q");
+
+#[program]
+pub mod provenance {
+    use super::*;
+
+    /// Creates `Config` and `BatchLog`; the signer becomes admin. Refuses a circuit whose
+    /// verifying key is not compiled into this build.
+    pub fn initialize(
+        ctx: Context<Initialize>,
+        circuit: Circuit,
+        sequencer: Pubkey,
+        registry_root: [u8; 32],
+    ) -> Result<()> {
+        instructions::initialize::handler(ctx, circuit, sequencer, registry_root)
+    }
+
+    /// Admin: replaces the key allowed to submit batches.
+    pub fn set_sequencer(ctx: Context<SetSequencer>, new_sequencer: Pubkey) -> Result<()> {
+        instructions::set_sequencer::handler(ctx, new_sequencer)
+    }
+
+    /// Admin: publishes a new node-registry root.
+    pub fn set_registry_root(
+        ctx: Context<SetRegistryRoot>,
+        new_root: [u8; 32],
+        retire_previous: bool,
+    ) -> Result<()> {
+        instructions::set_registry_root::handler(ctx, new_root, retire_previous)
+    }
+
+    /// Admin: stops or resumes `submit_batch`.
+    pub fn set_paused(ctx: Context<SetPaused>, paused: bool) -> Result<()> {
+        instructions::set_paused::handler(ctx, paused)
+    }
+
+    /// Sequencer: appends batch `index` once its Groth16 proof verifies.
+    #[allow(clippy::too_many_arguments)]
+    pub fn submit_batch(
+        ctx: Context<SubmitBatch>,
+        index: u64,
+        registry_root: [u8; 32],
+        batch_root: [u8; 32],
+        count: u32,
+        min_ts: u64,
+        max_ts: u64,
+        proof_a: [u8; 64],
+        proof_b: [u8; 128],
+        proof_c: [u8; 64],
+    ) -> Result<()> {
+        instructions::submit_batch::handler(
+            ctx, index, registry_root, batch_root, count, min_ts, max_ts, proof_a, proof_b, proof_c,
+        )
+    }
+}

@@ -1,0 +1,75 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::{REGISTRY_ROOT_GRACE_SECS, REGISTRY_ROOT_HISTORY};
+use crate::state::Circuit;
+
+/// The program's single configuration and chain-state account, PDA `["config"]`.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Config {
+    pub admin: Pubkey,
+    pub sequencer: Pubkey,
+    /// The circuit whose verifying key checks every proof; fixed at `initialize`.
+    pub circuit: Circuit,
+    /// Batch capacity of that circuit (2^batchLevels), copied at `initialize`.
+    pub batch_capacity: u32,
+    /// Current root of the node registry tree (BN254 field element, big-endian).
+    pub registry_root: [u8; 32],
+    /// Superseded registry roots, most recent at `recent_roots_next - 1` (ring).
+    pub recent_roots: [RecentRegistryRoot; 8],
+    /// Next slot of the `recent_roots` ring.
+    pub recent_roots_next: u8,
+    /// Head of the hash chain of batches; 32 zero bytes before the first batch.
+    pub chain_head: [u8; 32],
+    /// Index the next accepted batch must carry; also the number of batches accepted so far.
+    pub next_index: u64,
+    /// Sum of `count` over all accepted batches.
+    pub total_records: u64,
+    pub paused: bool,
+    pub bump: u8,
+    pub batch_log_bump: u8,
+}
+
+const _: () = assert!(REGISTRY_ROOT_HISTORY == 8);
+
+/// A registry root that was current until `replaced_at` (cluster unix time, seconds).
+/// `replaced_at == 0` marks an empty slot.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct RecentRegistryRoot {
+    pub root: [u8; 32],
+    pub replaced_at: i64,
+}
+
+impl Config {
+    /// Whether a batch proven against `root` may land at cluster time `now`: the current root
+    /// always; a superseded one for `REGISTRY_ROOT_GRACE_SECS` after it was replaced.
+    pub fn accepts_registry_root(&self, root: &[u8; 32], now: i64) -> bool {
+        if &self.registry_root == root {
+            return true;
+        }
+        self.recent_roots.iter().any(|r| {
+            r.replaced_at != 0
+                && &r.root == root
+                && now.saturating_sub(r.replaced_at) <= REGISTRY_ROOT_GRACE_SECS
+        })
+    }
+
+    /// Makes `new_root` current. The previous root stays acceptable for the grace period unless
+    /// `retire_previous` is set, which forgets every superseded root at once (use it when a
+    /// node is revoked for cause).
+    pub fn replace_registry_root(&mut self, new_root: [u8; 32], retire_previous: bool, now: i64) {
+        if retire_previous {
+            self.recent_roots = Default::default();
+            self.recent_roots_next = 0;
+        } else {
+            let slot = usize::from(self.recent_roots_next) % self.recent_roots.len();
+            self.recent_roots[slot] = RecentRegistryRoot {
+                root: self.registry_root,
+                // A cluster clock of 0 would read as "empty slot"; 1 s later is harmless.
+                replaced_at: now.max(1),
+            };
+            self.recent_roots_next = ((slot + 1) % self.recent_roots.len()) as u8;
+        }
+        self.registry_root = new_root;
+    }
+}

@@ -1,0 +1,7 @@
+pub mod batch_log;
+pub mod circuit;
+pub mod config;
+
+pub use batch_log::*;
+pub use circuit::*;
+pub use config::*;

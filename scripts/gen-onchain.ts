@@ -1,0 +1,336 @@
+/**
+ * Regenerates everything the on-chain program shares with TypeScript:
+ *   - programs/provenance/src/verifying_key.rs  from circuits/circuits.json + circuits/keys/<name>.vk.json
+ *   - client-sdk/src/idl/provenance.json        the Anchor IDL (built with the `idl-build` feature,
+ *   - client-sdk/src/idl/provenance.ts          no Solana toolchain needed) and its TS type
+ *
+ *   npx tsx scripts/gen-onchain.ts            write the files
+ *   npx tsx scripts/gen-onchain.ts --check    regenerate in memory; exit 1 if any file differs
+ *   npx tsx scripts/gen-onchain.ts --keys-only / --idl-only
+ *   --keys-dir DIR                            read <name>.vk.json from DIR instead (experiments)
+ *
+ * Which keys a build may use: a circuit's key is compiled in unconditionally only when a
+ * ceremony produced it, which `circuits/keys/<name>.ceremony.json` attests. Every other key
+ * (the locally made, INSECURE test/dev setups) sits behind the cargo feature
+ * `insecure-dev-keys`, so a cluster build cannot accept proofs made with them. See
+ * docs/on-chain.md.
+ */
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { type CircuitConfig, loadCircuitConfigs } from "../circuits/index.js";
+import { type SnarkjsVerifyingKey, verifyingKeyToSolana } from "../prover/src/solana-layout.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const PROGRAM_DIR = path.join(ROOT, "programs", "provenance");
+const VK_RS = path.join(PROGRAM_DIR, "src", "verifying_key.rs");
+const IDL_DIR = path.join(ROOT, "client-sdk", "src", "idl");
+const IDL_JSON = path.join(IDL_DIR, "provenance.json");
+const IDL_TS = path.join(IDL_DIR, "provenance.ts");
+
+const args = process.argv.slice(2);
+const check = args.includes("--check");
+const keysOnly = args.includes("--keys-only");
+const idlOnly = args.includes("--idl-only");
+const keysDirArg = args.indexOf("--keys-dir");
+const keysDir = keysDirArg >= 0 ? path.resolve(args[keysDirArg + 1] ?? "") : path.join(ROOT, "circuits", "keys");
+
+const outputs = new Map<string, string>();
+if (!idlOnly) outputs.set(VK_RS, verifyingKeyRust());
+if (!keysOnly) {
+  const idl = buildIdl();
+  outputs.set(IDL_JSON, JSON.stringify(idl, null, 2) + "\n");
+  outputs.set(IDL_TS, idlTypeScript(idl));
+}
+
+let stale = 0;
+for (const [file, text] of outputs) {
+  const rel = path.relative(ROOT, file);
+  const current = existsSync(file) ? readFileSync(file, "utf8") : undefined;
+  if (current === text) {
+    console.log(`${rel}: up to date`);
+  } else if (check) {
+    console.error(`${rel}: ${current === undefined ? "missing" : "differs from what the generator produces"}`);
+    stale++;
+  } else {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, text);
+    console.log(`${rel}: written`);
+  }
+}
+if (stale > 0) {
+  console.error(`${stale} generated file(s) are stale: run \`npm run gen:onchain\` and commit the result`);
+  process.exit(1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verifying keys -> Rust
+
+/**
+ * The circuits the program knows are the variants of `enum Circuit` (state/circuit.rs), by
+ * lowercase name in circuits.json; other configurations there (benchmarks) are never deployed.
+ */
+function onChainCircuits(): CircuitConfig[] {
+  const source = readFileSync(path.join(PROGRAM_DIR, "src", "state", "circuit.rs"), "utf8");
+  const body = /pub enum Circuit \{([^}]*)\}/.exec(source)?.[1];
+  if (!body) throw new Error("programs/provenance/src/state/circuit.rs: enum Circuit not found");
+  const variants = body
+    .split("\n")
+    .map((l) => l.trim().replace(/,$/, ""))
+    .filter((l) => /^[A-Z]\w*$/.test(l));
+  const configs = loadCircuitConfigs();
+  return variants.map((variant) => {
+    const config = configs[variant.toLowerCase()];
+    if (!config) throw new Error(`circuits/circuits.json has no "${variant.toLowerCase()}" for Circuit::${variant}`);
+    return config;
+  });
+}
+
+function verifyingKeyRust(): string {
+  const configs = onChainCircuits();
+  const header: string[] = [];
+  const statics: string[] = [];
+  const arms: string[] = [];
+  for (const config of configs) {
+    const variant = config.name.charAt(0).toUpperCase() + config.name.slice(1);
+    const capacity = 2 ** config.batchLevels;
+    const vkFile = path.join(keysDir, `${config.name}.vk.json`);
+    if (!existsSync(vkFile)) {
+      header.push(`//! - ${config.name}: batch capacity ${capacity}; no verifying key yet (circuits/keys/${config.name}.vk.json is missing).`);
+      continue;
+    }
+    const raw = readFileSync(vkFile);
+    const vk = verifyingKeyToSolana(JSON.parse(raw.toString("utf8")) as SnarkjsVerifyingKey);
+    if (vk.nPublic !== 1) {
+      throw new Error(`${vkFile}: the batch circuit has exactly one public signal, the key says nPublic = ${vk.nPublic}`);
+    }
+    const secure = existsSync(path.join(keysDir, `${config.name}.ceremony.json`));
+    const digest = createHash("sha256").update(raw).digest("hex");
+    header.push(
+      `//! - ${config.name}: batch capacity ${capacity}; key sha256(${config.name}.vk.json) = ${digest}` +
+        (secure ? " (ceremony)." : ` — INSECURE setup, only with feature "insecure-dev-keys".`),
+    );
+    const gate = secure ? "" : `#[cfg(feature = "insecure-dev-keys")]\n`;
+    const name = config.name.toUpperCase();
+    statics.push(
+      `${gate}static ${name}: CircuitKey = CircuitKey {
+    batch_capacity: ${capacity},
+    vk: Groth16Verifyingkey {
+        nr_pubinputs: ${vk.nPublic},
+        vk_alpha_g1: ${rustBytes(vk.alphaG1, 8)},
+        vk_beta_g2: ${rustBytes(vk.betaG2, 8)},
+        vk_gamme_g2: ${rustBytes(vk.gammaG2, 8)},
+        vk_delta_g2: ${rustBytes(vk.deltaG2, 8)},
+        vk_ic: &[
+${vk.ic.map((p) => `            ${rustBytes(p, 12)},`).join("\n")}
+        ],
+    },
+};
+`,
+    );
+    arms.push(`        ${gate.replace("\n", "\n        ")}Circuit::${variant} => Some(&${name}),`);
+  }
+  return `//! generated — do not edit. Regenerate with \`npm run gen:onchain\` (scripts/gen-onchain.ts)
+//! from circuits/circuits.json and circuits/keys/<name>.vk.json.
+//!
+//! Verifying keys in the byte layout of groth16-solana (prover/src/solana-layout.ts). A key is
+//! compiled in unconditionally only if circuits/keys/<name>.ceremony.json attests a ceremony;
+//! every other key needs the cargo feature "insecure-dev-keys" (never for a real cluster).
+${header.join("\n")}
+use groth16_solana::groth16::Groth16Verifyingkey;
+
+use crate::state::Circuit;
+
+pub struct CircuitKey {
+    /// 2^batchLevels records.
+    pub batch_capacity: u32,
+    pub vk: Groth16Verifyingkey<'static>,
+}
+
+${statics.join("\n")}
+/// The key of \`circuit\`, if this build carries one.
+pub fn circuit_key(circuit: Circuit) -> Option<&'static CircuitKey> {
+    #[allow(unreachable_patterns)]
+    match circuit {
+${arms.join("\n")}
+        _ => None,
+    }
+}
+`;
+}
+
+function rustBytes(bytes: Uint8Array, indent: number): string {
+  const pad = " ".repeat(indent + 4);
+  const lines: string[] = [];
+  for (let i = 0; i < bytes.length; i += 16) {
+    lines.push(pad + Array.from(bytes.subarray(i, i + 16), (b) => `0x${b.toString(16).padStart(2, "0")}`).join(", ") + ",");
+  }
+  return `[\n${lines.join("\n")}\n${" ".repeat(indent)}]`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// IDL, built the way `anchor build` does (anchor-lang-idl 0.1.x `IdlBuilder`), without anchor-cli
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+function buildIdl(): JsonObject {
+  const targetDir = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), ".cache", "provenance", "cargo-target");
+  const run = spawnSync(
+    "cargo",
+    ["test", "--lib", "__anchor_private_print_idl", "--features", "idl-build", "--", "--show-output", "--quiet"],
+    {
+      cwd: PROGRAM_DIR,
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+      stdio: ["ignore", "pipe", "inherit"],
+      env: {
+        ...process.env,
+        CARGO_TARGET_DIR: targetDir,
+        ANCHOR_IDL_BUILD_NO_DOCS: "FALSE",
+        ANCHOR_IDL_BUILD_RESOLUTION: "TRUE",
+        ANCHOR_IDL_BUILD_SKIP_LINT: "FALSE",
+        ANCHOR_IDL_BUILD_PROGRAM_PATH: PROGRAM_DIR,
+      },
+    },
+  );
+  if (run.status !== 0) throw new Error(`building the IDL failed (cargo exited with ${run.status})`);
+  return assembleIdl(run.stdout);
+}
+
+/** Mirrors `anchor_lang_idl::build::build`: collects the printed pieces into one IDL. */
+function assembleIdl(stdout: string): JsonObject {
+  let address = "";
+  const constants: Json[] = [];
+  const events: Json[] = [];
+  let errors: Json[] | undefined;
+  const types = new Map<string, JsonObject>();
+  let program: JsonObject | undefined;
+
+  let state: "pass" | "address" | "const" | "event" | "errors" | "program" = "pass";
+  let lines: string[] = [];
+  for (const line of stdout.split("\n")) {
+    if (state === "pass") {
+      const begin = /^--- IDL begin (address|const|event|errors|program) ---$/.exec(line);
+      if (begin) {
+        state = begin[1] as typeof state;
+        lines = [];
+      }
+      continue;
+    }
+    if (state === "address") {
+      address = line.replace(/[^A-Za-z0-9]/g, "");
+      state = "pass";
+      continue;
+    }
+    if (line !== `--- IDL end ${state} ---`) {
+      lines.push(line);
+      continue;
+    }
+    const value = JSON.parse(lines.join("\n")) as JsonObject;
+    if (state === "const") constants.push(value);
+    if (state === "errors") errors = value as unknown as Json[];
+    if (state === "program") program = value;
+    if (state === "event") {
+      events.push(value.event!);
+      for (const ty of value.types as JsonObject[]) types.set(ty.name as string, ty);
+    }
+    state = "pass";
+  }
+  if (!program) throw new Error("the IDL build printed no program");
+
+  for (const ty of (program.types as JsonObject[] | undefined) ?? []) types.set(ty.name as string, ty);
+  const byName = (a: Json, b: Json) => cmp((a as JsonObject).name as string, (b as JsonObject).name as string);
+  // Same field order and omissions as anchor-lang-idl's `Idl` (serde skips empty vectors).
+  const idl: JsonObject = { address, metadata: program.metadata! };
+  if (Array.isArray(program.docs) && program.docs.length > 0) idl.docs = program.docs;
+  idl.instructions = [...(program.instructions as Json[])].sort(byName);
+  const sections: [string, Json[]][] = [
+    ["accounts", [...((program.accounts as Json[] | undefined) ?? [])].sort(byName)],
+    ["events", events.sort(byName)],
+    ["errors", errors ?? []],
+    ["types", [...types.values()].sort(byName)],
+    ["constants", constants.sort(byName)],
+  ];
+  for (const [key, value] of sections) if (value.length > 0) idl[key] = value;
+  return convertModulePaths(idl);
+}
+
+/** Rust's `str::cmp` (byte order), which `sort_by(name.cmp)` uses. */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `"a::b::Name"` -> `"Name"` wherever that is unambiguous (anchor's `convert_module_paths`). */
+function convertModulePaths(idl: JsonObject): JsonObject {
+  let text = JSON.stringify(idl);
+  for (const match of JSON.stringify(idl).matchAll(/"(\w+::)+(\w+)"/g)) {
+    const replaced = text.split(match[0]).join(`"${match[2]}"`);
+    if (!new RegExp(`"(\\w+::)+${match[2]}"`).test(replaced)) text = replaced;
+  }
+  return JSON.parse(text) as JsonObject;
+}
+
+/** anchor-cli's `idl_ts`: the IDL with every identifier value in lowerCamelCase, as a TS type. */
+function idlTypeScript(idl: JsonObject): string {
+  const name = (idl.metadata as JsonObject).name as string;
+  let text = JSON.stringify(idl);
+  for (const match of JSON.stringify(idl).matchAll(/"\w+":"(\w+)"/g)) {
+    const value = match[1]!;
+    if (isPubkey(value)) continue;
+    text = text.split(`"${value}"`).join(`"${lowerCamelCase(value)}"`);
+  }
+  const pretty = JSON.stringify(JSON.parse(text), null, 2);
+  return `/**
+ * Program IDL in camelCase format in order to be used in JS/TS.
+ *
+ * Note that this is only a type helper and is not the actual IDL. The original
+ * IDL can be found at \`target/idl/${name}.json\`.
+ *
+ * generated — do not edit. Regenerate with \`npm run gen:onchain\`.
+ */
+export type ${upperCamelCase(name)} = ${pretty};
+`;
+}
+
+/** heck's word split: underscores, and lower->upper or UPPER->Upperlower boundaries. */
+function words(s: string): string[] {
+  return s
+    .split("_")
+    .flatMap((part) => part.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/([A-Z])([A-Z][a-z])/g, "$1 $2").split(" "))
+    .filter((w) => w.length > 0);
+}
+
+function lowerCamelCase(s: string): string {
+  return words(s)
+    .map((w, i) => (i === 0 ? w.toLowerCase() : w.charAt(0).toUpperCase() + w.slice(1).toLowerCase()))
+    .join("");
+}
+
+function upperCamelCase(s: string): string {
+  return words(s)
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase())
+    .join("");
+}
+
+/** `Pubkey::from_str`: base58 that decodes to exactly 32 bytes. */
+function isPubkey(s: string): boolean {
+  const alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+  if (s.length > 44 || s.length < 32) return false;
+  let n = 0n;
+  for (const c of s) {
+    const d = alphabet.indexOf(c);
+    if (d < 0) return false;
+    n = n * 58n + BigInt(d);
+  }
+  let bytes = 0;
+  while (n > 0n) {
+    n >>= 8n;
+    bytes++;
+  }
+  const leadingZeros = s.length - s.replace(/^1+/, "").length;
+  return bytes + leadingZeros === 32;
+}

@@ -8,7 +8,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, renameSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const crate = dirname(fileURLToPath(import.meta.url));
@@ -40,7 +40,8 @@ function main(): number {
       : process.platform === "darwin"
         ? "libprovenance_eddsa_native.dylib"
         : "libprovenance_eddsa_native.so";
-  const built = join(crate, "target", "release", name);
+  const targetDir = process.env["CARGO_TARGET_DIR"] ?? join(crate, "target");
+  const built = join(isAbsolute(targetDir) ? targetDir : join(crate, targetDir), "release", name);
   if (!existsSync(built)) {
     console.warn(`native EdDSA verifier: ${built} not found; using the WebAssembly verifier`);
     return 0;

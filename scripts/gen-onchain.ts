@@ -243,20 +243,26 @@ function assembleIdl(stdout: string): JsonObject {
   if (!program) throw new Error("the IDL build printed no program");
 
   for (const ty of (program.types as JsonObject[] | undefined) ?? []) types.set(ty.name as string, ty);
-  const byName = (a: Json, b: Json) => cmp((a as JsonObject).name as string, (b as JsonObject).name as string);
   // Same field order and omissions as anchor-lang-idl's `Idl` (serde skips empty vectors).
   const idl: JsonObject = { address, metadata: program.metadata! };
   if (Array.isArray(program.docs) && program.docs.length > 0) idl.docs = program.docs;
-  idl.instructions = [...(program.instructions as Json[])].sort(byName);
+  idl.instructions = program.instructions as Json[];
   const sections: [string, Json[]][] = [
-    ["accounts", [...((program.accounts as Json[] | undefined) ?? [])].sort(byName)],
-    ["events", events.sort(byName)],
+    ["accounts", (program.accounts as Json[] | undefined) ?? []],
+    ["events", events],
     ["errors", errors ?? []],
-    ["types", [...types.values()].sort(byName)],
-    ["constants", constants.sort(byName)],
+    ["types", [...types.values()]],
+    ["constants", constants],
   ];
   for (const [key, value] of sections) if (value.length > 0) idl[key] = value;
-  return convertModulePaths(idl);
+  // anchor: `build(..).map(convert_module_paths).map(sort)` — names are shortened first.
+  const converted = convertModulePaths(idl);
+  const byName = (a: Json, b: Json) => cmp((a as JsonObject).name as string, (b as JsonObject).name as string);
+  for (const key of ["instructions", "accounts", "events", "types", "constants"]) {
+    const list = converted[key];
+    if (Array.isArray(list)) list.sort(byName);
+  }
+  return converted;
 }
 
 /** Rust's `str::cmp` (byte order), which `sort_by(name.cmp)` uses. */

@@ -1,0 +1,955 @@
+/**
+ * Program IDL in camelCase format in order to be used in JS/TS.
+ *
+ * Note that this is only a type helper and is not the actual IDL. The original
+ * IDL can be found at `target/idl/provenance.json`.
+ *
+ * generated — do not edit. Regenerate with `npm run gen:onchain`.
+ */
+export type Provenance = {
+  "address": "ProvC2tA11BGUd9XuDU9h7KgHEc7j8wf2Rj6K2s843Q",
+  "metadata": {
+    "name": "provenance",
+    "version": "0.1.0",
+    "spec": "0.1.0",
+    "description": "Provenance rollup: verifies Groth16 batch proofs and keeps a hash-chained log of batch roots"
+  },
+  "instructions": [
+    {
+      "name": "initialize",
+      "docs": [
+        "Creates `Config` and `BatchLog`; the signer becomes admin. Refuses a circuit whose",
+        "verifying key is not compiled into this build."
+      ],
+      "discriminator": [
+        175,
+        175,
+        109,
+        31,
+        13,
+        152,
+        155,
+        237
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "docs": [
+            "Becomes the admin; pays for both accounts."
+          ],
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "config",
+          "docs": [
+            "`init` makes a second `initialize` fail: the PDA already exists."
+          ],
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  110,
+                  102,
+                  105,
+                  103
+                ]
+              }
+            ]
+          }
+        },
+        {
+          "name": "batchLog",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  98,
+                  97,
+                  116,
+                  99,
+                  104,
+                  95,
+                  108,
+                  111,
+                  103
+                ]
+              }
+            ]
+          }
+        },
+        {
+          "name": "systemProgram",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": [
+        {
+          "name": "circuit",
+          "type": {
+            "defined": {
+              "name": "circuit"
+            }
+          }
+        },
+        {
+          "name": "sequencer",
+          "type": "pubkey"
+        },
+        {
+          "name": "registryRoot",
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        }
+      ]
+    },
+    {
+      "name": "setPaused",
+      "docs": [
+        "Admin: stops or resumes `submit_batch`."
+      ],
+      "discriminator": [
+        91,
+        60,
+        125,
+        192,
+        176,
+        225,
+        166,
+        218
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "config"
+          ]
+        },
+        {
+          "name": "config",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  110,
+                  102,
+                  105,
+                  103
+                ]
+              }
+            ]
+          }
+        }
+      ],
+      "args": [
+        {
+          "name": "paused",
+          "type": "bool"
+        }
+      ]
+    },
+    {
+      "name": "setRegistryRoot",
+      "docs": [
+        "Admin: publishes a new node-registry root."
+      ],
+      "discriminator": [
+        87,
+        159,
+        189,
+        27,
+        56,
+        213,
+        132,
+        6
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "config"
+          ]
+        },
+        {
+          "name": "config",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  110,
+                  102,
+                  105,
+                  103
+                ]
+              }
+            ]
+          }
+        }
+      ],
+      "args": [
+        {
+          "name": "newRoot",
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        },
+        {
+          "name": "retirePrevious",
+          "type": "bool"
+        }
+      ]
+    },
+    {
+      "name": "setSequencer",
+      "docs": [
+        "Admin: replaces the key allowed to submit batches."
+      ],
+      "discriminator": [
+        69,
+        210,
+        93,
+        9,
+        44,
+        230,
+        78,
+        22
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "config"
+          ]
+        },
+        {
+          "name": "config",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  110,
+                  102,
+                  105,
+                  103
+                ]
+              }
+            ]
+          }
+        }
+      ],
+      "args": [
+        {
+          "name": "newSequencer",
+          "type": "pubkey"
+        }
+      ]
+    },
+    {
+      "name": "submitBatch",
+      "docs": [
+        "Sequencer: appends batch `index` once its Groth16 proof verifies."
+      ],
+      "discriminator": [
+        219,
+        171,
+        120,
+        113,
+        27,
+        245,
+        80,
+        20
+      ],
+      "accounts": [
+        {
+          "name": "sequencer",
+          "signer": true
+        },
+        {
+          "name": "config",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  110,
+                  102,
+                  105,
+                  103
+                ]
+              }
+            ]
+          }
+        },
+        {
+          "name": "batchLog",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  98,
+                  97,
+                  116,
+                  99,
+                  104,
+                  95,
+                  108,
+                  111,
+                  103
+                ]
+              }
+            ]
+          }
+        }
+      ],
+      "args": [
+        {
+          "name": "index",
+          "type": "u64"
+        },
+        {
+          "name": "registryRoot",
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        },
+        {
+          "name": "batchRoot",
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        },
+        {
+          "name": "count",
+          "type": "u32"
+        },
+        {
+          "name": "minTs",
+          "type": "u64"
+        },
+        {
+          "name": "maxTs",
+          "type": "u64"
+        },
+        {
+          "name": "proofA",
+          "type": {
+            "array": [
+              "u8",
+              64
+            ]
+          }
+        },
+        {
+          "name": "proofB",
+          "type": {
+            "array": [
+              "u8",
+              128
+            ]
+          }
+        },
+        {
+          "name": "proofC",
+          "type": {
+            "array": [
+              "u8",
+              64
+            ]
+          }
+        }
+      ]
+    }
+  ],
+  "accounts": [
+    {
+      "name": "batchLog",
+      "discriminator": [
+        26,
+        69,
+        38,
+        134,
+        132,
+        11,
+        186,
+        78
+      ]
+    },
+    {
+      "name": "config",
+      "discriminator": [
+        155,
+        12,
+        170,
+        224,
+        30,
+        250,
+        204,
+        130
+      ]
+    }
+  ],
+  "events": [
+    {
+      "discriminator": [
+        144,
+        55,
+        16,
+        105,
+        136,
+        253,
+        225,
+        90
+      ],
+      "name": "batchSubmitted"
+    },
+    {
+      "discriminator": [
+        12,
+        10,
+        153,
+        247,
+        60,
+        115,
+        137,
+        69
+      ],
+      "name": "pausedChanged"
+    },
+    {
+      "discriminator": [
+        44,
+        5,
+        98,
+        230,
+        156,
+        62,
+        172,
+        170
+      ],
+      "name": "registryRootChanged"
+    },
+    {
+      "discriminator": [
+        173,
+        121,
+        132,
+        83,
+        102,
+        240,
+        50,
+        229
+      ],
+      "name": "sequencerChanged"
+    }
+  ],
+  "errors": [
+    {
+      "code": 6000,
+      "name": "unauthorized",
+      "msg": "only the admin recorded in Config may do this"
+    },
+    {
+      "code": 6001,
+      "name": "notSequencer",
+      "msg": "only the sequencer recorded in Config may submit batches"
+    },
+    {
+      "code": 6002,
+      "name": "paused",
+      "msg": "the program is paused: submit_batch is refused until the admin unpauses it"
+    },
+    {
+      "code": 6003,
+      "name": "wrongBatchIndex",
+      "msg": "batch index is not the next one expected by Config.next_index"
+    },
+    {
+      "code": 6004,
+      "name": "unknownRegistryRoot",
+      "msg": "registry root is neither the current one nor a recent one within the grace period"
+    },
+    {
+      "code": 6005,
+      "name": "timestampInFuture",
+      "msg": "max_ts is later than the cluster clock plus MAX_CLOCK_SKEW_MS"
+    },
+    {
+      "code": 6006,
+      "name": "invalidTimeWindow",
+      "msg": "min_ts must not be greater than max_ts"
+    },
+    {
+      "code": 6007,
+      "name": "invalidCount",
+      "msg": "count must be between 1 and the batch capacity of the circuit"
+    },
+    {
+      "code": 6008,
+      "name": "nonCanonicalFieldElement",
+      "msg": "a field element (registry_root or batch_root) is not below the BN254 scalar modulus"
+    },
+    {
+      "code": 6009,
+      "name": "proofVerificationFailed",
+      "msg": "the Groth16 proof does not verify against the public inputs and the verifying key"
+    },
+    {
+      "code": 6010,
+      "name": "circuitKeyNotCompiled",
+      "msg": "the verifying key of this circuit is not compiled into this build of the program"
+    },
+    {
+      "code": 6011,
+      "name": "poseidonFailed",
+      "msg": "Poseidon hashing of the public inputs failed"
+    },
+    {
+      "code": 6012,
+      "name": "counterOverflow",
+      "msg": "an on-chain counter would overflow"
+    },
+    {
+      "code": 6013,
+      "name": "registryRootUnchanged",
+      "msg": "the new registry root is the current one"
+    }
+  ],
+  "types": [
+    {
+      "name": "batchLog",
+      "docs": [
+        "Ring buffer of the most recent batch roots, PDA `[\"batch_log\"]`. Batch `i` lives in slot",
+        "`i % BATCH_LOG_CAPACITY` while `i + BATCH_LOG_CAPACITY > next_index`; one account read",
+        "answers \"what is the root of batch i\" for the last `BATCH_LOG_CAPACITY` batches. The full",
+        "history is in the `BatchSubmitted` events and the `submit_batch` instruction data.",
+        "",
+        "Zero-copy: `submit_batch` writes 32 bytes in place instead of (de)serializing 8 KiB."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "nextIndex",
+            "docs": [
+              "Equals `Config.next_index` after every instruction: batches `[next_index - min(next_index,",
+              "capacity), next_index)` are present."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "roots",
+            "type": {
+              "array": [
+                {
+                  "array": [
+                    "u8",
+                    32
+                  ]
+                },
+                256
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "docs": [
+        "Emitted by `submit_batch`. Together with the instruction data of every `submit_batch`",
+        "transaction it lets an auditor rebuild the whole hash chain from chain data alone."
+      ],
+      "name": "batchSubmitted",
+      "type": {
+        "fields": [
+          {
+            "name": "index",
+            "type": "u64"
+          },
+          {
+            "name": "batchRoot",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "registryRoot",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "count",
+            "type": "u32"
+          },
+          {
+            "name": "minTs",
+            "type": "u64"
+          },
+          {
+            "name": "maxTs",
+            "type": "u64"
+          },
+          {
+            "name": "prevHead",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "newHead",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "slot",
+            "type": "u64"
+          },
+          {
+            "name": "unixTimestamp",
+            "type": "i64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "circuit",
+      "docs": [
+        "The circuit configurations of `circuits/circuits.json`. `Config` records which one it was",
+        "initialized for; the verifying key and batch capacity come from `verifying_key.rs`."
+      ],
+      "type": {
+        "kind": "enum",
+        "variants": [
+          {
+            "name": "test"
+          },
+          {
+            "name": "dev"
+          },
+          {
+            "name": "prod"
+          }
+        ]
+      }
+    },
+    {
+      "name": "config",
+      "docs": [
+        "The program's single configuration and chain-state account, PDA `[\"config\"]`."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "admin",
+            "type": "pubkey"
+          },
+          {
+            "name": "sequencer",
+            "type": "pubkey"
+          },
+          {
+            "name": "circuit",
+            "docs": [
+              "The circuit whose verifying key checks every proof; fixed at `initialize`."
+            ],
+            "type": {
+              "defined": {
+                "name": "circuit"
+              }
+            }
+          },
+          {
+            "name": "batchCapacity",
+            "docs": [
+              "Batch capacity of that circuit (2^batchLevels), copied at `initialize`."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "registryRoot",
+            "docs": [
+              "Current root of the node registry tree (BN254 field element, big-endian)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "recentRoots",
+            "docs": [
+              "Superseded registry roots, most recent at `recent_roots_next - 1` (ring)."
+            ],
+            "type": {
+              "array": [
+                {
+                  "defined": {
+                    "name": "recentRegistryRoot"
+                  }
+                },
+                8
+              ]
+            }
+          },
+          {
+            "name": "recentRootsNext",
+            "docs": [
+              "Next slot of the `recent_roots` ring."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "chainHead",
+            "docs": [
+              "Head of the hash chain of batches; 32 zero bytes before the first batch."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "nextIndex",
+            "docs": [
+              "Index the next accepted batch must carry; also the number of batches accepted so far."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "totalRecords",
+            "docs": [
+              "Sum of `count` over all accepted batches."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "paused",
+            "type": "bool"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "name": "batchLogBump",
+            "type": "u8"
+          }
+        ]
+      }
+    },
+    {
+      "name": "pausedChanged",
+      "type": {
+        "fields": [
+          {
+            "name": "paused",
+            "type": "bool"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "recentRegistryRoot",
+      "docs": [
+        "A registry root that was current until `replaced_at` (cluster unix time, seconds).",
+        "`replaced_at == 0` marks an empty slot."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "root",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "replacedAt",
+            "type": "i64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "registryRootChanged",
+      "type": {
+        "fields": [
+          {
+            "name": "previousRoot",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "newRoot",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "retiredPrevious",
+            "type": "bool"
+          },
+          {
+            "name": "unixTimestamp",
+            "type": "i64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "sequencerChanged",
+      "type": {
+        "fields": [
+          {
+            "name": "previousSequencer",
+            "type": "pubkey"
+          },
+          {
+            "name": "newSequencer",
+            "type": "pubkey"
+          }
+        ],
+        "kind": "struct"
+      }
+    }
+  ],
+  "constants": [
+    {
+      "name": "batchChainDomain",
+      "docs": [
+        "Domain separator of the hash chain of batches:",
+        "`new_head = sha256(BATCH_CHAIN_DOMAIN || prev_head || index u64 BE || batch_root ||",
+        "registry_root || count u32 BE || min_ts u64 BE || max_ts u64 BE)`."
+      ],
+      "type": "bytes",
+      "value": "[112, 114, 111, 118, 101, 110, 97, 110, 99, 101, 46, 98, 97, 116, 99, 104, 46, 118, 49]"
+    },
+    {
+      "name": "batchLogCapacity",
+      "docs": [
+        "How many batch roots the `BatchLog` ring buffer keeps (one account read answers \"what is",
+        "the root of batch i\" for the last `BATCH_LOG_CAPACITY` batches)."
+      ],
+      "type": "u64",
+      "value": "256"
+    },
+    {
+      "name": "batchLogSeed",
+      "docs": [
+        "Seed of the `BatchLog` PDA (ring buffer of recent batch roots): `[\"batch_log\"]`."
+      ],
+      "type": "bytes",
+      "value": "[98, 97, 116, 99, 104, 95, 108, 111, 103]"
+    },
+    {
+      "name": "configSeed",
+      "docs": [
+        "Seed of the `Config` PDA: `[\"config\"]`."
+      ],
+      "type": "bytes",
+      "value": "[99, 111, 110, 102, 105, 103]"
+    },
+    {
+      "name": "maxClockSkewMs",
+      "docs": [
+        "How far `max_ts` (ms) may run ahead of the cluster clock (`unix_timestamp * 1000`). The",
+        "cluster clock is a stake-weighted estimate that can lag wall-clock time by tens of seconds,",
+        "and it has one-second resolution."
+      ],
+      "type": "u64",
+      "value": "120000"
+    },
+    {
+      "name": "registryRootGraceSecs",
+      "docs": [
+        "A superseded registry root is accepted for this long after it was replaced (seconds of",
+        "cluster time). Bounds how long a revoked node's records can still be anchored."
+      ],
+      "type": "i64",
+      "value": "3600"
+    },
+    {
+      "name": "registryRootHistory",
+      "docs": [
+        "How many superseded registry roots `Config` remembers, so that batches proven just before",
+        "a registry change still land."
+      ],
+      "type": "u8",
+      "value": "8"
+    }
+  ]
+};

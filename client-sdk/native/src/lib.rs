@@ -293,3 +293,47 @@ mod tests {
         assert!(is_identity(&multiply(c, &b8, &SUBGROUP_ORDER)));
     }
 }
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use std::time::Instant;
+
+    /// Where a verification's time goes: `cargo test --release -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn breakdown() {
+        let c = curve();
+        let n = 2000;
+        let x = Fr::from(123456789u64);
+        let t = Instant::now();
+        let mut acc = x;
+        for _ in 0..n {
+            acc = poseidon::poseidon5(&[acc, x, x, x, x]);
+        }
+        println!("poseidon5 {:?}/op {}", t.elapsed() / n, acc.is_zero());
+        let b8 = c.base_table[1];
+        let t = Instant::now();
+        let mut p = b8;
+        for _ in 0..n * 10 {
+            p = add(c, &p, &b8);
+        }
+        println!("add {:?}/op {}", t.elapsed() / (n * 10), is_identity(&p));
+        let t = Instant::now();
+        let mut y = x;
+        for _ in 0..n {
+            y = y.sqrt().unwrap_or(y) + Fr::from(1u64);
+        }
+        println!("sqrt {:?}/op", t.elapsed() / n);
+        let t = Instant::now();
+        for _ in 0..n {
+            y = y.inverse().unwrap_or(y) + Fr::from(1u64);
+        }
+        println!("inverse {:?}/op", t.elapsed() / n);
+        let t = Instant::now();
+        for _ in 0..n * 100 {
+            y *= x;
+        }
+        println!("mul {:?}/op {}", t.elapsed() / (n * 100), y.is_zero());
+    }
+}

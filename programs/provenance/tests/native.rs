@@ -53,8 +53,11 @@ fn hex<const N: usize>(v: &serde_json::Value, what: &str) -> [u8; N] {
 
 fn load_vector() -> Vector {
     // PROVENANCE_BATCH_VECTOR points elsewhere for experiments; the suite reads the shared file.
+    // cargo runs tests with CARGO_MANIFEST_DIR set; read it at run time so a binary built from
+    // another checkout never reads that checkout's vector.
     let path = std::env::var("PROVENANCE_BATCH_VECTOR").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../test-vectors/batch-test.json").to_string()
+        let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+        format!("{dir}/../../test-vectors/batch-test.json")
     });
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     let v: serde_json::Value = serde_json::from_str(&text).expect("test vector is not JSON");

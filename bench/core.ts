@@ -2,7 +2,7 @@
  * Benchmarks of the cryptographic core: circuit size (per configuration, per record, per
  * part), witness and prove time for batches of 4, 8 and 16 with peak memory, and
  * inclusion-proof verification. Every figure comes with a baseline measured in the same run.
- * Run alone with `npx tsx bench/core.ts [--quick]`.
+ * Run alone with `npx tsx bench/core.ts [--full]`.
  */
 import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -72,8 +72,9 @@ export async function benchConstraints(): Promise<Row[]> {
   return rows;
 }
 
-export async function benchProving(options: { quick?: boolean } = {}): Promise<Row[]> {
-  const names = options.quick ? ["test", "bench-b8"] : ["test", "bench-b8", "bench-b16"];
+export async function benchProving(options: { full?: boolean } = {}): Promise<Row[]> {
+  // B=16 needs its own setup (2^17, many minutes on first use): only with --full.
+  const names = options.full ? ["test", "dev", "bench-b16"] : ["test", "dev"];
   const rows: Row[] = [];
   let base: { prove: number; rss: number } | undefined;
   for (const name of names) {
@@ -86,7 +87,7 @@ export async function benchProving(options: { quick?: boolean } = {}): Promise<R
     const prove = Math.min(...r.proveMs);
     const witness = Math.min(...r.witnessMs);
     base ??= { prove, rss: r.maxRssKb };
-    const label = `B=${r.B} (R=4, ${setup.header.nConstraints.toLocaleString("en-US")} constraints)`;
+    const label = `B=${r.B} (R=${circuitConfig(name).registryLevels}, ${setup.header.nConstraints.toLocaleString("en-US")} constraints)`;
     rows.push({ group: "proving", name: `${label}: witness`, value: `${witness.toFixed(0)} ms`, baseline: "" });
     rows.push({
       group: "proving",
@@ -150,8 +151,8 @@ export function formatTable(rows: Row[]): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const quick = process.argv.includes("--quick");
-  const rows = [...benchInclusion(), ...(await benchConstraints()), ...(await benchProving({ quick }))];
+  const full = process.argv.includes("--full");
+  const rows = [...benchInclusion(), ...(await benchConstraints()), ...(await benchProving({ full }))];
   console.log(formatTable(rows));
   const { terminateSnarkjsCurve } = await import("../scripts/lib/dev-setup.js");
   await terminateSnarkjsCurve();

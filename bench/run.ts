@@ -2,16 +2,16 @@
  * `npm run bench`: every benchmark of the project, printed as tables. Figures are reported
  * against a baseline measured in the same run, since these machines are noisy.
  *   npm run bench               all
- *   npm run bench -- --quick    skip the B=16 proving run (its first setup takes minutes)
+ *   npm run bench -- --full     also prove B=16 (its first setup takes many minutes)
  */
 import { benchEddsa } from "./eddsa.js";
 import { benchConstraints, benchInclusion, benchProving, formatTable, type Row } from "./core.js";
 import { releaseCurve } from "@provenance/prover";
 
-const quick = process.argv.includes("--quick");
+const full = process.argv.includes("--full");
 const started = Date.now();
 
-const eddsa = await benchEddsa({ seconds: quick ? 1 : 1.5 });
+const eddsa = await benchEddsa({ seconds: 1.5 });
 const rows: Row[] = [
   ...eddsa.map((r) => ({
     group: "EdDSA-Poseidon verification (baseline: circomlibjs, same run)",
@@ -21,7 +21,7 @@ const rows: Row[] = [
   })),
   ...benchInclusion(),
   ...(await benchConstraints()),
-  ...(await benchProving({ quick })),
+  ...(await benchProving({ full })),
 ];
 console.log(formatTable(rows));
 console.log(`\n(bench took ${((Date.now() - started) / 1000).toFixed(0)} s on ${(await import("node:os")).availableParallelism()} cores)`);

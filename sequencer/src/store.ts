@@ -423,62 +423,83 @@ export class Store {
   private async sealLocked(maxAgeMs: number, force: boolean): Promise<BatchMeta[]> {
     const metas: BatchMeta[] = [];
     for (;;) {
-      const pending = this.pendingRecords;
-      if (pending === 0) break;
-      // A full batch is sealed at once; a partial one when its own first record is old enough.
-      const due = force || (this.firstPendingAt !== null && this.now() - this.firstPendingAt >= maxAgeMs);
-      if (pending < this.capacity && !due) break;
-      metas.push(await this.sealOne(Math.min(pending, this.capacity)));
+      const sealed = await this.sealSome(maxAgeMs, force);
+      if (sealed.length === 0) return metas;
+      metas.push(...sealed);
     }
-    return metas;
   }
 
-  private async sealOne(count: number): Promise<BatchMeta> {
-    const first = this.sealedSeq;
-    const index = this.nextBatch;
+  /**
+   * One synced write sealing up to 64 batches: every full batch pending, then the remainder if
+   * its own first record is `maxAgeMs` old (or `force`). One fsync for many batches keeps
+   * sealing from holding up the appends queued behind it.
+   */
+  private async sealSome(maxAgeMs: number, force: boolean): Promise<BatchMeta[]> {
+    const pending = this.pendingRecords;
+    if (pending === 0) return [];
+    const full = Math.min(64, Math.floor(pending / this.capacity));
+    const fullRecords = full * this.capacity;
+    const remainder = full < 64 ? pending - fullRecords : 0;
+    const take = fullRecords + remainder;
     const records: StoredRecord[] = [];
-    for await (const [, v] of this.db.iterator({ gte: `r!${pad(first)}`, lt: `r!${pad(first + count)}` })) {
-      records.push(v as StoredRecord);
+    const first = this.sealedSeq;
+    for await (const [, v] of this.db.iterator({ gte: `r!${pad(first)}`, lt: `r!${pad(first + take)}` })) records.push(v as StoredRecord);
+    if (records.length !== take) throw new SequencerError("INTERNAL", `store is inconsistent: ${take} records expected from seq ${first}`);
+    const sizes: number[] = Array.from({ length: full }, () => this.capacity);
+    if (remainder > 0) {
+      const firstAt = records[fullRecords]!.receivedAt;
+      if (force || this.now() - firstAt >= maxAgeMs) sizes.push(remainder);
     }
-    if (records.length !== count) throw new SequencerError("INTERNAL", `store is inconsistent: ${count} records expected from seq ${first}`);
-    const leaves = records.map((r) => hexToField(r.id, "stored record id"));
-    const batchRoot = new FixedMerkleTree(Math.log2(this.capacity), leaves).root;
-    const timestamps = records.map((r) => r.record.timestamp);
-    const statement = {
-      registryRoot: this.registry.root,
-      batchRoot,
-      count,
-      minTs: Math.min(...timestamps),
-      maxTs: Math.max(...timestamps),
-    };
-    const meta: BatchMeta = {
-      index,
-      state: "batched",
-      firstSeq: first,
-      count,
-      sealedAt: this.now(),
-      registryVersion: this.registryVersion,
-      registryRoot: fieldToHex(statement.registryRoot),
-      batchRoot: fieldToHex(batchRoot),
-      minTs: statement.minTs,
-      maxTs: statement.maxTs,
-      publicHash: fieldToHex(publicHash(statement)),
-    };
-    await this.write(
-      [
+    if (sizes.length === 0) return [];
+
+    const ops: Op[] = [];
+    const metas: BatchMeta[] = [];
+    let seq = first;
+    let index = this.nextBatch;
+    const sealedAt = this.now();
+    for (const count of sizes) {
+      const batchRecords = records.slice(seq - first, seq - first + count);
+      const leaves = batchRecords.map((r) => hexToField(r.id, "stored record id"));
+      const batchRoot = new FixedMerkleTree(Math.log2(this.capacity), leaves).root;
+      const timestamps = batchRecords.map((r) => r.record.timestamp);
+      const statement = {
+        registryRoot: this.registry.root,
+        batchRoot,
+        count,
+        minTs: Math.min(...timestamps),
+        maxTs: Math.max(...timestamps),
+      };
+      const meta: BatchMeta = {
+        index,
+        state: "batched",
+        firstSeq: seq,
+        count,
+        sealedAt,
+        registryVersion: this.registryVersion,
+        registryRoot: fieldToHex(statement.registryRoot),
+        batchRoot: fieldToHex(batchRoot),
+        minTs: statement.minTs,
+        maxTs: statement.maxTs,
+        publicHash: fieldToHex(publicHash(statement)),
+      };
+      ops.push(
         { type: "put", key: `b!${pad(index)}`, value: meta },
-        { type: "put", key: `bs!${pad(first)}`, value: index },
+        { type: "put", key: `bs!${pad(seq)}`, value: index },
         { type: "put", key: `q!batched!${pad(index)}`, value: index },
-        { type: "put", key: "m!sealed", value: first + count },
-        { type: "put", key: "m!batch", value: index + 1 },
-      ],
-    );
-    this.sealedSeq = first + count;
-    this.nextBatch = index + 1;
-    this.unprovenSealed += count;
-    await this.refreshFirstPending();
-    this.logger.info({ batch: index, count, firstSeq: first, batchRoot: meta.batchRoot }, "batch sealed");
-    return meta;
+      );
+      metas.push(meta);
+      seq += count;
+      index++;
+    }
+    ops.push({ type: "put", key: "m!sealed", value: seq }, { type: "put", key: "m!batch", value: index });
+    await this.write(ops);
+    this.sealedSeq = seq;
+    this.nextBatch = index;
+    this.unprovenSealed += seq - first;
+    if (seq < first + records.length) this.firstPendingAt = records[seq - first]!.receivedAt;
+    else await this.refreshFirstPending();
+    for (const m of metas) this.logger.info({ batch: m.index, count: m.count, firstSeq: m.firstSeq, batchRoot: m.batchRoot }, "batch sealed");
+    return metas;
   }
 
   /** Milliseconds until the oldest pending record's batch is due (null when nothing is pending). */

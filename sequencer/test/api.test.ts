@@ -255,6 +255,42 @@ describe("sequencer HTTP API (LevelDB, worker verifier, prover on the test circu
       expect(text).to.match(/^provenance_records_refused_total\{reason="NODE_NOT_REGISTERED"\} 2$/m);
     });
   });
+  describe("revocation", () => {
+    it("seals the node's pending records first; they are proven under the old root, new ones refused", async () => {
+      const kept = recentRecord(nodeB, 7);
+      const accepted = await call(base, "POST", "/v1/records", kept);
+      expect(accepted.status).to.equal(201);
+      const nodeId = kept.nodeId;
+      expect((await call(base, "DELETE", `/v1/nodes/${nodeId}`)).status).to.equal(401);
+      const rootBefore = seq.store.currentRegistry.root;
+      const revoked = await call(base, "DELETE", `/v1/nodes/${nodeId}`, undefined, admin);
+      expect(revoked.status).to.equal(200);
+      expect(revoked.body).to.include({ status: "revoked", slot: 1 });
+      expect(revoked.body.sealedBatches).to.deep.equal([2]);
+      expect((await call(base, "GET", `/v1/nodes/${nodeId}`)).body.status).to.equal("revoked");
+      const again = await call(base, "DELETE", `/v1/nodes/${nodeId}`, undefined, admin);
+      expect(again.status).to.equal(404);
+      expect(again.body.error?.code).to.equal("UNKNOWN_NODE");
+
+      const refused = await call(base, "POST", "/v1/records", recentRecord(nodeB, 8));
+      expect(refused.status).to.equal(403);
+      expect(refused.body.error?.code).to.equal("NODE_NOT_REGISTERED");
+      const replay = await call(base, "POST", "/v1/records", kept);
+      expect(replay.status).to.equal(200);
+      expect(replay.body.receipt).to.deep.equal(accepted.body.receipt);
+
+      const batch = await waitFor(
+        "batch 2 proven",
+        async () => {
+          const b = await call(base, "GET", "/v1/batches/2");
+          return b.body.state === "proven" ? b.body : undefined;
+        },
+        300_000,
+      );
+      expect(batch.registryRoot).to.equal(rootBefore.toString(16).padStart(64, "0"));
+      expect(batch.count).to.equal(1);
+    });
+  });
 });
 
 describe("sequencer pushback", function () {

@@ -11,7 +11,7 @@
  * then `Store.append` (group-committed, synced) assigns seq and receipts.
  */
 import type { Logger } from "pino";
-import { ProvenanceError, PublicKey, parseRecord, packSignature, recordId, type ParsedRecord } from "@provenance/client-sdk";
+import { ProvenanceError, PublicKey, parseRecord, recordId, type ParsedRecord } from "@provenance/client-sdk";
 import type { VerifyPool } from "@provenance/client-sdk/node";
 import type { SequencerConfig } from "./config.js";
 import { SequencerError, atIndex } from "./errors.js";
@@ -135,7 +135,7 @@ export class Ingest {
       return this.verifyPool.verifyBatch(
         parsed.map((p) => ({
           message: p.message,
-          signature: packSignature(p.signature),
+          signature: Buffer.from(p.record.signature, "hex"),
           publicKey: Buffer.from(p.record.publicKey, "hex"),
         })),
       );

@@ -42,13 +42,21 @@ interface Slot {
   child: ChildProcess;
   ready: boolean;
   job?: Job;
+  timer?: NodeJS.Timeout;
+  timedOut?: boolean;
+  /** Tail of the process's stderr. */
+  stderr: string;
 }
+
+const MAX_START_FAILURES = 3;
 
 export interface ProverPoolOptions {
   wasm: string;
   zkey: string;
   /** Number of prover processes (default 1). */
   workers?: number;
+  /** A proof taking longer than this is abandoned and its process replaced (default 30 min; 0 = never). */
+  jobTimeoutMs?: number;
 }
 
 const WORKER_SCRIPT = fileURLToPath(new URL("./prover-worker.ts", import.meta.url));
@@ -57,8 +65,11 @@ export class ProverPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
   private readonly config: WorkerConfig;
+  private readonly jobTimeoutMs: number;
   private nextId = 1;
   private closed = false;
+  private startFailures = 0;
+  private startError: string | undefined;
 
   constructor(options: ProverPoolOptions) {
     for (const file of [options.wasm, options.zkey]) {
@@ -68,6 +79,7 @@ export class ProverPool {
     if (!Number.isInteger(size) || size < 1 || size > 64) throw new Error(`workers must be an integer in 1..64, got ${size}`);
     // One process may use every core through snarkjs's own threads; several take one each.
     this.config = { wasm: options.wasm, zkey: options.zkey, singleThread: size > 1 };
+    this.jobTimeoutMs = options.jobTimeoutMs ?? 30 * 60_000;
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
 
@@ -90,6 +102,7 @@ export class ProverPool {
 
   prove(input: CircuitInput): Promise<ProofOutput> {
     if (this.closed) return Promise.reject(new Error("prover pool is closed"));
+    if (this.startError && !this.slots.some((s) => s.ready)) return Promise.reject(new Error(this.startError));
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, input, resolve, reject });
       this.dispatch();
@@ -103,7 +116,7 @@ export class ProverPool {
       this.slots.map(
         (slot) =>
           new Promise<void>((resolve) => {
-            if (slot.child.exitCode !== null || slot.child.signalCode !== null) return resolve();
+            if (slot.child.exitCode !== null || slot.child.signalCode !== null || slot.child.pid === undefined) return resolve();
             slot.child.once("exit", () => resolve());
             slot.child.kill("SIGKILL");
           }),
@@ -115,43 +128,111 @@ export class ProverPool {
     const child = fork(WORKER_SCRIPT, [], {
       execArgv: ["--import", "tsx"],
       env: { ...process.env, PROVENANCE_PROVER_WORKER: JSON.stringify(this.config) },
-      stdio: ["ignore", "ignore", "inherit", "ipc"],
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
       serialization: "advanced",
     });
-    const slot: Slot = { child, ready: false };
+    const slot: Slot = { child, ready: false, stderr: "" };
+    // Keep the tail of the prover's stderr to explain a failure; pass it through as well.
+    child.stderr?.on("data", (d: Buffer) => {
+      process.stderr.write(d);
+      slot.stderr = (slot.stderr + d.toString()).slice(-2000);
+    });
     child.on("message", (msg: ProveResponse | { ready: true }) => {
       if ("ready" in msg) {
         slot.ready = true;
+        this.startFailures = 0;
+        this.startError = undefined;
         this.dispatch();
         return;
       }
       const job = slot.job;
       if (!job || job.id !== msg.id) return;
-      slot.job = undefined;
+      this.finish(slot);
       if (msg.ok) job.resolve({ proof: msg.proof, publicSignals: msg.publicSignals, witnessMs: msg.witnessMs, proveMs: msg.proveMs });
       else job.reject(msg.code ? new ProvenanceError(msg.code, msg.message) : new Error(msg.message));
       this.dispatch();
     });
-    child.on("exit", (code, signal) => {
-      // A prover that dies fails its job and is replaced, so one bad batch cannot stall the pool.
-      const job = slot.job;
-      slot.job = undefined;
-      job?.reject(new Error(`prover process exited (${signal ?? `code ${code}`}) while proving`));
-      const index = this.slots.indexOf(slot);
-      if (index >= 0 && !this.closed) {
-        this.slots[index] = this.spawn();
-        this.dispatch();
-      }
+    // A send to a process whose channel just closed, or a failed spawn, lands here; the exit
+    // handler below then fails or requeues the job. Never let it become an unhandled error.
+    child.on("error", (err) => {
+      slot.stderr = (slot.stderr + `\n${err.message}`).slice(-2000);
+      if (child.pid === undefined) this.onExit(slot, null, null);
     });
+    child.on("disconnect", () => (slot.ready = false));
+    child.on("exit", (code, signal) => this.onExit(slot, code, signal));
     return slot;
+  }
+
+  private onExit(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
+    const index = this.slots.indexOf(slot);
+    if (index < 0) return; // already handled
+    const job = slot.job;
+    const timedOut = slot.timedOut;
+    this.finish(slot);
+    const how = signal ?? `code ${code}`;
+    // A prover that dies fails its job and is replaced, so one bad batch cannot stall the pool.
+    if (job) {
+      job.reject(
+        new Error(
+          timedOut
+            ? `proving took longer than ${this.jobTimeoutMs} ms; the prover was stopped`
+            : `prover process exited (${how}) while proving${slot.stderr ? `: ${slot.stderr.trim().split("\n").pop()}` : ""}`,
+        ),
+      );
+    }
+    if (this.closed) {
+      this.slots.splice(index, 1);
+      return;
+    }
+    let delay = 0;
+    if (!slot.ready && !job) {
+      // It died before it could serve: retry with backoff, and after a few failures fail the
+      // waiting jobs with the reason instead of letting them wait forever.
+      this.startFailures++;
+      delay = Math.min(30_000, 250 * 2 ** this.startFailures);
+      if (this.startFailures >= MAX_START_FAILURES) {
+        this.startError = `prover process failed to start ${this.startFailures} times (${how}): ${slot.stderr.trim().slice(-500) || "no output"}`;
+        for (const waiting of this.queue.splice(0)) waiting.reject(new Error(this.startError));
+      }
+    }
+    const replacement = setTimeout(() => {
+      if (this.closed) return;
+      const i = this.slots.indexOf(placeholder);
+      if (i >= 0) this.slots[i] = this.spawn();
+      this.dispatch();
+    }, delay);
+    replacement.unref();
+    // Hold the place of the dead process until its replacement starts.
+    const placeholder: Slot = { ...slot, ready: false, job: undefined };
+    this.slots[index] = placeholder;
+  }
+
+  private finish(slot: Slot): void {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = undefined;
+    slot.job = undefined;
+    slot.timedOut = false;
   }
 
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (!slot.ready || slot.job || this.queue.length === 0) continue;
+      if (!slot.ready || !slot.child.connected || slot.job || this.queue.length === 0) continue;
       const job = this.queue.shift()!;
       slot.job = job;
-      slot.child.send({ id: job.id, input: job.input } satisfies ProveRequest);
+      if (this.jobTimeoutMs > 0) {
+        slot.timer = setTimeout(() => {
+          slot.timedOut = true;
+          slot.child.kill("SIGKILL");
+        }, this.jobTimeoutMs);
+        slot.timer.unref();
+      }
+      slot.child.send({ id: job.id, input: job.input } satisfies ProveRequest, (err) => {
+        if (!err || slot.job !== job) return;
+        // The channel closed under us: give the job back; the exit handler replaces the process.
+        this.finish(slot);
+        slot.ready = false;
+        this.queue.unshift(job);
+      });
     }
   }
 }

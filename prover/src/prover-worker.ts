@@ -14,7 +14,10 @@ if (!config || !process.send) {
 }
 const wasm = readFileSync(config.wasm);
 const zkey = readFileSync(config.zkey);
-const send = (msg: ProveResponse | { ready: true }) => process.send!(msg);
+// The parent may be gone (killed): then there is nobody to answer, and nothing to report.
+const send = (msg: ProveResponse | { ready: true }) => {
+  if (process.connected) process.send!(msg, undefined, undefined, () => {});
+};
 
 process.on("message", (msg: ProveRequest) => {
   proveInput(msg.input, wasm, zkey, { singleThread: config.singleThread }).then(

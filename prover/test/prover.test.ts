@@ -3,7 +3,9 @@
  * verification: a valid batch verifies; a changed byte of the proof, of the public input or
  * of any record does not.
  */
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { expect } from "chai";
 import {
   ProvenanceError,
@@ -120,6 +122,56 @@ describe("prover (test circuit)", function () {
       expect((err as Error).message).to.match(/witness generation failed: .*Assert Failed/);
       const ok = await pool.prove(buildCircuitInput(testBatch(config.batchLevels, registry, nodes, 1), registry, config));
       expect(ok.publicSignals).to.have.length(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("fails waiting jobs with the reason when the prover cannot start, instead of hanging", async () => {
+    // A directory where the proving key should be: the process dies on start, every time.
+    const pool = new ProverPool({ wasm: wasmPath("test"), zkey: path.dirname(zkeyPath("test")), workers: 1 });
+    try {
+      const err = await pool.prove({}).then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(err?.message).to.match(/prover process failed to start 3 times .*EISDIR/s);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("replaces a prover that dies while idle and still proves the next batch", async () => {
+    const pool = new ProverPool({ wasm: wasmPath("test"), zkey: zkeyPath("test"), workers: 1 });
+    try {
+      const input = buildCircuitInput(testBatch(config.batchLevels, registry, nodes, 1), registry, config);
+      await pool.prove(input);
+      const pids = execFileSync("pgrep", ["-f", "prover-worker.ts"]).toString().trim().split("\n").map(Number);
+      for (const pid of pids) {
+        // only our own children
+        try {
+          if (readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[3] === String(process.pid)) process.kill(pid, "SIGKILL");
+        } catch {
+          /* already gone */
+        }
+      }
+      await new Promise((r) => setTimeout(r, 1000)); // the death is noticed while idle
+      const out = await pool.prove(input);
+      expect(out.publicSignals).to.have.length(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("abandons a proof that takes longer than the job timeout", async () => {
+    const pool = new ProverPool({ wasm: wasmPath("test"), zkey: zkeyPath("test"), workers: 1, jobTimeoutMs: 50 });
+    try {
+      const input = buildCircuitInput(testBatch(config.batchLevels, registry, nodes, 1), registry, config);
+      const err = await pool.prove(input).then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(err?.message).to.equal("proving took longer than 50 ms; the prover was stopped");
     } finally {
       await pool.close();
     }

@@ -5,7 +5,7 @@
  * circuit computes when it hashes a full tree, so roots here and in-circuit agree.
  *
  * - `FixedMerkleTree`: the batch tree, capacity 2^levels, leaves given in order.
- * - `SparseMerkleTree`: the node registry, depth up to 32, only non-empty nodes stored.
+ * - `SparseMerkleTree`: the node registry, depth up to 30, only non-empty nodes stored.
  * - `verifyInclusion`: checks a leaf/index/sibling path against a root.
  */
 import { fail } from "./errors.js";
@@ -22,7 +22,8 @@ export interface InclusionProof {
   siblings: bigint[];
 }
 
-export const MAX_TREE_LEVELS = 32;
+/** Indices stay below 2^30, well inside the 32-bit integers JavaScript's bit operators use. */
+export const MAX_TREE_LEVELS = 30;
 
 const zeroCache = new Map<Hash2, bigint[]>();
 
@@ -61,6 +62,7 @@ export class FixedMerkleTree {
   readonly capacity: number;
   readonly count: number;
   private readonly layers: bigint[][];
+  private readonly zeros: bigint[];
 
   constructor(levels: number, leaves: readonly bigint[], hash: Hash2 = poseidon2) {
     assertLevels(levels);
@@ -72,6 +74,7 @@ export class FixedMerkleTree {
     leaves.forEach((leaf, i) => assertFieldElement(leaf, `leaf ${i}`));
     this.count = leaves.length;
     const zeros = zeroHashes(levels, hash);
+    this.zeros = zeros;
     this.layers = [leaves.slice()];
     for (let h = 0; h < levels; h++) {
       const below = this.layers[h]!;
@@ -95,7 +98,7 @@ export class FixedMerkleTree {
 
   proof(index: number): InclusionProof {
     assertIndex(index, this.levels);
-    const zeros = zeroHashes(this.levels);
+    const zeros = this.zeros;
     const siblings: bigint[] = [];
     let i = index;
     for (let h = 0; h < this.levels; h++) {
@@ -112,7 +115,7 @@ export function merkleRoot(levels: number, leaves: readonly bigint[], hash: Hash
 }
 
 /**
- * A sparse tree of depth `levels` (up to 32) that stores only non-empty nodes: the node
+ * A sparse tree of depth `levels` (up to 30) that stores only non-empty nodes: the node
  * registry, where a depth-20 tree holds a million slots but only a few are used.
  */
 export class SparseMerkleTree {

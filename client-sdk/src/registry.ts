@@ -108,8 +108,12 @@ export class NodeRegistry {
   }
 
   static fromJSON(json: RegistryJson, hash: Hash2 = poseidon2): NodeRegistry {
+    if (typeof json !== "object" || json === null || !Array.isArray(json.nodes) || typeof json.levels !== "number") {
+      fail("INVALID_TREE", "registry JSON must be an object with numeric levels and a nodes array");
+    }
     const registry = new NodeRegistry(json.levels, hash);
     json.nodes.forEach((n, i) => {
+      if (typeof n !== "object" || n === null) fail("INVALID_TREE", `registry node ${i} must be an object`);
       const nodeId = hexToField(n.nodeId, `registry node ${i}`);
       registry.add(nodeId);
       if (n.status === "revoked") registry.revoke(nodeId);

@@ -60,7 +60,7 @@ describe("Merkle trees", () => {
   });
 
   it("refuses malformed trees and proofs with precise errors", () => {
-    expect(() => new FixedMerkleTree(0, [])).to.throw("tree levels must be an integer in 1..32, got 0");
+    expect(() => new FixedMerkleTree(0, [])).to.throw("tree levels must be an integer in 1..30, got 0");
     expect(() => new FixedMerkleTree(2, [1n, 2n, 3n, 4n, 5n])).to.throw("5 leaves do not fit a tree of capacity 4");
     expect(() => new FixedMerkleTree(2, [-1n])).to.throw("leaf 0 must be in [0, field modulus), got -1");
     expect(() => new FixedMerkleTree(2, [1n]).proof(4)).to.throw("leaf index must be an integer in [0, 4), got 4");
@@ -73,6 +73,18 @@ describe("Merkle trees", () => {
     expect(code(() => inclusionProofFromJson({ leaf: "f".repeat(64), index: 0, siblings: ["0".repeat(64)] }))).to.equal(
       "INVALID_FIELD_ELEMENT",
     );
+  });
+
+  it("proves with the tree's own hash for empty siblings", () => {
+    const t = new FixedMerkleTree(2, [1n, 2n, 3n], concat);
+    for (let i = 0; i < 4; i++) expect(verifyInclusion(t.proof(i), t.root, concat)).to.equal(true);
+  });
+
+  it("handles the deepest allowed tree at its last index", () => {
+    const t = new SparseMerkleTree(30);
+    t.set(2 ** 30 - 1, 5n);
+    expect(verifyInclusion(t.proof(2 ** 30 - 1), t.root)).to.equal(true);
+    expect(() => new SparseMerkleTree(31)).to.throw("tree levels must be an integer in 1..30, got 31");
   });
 
   it("round-trips proofs through JSON", () => {
@@ -184,5 +196,14 @@ describe("batch statement", () => {
       "count must be a non-negative safe integer, got -1",
     );
     expect(() => publicHash({ registryRoot: -1n, batchRoot: 1n, count: 1, minTs: 0, maxTs: 0 })).to.throw(/registryRoot must be in/);
+  });
+});
+
+describe("registry JSON", () => {
+  it("refuses malformed registry JSON with INVALID_TREE", () => {
+    expect(() => NodeRegistry.fromJSON({ levels: 4 } as never)).to.throw(
+      "registry JSON must be an object with numeric levels and a nodes array",
+    );
+    expect(() => NodeRegistry.fromJSON({ levels: 4, nodes: [null] } as never)).to.throw("registry node 0 must be an object");
   });
 });

@@ -14,6 +14,14 @@ export interface ProofOutput {
   proveMs: number;
 }
 
+const printError = console.error;
+let quietDepth = 0;
+/** Silences console.error while any witness is being computed in this thread (re-entrant). */
+function quietStderr(delta: 1 | -1): void {
+  quietDepth += delta;
+  console.error = quietDepth > 0 ? () => {} : printError;
+}
+
 /** Raised when the circuit refuses the input: the batch itself is not provable. */
 export const WITNESS_FAILED = "witness generation failed";
 
@@ -32,14 +40,14 @@ export async function proveInput(
   const wtns = { type: "mem" as const };
   // circom's witness generator prints a failed assertion to stderr before throwing it; the
   // thrown error carries the same text, so keep stderr quiet and report it once.
-  const printError = console.error;
-  console.error = () => {};
+  quietStderr(+1);
   try {
     await snarkjs.wtns.calculate(input, wasm, wtns);
   } catch (err) {
-    fail("INVALID_BATCH", `${WITNESS_FAILED}: ${(err as Error).message.replace(/\s+/g, " ").trim()}`);
+    const message = err instanceof Error ? err.message : String(err);
+    fail("INVALID_BATCH", `${WITNESS_FAILED}: ${message.replace(/\s+/g, " ").trim()}`);
   } finally {
-    console.error = printError;
+    quietStderr(-1);
   }
   const t1 = performance.now();
   const { proof, publicSignals } = await snarkjs.groth16.prove(zkey, wtns, undefined, {

@@ -6,7 +6,7 @@
  * `ensureLocalnetBinary()` is cargo's up-to-date check: a second or two.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -22,8 +22,28 @@ export function localnetBinaryPath(): string {
   return path.join(cargoTargetDir(), "debug", "provenance-localnet");
 }
 
-/** Builds (or finds up to date) the debug binary; returns its path. */
+function newestMtime(p: string): number {
+  const st = statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return readdirSync(p).reduce((m, name) => Math.max(m, newestMtime(path.join(p, name))), st.mtimeMs);
+}
+
+/** The binary is newer than every source it is built from (the program's included). */
+function binaryIsFresh(bin: string): boolean {
+  if (!existsSync(bin)) return false;
+  const sources = ["localnet", "programs/provenance/src", "programs/provenance/Cargo.toml", "Cargo.toml", "Cargo.lock"]
+    .map((p) => path.join(ROOT, p))
+    .filter((p) => existsSync(p));
+  return statSync(bin).mtimeMs > Math.max(...sources.map(newestMtime));
+}
+
+/**
+ * Builds the debug binary unless it is newer than all its sources; returns its path. The fast
+ * path matters: cargo's own up-to-date check waits for the shared target directory's lock,
+ * which another build (of anything) may hold for minutes.
+ */
 export function ensureLocalnetBinary(): string {
+  if (binaryIsFresh(localnetBinaryPath())) return localnetBinaryPath();
   const run = spawnSync("nice", ["-n", "10", "cargo", "build", "--quiet", "-p", "provenance-localnet"], {
     cwd: ROOT,
     env: { ...process.env, CARGO_TARGET_DIR: cargoTargetDir() },

@@ -117,7 +117,11 @@ async fn handle_request(engine: &EngineHandle, request: Value) -> Option<Value> 
 pub async fn dispatch(engine: &EngineHandle, method: &str, params: &[Value]) -> RpcResult {
     match method {
         "getHealth" => Ok(json!("ok")),
-        "getVersion" => Ok(to_value(RpcVersionInfo { solana_core: "2.3.9".into(), feature_set: None })),
+        "getVersion" => {
+            // The runtime's version and feature-set id, as agave-validator 2.3.9 reports them.
+            let v = solana_version::Version::default();
+            Ok(to_value(RpcVersionInfo { solana_core: v.as_semver_version().to_string(), feature_set: Some(v.feature_set) }))
+        }
         "getGenesisHash" => Ok(json!(engine.call(|e| e.genesis_hash().to_string()).await)),
         "getSlot" | "getBlockHeight" => Ok(json!(engine.call(|e| e.slot()).await)),
         "getEpochInfo" => {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { bytesToBigIntBE, bytesToHex, FIELD_MODULUS, ProvenanceError } from "@provenance/client-sdk";
@@ -117,7 +117,6 @@ describe("solana-layout: snarkjs -> groth16-solana bytes", () => {
 
   it("produces the bytes of the shared test vector from its snarkjs proof", function () {
     // The Rust tests accept exactly these bytes on-chain (programs/provenance/tests/native.rs).
-    if (!existsSync(VECTOR)) this.skip();
     const v = JSON.parse(readFileSync(VECTOR, "utf8")) as {
       proof: SnarkjsProof;
       publicSignals: string[];

@@ -15,6 +15,8 @@ describe("eddsa: native addon agrees with the TypeScript verifier", function () 
   this.timeout(120_000);
 
   before(function () {
+    // The addon is optional: `npm install` builds it only where cargo is present, and the SDK
+    // falls back to the WebAssembly verifier. Without it there is nothing native to compare.
     if (!nativeEddsa.available) {
       console.warn(`      native EdDSA verifier ${nativeEddsa.reason}: skipping`);
       this.skip();

@@ -24,7 +24,7 @@ import { sha256 } from "@noble/hashes/sha2";
 import { expect } from "chai";
 
 import { PROVENANCE_IDL, type Provenance } from "../client-sdk/src/idl/index.js";
-import { startLocalnet, type Localnet } from "./localnet-process.js";
+import { startLocalnet, type Localnet } from "../client-sdk/src/node/localnet.js";
 
 const { AnchorProvider, BN, Program, Wallet, AnchorError, EventParser } = anchor;
 

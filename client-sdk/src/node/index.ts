@@ -5,3 +5,4 @@
 export * from "./keys.js";
 export * from "./native-eddsa.js";
 export * from "./verify-pool.js";
+export * from "./localnet.js";

@@ -1,5 +1,7 @@
 /**
- * Starts and stops the local chain (`localnet/`, a Rust binary) for integration tests.
+ * Starts and stops the local chain (`localnet/`, a Rust binary): used by `provenance localnet`,
+ * by `npm start` when no external RPC URL is set, and by the integration tests. It needs the
+ * repository checkout (the binary is built from `localnet/` with cargo on first use).
  *
  * The binary is built with cargo into the shared target directory
  * (`$CARGO_TARGET_DIR`, default `~/.cache/provenance/cargo-target`), so after the first build
@@ -12,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 export function cargoTargetDir(): string {
   return process.env.CARGO_TARGET_DIR || path.join(os.homedir(), ".cache", "provenance", "cargo-target");
@@ -105,6 +107,8 @@ export interface StartOptions {
   port?: number;
   /** ms to wait for the ready line. */
   timeoutMs?: number;
+  /** Also copy the process's own output (its banner and logs) to this stream. */
+  echo?: NodeJS.WritableStream;
 }
 
 export async function startLocalnet(opts: StartOptions): Promise<Localnet> {
@@ -114,8 +118,16 @@ export async function startLocalnet(opts: StartOptions): Promise<Localnet> {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // The last 256 KiB of output (a long-running chain must not grow this without bound).
   let out = "";
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const keep = (text: string): void => {
+    out += text;
+    if (out.length > 1 << 18) out = out.slice(-(1 << 17));
+  };
+  child.stderr.on("data", (d: Buffer) => {
+    keep(d.toString());
+    opts.echo?.write(d);
+  });
   const ready = await new Promise<LocalnetReady>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
@@ -124,7 +136,8 @@ export async function startLocalnet(opts: StartOptions): Promise<Localnet> {
     let pending = "";
     child.stdout.on("data", (d: Buffer) => {
       const text = d.toString();
-      out += text;
+      keep(text);
+      opts.echo?.write(d);
       pending += text;
       let nl: number;
       while ((nl = pending.indexOf("\n")) >= 0) {

@@ -551,6 +551,34 @@ export class Store {
     });
   }
 
+  /**
+   * Sends a proven batch back to `batched` under a newer registry version, keeping its records
+   * and root: its proof was made against a registry root the chain no longer accepts (replaced
+   * more than the program's grace period ago), so it must be proven again against a current
+   * one. The caller checks that every node of the batch is still a member at `registryVersion`.
+   */
+  reassignRegistry(index: number, update: { registryVersion: number; registryRoot: string; publicHash: string }): Promise<BatchMeta> {
+    return this.exclusive(async () => {
+      const meta = await this.batch(index);
+      if (!meta) throw new SequencerError("NOT_FOUND", `batch ${index} does not exist`);
+      if (meta.state !== "proven") throw new SequencerError("INTERNAL", `batch ${index} is ${meta.state}, not proven`);
+      if (update.registryVersion <= meta.registryVersion) {
+        throw new SequencerError("INTERNAL", `batch ${index} can only move to a newer registry version than ${meta.registryVersion}`);
+      }
+      const { proof: _superseded, ...rest } = meta;
+      const next: BatchMeta = { ...rest, ...update, state: "batched" };
+      await this.write(
+        [
+          { type: "put", key: `b!${pad(index)}`, value: next },
+          { type: "del", key: `q!proven!${pad(index)}` },
+          { type: "put", key: `q!batched!${pad(index)}`, value: index },
+        ],
+      );
+      this.unprovenSealed += meta.count;
+      return next;
+    });
+  }
+
   markAnchored(index: number, anchor: StoredAnchor): Promise<BatchMeta> {
     return this.exclusive(async () => {
       const meta = await this.batch(index);

@@ -11,3 +11,4 @@ export * from "./merkle.js";
 export * from "./record.js";
 export * from "./registry.js";
 export * from "./batch.js";
+export * from "./idl/index.js";

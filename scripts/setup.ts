@@ -24,7 +24,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { checkedInVkPath, r1csPath } from "../prover/src/artifacts.js";
-import { DEV_SEED, INSECURE_WARNING, readR1csHeader, requiredPower, runDevSetup, terminateSnarkjsCurve, writeTextAtomic } from "./lib/dev-setup.js";
+import { DEV_SEED, INSECURE_WARNING, readR1csHeader, requiredPower, runDevSetup, terminateSnarkjsCurve, writeTextAtomic } from "../prover/src/setup/dev-setup.js";
 
 const USAGE = "usage: npx tsx scripts/setup.ts --circuit <test|dev|prod> [--check] [--force] [--r1cs FILE] [--keys-dir DIR] [--seed TEXT] [--insecure-prod] [--verbose] [--info]";
 

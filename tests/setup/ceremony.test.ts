@@ -10,9 +10,9 @@ import path from "node:path";
 import * as snarkjs from "snarkjs";
 import type { Groth16Proof } from "snarkjs";
 import { ProvenanceError } from "../../client-sdk/src/errors.js";
-import { ceremonyBeacon, ceremonyContribute, ceremonyExportVk, ceremonyInit, ceremonyVerify } from "../../scripts/lib/ceremony.js";
-import { terminateSnarkjsCurve } from "../../scripts/lib/dev-setup.js";
-import { writeDevPtau } from "../../scripts/lib/dev-ptau.js";
+import { ceremonyBeacon, ceremonyContribute, ceremonyExportVk, ceremonyInit, ceremonyVerify } from "../../prover/src/setup/ceremony.js";
+import { terminateSnarkjsCurve } from "../../prover/src/setup/dev-setup.js";
+import { writeDevPtau } from "../../prover/src/setup/dev-ptau.js";
 import { chainOutput, compileChain, tempDir } from "./helpers.js";
 import type { CompiledTestCircuit } from "./helpers.js";
 

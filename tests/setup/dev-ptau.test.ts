@@ -17,8 +17,8 @@ import {
   DEV_PTAU_CONTRIBUTION_NAME,
   devPtauBeaconHash,
   writeDevPtau,
-} from "../../scripts/lib/dev-ptau.js";
-import { terminateSnarkjsCurve } from "../../scripts/lib/dev-setup.js";
+} from "../../prover/src/setup/dev-ptau.js";
+import { terminateSnarkjsCurve } from "../../prover/src/setup/dev-setup.js";
 import { readBinSections, tempDir } from "./helpers.js";
 
 const SEED = "dev-ptau test seed";

@@ -10,7 +10,7 @@ import { readFile, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
 import type { Groth16Proof } from "snarkjs";
-import { readR1csHeader, requiredPower, runDevSetup, terminateSnarkjsCurve, ensureDevPtau, DEV_SEED } from "../../scripts/lib/dev-setup.js";
+import { readR1csHeader, requiredPower, runDevSetup, terminateSnarkjsCurve, ensureDevPtau, DEV_SEED } from "../../prover/src/setup/dev-setup.js";
 import { setupDir } from "../../prover/src/artifacts.js";
 import { chainOutput, compileChain, tempDir } from "./helpers.js";
 import type { CompiledTestCircuit } from "./helpers.js";

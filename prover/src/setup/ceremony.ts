@@ -8,10 +8,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { open, readFile, rename, rm, stat } from "node:fs/promises";
 import * as snarkjs from "snarkjs";
 import type { SnarkjsLogger, VerificationKey } from "snarkjs";
-import { ProvenanceError } from "../../client-sdk/src/errors.js";
-import { readR1csHeader, requiredPower, toolVersions, vkToText } from "./dev-setup.js";
-
-export type Log = (msg: string) => void;
+import { ProvenanceError } from "@provenance/client-sdk";
+import { readR1csHeader, requiredPower, toolVersions, vkToText, type Log } from "./dev-setup.js";
 
 function fail(message: string): never {
   throw new ProvenanceError("INVALID_SETUP", message);

@@ -1,7 +1,7 @@
 /**
  * The deterministic, cached, INSECURE dev setup of a circuit:
  *
- *   R1CS --(smallest power that fits)--> dev ptau (scripts/lib/dev-ptau.ts, cached)
+ *   R1CS --(smallest power that fits)--> dev ptau (prover/src/setup/dev-ptau.ts, cached)
  *        --snarkjs zKey.newZKey--> zkey_0 --snarkjs zKey.beacon(public hash)--> batch.zkey
  *        --snarkjs zKey.exportVerificationKey--> verification_key.json
  *
@@ -18,8 +18,8 @@ import path from "node:path";
 import * as snarkjs from "snarkjs";
 import type { SnarkjsLogger, VerificationKey } from "snarkjs";
 import { DEV_BEACON_ITERATIONS_EXP, DEV_PTAU_FORMAT_VERSION, MAX_DEV_POWER, writeDevPtau } from "./dev-ptau.js";
-import { ptauCacheDir, r1csHash16, setupDir } from "../../prover/src/artifacts.js";
-import { ProvenanceError } from "../../client-sdk/src/errors.js";
+import { ptauCacheDir, r1csHash16, setupDir } from "../artifacts.js";
+import { ProvenanceError } from "@provenance/client-sdk";
 
 /** The public seed of the dev setup. Anyone who knows it can forge proofs: that is the point. */
 export const DEV_SEED = "provenance-rollup/insecure-dev-setup/v1";

@@ -22,7 +22,7 @@
  *    operations with one batch inversion; section 12's extra block (p = power+1) is snarkjs's
  *    inverse FFT of tau^0..tau^(2m-2) with the missing last power set to zero, which is
  *    `L_i(tau) - w^i·tau^(2m-1)/(2m)`;
- * and all points come from batched fixed-base multiplication (scripts/lib/fixed-base.ts).
+ * and all points come from batched fixed-base multiplication (prover/src/setup/fixed-base.ts).
  */
 import { createHash } from "node:crypto";
 import { open, rename, rm } from "node:fs/promises";

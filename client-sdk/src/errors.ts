@@ -29,7 +29,34 @@ export type ErrorCode =
   // trusted setup (scripts/setup.ts, scripts/ceremony.ts)
   | "INVALID_SETUP"
   // Groth16 proof / verifying key JSON that cannot be put in the on-chain byte layout
-  | "INVALID_GROTH16_ENCODING";
+  | "INVALID_GROTH16_ENCODING"
+  // receipts (receipt.ts): malformed, or signature / id / seq / key not as expected
+  | "INVALID_RECEIPT"
+  | "BAD_RECEIPT"
+  // inclusion proof bundles (bundle.ts, verify.ts): each names the check that failed
+  | "INVALID_BUNDLE"
+  | "ID_MISMATCH"
+  | "LEAF_MISMATCH"
+  | "INDEX_MISMATCH"
+  | "PATH_MISMATCH"
+  | "WINDOW_MISMATCH"
+  | "ROOT_MISMATCH"
+  | "PROGRAM_MISMATCH"
+  | "CLUSTER_MISMATCH"
+  | "ACCOUNT_OWNER"
+  | "ACCOUNT_MISSING"
+  | "BATCH_NOT_ON_CHAIN"
+  | "TX_NOT_FOUND"
+  | "TX_FAILED"
+  | "TX_MISMATCH"
+  // services (client.ts, chain.ts): the sequencer answered with an error, or could not be reached
+  | "SEQUENCER_ERROR"
+  | "NOT_ANCHORED"
+  | "UNREACHABLE"
+  | "RPC_ERROR"
+  | "TIMEOUT"
+  // auditing (node/audit.ts)
+  | "AUDIT_FAILED";
 
 export class ProvenanceError extends Error {
   readonly code: ErrorCode;

@@ -12,3 +12,8 @@ export * from "./record.js";
 export * from "./registry.js";
 export * from "./batch.js";
 export * from "./idl/index.js";
+export * from "./receipt.js";
+export * from "./bundle.js";
+export * from "./chainlog.js";
+export * from "./verify.js";
+export * from "./client.js";

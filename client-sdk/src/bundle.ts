@@ -1,0 +1,234 @@
+/**
+ * Inclusion proof bundles (DESIGN.md "Inclusion proof bundle"): the JSON the sequencer serves at
+ * `GET /v1/records/:id/proof`, which a buyer keeps beside the data. This module parses one
+ * strictly and checks everything that needs no network: the record's format and signature, its
+ * id and leaf, the leaf index, the Merkle path up to the bundle's batch root, and the record's
+ * timestamp against the batch's window. Whether that root is the real one is the job of a
+ * trusted root (`verifyBundle(…, { trustedRoot })`) or of the chain (`chain.ts`).
+ *
+ * Browser-safe: no Node-only imports.
+ */
+import { fail, ProvenanceError, type ErrorCode } from "./errors.js";
+import { describe, fieldToHex } from "./field.js";
+import { computeRoot, inclusionProofFromJson, type InclusionProof, type InclusionProofJson } from "./merkle.js";
+import { parseRecord, verifyRecordSignature, type ParsedRecord, type RecordV1 } from "./record.js";
+
+export const BUNDLE_VERSION = 1;
+
+/** The statement of the bundle's batch, as the sequencer reports it (checked against the chain). */
+export interface BundleBatch {
+  index: number;
+  batchRoot: string;
+  count: number;
+  minTs: number;
+  maxTs: number;
+  registryRoot: string;
+}
+
+/** An inclusion proof bundle, as served by `GET /v1/records/:id/proof`. */
+export interface InclusionBundle {
+  v: 1;
+  record: RecordV1;
+  /** The record's id: its leaf, 64 hex. */
+  id: string;
+  /** Position of the leaf in its batch. */
+  leafIndex: number;
+  inclusionProof: InclusionProofJson;
+  batch: BundleBatch;
+  /** Base58 id of the program whose log holds the batch. */
+  programId: string;
+  /** The cluster the sequencer anchored on (a name such as `localnet` or `devnet`, or a genesis hash). */
+  cluster: string;
+  /** Base58 signature of the `submit_batch` transaction. */
+  txSignature: string;
+  /** Slot of that transaction. */
+  slot: number;
+}
+
+const BUNDLE_FIELDS = ["v", "record", "id", "leafIndex", "inclusionProof", "batch", "programId", "cluster", "txSignature", "slot"] as const;
+const BATCH_FIELDS = ["index", "batchRoot", "count", "minTs", "maxTs", "registryRoot"] as const;
+const HEX64 = /^[0-9a-f]{64}$/;
+const BASE58 = /^[1-9A-HJ-NP-Za-km-z]+$/;
+
+function bad(message: string): never {
+  fail("INVALID_BUNDLE", message);
+}
+
+function exactFields(o: Record<string, unknown>, fields: readonly string[], what: string): void {
+  for (const key of Object.keys(o)) if (!fields.includes(key)) bad(`${what} has unknown field "${key}"`);
+  for (const key of fields) if (!(key in o)) bad(`${what} is missing field "${key}"`);
+}
+
+function uint(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    bad(`${what} must be a non-negative integer, got ${typeof value === "number" ? value : describe(value)}`);
+  }
+  return value;
+}
+
+function hex64(value: unknown, what: string): string {
+  if (typeof value !== "string" || !HEX64.test(value)) bad(`${what} must be 64 lowercase hex characters`);
+  return value;
+}
+
+function base58(value: unknown, what: string, min: number, max: number): string {
+  if (typeof value !== "string" || value.length < min || value.length > max || !BASE58.test(value)) {
+    bad(`${what} must be a base58 string of ${min}..${max} characters`);
+  }
+  return value;
+}
+
+/**
+ * Checks the shape of a bundle: exact field sets, types, hex and base58 encodings. The record
+ * itself is checked by `parseRecord` in `checkBundle`. Throws INVALID_BUNDLE naming the field.
+ */
+export function parseBundle(json: unknown): InclusionBundle {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) bad(`bundle must be a JSON object, got ${describe(json)}`);
+  const o = json as Record<string, unknown>;
+  exactFields(o, BUNDLE_FIELDS, "bundle");
+  if (o.v !== BUNDLE_VERSION) bad(`bundle version must be ${BUNDLE_VERSION}, got ${JSON.stringify(o.v)}`);
+  if (typeof o.batch !== "object" || o.batch === null || Array.isArray(o.batch)) bad("bundle batch must be an object");
+  const b = o.batch as Record<string, unknown>;
+  exactFields(b, BATCH_FIELDS, "bundle batch");
+  const batch: BundleBatch = {
+    index: uint(b.index, "batch.index"),
+    batchRoot: hex64(b.batchRoot, "batch.batchRoot"),
+    count: uint(b.count, "batch.count"),
+    minTs: uint(b.minTs, "batch.minTs"),
+    maxTs: uint(b.maxTs, "batch.maxTs"),
+    registryRoot: hex64(b.registryRoot, "batch.registryRoot"),
+  };
+  const p = o.inclusionProof;
+  if (typeof p !== "object" || p === null || Array.isArray(p)) bad("bundle inclusionProof must be an object");
+  exactFields(p as Record<string, unknown>, ["leaf", "index", "siblings"], "bundle inclusionProof");
+  if (typeof o.cluster !== "string" || o.cluster.length < 1 || o.cluster.length > 200) bad("bundle cluster must be a non-empty string");
+  return {
+    v: 1,
+    record: o.record as RecordV1,
+    id: hex64(o.id, "id"),
+    leafIndex: uint(o.leafIndex, "leafIndex"),
+    inclusionProof: p as InclusionProofJson,
+    batch,
+    programId: base58(o.programId, "programId", 32, 44),
+    cluster: o.cluster,
+    txSignature: base58(o.txSignature, "txSignature", 64, 88),
+    slot: uint(o.slot, "slot"),
+  };
+}
+
+/** One check of a verification, in the order they ran. */
+export interface Check {
+  name: CheckName;
+  ok: boolean;
+  detail: string;
+}
+
+export type CheckName =
+  | "format"
+  | "signature"
+  | "leaf"
+  | "path"
+  | "window"
+  | "trusted-root"
+  | "program"
+  | "cluster"
+  | "account"
+  | "batch-log"
+  | "transaction";
+
+/** The outcome of verifying one bundle. */
+export interface VerifyResult {
+  ok: boolean;
+  /** The bundle's record id, when the bundle could be read that far. */
+  id: string | null;
+  batchIndex: number | null;
+  /** Where the root was checked against: a root the caller trusts, the BatchLog ring, or the submit_batch transaction. */
+  rootSource: "trusted-root" | "batch-log" | "transaction" | null;
+  checks: Check[];
+  /** The first failed check, as a code and a message that says what failed. */
+  failure: { code: ErrorCode; check: CheckName; message: string } | null;
+}
+
+/** A bundle that passed every offline check, with what they derived. */
+export interface CheckedBundle {
+  bundle: InclusionBundle;
+  parsed: ParsedRecord;
+  proof: InclusionProof;
+}
+
+/** Collects checks; the first failure stops the verification. */
+export class CheckLog {
+  readonly checks: Check[] = [];
+  pass(name: CheckName, detail: string): void {
+    this.checks.push({ name, ok: true, detail });
+  }
+  /** Records the failure and throws it as a ProvenanceError. */
+  fail(name: CheckName, code: ErrorCode, message: string): never {
+    this.checks.push({ name, ok: false, detail: message });
+    const err = new ProvenanceError(code, message);
+    (err as ProvenanceError & { check?: CheckName }).check = name;
+    throw err;
+  }
+}
+
+/**
+ * Runs every offline check of a bundle, in order: format, record signature, id and leaf, leaf
+ * index and path to the bundle's batch root, timestamp in the batch window. Appends each to
+ * `log`; throws (through `log.fail`) at the first failure, with a code naming it.
+ */
+export function checkBundle(json: unknown, log: CheckLog): CheckedBundle {
+  let bundle: InclusionBundle;
+  let parsed: ParsedRecord;
+  let proof: InclusionProof;
+  try {
+    bundle = parseBundle(json);
+    parsed = parseRecord(bundle.record);
+    proof = inclusionProofFromJson(bundle.inclusionProof);
+  } catch (e) {
+    const err = e instanceof ProvenanceError ? e : new ProvenanceError("INVALID_BUNDLE", String(e));
+    const where = err.code === "INVALID_BUNDLE" || err.code === "INVALID_PROOF" ? "" : "record: ";
+    log.fail("format", err.code, `bundle is malformed: ${where}${err.message}`);
+  }
+  log.pass("format", "bundle and record are well formed");
+
+  if (!verifyRecordSignature(parsed)) {
+    log.fail("signature", "BAD_SIGNATURE", "record signature does not verify under the record's publicKey (the record was altered after signing, or not signed by this key)");
+  }
+  log.pass("signature", `EdDSA-Poseidon signature by node ${bundle.record.nodeId.slice(0, 16)}… verifies`);
+
+  const leafHex = fieldToHex(parsed.leaf);
+  if (bundle.id !== leafHex) log.fail("leaf", "ID_MISMATCH", `bundle id ${bundle.id} is not the record's leaf ${leafHex}`);
+  if (proof.leaf !== parsed.leaf) {
+    log.fail("leaf", "LEAF_MISMATCH", `inclusion proof is for leaf ${fieldToHex(proof.leaf)}, not the record's leaf ${leafHex}`);
+  }
+  log.pass("leaf", `record id ${leafHex} is Poseidon(message, nodeId)`);
+
+  const levels = proof.siblings.length;
+  if (proof.index !== bundle.leafIndex) {
+    log.fail("path", "INDEX_MISMATCH", `inclusion proof index ${proof.index} differs from the bundle's leafIndex ${bundle.leafIndex}`);
+  }
+  if (bundle.batch.count < 1 || bundle.batch.count > 2 ** levels) {
+    log.fail("path", "INDEX_MISMATCH", `batch count ${bundle.batch.count} is impossible for a tree of ${levels} levels (capacity ${2 ** levels})`);
+  }
+  if (bundle.leafIndex >= bundle.batch.count) {
+    log.fail("path", "INDEX_MISMATCH", `leafIndex ${bundle.leafIndex} is not below the batch count ${bundle.batch.count} (that position is padding)`);
+  }
+  const root = fieldToHex(computeRoot(proof));
+  if (root !== bundle.batch.batchRoot) {
+    log.fail("path", "PATH_MISMATCH", `the Merkle path from leaf ${bundle.leafIndex} leads to root ${root}, not the bundle's batchRoot ${bundle.batch.batchRoot}`);
+  }
+  log.pass("path", `leaf ${bundle.leafIndex} of ${bundle.batch.count} leads to batch root ${root} (${levels} levels)`);
+
+  const ts = bundle.record.timestamp;
+  if (bundle.batch.minTs > bundle.batch.maxTs || ts < bundle.batch.minTs || ts > bundle.batch.maxTs) {
+    log.fail("window", "WINDOW_MISMATCH", `record timestamp ${ts} is outside the batch window [${bundle.batch.minTs}, ${bundle.batch.maxTs}]`);
+  }
+  log.pass("window", `timestamp ${ts} lies in the batch window [${bundle.batch.minTs}, ${bundle.batch.maxTs}]`);
+  return { bundle, parsed, proof };
+}
+
+/** The record id a bundle claims, if it can be read at all (for reports on malformed bundles). */
+export function bundleIdOf(json: unknown): string | null {
+  const id = (json as { id?: unknown } | null)?.id;
+  return typeof id === "string" && HEX64.test(id) ? id : null;
+}

@@ -1,0 +1,344 @@
+/**
+ * On-chain reads for buyers and auditors: the program's `Config` and `BatchLog` accounts and
+ * its `submit_batch` transactions, through a stock `@solana/web3.js` Connection, decoded with
+ * Anchor's Borsh coders and the program's IDL (docs/on-chain.md).
+ *
+ * - Every account read checks the account is owned by the expected program (a look-alike
+ *   account under another owner at the same address is refused).
+ * - `BatchLog` holds the roots of the last 256 batches. `batchRoot(i)` reads it once and
+ *   answers every later batch index it covers from that one read (a dataset of many records
+ *   costs one account read); a batch newer than the snapshot triggers one fresh read.
+ * - `submitBatchTx(sig)` fetches and decodes a transaction once per signature.
+ *
+ * Browser-safe: web3.js and Anchor's browser builds, no Node-only imports.
+ */
+import anchor from "@coral-xyz/anchor";
+import { Connection, PublicKey, type Commitment, type VersionedTransactionResponse } from "@solana/web3.js";
+import { Buffer } from "buffer";
+import { fail, ProvenanceError } from "./errors.js";
+import { bytesToHex } from "./field.js";
+import { PROVENANCE_IDL, PROVENANCE_PROGRAM_ID } from "./idl/index.js";
+import { BATCH_LOG_CAPACITY, type SubmitBatchArgs } from "./chainlog.js";
+
+export * from "./chainlog.js";
+
+const { BorshAccountsCoder, BorshInstructionCoder } = anchor;
+
+export type CircuitName = "test" | "dev" | "prod";
+
+/** `Config`, decoded; byte arrays as hex. */
+export interface ChainConfig {
+  address: string;
+  admin: string;
+  sequencer: string;
+  circuit: CircuitName;
+  batchCapacity: number;
+  registryRoot: string;
+  recentRegistryRoots: { root: string; replacedAt: number }[];
+  chainHead: string;
+  nextIndex: number;
+  totalRecords: number;
+  paused: boolean;
+}
+
+/** `BatchLog`, decoded: `roots[i % 256]` is batch i's root while `nextIndex - 256 <= i < nextIndex`. */
+export interface BatchLogSnapshot {
+  address: string;
+  nextIndex: number;
+  roots: string[];
+}
+
+/** A `submit_batch` transaction as the chain reports it. */
+export interface SubmitBatchTx extends SubmitBatchArgs {
+  signature: string;
+  slot: number;
+  blockTime: number | null;
+  /** The fee payer / first signer. */
+  signer: string;
+  /** Accounts the instruction named: sequencer, config, batch_log. */
+  accounts: string[];
+}
+
+/** Where a batch root was found on chain. */
+export interface ChainRoot {
+  index: number;
+  root: string;
+  source: "batch-log" | "transaction";
+  /** The transaction, when the source is a transaction. */
+  tx?: SubmitBatchTx;
+}
+
+function hex(bytes: ArrayLike<number>): string {
+  return bytesToHex(Uint8Array.from(bytes));
+}
+
+function toNumber(x: unknown, what: string): number {
+  const n = typeof x === "number" ? x : Number((x as { toString(): string }).toString());
+  if (!Number.isSafeInteger(n)) fail("RPC_ERROR", `${what} does not fit a JavaScript safe integer`);
+  return n;
+}
+
+/** Wraps a web3.js / fetch failure in a ProvenanceError that names the RPC and what was asked. */
+export function rpcError(e: unknown, rpcUrl: string, what: string): ProvenanceError {
+  if (e instanceof ProvenanceError) return e;
+  const msg = e instanceof Error ? `${e.message}${e.cause instanceof Error ? ` (${e.cause.message})` : ""}` : String(e);
+  const unreachable = /fetch failed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|network|socket/i.test(msg);
+  return new ProvenanceError(
+    unreachable ? "UNREACHABLE" : "RPC_ERROR",
+    unreachable
+      ? `cannot reach the Solana RPC at ${rpcUrl} (${what}): ${msg}. Is the chain running? Pass --rpc URL or set PROVENANCE_RPC_URL.`
+      : `Solana RPC ${rpcUrl} failed on ${what}: ${msg}`,
+    { cause: e },
+  );
+}
+
+export interface ChainReaderOptions {
+  /** A Connection, or an RPC URL to make one. */
+  connection: Connection | string;
+  /** The program whose log to read; default the IDL's address. */
+  programId?: string;
+  commitment?: Commitment;
+}
+
+/**
+ * Reads the program's state from one RPC endpoint, with caches sized for verifying datasets.
+ * Not a long-lived mirror: make a new one to see state newer than its snapshots.
+ */
+export class ChainReader {
+  readonly connection: Connection;
+  readonly programId: PublicKey;
+  readonly configAddress: PublicKey;
+  readonly batchLogAddress: PublicKey;
+  readonly rpcUrl: string;
+  private readonly commitment: Commitment;
+  private readonly accounts = new BorshAccountsCoder(PROVENANCE_IDL);
+  private readonly instructions = new BorshInstructionCoder(PROVENANCE_IDL);
+  private logRead: Promise<BatchLogSnapshot> | null = null;
+  private txCache = new Map<string, Promise<SubmitBatchTx[] | null>>();
+  private genesis: Promise<string> | null = null;
+  /** Counters, for benchmarks and reports. */
+  readonly stats = { accountReads: 0, transactionReads: 0 };
+
+  constructor(opts: ChainReaderOptions) {
+    this.commitment = opts.commitment ?? "confirmed";
+    this.connection = typeof opts.connection === "string" ? new Connection(opts.connection, { commitment: this.commitment, disableRetryOnRateLimit: false }) : opts.connection;
+    this.rpcUrl = this.connection.rpcEndpoint;
+    try {
+      this.programId = new PublicKey(opts.programId ?? PROVENANCE_PROGRAM_ID);
+    } catch {
+      fail("INVALID_CONFIG", `program id ${JSON.stringify(opts.programId)} is not a base58 public key`);
+    }
+    this.configAddress = PublicKey.findProgramAddressSync([new TextEncoder().encode("config")], this.programId)[0];
+    this.batchLogAddress = PublicKey.findProgramAddressSync([new TextEncoder().encode("batch_log")], this.programId)[0];
+  }
+
+  /** Reads an account of the program, refusing a missing one or one owned by anything else. */
+  private async programAccount(address: PublicKey, name: "Config" | "BatchLog"): Promise<Uint8Array> {
+    let info;
+    try {
+      this.stats.accountReads++;
+      info = await this.connection.getAccountInfo(address, this.commitment);
+    } catch (e) {
+      throw rpcError(e, this.rpcUrl, `reading ${name} ${address.toBase58()}`);
+    }
+    if (!info) {
+      fail("ACCOUNT_MISSING", `${name} account ${address.toBase58()} of program ${this.programId.toBase58()} does not exist on ${this.rpcUrl}: wrong cluster or --rpc, wrong program id, or the program was never initialized`);
+    }
+    if (!info.owner.equals(this.programId)) {
+      fail("ACCOUNT_OWNER", `${name} account ${address.toBase58()} is owned by ${info.owner.toBase58()}, not by the program ${this.programId.toBase58()}`);
+    }
+    return info.data;
+  }
+
+  async config(): Promise<ChainConfig> {
+    const data = await this.programAccount(this.configAddress, "Config");
+    let c: Record<string, unknown>;
+    try {
+      c = this.accounts.decode("Config", Buffer.from(data));
+    } catch (e) {
+      fail("RPC_ERROR", `Config account ${this.configAddress.toBase58()} does not decode with the program's IDL: ${(e as Error).message}`);
+    }
+    const circuit = Object.keys(c.circuit as object)[0]!.toLowerCase() as CircuitName;
+    return {
+      address: this.configAddress.toBase58(),
+      admin: (c.admin as PublicKey).toBase58(),
+      sequencer: (c.sequencer as PublicKey).toBase58(),
+      circuit,
+      batchCapacity: c.batch_capacity as number,
+      registryRoot: hex(c.registry_root as number[]),
+      recentRegistryRoots: (c.recent_roots as { root: number[]; replaced_at: unknown }[]).map((r) => ({
+        root: hex(r.root),
+        replacedAt: toNumber(r.replaced_at, "replaced_at"),
+      })),
+      chainHead: hex(c.chain_head as number[]),
+      nextIndex: toNumber(c.next_index, "next_index"),
+      totalRecords: toNumber(c.total_records, "total_records"),
+      paused: c.paused as boolean,
+    };
+  }
+
+  /** Reads `BatchLog` now (no cache). */
+  async readBatchLog(): Promise<BatchLogSnapshot> {
+    const data = await this.programAccount(this.batchLogAddress, "BatchLog");
+    let l: { next_index: unknown; roots: number[][] };
+    try {
+      l = this.accounts.decode("BatchLog", Buffer.from(data));
+    } catch (e) {
+      fail("RPC_ERROR", `BatchLog account ${this.batchLogAddress.toBase58()} does not decode with the program's IDL: ${(e as Error).message}`);
+    }
+    return { address: this.batchLogAddress.toBase58(), nextIndex: toNumber(l.next_index, "next_index"), roots: l.roots.map(hex) };
+  }
+
+  /** The cached `BatchLog` snapshot, read once (concurrent callers share the read). */
+  async batchLog(options: { refresh?: boolean } = {}): Promise<BatchLogSnapshot> {
+    if (!this.logRead || options.refresh) {
+      const read = this.readBatchLog();
+      this.logRead = read;
+      read.catch(() => {
+        if (this.logRead === read) this.logRead = null;
+      });
+    }
+    return this.logRead;
+  }
+
+  /**
+   * The root of batch `index` from `BatchLog`, or null when the ring no longer holds it (older
+   * than the last 256 batches). Throws BATCH_NOT_ON_CHAIN when the batch is not on chain yet.
+   * Reads the account at most once per snapshot; refreshes once for a batch newer than it.
+   */
+  async batchLogRoot(index: number): Promise<string | null> {
+    let log = await this.batchLog();
+    if (index >= log.nextIndex) log = await this.batchLog({ refresh: true });
+    if (index >= log.nextIndex) {
+      fail("BATCH_NOT_ON_CHAIN", `batch ${index} is not on chain: program ${this.programId.toBase58()} has ${log.nextIndex} batch(es) on ${this.rpcUrl}`);
+    }
+    if (index < log.nextIndex - BATCH_LOG_CAPACITY) return null;
+    return log.roots[index % BATCH_LOG_CAPACITY]!;
+  }
+
+  /** The cluster's genesis hash (cached). */
+  async genesisHash(): Promise<string> {
+    if (!this.genesis) {
+      this.genesis = this.connection.getGenesisHash().catch((e: unknown) => {
+        this.genesis = null;
+        throw rpcError(e, this.rpcUrl, "getGenesisHash");
+      });
+    }
+    return this.genesis;
+  }
+
+  /** Decodes `submit_batch` instruction data; null when it is another instruction. */
+  decodeSubmitBatch(data: Uint8Array): SubmitBatchArgs | null {
+    let d;
+    try {
+      d = this.instructions.decode(Buffer.from(data));
+    } catch {
+      return null;
+    }
+    if (!d || (d.name !== "submit_batch" && d.name !== "submitBatch")) return null;
+    const a = d.data as Record<string, unknown>;
+    const get = (snake: string, camel: string) => a[snake] ?? a[camel];
+    return {
+      index: toNumber(get("index", "index"), "index"),
+      registryRoot: hex(get("registry_root", "registryRoot") as number[]),
+      batchRoot: hex(get("batch_root", "batchRoot") as number[]),
+      count: get("count", "count") as number,
+      minTs: toNumber(get("min_ts", "minTs"), "min_ts"),
+      maxTs: toNumber(get("max_ts", "maxTs"), "max_ts"),
+      proofA: hex(get("proof_a", "proofA") as number[]),
+      proofB: hex(get("proof_b", "proofB") as number[]),
+      proofC: hex(get("proof_c", "proofC") as number[]),
+    };
+  }
+
+  /**
+   * The `submit_batch` instructions of this program in a transaction. Null when the RPC does not
+   * know the signature. Throws TX_FAILED when the transaction failed (it changed nothing).
+   * Fetched once per signature.
+   */
+  async submitBatchTx(signature: string): Promise<SubmitBatchTx[] | null> {
+    let hit = this.txCache.get(signature);
+    if (!hit) {
+      hit = this.fetchSubmitBatchTx(signature);
+      this.txCache.set(signature, hit);
+      hit.catch(() => this.txCache.delete(signature));
+    }
+    return hit;
+  }
+
+  private async fetchSubmitBatchTx(signature: string): Promise<SubmitBatchTx[] | null> {
+    let tx: VersionedTransactionResponse | null;
+    try {
+      this.stats.transactionReads++;
+      tx = await this.connection.getTransaction(signature, { commitment: this.commitment === "processed" ? "confirmed" : (this.commitment as "confirmed" | "finalized"), maxSupportedTransactionVersion: 0 });
+    } catch (e) {
+      const err = rpcError(e, this.rpcUrl, `getTransaction ${signature}`);
+      // An invalid signature string is the bundle's fault, not the RPC's.
+      if (/invalid|WrongSize|decode/i.test(err.message) && err.code === "RPC_ERROR") fail("TX_NOT_FOUND", `transaction ${signature} cannot be looked up: ${err.message}`);
+      throw err;
+    }
+    if (!tx) return null;
+    if (tx.meta?.err) fail("TX_FAILED", `transaction ${signature} failed on chain (${JSON.stringify(tx.meta.err)}): it anchored nothing`);
+    const message = tx.transaction.message;
+    const keys = message.getAccountKeys({ accountKeysFromLookups: tx.meta?.loadedAddresses ?? null });
+    const out: SubmitBatchTx[] = [];
+    for (const ix of message.compiledInstructions) {
+      const program = keys.get(ix.programIdIndex);
+      if (!program || !program.equals(this.programId)) continue;
+      const args = this.decodeSubmitBatch(ix.data);
+      if (!args) continue;
+      out.push({
+        ...args,
+        signature,
+        slot: tx.slot,
+        blockTime: tx.blockTime ?? null,
+        signer: keys.get(0)?.toBase58() ?? "",
+        accounts: ix.accountKeyIndexes.map((i) => keys.get(i)?.toBase58() ?? ""),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Finds batch `index` with root `root` in transaction `signature`: it must exist, have
+   * succeeded, and carry a `submit_batch` of this program for that index, naming this program's
+   * Config and BatchLog. Returns the decoded instruction; throws TX_NOT_FOUND / TX_FAILED /
+   * TX_MISMATCH with what differs.
+   */
+  async batchFromTransaction(signature: string, index: number): Promise<SubmitBatchTx> {
+    const found = await this.submitBatchTx(signature);
+    if (found === null) {
+      fail("TX_NOT_FOUND", `transaction ${signature} is unknown to ${this.rpcUrl} (wrong cluster, or an RPC without that much history)`);
+    }
+    if (found.length === 0) fail("TX_MISMATCH", `transaction ${signature} has no submit_batch instruction of program ${this.programId.toBase58()}`);
+    const ix = found.find((t) => t.index === index);
+    if (!ix) fail("TX_MISMATCH", `transaction ${signature} submitted batch ${found.map((t) => t.index).join(", ")}, not batch ${index}`);
+    if (ix.accounts[1] !== this.configAddress.toBase58() || ix.accounts[2] !== this.batchLogAddress.toBase58()) {
+      fail("TX_MISMATCH", `transaction ${signature}'s submit_batch does not name the program's Config and BatchLog accounts`);
+    }
+    return ix;
+  }
+
+  /**
+   * Batch `index`'s root from `BatchLog` when the ring still holds it, else from its
+   * transaction (`txSignature`, needed then). Says which source answered.
+   */
+  async batchRoot(index: number, txSignature?: string): Promise<ChainRoot> {
+    const root = await this.batchLogRoot(index);
+    if (root !== null) return { index, root, source: "batch-log" };
+    if (!txSignature) fail("TX_NOT_FOUND", `batch ${index} is older than the last ${BATCH_LOG_CAPACITY} batches; its transaction signature is needed to check it`);
+    const tx = await this.batchFromTransaction(txSignature, index);
+    return { index, root: tx.batchRoot, source: "transaction", tx };
+  }
+
+  /** Stops web3.js's websocket client (it reconnects forever otherwise, keeping a process alive). */
+  close(): void {
+    const ws = (this.connection as unknown as { _rpcWebSocket?: { setAutoReconnect(on: boolean): void; close(): void } })._rpcWebSocket;
+    try {
+      ws?.setAutoReconnect(false);
+      ws?.close();
+    } catch {
+      // not connected
+    }
+  }
+}

@@ -1,0 +1,404 @@
+/**
+ * An HTTP client of the sequencer (DESIGN.md "Sequencer HTTP API") for nodes, buyers and
+ * auditors, on the platform's `fetch` (Node >= 20, browsers).
+ *
+ * - Records: `submit` (one) and `submitMany` (any number, sent in requests of up to 1000),
+ *   each signed record's receipt checked against the sequencer's key before it is returned.
+ * - Retries: connection failures, 502/503/504 and 429 are retried with exponential backoff and
+ *   full jitter, waiting at least what `Retry-After` asks; 4xx answers are not retried.
+ *   POSTing a record is idempotent (a duplicate gets its original receipt), so retrying a
+ *   submission whose answer was lost is safe.
+ * - Receipt key: given as an option (pinned), or fetched from
+ *   `/.well-known/provenance/receipt-key` on first use and pinned for the client's life.
+ * - `waitForAnchored`, `proof`, batches, registry (admin token), health.
+ *
+ * Every failure is a `SequencerHttpError` (a ProvenanceError) with the HTTP status and the
+ * sequencer's own error code, or UNREACHABLE / TIMEOUT when there was no answer.
+ */
+import { fail, ProvenanceError, type ErrorCode } from "./errors.js";
+import { fieldToHex } from "./field.js";
+import { parseRecord, type RecordV1 } from "./record.js";
+import { checkReceipt, RECEIPT_KEY_ROUTE, type Receipt } from "./receipt.js";
+import type { InclusionBundle } from "./bundle.js";
+
+export const DEFAULT_SEQUENCER_URL = "http://127.0.0.1:8080";
+/** Most records the sequencer takes in one POST. */
+export const MAX_RECORDS_PER_REQUEST = 1000;
+
+export type RecordStatus = "pending" | "batched" | "proven" | "anchored";
+
+/** A failed request: the HTTP status (0 when there was no answer) and the sequencer's error code. */
+export class SequencerHttpError extends ProvenanceError {
+  readonly status: number;
+  /** The sequencer's `error.code` (e.g. NODE_NOT_REGISTERED), when it answered with one. */
+  readonly serverCode: string | null;
+  /** Position of the offending record in a multi-record request. */
+  readonly index: number | null;
+
+  constructor(code: ErrorCode, message: string, status: number, serverCode: string | null, index: number | null = null, cause?: unknown) {
+    super(code, message, { cause });
+    this.name = "SequencerHttpError";
+    this.status = status;
+    this.serverCode = serverCode;
+    this.index = index;
+  }
+}
+
+export interface SubmitResult {
+  id: string;
+  seq: number;
+  status: RecordStatus;
+  /** True when the sequencer had the record already (the receipt is the original one). */
+  duplicate: boolean;
+  /** Checked against the sequencer's key, the record's id and the answered seq. */
+  receipt: Receipt;
+}
+
+export interface RecordView {
+  id: string;
+  seq: number;
+  status: RecordStatus;
+  batch: number | null;
+  leafIndex: number | null;
+  receivedAt: number;
+  record: RecordV1;
+  receipt: Receipt;
+}
+
+export interface BatchSummary {
+  index: number;
+  state: "batched" | "proven" | "anchored";
+  count: number;
+  firstSeq: number;
+  batchRoot: string;
+  registryRoot: string;
+  minTs: number;
+  maxTs: number;
+  publicHash: string;
+  sealedAt: number;
+  provenAt: number | null;
+  txSignature: string | null;
+}
+
+export interface BatchDetail extends BatchSummary {
+  proof: { circuit: string; proof: unknown; publicSignals: string[]; solana: { proofA: string; proofB: string; proofC: string } } | null;
+  anchor: { txSignature: string; slot: number; anchoredAt: number; programId: string; cluster: string } | null;
+}
+
+export interface BatchRecords {
+  index: number;
+  state: string;
+  batchRoot: string;
+  records: { id: string; seq: number; record: RecordV1 }[];
+}
+
+export interface NodeView {
+  nodeId: string;
+  slot: number;
+  status: "active" | "revoked";
+  registryRoot: string;
+  registryVersion?: number;
+}
+
+export interface RetryPolicy {
+  /** Attempts in all, including the first (default 6). */
+  attempts: number;
+  /** First backoff (default 250 ms); doubles each retry. */
+  baseMs: number;
+  /** Longest single wait (default 30 s), Retry-After included. */
+  maxMs: number;
+}
+
+export interface SequencerClientOptions {
+  /** Base URL, default http://127.0.0.1:8080. */
+  url?: string;
+  /** The sequencer's receipt key (64 hex). Unset: fetched on first use and pinned. */
+  receiptKey?: string;
+  /** Bearer token for registry writes. */
+  adminToken?: string;
+  retry?: Partial<RetryPolicy>;
+  /** Per-request timeout (default 30 s). */
+  timeoutMs?: number;
+  /** Called before each retry (for logs and progress). */
+  onRetry?: (info: { attempt: number; waitMs: number; reason: string }) => void;
+  /** Injected for tests; default globalThis.fetch. */
+  fetch?: typeof fetch;
+  /** Injected for tests; default setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const RETRY_STATUS = new Set([429, 502, 503, 504]);
+
+/** Seconds or an HTTP date, as ms from now; null when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
+  if (value === null) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+export class SequencerClient {
+  readonly url: string;
+  private readonly retry: RetryPolicy;
+  private readonly timeoutMs: number;
+  private readonly doFetch: typeof fetch;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly onRetry: SequencerClientOptions["onRetry"];
+  private adminToken: string | undefined;
+  private pinnedKey: string | undefined;
+  private keyRead: Promise<string> | null = null;
+
+  constructor(options: SequencerClientOptions = {}) {
+    const url = options.url ?? DEFAULT_SEQUENCER_URL;
+    try {
+      const u = new URL(url);
+      if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("not http");
+    } catch {
+      fail("INVALID_CONFIG", `sequencer URL must be an http(s) URL, got ${JSON.stringify(url)}`);
+    }
+    this.url = url.replace(/\/+$/, "");
+    this.retry = { attempts: 6, baseMs: 250, maxMs: 30_000, ...options.retry };
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.onRetry = options.onRetry;
+    this.adminToken = options.adminToken;
+    if (options.receiptKey !== undefined) {
+      if (!/^[0-9a-f]{64}$/.test(options.receiptKey)) fail("INVALID_CONFIG", "receiptKey must be 64 lowercase hex characters (a raw ed25519 public key)");
+      this.pinnedKey = options.receiptKey;
+    }
+  }
+
+  /** One request with retries. Resolves with the parsed JSON body of a 2xx answer. */
+  async request<T>(method: "GET" | "POST" | "DELETE", route: string, body?: unknown, options: { admin?: boolean; attempts?: number } = {}): Promise<T> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (options.admin) {
+      if (!this.adminToken) fail("INVALID_CONFIG", "this needs the sequencer's admin token: pass --admin-token, set PROVENANCE_ADMIN_TOKEN, or run where <data dir>/admin-token is readable");
+      headers.authorization = `Bearer ${this.adminToken}`;
+    }
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const where = `${method} ${this.url}${route}`;
+    const attempts = options.attempts ?? this.retry.attempts;
+    for (let attempt = 1; ; attempt++) {
+      let res: Response | null = null;
+      let reason: string;
+      let retryAfterMs: number | null = null;
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+      try {
+        res = await this.doFetch(`${this.url}${route}`, { method, headers, body: payload, signal: controller.signal });
+      } catch (e) {
+        res = null;
+        const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+        reason = controller.signal.aborted ? `no answer within ${this.timeoutMs} ms` : `${cause?.code ?? cause?.message ?? (e as Error).message}`;
+        if (attempt >= attempts) {
+          throw new SequencerHttpError(
+            controller.signal.aborted ? "TIMEOUT" : "UNREACHABLE",
+            `cannot reach the sequencer at ${this.url} (${where}: ${reason}) after ${attempt} attempt(s). Is it running? Pass --sequencer URL or set PROVENANCE_SEQUENCER_URL.`,
+            0,
+            null,
+            null,
+            e,
+          );
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+      if (res) {
+        const text = await res.text();
+        let json: unknown = undefined;
+        try {
+          json = text.length > 0 ? JSON.parse(text) : undefined;
+        } catch {
+          json = undefined;
+        }
+        if (res.ok) {
+          if (json === undefined) throw new SequencerHttpError("SEQUENCER_ERROR", `${where} answered ${res.status} without a JSON body`, res.status, null);
+          return json as T;
+        }
+        const err = (json as { error?: { code?: string; message?: string; index?: number } } | undefined)?.error;
+        reason = `${res.status}${err?.code ? ` ${err.code}` : ""}${err?.message ? `: ${err.message}` : ""}`;
+        if (!RETRY_STATUS.has(res.status) || attempt >= attempts) {
+          const code: ErrorCode = err?.code === "NOT_ANCHORED" ? "NOT_ANCHORED" : "SEQUENCER_ERROR";
+          const index = typeof err?.index === "number" ? err.index : null;
+          const hint = res.status === 401 ? " (wrong or missing admin token)" : "";
+          throw new SequencerHttpError(
+            code,
+            `sequencer refused ${where}: ${reason}${index !== null ? ` (record ${index} of the request)` : ""}${hint}${RETRY_STATUS.has(res.status) ? ` after ${attempt} attempt(s)` : ""}`,
+            res.status,
+            err?.code ?? null,
+            index,
+          );
+        }
+        retryAfterMs = parseRetryAfter(res.headers.get("retry-after"));
+      }
+      const backoff = Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** (attempt - 1));
+      const jittered = Math.floor(Math.random() * backoff);
+      const waitMs = Math.min(this.retry.maxMs, Math.max(jittered, retryAfterMs ?? 0));
+      this.onRetry?.({ attempt, waitMs, reason: reason! });
+      await this.sleep(waitMs);
+    }
+  }
+
+  /** The sequencer's receipt key: the pinned one, or fetched once and pinned. */
+  async receiptKey(): Promise<string> {
+    if (this.pinnedKey) return this.pinnedKey;
+    if (!this.keyRead) {
+      this.keyRead = this.request<{ algorithm?: string; publicKey?: string }>("GET", RECEIPT_KEY_ROUTE).then((k) => {
+        if (k.algorithm !== "ed25519" || typeof k.publicKey !== "string" || !/^[0-9a-f]{64}$/.test(k.publicKey)) {
+          fail("SEQUENCER_ERROR", `${this.url}${RECEIPT_KEY_ROUTE} did not answer with an ed25519 public key`);
+        }
+        this.pinnedKey = k.publicKey;
+        return k.publicKey;
+      });
+      this.keyRead.catch(() => {
+        this.keyRead = null;
+      });
+    }
+    return this.keyRead;
+  }
+
+  private async checkAnswers(records: readonly RecordV1[], ids: readonly string[], answers: unknown[]): Promise<SubmitResult[]> {
+    const key = await this.receiptKey();
+    if (answers.length !== records.length) fail("SEQUENCER_ERROR", `sequencer answered ${answers.length} results for ${records.length} records`);
+    return answers.map((raw, i) => {
+      const a = raw as Partial<SubmitResult>;
+      if (a.id !== ids[i]) fail("BAD_RECEIPT", `sequencer answered id ${String(a.id)} for record ${i}, whose id is ${ids[i]}`);
+      if (typeof a.seq !== "number") fail("SEQUENCER_ERROR", `sequencer answer for record ${i} has no seq`);
+      const receipt = checkReceipt(a.receipt, key, { id: ids[i]!, seq: a.seq });
+      return { id: a.id!, seq: a.seq, status: (a.status ?? "pending") as RecordStatus, duplicate: a.duplicate === true, receipt };
+    });
+  }
+
+  /** Submits one signed record; resolves with its checked receipt. */
+  async submit(record: RecordV1): Promise<SubmitResult> {
+    const id = fieldToHex(parseRecord(record).leaf);
+    const answer = await this.request<unknown>("POST", "/v1/records", record);
+    return (await this.checkAnswers([record], [id], [answer]))[0]!;
+  }
+
+  /**
+   * Submits signed records in requests of up to `chunk` (default and most 1000), in order.
+   * A refused request throws with the position of the bad record in `records`.
+   */
+  async submitMany(records: readonly RecordV1[], options: { chunk?: number; onChunk?: (done: number) => void } = {}): Promise<SubmitResult[]> {
+    const chunk = Math.min(MAX_RECORDS_PER_REQUEST, Math.max(1, options.chunk ?? MAX_RECORDS_PER_REQUEST));
+    const ids = records.map((r, i) => {
+      try {
+        return fieldToHex(parseRecord(r).leaf);
+      } catch (e) {
+        const err = e as ProvenanceError;
+        throw new ProvenanceError(err.code ?? "INVALID_RECORD", `record ${i}: ${err.message}`);
+      }
+    });
+    const out: SubmitResult[] = [];
+    for (let start = 0; start < records.length; start += chunk) {
+      const part = records.slice(start, start + chunk);
+      let answer: { records: unknown[] };
+      try {
+        answer = await this.request<{ records: unknown[] }>("POST", "/v1/records", { records: part });
+      } catch (e) {
+        if (e instanceof SequencerHttpError && e.index !== null) {
+          throw new SequencerHttpError(e.code, `${e.message.replace(/ \(record \d+ of the request\)/, "")} (record ${start + e.index} of ${records.length})`, e.status, e.serverCode, start + e.index);
+        }
+        throw e;
+      }
+      out.push(...(await this.checkAnswers(part, ids.slice(start, start + chunk), answer.records ?? [])));
+      options.onChunk?.(out.length);
+    }
+    return out;
+  }
+
+  async record(id: string): Promise<RecordView> {
+    return this.request<RecordView>("GET", `/v1/records/${encodeURIComponent(id)}`);
+  }
+
+  /** The record's inclusion proof bundle; throws NOT_ANCHORED until its batch is anchored. */
+  async proof(id: string): Promise<InclusionBundle> {
+    return this.request<InclusionBundle>("GET", `/v1/records/${encodeURIComponent(id)}/proof`);
+  }
+
+  /**
+   * Polls until the record is anchored (or `timeoutMs`, default 10 min, passes: TIMEOUT).
+   * Resolves with the record's view.
+   */
+  async waitForAnchored(id: string, options: { timeoutMs?: number; pollMs?: number; onStatus?: (status: RecordStatus) => void } = {}): Promise<RecordView> {
+    const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+    let last: RecordStatus | null = null;
+    for (;;) {
+      const view = await this.record(id);
+      if (view.status !== last) options.onStatus?.(view.status);
+      last = view.status;
+      if (view.status === "anchored") return view;
+      if (Date.now() >= deadline) {
+        throw new SequencerHttpError("TIMEOUT", `record ${id} is still ${view.status} after ${options.timeoutMs ?? 600_000} ms (is the sequencer's prover and chain submitter running? see GET /healthz)`, 0, null);
+      }
+      await this.sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
+    }
+  }
+
+  async search(filter: { url?: string; contentHash?: string; nodeId?: string }, options: { limit?: number; after?: string } = {}): Promise<{ records: RecordView[]; next: string | null }> {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries({ ...filter, ...(options.limit ? { limit: String(options.limit) } : {}), ...(options.after ? { after: options.after } : {}) })) {
+      if (v !== undefined) q.set(k, v);
+    }
+    return this.request("GET", `/v1/records?${q.toString()}`);
+  }
+
+  async batches(from = 0, limit = 100): Promise<{ batches: BatchSummary[]; total: number }> {
+    return this.request("GET", `/v1/batches?from=${from}&limit=${limit}`);
+  }
+
+  /** Every batch the sequencer lists, page by page. */
+  async *allBatches(pageSize = 1000): AsyncGenerator<BatchSummary> {
+    let from = 0;
+    for (;;) {
+      const page = await this.batches(from, pageSize);
+      for (const b of page.batches) yield b;
+      if (page.batches.length === 0) return;
+      from = page.batches[page.batches.length - 1]!.index + 1;
+      if (from >= page.total) return;
+    }
+  }
+
+  async batch(index: number): Promise<BatchDetail> {
+    return this.request("GET", `/v1/batches/${index}`);
+  }
+
+  async batchRecords(index: number): Promise<BatchRecords> {
+    return this.request("GET", `/v1/batches/${index}/records`);
+  }
+
+  async addNode(publicKey: string): Promise<NodeView> {
+    return this.request("POST", "/v1/nodes", { publicKey }, { admin: true });
+  }
+
+  async revokeNode(nodeId: string): Promise<NodeView & { sealedBatches: number[] }> {
+    return this.request("DELETE", `/v1/nodes/${encodeURIComponent(nodeId)}`, undefined, { admin: true });
+  }
+
+  async node(nodeId: string): Promise<NodeView> {
+    return this.request("GET", `/v1/nodes/${encodeURIComponent(nodeId)}`);
+  }
+
+  /** GET /v1/nodes (every registry entry), when the sequencer serves it. */
+  async nodes(): Promise<{ nodes: NodeView[]; registryRoot: string }> {
+    return this.request("GET", "/v1/nodes");
+  }
+
+  /** GET /healthz (a 503 "degraded" answer is returned, not thrown). */
+  async health(): Promise<Record<string, unknown>> {
+    try {
+      return await this.request("GET", "/healthz", undefined, { attempts: 1 });
+    } catch (e) {
+      if (e instanceof SequencerHttpError && e.status === 503) {
+        const res = await this.doFetch(`${this.url}/healthz`);
+        return (await res.json()) as Record<string, unknown>;
+      }
+      throw e;
+    }
+  }
+}
+

@@ -1,0 +1,248 @@
+/**
+ * Buyer-side verification of inclusion proof bundles.
+ *
+ * `verifyBundle(bundle, { trustedRoot })` is offline: every check of `checkBundle` (record
+ * format and signature, id and leaf, path) and then the bundle's batch root against a root the
+ * caller trusts.
+ *
+ * `verifyBundle(bundle, { chain })` checks the root against the chain instead:
+ * 1. the bundle names the program the caller trusts (default: the IDL's program id);
+ * 2. the bundle's cluster is the one the RPC serves (for public cluster names and genesis hashes);
+ * 3. `BatchLog` (owned by the program, one account read shared by every bundle verified with
+ *    the same ChainReader) holds the bundle's batch root at the bundle's batch index — or, for
+ *    a batch older than the ring, the bundle's transaction carries `submit_batch` for that index
+ *    and root;
+ * 4. unless `checkTransaction: false`, the bundle's transaction (fetched once per batch) is a
+ *    successful `submit_batch` of that program whose arguments equal the bundle's whole batch
+ *    statement (root, count, window, registry root) and whose slot is the bundle's slot, so no
+ *    field of the bundle goes unchecked.
+ *
+ * `verifyBundles` runs many with bounded concurrency and summarizes the failures by reason.
+ * Browser-safe: no Node-only imports.
+ */
+import { bundleIdOf, checkBundle, CheckLog, type CheckedBundle, type InclusionBundle, type VerifyResult } from "./bundle.js";
+import type { ChainReader } from "./chain.js";
+import { BATCH_LOG_CAPACITY, KNOWN_CLUSTERS } from "./chainlog.js";
+import { ProvenanceError, type ErrorCode } from "./errors.js";
+import { hexToField } from "./field.js";
+
+export interface VerifyOptions {
+  /** Offline: the batch root (64 hex) the caller trusts for this bundle's batch. */
+  trustedRoot?: string;
+  /** Offline, for datasets: trusted roots by batch index. */
+  trustedRoots?: ReadonlyMap<number, string>;
+  /** Against the chain: a reader for the RPC to trust. */
+  chain?: ChainReader;
+  /** Also check the bundle's transaction against the whole batch statement (default true). */
+  checkTransaction?: boolean;
+}
+
+function result(log: CheckLog, json: unknown, checked: CheckedBundle | null, rootSource: VerifyResult["rootSource"], error?: unknown): VerifyResult {
+  let failure: VerifyResult["failure"] = null;
+  if (error !== undefined) {
+    const err = error as ProvenanceError & { check?: VerifyResult["checks"][number]["name"] };
+    const last = log.checks.at(-1);
+    const check = err.check ?? (last && !last.ok ? last.name : "batch-log");
+    failure = {
+      code: err instanceof ProvenanceError ? err.code : "RPC_ERROR",
+      check,
+      message: err instanceof Error ? err.message : String(err),
+    };
+    if (!log.checks.some((c) => !c.ok)) log.checks.push({ name: check, ok: false, detail: failure.message });
+  }
+  const batchIndex = checked?.bundle.batch.index ?? (json as { batch?: { index?: unknown } } | null)?.batch?.index;
+  return {
+    ok: failure === null,
+    id: checked?.bundle.id ?? bundleIdOf(json),
+    batchIndex: typeof batchIndex === "number" ? batchIndex : null,
+    rootSource: failure === null ? rootSource : null,
+    checks: log.checks,
+    failure,
+  };
+}
+
+/** Codes that mean "the service could not answer", not "the bundle is wrong". */
+export const UNAVAILABLE_CODES: readonly ErrorCode[] = ["UNREACHABLE", "RPC_ERROR", "TIMEOUT"];
+
+async function checkAgainstChain(b: InclusionBundle, chain: ChainReader, log: CheckLog, checkTransaction: boolean): Promise<VerifyResult["rootSource"]> {
+  const program = chain.programId.toBase58();
+  if (b.programId !== program) {
+    log.fail("program", "PROGRAM_MISMATCH", `bundle names program ${b.programId}, not the trusted program ${program} (pass --program-id to trust another)`);
+  }
+  log.pass("program", `bundle names the trusted program ${program}`);
+
+  const expectedGenesis = KNOWN_CLUSTERS[b.cluster] ?? (/^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(b.cluster) ? b.cluster : null);
+  if (expectedGenesis !== null) {
+    const genesis = await chain.genesisHash();
+    if (genesis !== expectedGenesis) {
+      log.fail("cluster", "CLUSTER_MISMATCH", `bundle was anchored on cluster ${b.cluster} (genesis ${expectedGenesis}), but ${chain.rpcUrl} serves genesis ${genesis}`);
+    }
+    log.pass("cluster", `RPC serves cluster ${b.cluster}`);
+  }
+
+  const index = b.batch.index;
+  let source: VerifyResult["rootSource"];
+  let chainRoot: string | null;
+  try {
+    chainRoot = await chain.batchLogRoot(index);
+  } catch (e) {
+    const code = (e as ProvenanceError).code;
+    if (code === "ACCOUNT_OWNER" || code === "ACCOUNT_MISSING") log.fail("account", code, (e as Error).message);
+    if (code === "BATCH_NOT_ON_CHAIN") log.fail("batch-log", code, (e as Error).message);
+    throw e;
+  }
+  log.pass("account", `BatchLog ${chain.batchLogAddress.toBase58()} is owned by the program`);
+  if (chainRoot !== null) {
+    if (chainRoot !== b.batch.batchRoot) {
+      log.fail("batch-log", "ROOT_MISMATCH", `on-chain root of batch ${index} is ${chainRoot}, not the bundle's batchRoot ${b.batch.batchRoot}`);
+    }
+    log.pass("batch-log", `BatchLog holds root ${chainRoot} for batch ${index}`);
+    source = "batch-log";
+  } else {
+    source = "transaction";
+  }
+
+  if (checkTransaction || source === "transaction") {
+    let tx;
+    try {
+      tx = await chain.batchFromTransaction(b.txSignature, index);
+    } catch (e) {
+      const err = e as ProvenanceError;
+      if (!UNAVAILABLE_CODES.includes(err.code)) log.fail("transaction", err.code, err.message);
+      throw e;
+    }
+    const diffs: string[] = [];
+    if (tx.batchRoot !== b.batch.batchRoot) diffs.push(`batchRoot ${tx.batchRoot} (bundle ${b.batch.batchRoot})`);
+    if (tx.count !== b.batch.count) diffs.push(`count ${tx.count} (bundle ${b.batch.count})`);
+    if (tx.minTs !== b.batch.minTs) diffs.push(`minTs ${tx.minTs} (bundle ${b.batch.minTs})`);
+    if (tx.maxTs !== b.batch.maxTs) diffs.push(`maxTs ${tx.maxTs} (bundle ${b.batch.maxTs})`);
+    if (tx.registryRoot !== b.batch.registryRoot) diffs.push(`registryRoot ${tx.registryRoot} (bundle ${b.batch.registryRoot})`);
+    if (tx.slot !== b.slot) diffs.push(`slot ${tx.slot} (bundle ${b.slot})`);
+    if (diffs.length > 0) {
+      const code: ErrorCode = tx.batchRoot !== b.batch.batchRoot ? "ROOT_MISMATCH" : "TX_MISMATCH";
+      log.fail("transaction", code, `transaction ${b.txSignature} submitted batch ${index} with ${diffs.join(", ")}`);
+    }
+    const why = source === "transaction" ? ` (batch ${index} has left the ${BATCH_LOG_CAPACITY}-root BatchLog ring)` : "";
+    log.pass("transaction", `transaction ${b.txSignature.slice(0, 16)}… succeeded with submit_batch of batch ${index}, this root and statement, slot ${tx.slot}${why}`);
+  }
+  return source;
+}
+
+/**
+ * Verifies one bundle (parsed JSON or the object). Never throws for a bad bundle: the result
+ * says which check failed and why. Throws only when asked for nothing to verify against.
+ * A service failure (RPC unreachable) is reported as a failure with code UNREACHABLE or
+ * RPC_ERROR (see `UNAVAILABLE_CODES`), which callers should not count as a bad bundle.
+ */
+export async function verifyBundle(json: unknown, options: VerifyOptions): Promise<VerifyResult> {
+  if (!options.chain && options.trustedRoot === undefined && options.trustedRoots === undefined) {
+    throw new ProvenanceError("INVALID_CONFIG", "verifyBundle needs a chain reader or a trusted root: a bundle's own root proves nothing");
+  }
+  const log = new CheckLog();
+  let checked: CheckedBundle | null = null;
+  try {
+    checked = checkBundle(json, log);
+    const b = checked.bundle;
+    if (options.chain) {
+      const source = await checkAgainstChain(b, options.chain, log, options.checkTransaction ?? true);
+      return result(log, json, checked, source);
+    }
+    const trusted = options.trustedRoot ?? options.trustedRoots?.get(b.batch.index);
+    if (trusted === undefined) log.fail("trusted-root", "ROOT_MISMATCH", `no trusted root was given for batch ${b.batch.index}`);
+    hexToField(trusted, "trusted root");
+    if (trusted !== b.batch.batchRoot) {
+      log.fail("trusted-root", "ROOT_MISMATCH", `bundle's batchRoot ${b.batch.batchRoot} is not the trusted root ${trusted}`);
+    }
+    log.pass("trusted-root", `batch root equals the trusted root ${trusted}`);
+    return result(log, json, checked, "trusted-root");
+  } catch (e) {
+    return result(log, json, checked, null, e);
+  }
+}
+
+export interface DatasetFailure {
+  /** 1-based line (or position) of the bundle in the dataset. */
+  line: number;
+  id: string | null;
+  batchIndex: number | null;
+  code: ErrorCode;
+  check: string;
+  message: string;
+}
+
+export interface DatasetReport {
+  total: number;
+  passed: number;
+  failed: number;
+  /** Bundles that could not be checked because a service did not answer (not counted as failed). */
+  unavailable: number;
+  /** Failures (and unavailable ones) counted by code. */
+  byCode: Record<string, number>;
+  /** The first `maxFailures` failures, in dataset order. */
+  failures: DatasetFailure[];
+  /** Batches seen, and where their roots were checked. */
+  batches: number;
+  rootSources: Record<string, number>;
+  elapsedMs: number;
+}
+
+export interface DatasetOptions extends VerifyOptions {
+  /** Bundles verified at once (default 16). */
+  concurrency?: number;
+  /** Failures kept in the report (default 100). */
+  maxFailures?: number;
+  onProgress?: (done: number, failed: number) => void;
+}
+
+/**
+ * Verifies a stream of bundles with bounded concurrency (a pool of `concurrency` workers
+ * pulling from the iterator, so memory stays bounded for a dataset of any size).
+ */
+export async function verifyBundles(
+  bundles: AsyncIterable<{ line: number; json: unknown; parseError?: string }> | Iterable<{ line: number; json: unknown; parseError?: string }>,
+  options: DatasetOptions,
+): Promise<DatasetReport> {
+  const t0 = Date.now();
+  const concurrency = Math.max(1, options.concurrency ?? 16);
+  const maxFailures = options.maxFailures ?? 100;
+  const report: DatasetReport = { total: 0, passed: 0, failed: 0, unavailable: 0, byCode: {}, failures: [], batches: 0, rootSources: {}, elapsedMs: 0 };
+  const batchesSeen = new Set<number>();
+  const iterator = Symbol.asyncIterator in bundles ? (bundles as AsyncIterable<{ line: number; json: unknown; parseError?: string }>)[Symbol.asyncIterator]() : (bundles as Iterable<{ line: number; json: unknown; parseError?: string }>)[Symbol.iterator]();
+  const failures: DatasetFailure[] = [];
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      const { line, json, parseError } = next.value;
+      report.total++;
+      let r: VerifyResult;
+      if (parseError !== undefined) {
+        r = { ok: false, id: null, batchIndex: null, rootSource: null, checks: [], failure: { code: "INVALID_BUNDLE", check: "format", message: parseError } };
+      } else {
+        r = await verifyBundle(json, options);
+      }
+      if (r.batchIndex !== null) batchesSeen.add(r.batchIndex);
+      if (r.ok) {
+        report.passed++;
+        report.rootSources[r.rootSource!] = (report.rootSources[r.rootSource!] ?? 0) + 1;
+      } else {
+        const f = r.failure!;
+        if (UNAVAILABLE_CODES.includes(f.code)) report.unavailable++;
+        else report.failed++;
+        report.byCode[f.code] = (report.byCode[f.code] ?? 0) + 1;
+        failures.push({ line, id: r.id, batchIndex: r.batchIndex, code: f.code, check: f.check, message: f.message });
+        if (failures.length > 2 * maxFailures + 64) {
+          failures.sort((a, b) => a.line - b.line);
+          failures.length = maxFailures;
+        }
+      }
+      options.onProgress?.(report.total, report.failed + report.unavailable);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  failures.sort((a, b) => a.line - b.line);
+  report.failures = failures.slice(0, maxFailures);
+  report.batches = batchesSeen.size;
+  report.elapsedMs = Date.now() - t0;
+  return report;
+}

@@ -16,6 +16,16 @@ export interface SequencerConfig {
   port: number;
   /** Solana JSON-RPC URL. */
   rpcUrl: string;
+  /** Anchor batches on-chain (default). Off: no chain client, batches stop at `proven`. */
+  anchoring: boolean;
+  /** True when no RPC URL was given: `npm start` then runs the local chain at the default URL. */
+  localChain: boolean;
+  /** The sequencer's Solana keypair (solana-keygen JSON); generated when it is the default path. */
+  solanaKeypair: string;
+  /** Compute unit limit of `submit_batch` transactions (compute budget instruction). */
+  computeUnitLimit: number;
+  /** Priority fee of chain transactions, micro-lamports per compute unit (0 = none). */
+  priorityFeeMicroLamports: number;
   /** LevelDB, keys, admin token. */
   dataDir: string;
   /** Registry writes need `Authorization: Bearer <adminToken>`; unset = generated into dataDir. */
@@ -59,6 +69,9 @@ export const DEFAULTS = {
   maxRecordsPerRequest: 1000,
   maxFutureSkewMs: 60_000,
   logLevel: "info",
+  solanaKeypairFile: "solana-keypair.json",
+  computeUnitLimit: 400_000,
+  priorityFeeMicroLamports: 0,
 } as const;
 
 /** Environment variable of each setting. */
@@ -77,6 +90,10 @@ export const ENV = {
   bodyLimitBytes: "PROVENANCE_BODY_LIMIT_BYTES",
   maxFutureSkewMs: "PROVENANCE_MAX_FUTURE_SKEW_MS",
   logLevel: "PROVENANCE_LOG_LEVEL",
+  anchoring: "PROVENANCE_ANCHORING",
+  solanaKeypair: "PROVENANCE_SOLANA_KEYPAIR",
+  computeUnitLimit: "PROVENANCE_COMPUTE_UNIT_LIMIT",
+  priorityFeeMicroLamports: "PROVENANCE_PRIORITY_FEE_MICROLAMPORTS",
 } as const;
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -91,6 +108,14 @@ function parseInteger(raw: string | number, name: string, min: number, max: numb
   const n = typeof raw === "number" ? raw : /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) bad(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
   return n;
+}
+
+function parseOnOff(raw: string | boolean, name: string): boolean {
+  if (typeof raw === "boolean") return raw;
+  const v = raw.trim().toLowerCase();
+  if (["on", "true", "1", "yes"].includes(v)) return true;
+  if (["off", "false", "0", "no"].includes(v)) return false;
+  bad(`${name} must be on or off, got ${JSON.stringify(raw)}`);
 }
 
 /** "host:port", "[v6]:port" or ":port" (all interfaces). */
@@ -144,11 +169,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const logLevel = (overrides.logLevel ?? pick("logLevel") ?? DEFAULTS.logLevel) as SequencerConfig["logLevel"];
   if (!LOG_LEVELS.includes(logLevel)) bad(`${ENV.logLevel} must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(logLevel)}`);
 
+  const givenRpcUrl = overrides.rpcUrl ?? pick("rpcUrl");
+  const dataDir = path.resolve(overrides.dataDir ?? pick("dataDir") ?? DEFAULTS.dataDir);
   const config: SequencerConfig = {
     host,
     port,
-    rpcUrl: parseUrl(overrides.rpcUrl ?? pick("rpcUrl") ?? DEFAULTS.rpcUrl, ENV.rpcUrl),
-    dataDir: path.resolve(overrides.dataDir ?? pick("dataDir") ?? DEFAULTS.dataDir),
+    rpcUrl: parseUrl(givenRpcUrl ?? DEFAULTS.rpcUrl, ENV.rpcUrl),
+    localChain: givenRpcUrl === undefined,
+    anchoring: parseOnOff(overrides.anchoring ?? pick("anchoring") ?? true, ENV.anchoring),
+    solanaKeypair: path.resolve(overrides.solanaKeypair ?? pick("solanaKeypair") ?? path.join(dataDir, DEFAULTS.solanaKeypairFile)),
+    computeUnitLimit: int("computeUnitLimit", DEFAULTS.computeUnitLimit, 10_000, 1_400_000),
+    priorityFeeMicroLamports: int("priorityFeeMicroLamports", DEFAULTS.priorityFeeMicroLamports, 0, 1e12),
+    dataDir,
     adminToken,
     batchMaxAgeMs: int("batchMaxAgeMs", DEFAULTS.batchMaxAgeMs, 1, 24 * 3600 * 1000),
     circuit,

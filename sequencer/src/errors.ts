@@ -20,6 +20,8 @@ export type SequencerErrorCode =
   /** Pushback: pending work is past its bound; retry after `retryAfterSeconds`. */
   | "OVERLOADED"
   | "SHUTTING_DOWN"
+  /** The chain refused or failed a transaction, or is not the chain this sequencer anchors to. */
+  | "CHAIN"
   | "INTERNAL";
 
 export class SequencerError extends Error {
@@ -48,6 +50,7 @@ const SEQUENCER_STATUS: Record<SequencerErrorCode, number> = {
   NOT_ANCHORED: 409,
   OVERLOADED: 503,
   SHUTTING_DOWN: 503,
+  CHAIN: 502,
   INTERNAL: 500,
 };
 

@@ -9,3 +9,4 @@ export * from "./submitter.js";
 export * from "./metrics.js";
 export * from "./api.js";
 export * from "./sequencer.js";
+export * from "./chain.js";

@@ -65,6 +65,11 @@ export class Metrics {
     help: "Proving attempts that failed (the batch is retried).",
     registers: [this.registry],
   });
+  readonly submitFailures = new Counter({
+    name: "provenance_submit_failures_total",
+    help: "Chain submission attempts that failed (the batch is retried).",
+    registers: [this.registry],
+  });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });

@@ -7,14 +7,18 @@
  *   process), each rebuilt from the stored records and the registry version it was sealed
  *   under, and checked against its stored root before proving; failures are retried with
  *   backoff;
- * - submission: proven batches go to the chain submitter strictly in index order. With no
- *   submitter (no chain client yet) batches stay `proven`.
+ * - submission: proven batches go to the chain submitter strictly in index order, after the
+ *   on-chain registry root is moved forward to the batch's when the chain does not accept it
+ *   yet (the root never moves backwards: a batch whose root expired on-chain is proven again
+ *   against the current registry). With no submitter batches stay `proven`;
+ * - registry sync: every `registrySyncMs`, with nothing waiting to be submitted, the on-chain
+ *   registry root is moved forward to the store's current one.
  *
  * On start every batch resumes from its persisted state: the store lists the batches waiting
  * in `batched` and in `proven`.
  */
 import type { Logger } from "pino";
-import { buildBatch, fieldToHex, parseRecord, type ParsedRecord } from "@provenance/client-sdk";
+import { buildBatch, fieldToHex, hexToField, parseRecord, publicHash, type ParsedRecord } from "@provenance/client-sdk";
 import type { BatchProver } from "@provenance/prover";
 import type { Metrics } from "./metrics.js";
 import type { BatchMeta, Store } from "./store.js";
@@ -31,6 +35,8 @@ export interface PipelineOptions {
   /** Backoff after a failed attempt: first delay and cap (ms). */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** How often the on-chain registry root is compared with the store's (ms). */
+  registrySyncMs?: number;
 }
 
 const bytesHex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -44,6 +50,7 @@ export class Pipeline {
   private readonly maxAgeMs: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
+  private readonly registrySyncMs: number;
   private readonly toProve: number[] = [];
   private readonly proving = new Set<number>();
   private readonly toSubmit: number[] = [];
@@ -65,6 +72,7 @@ export class Pipeline {
     this.maxAgeMs = options.batchMaxAgeMs;
     this.retryBaseMs = options.retryBaseMs ?? 1000;
     this.retryMaxMs = options.retryMaxMs ?? 60_000;
+    this.registrySyncMs = options.registrySyncMs ?? 5000;
   }
 
   /** Resumes every batch from its persisted state, then seals what is due. */
@@ -79,6 +87,7 @@ export class Pipeline {
     this.proveNext();
     this.submitNext();
     this.onAppended();
+    this.scheduleRegistrySync();
   }
 
   get provingBatches(): number {
@@ -215,22 +224,125 @@ export class Pipeline {
           continue;
         }
         const started = performance.now();
-        await submitter.ensureRegistryRoot(meta.registryRoot);
+        const chain = await submitter.chainState();
+        if (chain.nextIndex <= index && !chain.acceptedRegistryRoots.includes(meta.registryRoot)) {
+          if (await this.registryRootIsAhead(meta.registryRoot, meta.registryVersion, chain.registryRoot)) {
+            log.info({ registryRoot: meta.registryRoot, onChain: chain.registryRoot }, "moving the on-chain registry root forward for this batch");
+            await submitter.setRegistryRoot(meta.registryRoot);
+          } else {
+            await this.reprove(meta, log);
+            this.toSubmit.shift();
+            continue;
+          }
+        }
         const anchor = await submitter.submitBatch(meta);
         await this.store.markAnchored(index, anchor);
         this.metrics.submitSeconds.observe((performance.now() - started) / 1000);
         this.metrics.batches.inc({ state: "anchored" });
+        const first = await this.store.batchRecords({ ...meta, count: 1 });
+        const oldest = first[0]?.receivedAt;
+        if (oldest !== undefined) this.metrics.batchLagSeconds.observe({ state: "anchored" }, (Date.now() - oldest) / 1000);
         this.lastSubmitError = null;
         log.info({ txSignature: anchor.txSignature, slot: anchor.slot }, "batch anchored");
         this.toSubmit.shift();
         attempt = 0;
       } catch (err) {
+        if (this.stopped) return;
+        this.metrics.submitFailures.inc();
         this.lastSubmitError = `batch ${index}: ${(err as Error).message}`;
         const delay = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** attempt++);
         log.error({ err, retryInMs: delay }, "submission failed; will retry");
         await this.sleep(delay);
       }
     }
+  }
+
+  /**
+   * Whether registry root `root` (our version `version`) is newer than the chain's current root.
+   * The on-chain root only ever moves forward: a root the chain no longer accepts is never put
+   * back (that would undo a revocation); such a batch is proven again instead. A chain root
+   * this store never had (e.g. the empty root from `initialize`) counts as older.
+   */
+  private async registryRootIsAhead(root: string, version: number, chainRoot: string): Promise<boolean> {
+    if (root === chainRoot) return false;
+    const chainVersion = await this.registryVersionOf(chainRoot);
+    return chainVersion === null || version > chainVersion;
+  }
+
+  private readonly versionByRoot = new Map<string, number>();
+
+  /** Our registry version whose root is `root`, newest first; null when we never had it. */
+  private async registryVersionOf(root: string): Promise<number | null> {
+    const hit = this.versionByRoot.get(root);
+    if (hit !== undefined) return hit;
+    for (let v = this.store.currentRegistryVersion; v >= 0; v--) {
+      const r = fieldToHex((await this.store.registryAt(v)).root);
+      this.versionByRoot.set(r, v);
+      if (r === root) return v;
+    }
+    return null;
+  }
+
+  /**
+   * The batch's registry root expired on-chain: prove it again against the current registry.
+   * Every node of the batch must still be a member; if one was revoked since, the batch cannot
+   * be proven any more and stays here with an error for the operator (docs/operations.md).
+   */
+  private async reprove(meta: BatchMeta, log: Logger): Promise<void> {
+    const version = this.store.currentRegistryVersion;
+    const registry = await this.store.registryAt(version);
+    const records = await this.store.batchRecords(meta);
+    for (const r of records) {
+      const nodeId = hexToField(r.record.nodeId, "stored nodeId");
+      if (!registry.isActive(nodeId)) {
+        throw new SequencerError(
+          "INTERNAL",
+          `batch ${meta.index} was proven against registry root ${meta.registryRoot}, which the chain no longer accepts, ` +
+            `and its node ${r.record.nodeId} has been revoked since, so it cannot be proven against the current registry: ` +
+            `operator action needed (see docs/operations.md, "A batch whose registry root expired")`,
+        );
+      }
+    }
+    const statement = { registryRoot: registry.root, batchRoot: hexToField(meta.batchRoot, "batch root"), count: meta.count, minTs: meta.minTs, maxTs: meta.maxTs };
+    await this.store.reassignRegistry(meta.index, {
+      registryVersion: version,
+      registryRoot: fieldToHex(registry.root),
+      publicHash: fieldToHex(publicHash(statement)),
+    });
+    log.warn({ from: meta.registryRoot, to: fieldToHex(registry.root), registryVersion: version }, "registry root expired on-chain: proving the batch again");
+    this.toProve.push(meta.index);
+    this.proveNext();
+  }
+
+  /**
+   * Keeps the on-chain registry root in step with the store's: when nothing is waiting to be
+   * submitted, moves it forward to the current root (a registration or revocation reaches the
+   * chain within `registrySyncMs` even when no batch follows it).
+   */
+  private async syncRegistry(submitter: ChainSubmitter): Promise<void> {
+    if (this.stopped || this.submitting || this.toSubmit.length > 0) return;
+    const root = fieldToHex(this.store.currentRegistry.root);
+    const chain = await submitter.chainState();
+    if (chain.registryRoot === root) return;
+    if (await this.registryRootIsAhead(root, this.store.currentRegistryVersion, chain.registryRoot)) {
+      this.logger.info({ registryRoot: root, registryVersion: this.store.currentRegistryVersion }, "syncing the registry root to the chain");
+      await submitter.setRegistryRoot(root);
+    }
+  }
+
+  private scheduleRegistrySync(): void {
+    if (!this.submitter || this.stopped) return;
+    const submitter = this.submitter;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.syncRegistry(submitter)
+        .catch((err: unknown) => {
+          this.lastSubmitError = `registry sync: ${(err as Error).message}`;
+          this.logger.error({ err }, "registry root sync failed; will retry");
+        })
+        .finally(() => this.scheduleRegistrySync());
+    }, this.registrySyncMs);
+    this.timers.add(t);
   }
 
   private sleep(ms: number): Promise<void> {

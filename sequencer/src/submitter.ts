@@ -1,9 +1,8 @@
 /**
- * Chain submission behind one small interface. The real implementation (the Anchor client
- * against the program's IDL: compute budget instruction, confirmation by polling with
- * rebroadcast until the blockhash expires, retries with backoff) is written once the local
- * chain exists. Until then the sequencer runs with no submitter and its pipeline stops at
- * `proven`: nothing is ever marked `anchored` without a confirmed transaction.
+ * Chain submission behind one small interface, so the pipeline's ordering, registry and retry
+ * logic is independent of the client. The implementation is `AnchorChainSubmitter`
+ * (chain.ts). With no submitter the pipeline stops at `proven`: nothing is ever marked
+ * `anchored` without a confirmed transaction.
  */
 import type { BatchMeta, StoredAnchor } from "./store.js";
 
@@ -12,14 +11,29 @@ export interface ChainHealth {
   detail: string;
 }
 
+/** What the pipeline needs to know of the program's Config account. */
+export interface ChainState {
+  /** Index the next batch must carry (= batches anchored so far). */
+  nextIndex: number;
+  /** Current registry root, 64 hex. */
+  registryRoot: string;
+  /** Roots `submit_batch` accepts now: the current one and superseded ones still in their grace period. */
+  acceptedRegistryRoots: string[];
+  chainHead: string;
+  totalRecords: number;
+  paused: boolean;
+  admin: string;
+  sequencer: string;
+  batchCapacity: number;
+  circuit: string;
+}
+
 export interface ChainSubmitter {
   /** For logs and /healthz: what this submitter talks to. */
   readonly description: string;
-  /**
-   * Makes the on-chain registry root `registryRoot` (hex), with `set_registry_root`, unless it
-   * already is (or is within the program's recent-roots history).
-   */
-  ensureRegistryRoot(registryRoot: string): Promise<void>;
+  chainState(): Promise<ChainState>;
+  /** Makes `root` (hex) the current registry root with `set_registry_root`; returns the signature ("" when it already was). */
+  setRegistryRoot(root: string): Promise<string>;
   /**
    * Submits a proven batch with `submit_batch` and resolves once it is confirmed. Idempotent by
    * batch index: when the chain already holds batch `meta.index` with the same root (a resubmission

@@ -42,6 +42,7 @@ async function startChild(dataDir: string, env: Record<string, string> = {}): Pr
       PROVENANCE_ADMIN_TOKEN: ADMIN,
       PROVENANCE_VERIFY_WORKERS: "1",
       PROVENANCE_LOG_LEVEL: "info",
+      PROVENANCE_ANCHORING: "off",
       ...env,
     },
     stdio: ["ignore", "pipe", "inherit"],

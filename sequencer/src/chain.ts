@@ -1,0 +1,556 @@
+/**
+ * The chain submitter: the Anchor client of the `provenance` program, through stock
+ * `@solana/web3.js` and `@coral-xyz/anchor` (the same code path for the local chain, devnet or
+ * mainnet).
+ *
+ * Sending a transaction (`send`):
+ * - a compute budget instruction (unit limit, optional priority fee) before the program's;
+ * - preflight on the first send, so a refusal comes back at once with the program's logs and
+ *   its Anchor error (`ChainError` carries the error name and number);
+ * - confirmation by polling `getSignatureStatuses`, rebroadcasting the same signed bytes every
+ *   `rebroadcastMs`, until the status is `confirmed` or the blockhash's last valid block height
+ *   passes — then a fresh blockhash and a new attempt, up to `maxAttempts`.
+ *
+ * Idempotent by batch index: before the first send of batch `i` its signature is written to a
+ * journal in the data directory (fsynced). If the process dies with the transaction in flight,
+ * the next `submitBatch(i)` finds the chain already past `i`, checks that the root at `i` is
+ * the batch's own, and recovers the landed transaction from the journal instead of sending a
+ * second one. A different root at `i` is a conflict an operator must look at: it is never
+ * papered over.
+ *
+ * The cluster's identity (genesis hash + program id) is pinned in the same directory on first
+ * use: pointing a sequencer that has anchored batches at another chain (a wiped local chain, a
+ * different cluster) is refused with a message saying so.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import anchor from "@coral-xyz/anchor";
+import {
+  ComputeBudgetProgram,
+  Connection,
+  Keypair,
+  PublicKey,
+  SYSVAR_CLOCK_PUBKEY,
+  SendTransactionError,
+  Transaction,
+  type TransactionInstruction,
+} from "@solana/web3.js";
+import type { Logger } from "pino";
+import { PROVENANCE_IDL, type Provenance } from "@provenance/client-sdk";
+import type { SequencerConfig } from "./config.js";
+import type { BatchMeta, StoredAnchor } from "./store.js";
+import type { ChainHealth, ChainState, ChainSubmitter } from "./submitter.js";
+import { SequencerError } from "./errors.js";
+
+const { AnchorError, AnchorProvider, BN, Program, Wallet, utils } = anchor;
+
+/** The program's `REGISTRY_ROOT_GRACE_SECS` (programs/provenance/src/constants.rs). */
+export const REGISTRY_ROOT_GRACE_SECS = 3600;
+/** A superseded root this close to the end of its grace period is treated as expired. */
+const GRACE_MARGIN_SECS = 120;
+
+export interface ChainSubmitterOptions {
+  rpcUrl: string;
+  /** Signs `submit_batch` (must be Config.sequencer) and `set_registry_root` (must be Config.admin). */
+  wallet: Keypair;
+  /** Directory for the cluster pin and the in-flight journal (created, 0700). */
+  stateDir: string;
+  /** Stored in each anchor and bundle: "localnet", "devnet", "mainnet-beta" or the RPC URL. */
+  cluster: string;
+  computeUnitLimit: number;
+  priorityFeeMicroLamports: number;
+  logger: Logger;
+  pollIntervalMs?: number;
+  rebroadcastMs?: number;
+  /** Fresh-blockhash attempts per `send` before giving up (the pipeline retries later). */
+  maxAttempts?: number;
+  /** Per-request timeout of the RPC client (ms). */
+  rpcTimeoutMs?: number;
+}
+
+interface Journal {
+  index: number;
+  batchRoot: string;
+  signatures: string[];
+}
+
+interface ClusterPin {
+  genesisHash: string;
+  programId: string;
+  rpcUrl: string;
+}
+
+const hexBytes = (hex: string): number[] => Array.from(Buffer.from(hex, "hex"));
+const toHex = (bytes: ArrayLike<number>): string => Buffer.from(Uint8Array.from(bytes)).toString("hex");
+
+/** Anchor error names by number, from the IDL. */
+const ERROR_NAMES = new Map<number, { name: string; msg: string }>(
+  (PROVENANCE_IDL.errors ?? []).map((e) => [e.code, { name: e.name, msg: e.msg ?? "" }]),
+);
+
+/** A refusal or failure from the chain; `programError` is the Anchor error name when there is one. */
+export class ChainError extends SequencerError {
+  constructor(
+    message: string,
+    readonly programError: string | null = null,
+  ) {
+    super("CHAIN", message);
+    this.name = "ChainError";
+  }
+}
+
+function atomicWriteJson(file: string, value: unknown): void {
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value), { mode: 0o600 });
+  const fd = openSync(tmp, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  const dir = openSync(path.dirname(file), "r");
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+function readJson<T>(file: string): T | null {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as T;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+}
+
+/** The program error in a transaction error (`{ InstructionError: [i, { Custom: n }] }`). */
+function programErrorOf(err: unknown): { name: string; msg: string; number: number } | null {
+  const ie = (err as { InstructionError?: [number, unknown] } | null)?.InstructionError;
+  const custom = ie && typeof ie[1] === "object" && ie[1] !== null ? (ie[1] as { Custom?: number }).Custom : undefined;
+  if (custom === undefined) return null;
+  const known = ERROR_NAMES.get(custom);
+  return { name: known?.name ?? `Custom(${custom})`, msg: known?.msg ?? "", number: custom };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class AnchorChainSubmitter implements ChainSubmitter {
+  readonly description: string;
+  readonly programId: PublicKey;
+  readonly connection: Connection;
+  private readonly program: InstanceType<typeof Program<Provenance>>;
+  private readonly wallet: Keypair;
+  private readonly configPda: PublicKey;
+  private readonly batchLogPda: PublicKey;
+  private readonly journalFile: string;
+  private readonly pinFile: string;
+  private readonly logger: Logger;
+  private readonly pollMs: number;
+  private readonly rebroadcastMs: number;
+  private readonly maxAttempts: number;
+  private pinChecked = false;
+  private closed = false;
+
+  constructor(private readonly options: ChainSubmitterOptions) {
+    this.wallet = options.wallet;
+    this.logger = options.logger.child({ component: "chain" });
+    this.connection = new Connection(options.rpcUrl, {
+      commitment: "confirmed",
+      // Confirmation is by polling (below): no websocket subscriptions are opened.
+      disableRetryOnRateLimit: false,
+      fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(options.rpcTimeoutMs ?? 15_000) }),
+    });
+    const provider = new AnchorProvider(this.connection, new Wallet(this.wallet), { commitment: "confirmed" });
+    this.program = new Program<Provenance>(PROVENANCE_IDL, provider);
+    this.programId = this.program.programId;
+    this.configPda = PublicKey.findProgramAddressSync([Buffer.from("config")], this.programId)[0];
+    this.batchLogPda = PublicKey.findProgramAddressSync([Buffer.from("batch_log")], this.programId)[0];
+    mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+    this.journalFile = path.join(options.stateDir, "inflight.json");
+    this.pinFile = path.join(options.stateDir, "cluster.json");
+    this.pollMs = options.pollIntervalMs ?? 400;
+    this.rebroadcastMs = options.rebroadcastMs ?? 2000;
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.description = `program ${this.programId.toBase58()} on ${options.cluster} (${options.rpcUrl}) as ${this.wallet.publicKey.toBase58()}`;
+  }
+
+  get cluster(): string {
+    return this.options.cluster;
+  }
+
+  get walletPublicKey(): PublicKey {
+    return this.wallet.publicKey;
+  }
+
+  /**
+   * Checks (once) that this is the chain the sequencer has been anchoring to: same genesis hash
+   * and program id as pinned on first use. `firstUse` pins it when no pin exists yet.
+   */
+  async checkCluster(): Promise<void> {
+    if (this.pinChecked) return;
+    const genesisHash = await this.connection.getGenesisHash();
+    const pin = readJson<ClusterPin>(this.pinFile);
+    const programId = this.programId.toBase58();
+    if (!pin) {
+      atomicWriteJson(this.pinFile, { genesisHash, programId, rpcUrl: this.options.rpcUrl } satisfies ClusterPin);
+      this.logger.info({ genesisHash, programId }, "pinned the cluster this sequencer anchors to");
+    } else if (pin.genesisHash !== genesisHash || pin.programId !== programId) {
+      throw new ChainError(
+        `this sequencer anchored its batches on the chain with genesis hash ${pin.genesisHash} (program ${pin.programId}), ` +
+          `but ${this.options.rpcUrl} serves genesis ${genesisHash} (program ${programId}). A wiped or different chain cannot ` +
+          `continue this log: point PROVENANCE_RPC_URL at the original cluster, or start with a fresh data directory.`,
+      );
+    }
+    this.pinChecked = true;
+  }
+
+  /** Reads Config: next index, registry roots the program accepts now, admin, sequencer. */
+  async chainState(): Promise<ChainState> {
+    await this.checkCluster();
+    const [configInfo, clockInfo] = await this.connection.getMultipleAccountsInfo([this.configPda, SYSVAR_CLOCK_PUBKEY]);
+    if (!configInfo) {
+      throw new ChainError(`the program is not initialized on ${this.options.cluster}: no Config account at ${this.configPda.toBase58()}`);
+    }
+    if (!configInfo.owner.equals(this.programId)) {
+      throw new ChainError(`the Config account ${this.configPda.toBase58()} is owned by ${configInfo.owner.toBase58()}, not the program`);
+    }
+    const config = this.program.coder.accounts.decode("config", configInfo.data) as Awaited<
+      ReturnType<typeof this.program.account.config.fetch>
+    >;
+    // Cluster time decides the grace period; fall back to ours when the sysvar is not served.
+    const now = clockInfo && clockInfo.data.length >= 40 ? Number(clockInfo.data.readBigInt64LE(32)) : Math.floor(Date.now() / 1000);
+    const accepted = [toHex(config.registryRoot)];
+    for (const r of config.recentRoots) {
+      const at = r.replacedAt.toNumber();
+      if (at !== 0 && now - at <= REGISTRY_ROOT_GRACE_SECS - GRACE_MARGIN_SECS) accepted.push(toHex(r.root));
+    }
+    return {
+      nextIndex: config.nextIndex.toNumber(),
+      registryRoot: toHex(config.registryRoot),
+      acceptedRegistryRoots: accepted,
+      chainHead: toHex(config.chainHead),
+      totalRecords: config.totalRecords.toNumber(),
+      paused: config.paused,
+      admin: config.admin.toBase58(),
+      sequencer: config.sequencer.toBase58(),
+      batchCapacity: config.batchCapacity,
+      circuit: Object.keys(config.circuit)[0] ?? "unknown",
+    };
+  }
+
+  async setRegistryRoot(root: string): Promise<string> {
+    const state = await this.chainState();
+    if (state.registryRoot === root) return "";
+    if (state.admin !== this.wallet.publicKey.toBase58()) {
+      throw new ChainError(
+        `the on-chain registry root must move to ${root} but only the admin ${state.admin} may set it ` +
+          `(this sequencer signs as ${this.wallet.publicKey.toBase58()}): have the admin send set_registry_root`,
+      );
+    }
+    const ix = await this.program.methods
+      .setRegistryRoot(hexBytes(root), false)
+      .accountsPartial({ admin: this.wallet.publicKey, config: this.configPda })
+      .instruction();
+    const { signature, slot } = await this.send([ix], "set_registry_root");
+    this.logger.info({ registryRoot: root, signature, slot }, "registry root set on-chain");
+    return signature;
+  }
+
+  async submitBatch(meta: BatchMeta): Promise<StoredAnchor> {
+    const proof = meta.proof;
+    if (!proof) throw new SequencerError("INTERNAL", `batch ${meta.index} has no proof`);
+    const state = await this.chainState();
+    if (state.nextIndex > meta.index) return this.recoverLanded(meta);
+    if (state.nextIndex < meta.index) {
+      throw new ChainError(
+        `the chain expects batch ${state.nextIndex} next but the sequencer is at batch ${meta.index}: ` +
+          `batches ${state.nextIndex}..${meta.index - 1} are anchored in the sequencer's store but not on this chain`,
+      );
+    }
+    if (state.sequencer !== this.wallet.publicKey.toBase58()) {
+      throw new ChainError(
+        `the program accepts batches from ${state.sequencer}, but this sequencer signs as ${this.wallet.publicKey.toBase58()} ` +
+          `(PROVENANCE_SOLANA_KEYPAIR): have the admin send set_sequencer, or use that key`,
+        "NotSequencer",
+      );
+    }
+    if (state.paused) throw new ChainError("the program is paused: the admin must unpause it (set_paused false)", "Paused");
+    const ix = await this.program.methods
+      .submitBatch(
+        new BN(meta.index),
+        hexBytes(meta.registryRoot),
+        hexBytes(meta.batchRoot),
+        meta.count,
+        new BN(meta.minTs),
+        new BN(meta.maxTs),
+        hexBytes(proof.solana.proofA),
+        hexBytes(proof.solana.proofB),
+        hexBytes(proof.solana.proofC),
+      )
+      .accountsPartial({ sequencer: this.wallet.publicKey, config: this.configPda, batchLog: this.batchLogPda })
+      .instruction();
+    try {
+      const { signature, slot } = await this.send([ix], `submit_batch ${meta.index}`, (sig) => this.journal(meta, sig));
+      return this.anchorOf(signature, slot);
+    } catch (err) {
+      // Refused as WrongBatchIndex: an earlier attempt of this very batch may have landed.
+      if (err instanceof ChainError && err.programError === "WrongBatchIndex") {
+        const now = await this.chainState();
+        if (now.nextIndex > meta.index) return this.recoverLanded(meta);
+      }
+      throw err;
+    }
+  }
+
+  private anchorOf(signature: string, slot: number): StoredAnchor {
+    return { txSignature: signature, slot, anchoredAt: Date.now(), programId: this.programId.toBase58(), cluster: this.options.cluster };
+  }
+
+  /** Records a signature of batch `meta.index` before it is sent (durably). */
+  private journal(meta: BatchMeta, signature: string): void {
+    const prev = readJson<Journal>(this.journalFile);
+    const signatures = prev && prev.index === meta.index && prev.batchRoot === meta.batchRoot ? prev.signatures : [];
+    atomicWriteJson(this.journalFile, { index: meta.index, batchRoot: meta.batchRoot, signatures: [...signatures, signature] } satisfies Journal);
+  }
+
+  /** The chain is past `meta.index`: find our landed transaction for it, or report a conflict. */
+  private async recoverLanded(meta: BatchMeta): Promise<StoredAnchor> {
+    const log = await this.program.account.batchLog.fetch(this.batchLogPda);
+    const next = log.nextIndex.toNumber();
+    if (meta.index + 256 >= next) {
+      const root = toHex(log.roots[meta.index % 256] ?? []);
+      if (root !== meta.batchRoot) {
+        throw new ChainError(
+          `CONFLICT: the chain holds batch ${meta.index} with root ${root}, but the sequencer's batch ${meta.index} has root ` +
+            `${meta.batchRoot}. The chain and this store disagree; stop and investigate (another sequencer key in use?).`,
+        );
+      }
+    }
+    const journal = readJson<Journal>(this.journalFile);
+    const candidates = journal && journal.index === meta.index && journal.batchRoot === meta.batchRoot ? journal.signatures : [];
+    if (candidates.length > 0) {
+      const { value } = await this.connection.getSignatureStatuses(candidates, { searchTransactionHistory: true });
+      for (let i = 0; i < candidates.length; i++) {
+        const st = value[i];
+        if (st && st.err === null && (st.confirmationStatus === "confirmed" || st.confirmationStatus === "finalized")) {
+          this.logger.info({ batch: meta.index, signature: candidates[i], slot: st.slot }, "batch was already on chain (resubmission after a restart)");
+          return this.anchorOf(candidates[i]!, st.slot);
+        }
+      }
+    }
+    throw new ChainError(
+      `batch ${meta.index} is on chain with this root, but none of the transactions this sequencer journaled for it ` +
+        `(${candidates.length}) is found: was it submitted with another data directory?`,
+    );
+  }
+
+  /**
+   * Sends `instructions` (after the compute budget ones) and waits for `confirmed`, as described
+   * at the top of this file. `beforeSend` runs with each new signature before its first send.
+   */
+  private async send(
+    instructions: TransactionInstruction[],
+    what: string,
+    beforeSend?: (signature: string) => void,
+  ): Promise<{ signature: string; slot: number }> {
+    const budget = [ComputeBudgetProgram.setComputeUnitLimit({ units: this.options.computeUnitLimit })];
+    if (this.options.priorityFeeMicroLamports > 0) {
+      budget.push(ComputeBudgetProgram.setComputeUnitPrice({ microLamports: this.options.priorityFeeMicroLamports }));
+    }
+    for (let attempt = 1; attempt <= this.maxAttempts && !this.closed; attempt++) {
+      const { blockhash, lastValidBlockHeight } = await this.connection.getLatestBlockhash("confirmed");
+      const tx = new Transaction({ feePayer: this.wallet.publicKey, blockhash, lastValidBlockHeight }).add(...budget, ...instructions);
+      tx.sign(this.wallet);
+      const raw = tx.serialize();
+      const signature = utils.bytes.bs58.encode(tx.signature!);
+      beforeSend?.(signature);
+      try {
+        await this.connection.sendRawTransaction(raw, { skipPreflight: false, preflightCommitment: "confirmed", maxRetries: 0 });
+      } catch (err) {
+        throw await this.refusal(err, what);
+      }
+      this.logger.info({ what, signature, attempt }, "transaction sent");
+      const outcome = await this.confirm(signature, raw, lastValidBlockHeight);
+      if (outcome.kind === "confirmed") return { signature, slot: outcome.slot };
+      if (outcome.kind === "failed") {
+        const pe = programErrorOf(outcome.err);
+        throw new ChainError(
+          `${what} failed on chain (${signature}): ${pe ? `${pe.name} (${pe.number}): ${pe.msg}` : JSON.stringify(outcome.err)}`,
+          pe?.name ?? null,
+        );
+      }
+      this.logger.warn({ what, signature, attempt }, "blockhash expired before confirmation; sending again with a fresh one");
+    }
+    throw new ChainError(`${what}: not confirmed after ${this.maxAttempts} attempts (each until its blockhash expired)`);
+  }
+
+  private async confirm(
+    signature: string,
+    raw: Buffer,
+    lastValidBlockHeight: number,
+  ): Promise<{ kind: "confirmed"; slot: number } | { kind: "failed"; err: unknown } | { kind: "expired" }> {
+    let lastSend = Date.now();
+    for (;;) {
+      if (this.closed) throw new ChainError("the chain client is closing");
+      const { value } = await this.connection.getSignatureStatuses([signature]);
+      const st = value[0];
+      if (st) {
+        if (st.err) return { kind: "failed", err: st.err };
+        if (st.confirmationStatus === "confirmed" || st.confirmationStatus === "finalized") return { kind: "confirmed", slot: st.slot };
+      } else if ((await this.connection.getBlockHeight("confirmed")) > lastValidBlockHeight) {
+        // One last look: it may have landed between the two reads.
+        const again = (await this.connection.getSignatureStatuses([signature], { searchTransactionHistory: true })).value[0];
+        if (again?.err) return { kind: "failed", err: again.err };
+        if (again) return { kind: "confirmed", slot: again.slot };
+        return { kind: "expired" };
+      }
+      if (Date.now() - lastSend >= this.rebroadcastMs) {
+        lastSend = Date.now();
+        await this.connection.sendRawTransaction(raw, { skipPreflight: true, maxRetries: 0 }).catch((err: unknown) => {
+          this.logger.debug({ err, signature }, "rebroadcast refused");
+        });
+      }
+      await sleep(this.pollMs);
+    }
+  }
+
+  /** A preflight refusal as a ChainError naming the program error and its message. */
+  private async refusal(err: unknown, what: string): Promise<ChainError> {
+    let logs: string[] = [];
+    if (err instanceof SendTransactionError) logs = (await err.getLogs(this.connection).catch(() => null)) ?? err.logs ?? [];
+    const parsed = AnchorError.parse(logs);
+    if (parsed) {
+      const { code, number } = parsed.error.errorCode;
+      return new ChainError(`${what} refused by the program: ${code} (${number}): ${parsed.error.errorMessage}`, code);
+    }
+    const message = (err as Error).message ?? String(err);
+    const custom = /custom program error: 0x([0-9a-f]+)/i.exec(message);
+    if (custom) {
+      const n = parseInt(custom[1]!, 16);
+      const known = ERROR_NAMES.get(n);
+      return new ChainError(`${what} refused by the program: ${known?.name ?? n}: ${known?.msg ?? message}`, known?.name ?? null);
+    }
+    return new ChainError(`${what} could not be sent: ${message}`);
+  }
+
+  async health(): Promise<ChainHealth> {
+    try {
+      const state = await this.chainState();
+      const balance = await this.connection.getBalance(this.wallet.publicKey);
+      const low = balance < 10_000_000;
+      return {
+        ok: !state.paused && !low,
+        detail:
+          `next batch ${state.nextIndex}, ${state.totalRecords} records anchored` +
+          (state.paused ? "; program PAUSED" : "") +
+          `; sequencer balance ${balance / 1e9} SOL${low ? " (LOW: fund it)" : ""}`,
+      };
+    } catch (err) {
+      return { ok: false, detail: (err as Error).message };
+    }
+  }
+
+  /**
+   * Initializes the program for `circuit` with this wallet as admin and sequencer, unless Config
+   * exists; returns whether it did. An existing Config must be for the same circuit and accept
+   * this wallet as sequencer, or this throws saying what differs.
+   */
+  async ensureInitialized(circuit: string, registryRoot: string): Promise<boolean> {
+    const info = await this.connection.getAccountInfo(this.configPda);
+    if (!info) {
+      const ix = await this.program.methods
+        .initialize({ [circuit]: {} } as never, this.wallet.publicKey, hexBytes(registryRoot))
+        .accountsPartial({ admin: this.wallet.publicKey, config: this.configPda, batchLog: this.batchLogPda })
+        .instruction();
+      const { signature } = await this.send([ix], "initialize");
+      this.logger.info({ circuit, signature, admin: this.wallet.publicKey.toBase58() }, "program initialized");
+      return true;
+    }
+    const state = await this.chainState();
+    if (state.circuit !== circuit) {
+      throw new ChainError(
+        `the program on ${this.options.cluster} was initialized for the "${state.circuit}" circuit, but this sequencer proves with "${circuit}": ` +
+          `set PROVENANCE_CIRCUIT=${state.circuit}, or use a fresh chain`,
+      );
+    }
+    if (state.sequencer !== this.wallet.publicKey.toBase58()) {
+      throw new ChainError(
+        `the program accepts batches from ${state.sequencer}, but this sequencer signs as ${this.wallet.publicKey.toBase58()}: ` +
+          `set PROVENANCE_SOLANA_KEYPAIR to that key, or have the admin (${state.admin}) send set_sequencer`,
+      );
+    }
+    return false;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/** A short cluster name for anchors and bundles: localnet, devnet, testnet, mainnet-beta, or the URL. */
+export function clusterName(rpcUrl: string): string {
+  const host = new URL(rpcUrl).hostname;
+  if (host === "127.0.0.1" || host === "localhost" || host === "::1" || host === "[::1]") return "localnet";
+  if (host.includes("devnet")) return "devnet";
+  if (host.includes("testnet")) return "testnet";
+  if (host.includes("mainnet")) return "mainnet-beta";
+  return rpcUrl;
+}
+
+/**
+ * Loads a solana-keygen JSON keypair (64 numbers). When `create` is set and the file does not
+ * exist, generates one (mode 0600, written atomically); otherwise a missing file is an error.
+ */
+export function loadSolanaKeypair(file: string, create: boolean): { keypair: Keypair; created: boolean } {
+  const text = (() => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      return null;
+    }
+  })();
+  if (text === null) {
+    if (!create) {
+      throw new SequencerError("INTERNAL", `no Solana keypair at ${file} (PROVENANCE_SOLANA_KEYPAIR): create one with solana-keygen, or unset it to use the data directory's`);
+    }
+    const keypair = Keypair.generate();
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    atomicWriteJson(file, Array.from(keypair.secretKey));
+    return { keypair, created: true };
+  }
+  let bytes: unknown;
+  try {
+    bytes = JSON.parse(text);
+  } catch {
+    bytes = null;
+  }
+  if (!Array.isArray(bytes) || bytes.length !== 64 || !bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) {
+    throw new SequencerError("INTERNAL", `${file} is not a Solana keypair file (a JSON array of 64 bytes, as solana-keygen writes)`);
+  }
+  return { keypair: Keypair.fromSecretKey(Uint8Array.from(bytes as number[])), created: false };
+}
+
+/** The chain submitter for a sequencer configuration (keypair, cluster, compute budget). */
+export function createChainSubmitter(
+  config: Pick<SequencerConfig, "rpcUrl" | "dataDir" | "solanaKeypair" | "computeUnitLimit" | "priorityFeeMicroLamports">,
+  logger: Logger,
+  extra: Partial<ChainSubmitterOptions> = {},
+): AnchorChainSubmitter {
+  const isDefaultKey = path.resolve(config.solanaKeypair) === path.resolve(config.dataDir, "solana-keypair.json");
+  const { keypair, created } = loadSolanaKeypair(config.solanaKeypair, isDefaultKey);
+  if (created) logger.info({ file: config.solanaKeypair, publicKey: keypair.publicKey.toBase58() }, "generated the sequencer's Solana keypair");
+  return new AnchorChainSubmitter({
+    rpcUrl: config.rpcUrl,
+    wallet: keypair,
+    stateDir: path.join(config.dataDir, "chain"),
+    cluster: clusterName(config.rpcUrl),
+    computeUnitLimit: config.computeUnitLimit,
+    priorityFeeMicroLamports: config.priorityFeeMicroLamports,
+    logger,
+    ...extra,
+  });
+}

@@ -1,0 +1,366 @@
+/**
+ * The sequencer against the local chain (Agave's runtime, `localnet/`) with the real prover on
+ * the `test` circuit: POST -> pending -> batched -> proven -> anchored, the inclusion proof
+ * bundle checked against the on-chain log, the registry root kept in step with the chain, and
+ * SIGKILL while a `submit_batch` transaction is in flight: after a restart every acknowledged
+ * record is anchored exactly once.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { LAMPORTS_PER_SOL, PublicKey } from "@solana/web3.js";
+import anchor from "@coral-xyz/anchor";
+import { expect } from "chai";
+import { sha256 } from "@noble/hashes/sha2";
+import {
+  NodeRegistry,
+  PROVENANCE_IDL,
+  fieldToHex,
+  hexToField,
+  inclusionProofFromJson,
+  parseRecord,
+  recordId,
+  verifyInclusion,
+  type Provenance,
+  type RecordV1,
+} from "@provenance/client-sdk";
+import { startLocalnet, type Localnet } from "@provenance/client-sdk/node";
+import { circuitConfig } from "@provenance/circuits";
+import { ensureSetup } from "../../tests/setup.js";
+import { AnchorChainSubmitter, createChainSubmitter } from "../src/chain.js";
+import { loadConfig } from "../src/config.js";
+import { Sequencer } from "../src/sequencer.js";
+import { publicKeyHex, quietLogger, recentRecord, tempDir, testNode } from "./helpers.js";
+
+const { AnchorProvider, Program, Wallet } = anchor;
+const ADMIN = "anchor-test-admin-token-0123";
+const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+const REPO = path.resolve(path.dirname(MAIN), "..", "..");
+
+const programId = new PublicKey(PROVENANCE_IDL.address);
+const configPda = PublicKey.findProgramAddressSync([Buffer.from("config")], programId)[0];
+const batchLogPda = PublicKey.findProgramAddressSync([Buffer.from("batch_log")], programId)[0];
+const toHex = (bytes: ArrayLike<number>): string => Buffer.from(Uint8Array.from(bytes)).toString("hex");
+
+/** A read-only Anchor client of the program (no signing). */
+function reader(rpcUrl: string): InstanceType<typeof Program<Provenance>> {
+  const submitterLike = new AnchorChainSubmitter({
+    rpcUrl,
+    wallet: anchor.web3.Keypair.generate(),
+    stateDir: tempDir("reader").dir,
+    cluster: "localnet",
+    computeUnitLimit: 400_000,
+    priorityFeeMicroLamports: 0,
+    logger: quietLogger(),
+  });
+  return new Program<Provenance>(PROVENANCE_IDL, new AnchorProvider(submitterLike.connection, new Wallet(anchor.web3.Keypair.generate()), {}));
+}
+
+/** docs/on-chain.md's chain rule, computed independently of the program and the sequencer. */
+function nextHead(prev: Uint8Array, b: { index: number; batchRoot: string; registryRoot: string; count: number; minTs: number; maxTs: number }): Uint8Array {
+  const buf = Buffer.alloc(19 + 32 + 8 + 32 + 32 + 4 + 8 + 8);
+  let o = buf.write("provenance.batch.v1", 0, "ascii");
+  Buffer.from(prev).copy(buf, o);
+  o += 32;
+  o = buf.writeBigUInt64BE(BigInt(b.index), o);
+  Buffer.from(b.batchRoot, "hex").copy(buf, o);
+  o += 32;
+  Buffer.from(b.registryRoot, "hex").copy(buf, o);
+  o += 32;
+  o = buf.writeUInt32BE(b.count, o);
+  o = buf.writeBigUInt64BE(BigInt(b.minTs), o);
+  buf.writeBigUInt64BE(BigInt(b.maxTs), o);
+  return sha256(buf);
+}
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+interface BatchView {
+  index: number;
+  state: string;
+  batchRoot: string;
+  registryRoot: string;
+  count: number;
+  minTs: number;
+  maxTs: number;
+  txSignature: string | null;
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 300_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function allBatches(url: string): Promise<BatchView[]> {
+  return (await getJson<{ batches: BatchView[] }>(`${url}/v1/batches?limit=1000`)).batches;
+}
+
+/** Checks the chain against the sequencer's batches: same roots, same hash chain, same totals. */
+async function expectChainMatches(rpcUrl: string, batches: BatchView[]): Promise<void> {
+  const program = reader(rpcUrl);
+  const config = await program.account.config.fetch(configPda);
+  const log = await program.account.batchLog.fetch(batchLogPda);
+  expect(config.nextIndex.toNumber(), "on-chain batch count").to.equal(batches.length);
+  expect(config.totalRecords.toNumber()).to.equal(batches.reduce((n, b) => n + b.count, 0));
+  let head: Uint8Array = new Uint8Array(32);
+  for (const b of batches) {
+    expect(b.state).to.equal("anchored");
+    expect(toHex(log.roots[b.index % 256] ?? [])).to.equal(b.batchRoot);
+    head = nextHead(head, b);
+  }
+  expect(toHex(config.chainHead)).to.equal(toHex(head));
+}
+
+describe("sequencer -> local chain: anchoring", function () {
+  this.timeout(900_000);
+  const node = testNode("anchor");
+  let chain: Localnet;
+  let chainDir: ReturnType<typeof tempDir>;
+
+  before(async () => {
+    await ensureSetup("test");
+    chainDir = tempDir("anchor-chain");
+    chain = await startLocalnet({ dataDir: chainDir.dir });
+  });
+  after(async () => {
+    await chain?.stop();
+    chainDir?.remove();
+  });
+
+  describe("in process", () => {
+    let t: ReturnType<typeof tempDir>;
+    let seq: Sequencer;
+    let submitter: AnchorChainSubmitter;
+
+    before(async () => {
+      t = tempDir("anchor");
+      const config = loadConfig(
+        {},
+        { dataDir: t.dir, circuit: "test", listen: "127.0.0.1:0", adminToken: ADMIN, rpcUrl: chain.rpcUrl, batchMaxAgeMs: 300, verifyWorkers: 1 },
+      );
+      const logger = quietLogger();
+      submitter = createChainSubmitter(config, logger, { pollIntervalMs: 100 });
+      const drop = await submitter.connection.requestAirdrop(submitter.walletPublicKey, 10 * LAMPORTS_PER_SOL);
+      await waitFor("airdrop", async () => ((await submitter.connection.getSignatureStatuses([drop])).value[0] ? true : undefined));
+      const empty = fieldToHex(new NodeRegistry(circuitConfig("test").registryLevels).root);
+      expect(await submitter.ensureInitialized("test", empty)).to.equal(true);
+      expect(await submitter.ensureInitialized("test", empty)).to.equal(false);
+      seq = await Sequencer.start(config, { logger, submitter, retryBaseMs: 200, defaultMetrics: false });
+    });
+    after(async () => {
+      await seq?.stop();
+      t?.remove();
+    });
+
+    it("anchors posted records; each bundle verifies against the on-chain root", async () => {
+      expect((await post(`${seq.url}/v1/nodes`, { publicKey: publicKeyHex(node) }, { authorization: `Bearer ${ADMIN}` })).status).to.equal(201);
+      const records: RecordV1[] = [0, 1, 2, 3, 4, 5].map((n) => recentRecord(node, n));
+      const answer = await post(`${seq.url}/v1/records`, { records });
+      expect(answer.status).to.equal(201);
+      const ids = (answer.body.records as Array<{ id: string }>).map((r) => r.id);
+
+      const batches = await waitFor("two anchored batches", async () => {
+        const list = await allBatches(seq.url);
+        return list.length === 2 && list.every((b) => b.state === "anchored") ? list : undefined;
+      });
+      await expectChainMatches(chain.rpcUrl, batches);
+
+      const program = reader(chain.rpcUrl);
+      const log = await program.account.batchLog.fetch(batchLogPda);
+      for (const [i, id] of ids.entries()) {
+        const rec = await getJson<{ status: string; batch: number }>(`${seq.url}/v1/records/${id}`);
+        expect(rec.status).to.equal("anchored");
+        const bundle = await getJson<{
+          record: RecordV1;
+          id: string;
+          leafIndex: number;
+          inclusionProof: unknown;
+          batch: { index: number; batchRoot: string };
+          programId: string;
+          cluster: string;
+          txSignature: string;
+        }>(`${seq.url}/v1/records/${id}/proof`);
+        expect(bundle.programId).to.equal(programId.toBase58());
+        expect(bundle.cluster).to.equal("localnet");
+        expect(recordId(parseRecord(bundle.record))).to.equal(id);
+        expect(bundle.record).to.deep.equal(records[i]);
+        const onChainRoot = hexToField(toHex(log.roots[bundle.batch.index % 256] ?? []), "on-chain root");
+        const path = inclusionProofFromJson(bundle.inclusionProof);
+        expect(path.leaf).to.equal(hexToField(id, "id"));
+        expect(path.index).to.equal(bundle.leafIndex);
+        expect(verifyInclusion(path, onChainRoot)).to.equal(true);
+        // The transaction named in the bundle is the one that landed the batch.
+        const tx = await submitter.connection.getTransaction(bundle.txSignature, { maxSupportedTransactionVersion: 0, commitment: "confirmed" });
+        expect(tx?.meta?.err).to.equal(null);
+        expect(tx?.meta?.logMessages).to.include("Program log: Instruction: SubmitBatch");
+      }
+
+      const health = await getJson<{ chain: { ok: boolean; detail: string } }>(`${seq.url}/healthz`);
+      expect(health.chain.ok).to.equal(true);
+      expect(health.chain.detail).to.contain("next batch 2");
+    });
+
+    it("keeps the on-chain registry root in step with the sequencer's", async () => {
+      const other = testNode("anchor-other");
+      expect((await post(`${seq.url}/v1/nodes`, { publicKey: publicKeyHex(other) }, { authorization: `Bearer ${ADMIN}` })).status).to.equal(201);
+      const want = fieldToHex(seq.store.currentRegistry.root);
+      const program = reader(chain.rpcUrl);
+      await waitFor("the registry root on-chain", async () => {
+        const config = await program.account.config.fetch(configPda);
+        return toHex(config.registryRoot) === want ? true : undefined;
+      }, 30_000);
+    });
+  });
+
+  describe("killed (SIGKILL) with a submit_batch transaction in flight", () => {
+    let t: ReturnType<typeof tempDir>;
+    let secondChain: Localnet;
+    let secondDir: ReturnType<typeof tempDir>;
+
+    before(async () => {
+      t = tempDir("anchor-crash");
+      // A chain of its own: the in-process sequencer above initialized the first one.
+      secondDir = tempDir("anchor-chain2");
+      secondChain = await startLocalnet({ dataDir: secondDir.dir });
+    });
+    after(async () => {
+      await secondChain?.stop();
+      secondDir?.remove();
+      t?.remove();
+    });
+
+    interface Child {
+      proc: ChildProcess;
+      url: Promise<string>;
+      exited: Promise<void>;
+      /** Resolves at the first log line whose msg is `msg` (and that `match` accepts). */
+      on(msg: string, match?: (entry: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+    }
+
+    function startChild(): Child {
+      const proc = spawn(process.execPath, ["--import", "tsx", MAIN], {
+        cwd: REPO,
+        env: {
+          ...process.env,
+          PROVENANCE_DATA_DIR: t.dir,
+          PROVENANCE_CIRCUIT: "test",
+          PROVENANCE_LISTEN: "127.0.0.1:0",
+          PROVENANCE_ADMIN_TOKEN: ADMIN,
+          PROVENANCE_VERIFY_WORKERS: "1",
+          PROVENANCE_RPC_URL: secondChain.rpcUrl,
+          PROVENANCE_BATCH_MAX_AGE_MS: "200",
+          PROVENANCE_LOG_LEVEL: "info",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const waiters: Array<{ msg: string; match: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }> = [];
+      const lines = createInterface({ input: proc.stdout! });
+      let stderr = "";
+      proc.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+      lines.on("line", (line) => {
+        let entry: Record<string, unknown>;
+        try {
+          entry = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          return;
+        }
+        for (const w of waiters.filter((w) => w.msg === entry.msg && w.match(entry))) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(entry);
+        }
+      });
+      const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+      const on = (msg: string, match: (e: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> =>
+        new Promise((resolve) => waiters.push({ msg, match, resolve }));
+      const url = Promise.race([
+        on("sequencer started").then((e) => e.url as string),
+        exited.then(() => {
+          throw new Error(`the sequencer exited before starting:\n${stderr}`);
+        }),
+      ]);
+      return { proc, url, exited, on };
+    }
+
+    it("anchors every acknowledged record exactly once after restarts", async () => {
+      let child = startChild();
+      let url = await child.url;
+      expect((await post(`${url}/v1/nodes`, { publicKey: publicKeyHex(node) }, { authorization: `Bearer ${ADMIN}` })).status).to.equal(201);
+      const acked = new Set<string>();
+      const postRecords = async (from: number, n: number): Promise<void> => {
+        const answer = await post(`${url}/v1/records`, { records: Array.from({ length: n }, (_, i) => recentRecord(node, from + i)) });
+        expect(answer.status).to.equal(201);
+        for (const r of answer.body.records as Array<{ id: string }>) acked.add(r.id);
+      };
+
+      // 1. Killed the moment batch 0's transaction is sent (before the store marks it anchored).
+      const sent = child.on("transaction sent", (e) => e.what === "submit_batch 0");
+      await postRecords(100, 3);
+      const entry = await sent;
+      child.proc.kill("SIGKILL");
+      await child.exited;
+      expect(entry.what).to.equal("submit_batch 0");
+
+      // 2. Restart: batch 0 is found on-chain through the journal, not sent again. Then killed
+      //    when batch 1 is proven, before its submission.
+      child = startChild();
+      url = await child.url;
+      const recovered = child.on("batch was already on chain (resubmission after a restart)");
+      const proven = child.on("batch proven");
+      await postRecords(200, 4);
+      expect((await recovered).batch).to.equal(0);
+      await proven;
+      child.proc.kill("SIGKILL");
+      await child.exited;
+
+      // 3. Restart again: everything lands, each batch once.
+      child = startChild();
+      url = await child.url;
+      await postRecords(300, 2);
+      const batches = await waitFor("every batch anchored", async () => {
+        const list = await allBatches(url);
+        const count = list.reduce((n, b) => n + b.count, 0);
+        return count === acked.size && list.every((b) => b.state === "anchored") ? list : undefined;
+      });
+      await expectChainMatches(secondChain.rpcUrl, batches);
+      const seen = new Map<string, number>();
+      for (const b of batches) {
+        const contents = await getJson<{ records: Array<{ id: string }> }>(`${url}/v1/batches/${b.index}/records`);
+        for (const r of contents.records) seen.set(r.id, (seen.get(r.id) ?? 0) + 1);
+      }
+      expect([...seen.keys()].sort()).to.deep.equal([...acked].sort());
+      expect([...seen.values()].every((n) => n === 1)).to.equal(true);
+      child.proc.kill("SIGTERM");
+      await child.exited;
+    });
+
+    it("refuses to continue its log on a different chain", async () => {
+      const fresh = tempDir("anchor-chain3");
+      const other = await startLocalnet({ dataDir: fresh.dir });
+      try {
+        const config = loadConfig({}, { dataDir: t.dir, circuit: "test", rpcUrl: other.rpcUrl });
+        const submitter = createChainSubmitter(config, quietLogger());
+        const err = await submitter.chainState().catch((e: unknown) => e as Error);
+        expect(err).to.be.instanceOf(Error);
+        expect((err as Error).message).to.contain("A wiped or different chain cannot continue this log");
+      } finally {
+        await other.stop();
+        fresh.remove();
+      }
+    });
+  });
+});

@@ -12,7 +12,7 @@
  *
  * Browser-safe: web3.js and Anchor's browser builds, no Node-only imports.
  */
-import anchor from "@coral-xyz/anchor";
+import * as anchorModule from "@coral-xyz/anchor";
 import { Connection, PublicKey, type Commitment, type VersionedTransactionResponse } from "@solana/web3.js";
 import { Buffer } from "buffer";
 import { fail, ProvenanceError } from "./errors.js";
@@ -22,6 +22,8 @@ import { BATCH_LOG_CAPACITY, type SubmitBatchArgs } from "./chainlog.js";
 
 export * from "./chainlog.js";
 
+// Node loads Anchor's CommonJS build (its exports on `default`), browsers its ESM build.
+const anchor = ((anchorModule as unknown as { default?: typeof anchorModule }).default ?? anchorModule) as typeof anchorModule;
 const { BorshAccountsCoder, BorshInstructionCoder } = anchor;
 
 export type CircuitName = "test" | "dev" | "prod";

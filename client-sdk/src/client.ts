@@ -182,7 +182,7 @@ export class SequencerClient {
     const where = `${method} ${this.url}${route}`;
     const attempts = options.attempts ?? this.retry.attempts;
     for (let attempt = 1; ; attempt++) {
-      let res: Response | null = null;
+      let res: Response | null;
       let reason: string;
       let retryAfterMs: number | null = null;
       const controller = new AbortController();
@@ -208,7 +208,7 @@ export class SequencerClient {
       }
       if (res) {
         const text = await res.text();
-        let json: unknown = undefined;
+        let json: unknown;
         try {
           json = text.length > 0 ? JSON.parse(text) : undefined;
         } catch {

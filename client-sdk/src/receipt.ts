@@ -101,7 +101,7 @@ export function checkReceipt(receipt: unknown, sequencerKeyHex: string, expected
   if (expected.seq !== undefined && r.seq !== expected.seq) {
     fail("BAD_RECEIPT", `receipt says seq ${r.seq}, but the sequencer answered seq ${expected.seq}`);
   }
-  let ok = false;
+  let ok: boolean;
   try {
     ok = ed25519.verify(hexToBytes(r.signature), receiptMessage(r.id, r.seq, r.receivedAt), hexToBytes(sequencerKeyHex), { zip215: false });
   } catch {

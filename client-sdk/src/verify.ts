@@ -64,6 +64,37 @@ function result(log: CheckLog, json: unknown, checked: CheckedBundle | null, roo
 /** Codes that mean "the service could not answer", not "the bundle is wrong". */
 export const UNAVAILABLE_CODES: readonly ErrorCode[] = ["UNREACHABLE", "RPC_ERROR", "TIMEOUT"];
 
+/**
+ * The bundle's cluster against the RPC: a public cluster's name or a genesis hash must match
+ * the RPC's genesis hash; `localnet` must not be a public cluster; an RPC URL must be the one
+ * used. Anything else is refused: a cluster nobody can check is no claim at all.
+ */
+async function checkCluster(cluster: string, chain: ChainReader, log: CheckLog): Promise<void> {
+  const publicGenesis = Object.values(KNOWN_CLUSTERS);
+  if (/^https?:\/\//.test(cluster)) {
+    const norm = (u: string) => u.replace(/\/+$/, "");
+    if (norm(cluster) !== norm(chain.rpcUrl)) {
+      log.fail("cluster", "CLUSTER_MISMATCH", `bundle was anchored through RPC ${cluster}, but this verification reads ${chain.rpcUrl} (pass --rpc ${cluster})`);
+    }
+    log.pass("cluster", `bundle names this RPC (${cluster})`);
+    return;
+  }
+  const expected = KNOWN_CLUSTERS[cluster] ?? (/^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(cluster) ? cluster : null);
+  if (expected === null && cluster !== "localnet") {
+    log.fail("cluster", "CLUSTER_MISMATCH", `bundle names an unknown cluster ${JSON.stringify(cluster)} (expected mainnet-beta, devnet, testnet, localnet, a genesis hash or an RPC URL)`);
+  }
+  const genesis = await chain.genesisHash();
+  if (expected === null) {
+    if (publicGenesis.includes(genesis)) log.fail("cluster", "CLUSTER_MISMATCH", `bundle was anchored on a local chain, but ${chain.rpcUrl} serves a public cluster (genesis ${genesis})`);
+    log.pass("cluster", `RPC serves a local chain (genesis ${genesis})`);
+    return;
+  }
+  if (genesis !== expected) {
+    log.fail("cluster", "CLUSTER_MISMATCH", `bundle was anchored on cluster ${cluster} (genesis ${expected}), but ${chain.rpcUrl} serves genesis ${genesis}`);
+  }
+  log.pass("cluster", `RPC serves cluster ${cluster}`);
+}
+
 async function checkAgainstChain(b: InclusionBundle, chain: ChainReader, log: CheckLog, checkTransaction: boolean): Promise<VerifyResult["rootSource"]> {
   const program = chain.programId.toBase58();
   if (b.programId !== program) {
@@ -71,14 +102,7 @@ async function checkAgainstChain(b: InclusionBundle, chain: ChainReader, log: Ch
   }
   log.pass("program", `bundle names the trusted program ${program}`);
 
-  const expectedGenesis = KNOWN_CLUSTERS[b.cluster] ?? (/^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(b.cluster) ? b.cluster : null);
-  if (expectedGenesis !== null) {
-    const genesis = await chain.genesisHash();
-    if (genesis !== expectedGenesis) {
-      log.fail("cluster", "CLUSTER_MISMATCH", `bundle was anchored on cluster ${b.cluster} (genesis ${expectedGenesis}), but ${chain.rpcUrl} serves genesis ${genesis}`);
-    }
-    log.pass("cluster", `RPC serves cluster ${b.cluster}`);
-  }
+  await checkCluster(b.cluster, chain, log);
 
   const index = b.batch.index;
   let source: VerifyResult["rootSource"];

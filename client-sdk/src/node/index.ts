@@ -6,3 +6,5 @@ export * from "./keys.js";
 export * from "./native-eddsa.js";
 export * from "./verify-pool.js";
 export * from "./localnet.js";
+export * from "./manifest.js";
+export * from "./audit.js";

@@ -1,0 +1,428 @@
+/**
+ * The auditor (Node.js): walks the program's on-chain log from genesis and checks it end to end.
+ *
+ * 1. Hash chain. The list of batches (index, transaction signature) comes from the sequencer's
+ *    `GET /v1/batches`, but nothing else is taken from it: each transaction is fetched from the
+ *    chain, must have succeeded, and its `submit_batch` arguments are decoded from the
+ *    transaction itself. The chain rule is recomputed from the genesis head over those
+ *    arguments, and must end at `Config.chain_head` after exactly `Config.next_index` batches:
+ *    that proves no batch is missing, extra, altered or reordered, even though the signatures
+ *    came from the sequencer. (The local chain has no `getSignaturesForAddress`, so the
+ *    sequencer's list is the index; the chain check makes it trustless.)
+ * 2. Proofs. Each batch's Groth16 proof, from the transaction's bytes, is verified off-chain
+ *    with snarkjs against the circuit's verifying key, on the public hash
+ *    Poseidon(registryRoot, batchRoot, count, minTs, maxTs) of the transaction's arguments.
+ * 3. Data availability. Each batch's records (`GET /v1/batches/:i/records`) are re-validated
+ *    (format, signature, time window) and their Merkle root recomputed: it must be the root on
+ *    chain, over exactly `count` records.
+ * 4. The sequencer's own report: its batch metadata must match the chain, and a batch it calls
+ *    anchored must be on chain.
+ * 5. Receipts a node collected: each must carry the sequencer's valid signature, name a record
+ *    the sequencer still has with the same seq, and (after a grace period) be anchored, inside
+ *    the audited batch it claims.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Groth16Proof, VerificationKey } from "snarkjs";
+import { publicHash } from "../batch.js";
+import type { ChainConfig, ChainReader, SubmitBatchTx } from "../chain.js";
+import { GENESIS_HEAD, nextChainHead } from "../chainlog.js";
+import { SequencerHttpError, type BatchSummary, type SequencerClient } from "../client.js";
+import { ProvenanceError } from "../errors.js";
+import { fieldToHex, hexToField } from "../field.js";
+import { FixedMerkleTree } from "../merkle.js";
+import { checkReceipt, type Receipt } from "../receipt.js";
+import { validateRecord } from "../record.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+/** Order of the BN254 base field q. */
+const BASE_FIELD_MODULUS = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+
+export type FindingCode =
+  | "CONFIG"
+  | "BATCH_NOT_LISTED"
+  | "TX_NOT_FOUND"
+  | "TX_FAILED"
+  | "TX_MISMATCH"
+  | "CHAIN_HEAD_MISMATCH"
+  | "BATCH_LOG_MISMATCH"
+  | "PROOF_INVALID"
+  | "DATA_UNAVAILABLE"
+  | "DATA_MISMATCH"
+  | "SEQUENCER_MISREPORTS"
+  | "NOT_ON_CHAIN"
+  | "RECEIPT_INVALID"
+  | "RECEIPT_RECORD_MISSING"
+  | "RECEIPT_NOT_ANCHORED"
+  | "RECEIPT_PENDING"
+  | "RECEIPT_NOT_IN_BATCH";
+
+export interface Finding {
+  /** `error`: the log or the sequencer is wrong; `warning`: not (yet) wrong, but look. */
+  severity: "error" | "warning";
+  code: FindingCode;
+  batch?: number;
+  message: string;
+}
+
+export interface AuditReport {
+  ok: boolean;
+  programId: string;
+  rpcUrl: string;
+  sequencerUrl: string;
+  config: ChainConfig;
+  chain: { batches: number; computedHead: string; onChainHead: string; headMatches: boolean };
+  proofs: { checked: number; valid: number };
+  data: { checked: number; matching: number; records: number };
+  sequencer: { listed: number; notYetAnchored: number };
+  receipts: { checked: number; anchored: number; pending: number; failed: number };
+  findings: Finding[];
+  elapsedMs: number;
+}
+
+export interface AuditOptions {
+  sequencer: SequencerClient;
+  chain: ChainReader;
+  /** snarkjs verifying key JSON; default `circuits/keys/<Config.circuit>.vk.json` of this checkout. */
+  verifyingKey?: unknown;
+  /** Skip the off-chain Groth16 checks (default false). */
+  skipProofs?: boolean;
+  /** Skip fetching and re-hashing every batch's records (default false). */
+  skipData?: boolean;
+  /** Receipts a node collected. */
+  receipts?: unknown[];
+  /** A receipt younger than this may still be unanchored (default 15 min). */
+  receiptGraceMs?: number;
+  /** Batches fetched and checked at once (default 4). */
+  concurrency?: number;
+  onProgress?: (stage: string, done: number, total: number) => void;
+  now?: () => number;
+}
+
+/** The default verifying key of a circuit: `circuits/keys/<name>.vk.json` in this checkout. */
+export function defaultVerifyingKeyPath(circuit: string): string {
+  return path.join(ROOT, "circuits", "keys", `${circuit}.vk.json`);
+}
+
+function decimal(hex: string): string {
+  return BigInt("0x" + hex).toString();
+}
+
+/**
+ * The snarkjs proof JSON of groth16-solana's bytes (docs/on-chain.md; the inverse of the
+ * prover's `proofToSolana`): A is sent negated, G2 coordinates imaginary part first.
+ */
+export function proofFromSolana(proofA: string, proofB: string, proofC: string): { pi_a: string[]; pi_b: string[][]; pi_c: string[]; protocol: "groth16"; curve: "bn128" } {
+  if (!/^[0-9a-f]{128}$/.test(proofA) || !/^[0-9a-f]{256}$/.test(proofB) || !/^[0-9a-f]{128}$/.test(proofC)) {
+    throw new ProvenanceError("INVALID_GROTH16_ENCODING", "proof bytes must be 64 + 128 + 64 bytes of hex");
+  }
+  const w = (h: string, i: number) => h.slice(64 * i, 64 * (i + 1));
+  const negY = BigInt("0x" + w(proofA, 1));
+  const y = negY === 0n ? 0n : BASE_FIELD_MODULUS - negY;
+  return {
+    pi_a: [decimal(w(proofA, 0)), y.toString(), "1"],
+    pi_b: [
+      [decimal(w(proofB, 1)), decimal(w(proofB, 0))],
+      [decimal(w(proofB, 3)), decimal(w(proofB, 2))],
+      ["1", "0"],
+    ],
+    pi_c: [decimal(w(proofC, 0)), decimal(w(proofC, 1)), "1"],
+    protocol: "groth16",
+    curve: "bn128",
+  };
+}
+
+/** Off-chain Groth16 check of a `submit_batch`'s proof on its own arguments. */
+export async function verifyBatchTxProof(vk: unknown, tx: SubmitBatchTx): Promise<boolean> {
+  const signal = publicHash({
+    registryRoot: hexToField(tx.registryRoot, "registryRoot"),
+    batchRoot: hexToField(tx.batchRoot, "batchRoot"),
+    count: tx.count,
+    minTs: tx.minTs,
+    maxTs: tx.maxTs,
+  });
+  // Loaded on first use: snarkjs is heavy and only the auditor needs it.
+  const snarkjs = await import("snarkjs");
+  try {
+    return await snarkjs.groth16.verify(vk as VerificationKey, [signal.toString()], proofFromSolana(tx.proofA, tx.proofB, tx.proofC) as unknown as Groth16Proof);
+  } catch {
+    return false;
+  }
+}
+
+/** snarkjs keeps a BN254 curve with worker threads in a global: end it so the process can exit. */
+export async function releaseSnarkjs(): Promise<void> {
+  const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } | null };
+  await g.curve_bn128?.terminate();
+  g.curve_bn128 = null;
+}
+
+async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await fn(items[i]!, i);
+      }
+    }),
+  );
+}
+
+/** Runs the audit. Throws only when the chain or the sequencer cannot be read at all. */
+export async function audit(options: AuditOptions): Promise<AuditReport> {
+  const t0 = Date.now();
+  const now = options.now ?? Date.now;
+  const { chain, sequencer } = options;
+  const findings: Finding[] = [];
+  const add = (f: Finding) => findings.push(f);
+  const progress = options.onProgress ?? (() => {});
+  const concurrency = options.concurrency ?? 4;
+
+  const config = await chain.config();
+  const total = config.nextIndex;
+
+  // The sequencer's list: index -> summary.
+  const listed = new Map<number, BatchSummary>();
+  for await (const b of sequencer.allBatches()) listed.set(b.index, b);
+
+  // 1. Every on-chain batch's transaction, decoded from the chain.
+  const txs: (SubmitBatchTx | null)[] = new Array<SubmitBatchTx | null>(total).fill(null);
+  let fetched = 0;
+  await pool(
+    Array.from({ length: total }, (_, i) => i),
+    concurrency * 2,
+    async (i) => {
+      const s = listed.get(i);
+      if (!s || !s.txSignature) {
+        add({ severity: "error", code: "BATCH_NOT_LISTED", batch: i, message: `the chain holds batch ${i}, but the sequencer ${s ? `lists it as ${s.state} with no transaction` : "does not list it"}: its transaction cannot be found (the chain has ${total} batches)` });
+        return;
+      }
+      try {
+        txs[i] = await chain.batchFromTransaction(s.txSignature, i);
+      } catch (e) {
+        const err = e as ProvenanceError;
+        if (err.code === "UNREACHABLE" || err.code === "RPC_ERROR") throw e;
+        const code = err.code === "TX_FAILED" ? "TX_FAILED" : err.code === "TX_NOT_FOUND" ? "TX_NOT_FOUND" : "TX_MISMATCH";
+        add({ severity: "error", code, batch: i, message: `batch ${i}: the sequencer's transaction ${s.txSignature}: ${err.message}` });
+      }
+      progress("transactions", ++fetched, total);
+    },
+  );
+
+  // Recompute the hash chain in index order over the transactions' own arguments.
+  let head = GENESIS_HEAD;
+  let linked = 0;
+  for (let i = 0; i < total; i++) {
+    const tx = txs[i];
+    if (!tx) break;
+    head = nextChainHead(head, tx);
+    linked++;
+  }
+  const headMatches = linked === total && head === config.chainHead;
+  if (linked === total && head !== config.chainHead) {
+    add({ severity: "error", code: "CHAIN_HEAD_MISMATCH", message: `recomputing the hash chain over the ${total} submit_batch transactions gives head ${head}, but Config.chain_head is ${config.chainHead}: the transactions the sequencer listed are not the chain's batches` });
+  } else if (linked < total) {
+    add({ severity: "error", code: "CHAIN_HEAD_MISMATCH", message: `the hash chain could be recomputed only up to batch ${linked} of ${total} (see the findings for batch ${linked})` });
+  }
+
+  // The BatchLog ring must agree with the transactions it still covers.
+  const log = await chain.readBatchLog();
+  if (log.nextIndex !== config.nextIndex) add({ severity: "error", code: "BATCH_LOG_MISMATCH", message: `BatchLog.next_index ${log.nextIndex} differs from Config.next_index ${config.nextIndex}` });
+  for (let i = Math.max(0, log.nextIndex - log.roots.length); i < Math.min(total, log.nextIndex); i++) {
+    const tx = txs[i];
+    if (tx && log.roots[i % log.roots.length] !== tx.batchRoot) {
+      add({ severity: "error", code: "BATCH_LOG_MISMATCH", batch: i, message: `BatchLog holds root ${log.roots[i % log.roots.length]} for batch ${i}, but its transaction submitted ${tx.batchRoot}` });
+    }
+  }
+
+  // 4. The sequencer's metadata against the chain.
+  for (let i = 0; i < total; i++) {
+    const s = listed.get(i);
+    const tx = txs[i];
+    if (!s || !tx) continue;
+    const diffs: string[] = [];
+    if (s.batchRoot !== tx.batchRoot) diffs.push(`batchRoot ${s.batchRoot} (chain ${tx.batchRoot})`);
+    if (s.registryRoot !== tx.registryRoot) diffs.push(`registryRoot ${s.registryRoot} (chain ${tx.registryRoot})`);
+    if (s.count !== tx.count) diffs.push(`count ${s.count} (chain ${tx.count})`);
+    if (s.minTs !== tx.minTs || s.maxTs !== tx.maxTs) diffs.push(`window [${s.minTs}, ${s.maxTs}] (chain [${tx.minTs}, ${tx.maxTs}])`);
+    if (s.state !== "anchored") diffs.push(`state ${s.state} (chain: anchored)`);
+    if (diffs.length) add({ severity: "error", code: "SEQUENCER_MISREPORTS", batch: i, message: `the sequencer reports batch ${i} with ${diffs.join(", ")}` });
+  }
+  let notYetAnchored = 0;
+  for (const [i, s] of listed) {
+    if (i < total) continue;
+    if (s.state === "anchored" || s.txSignature) {
+      add({ severity: "error", code: "NOT_ON_CHAIN", batch: i, message: `the sequencer says batch ${i} is anchored (transaction ${s.txSignature ?? "none"}), but the chain has only ${total} batches` });
+    } else {
+      notYetAnchored++;
+    }
+  }
+
+  // 2. Proofs.
+  const proofs = { checked: 0, valid: 0 };
+  if (!options.skipProofs && total > 0) {
+    let vk = options.verifyingKey;
+    if (vk === undefined) {
+      const file = defaultVerifyingKeyPath(config.circuit);
+      if (!existsSync(file)) throw new ProvenanceError("INVALID_CONFIG", `no verifying key for circuit ${config.circuit} at ${file}: pass --vk FILE`);
+      vk = JSON.parse(readFileSync(file, "utf8")) as unknown;
+    }
+    try {
+      for (let i = 0; i < total; i++) {
+        const tx = txs[i];
+        if (!tx) continue;
+        proofs.checked++;
+        if (await verifyBatchTxProof(vk, tx)) proofs.valid++;
+        else add({ severity: "error", code: "PROOF_INVALID", batch: i, message: `batch ${i}: the Groth16 proof in transaction ${tx.signature} does not verify off-chain against the ${config.circuit} verifying key for its public inputs` });
+        progress("proofs", proofs.checked, total);
+      }
+    } finally {
+      await releaseSnarkjs();
+    }
+  }
+
+  // 3. Data availability: every batch's records, re-validated and re-hashed.
+  const data = { checked: 0, matching: 0, records: 0 };
+  const membership = new Map<number, string[]>();
+  if (!options.skipData) {
+    const levels = Math.log2(config.batchCapacity);
+    await pool(
+      Array.from({ length: total }, (_, i) => i),
+      concurrency,
+      async (i) => {
+        const tx = txs[i];
+        if (!tx) return;
+        data.checked++;
+        let got;
+        try {
+          got = await sequencer.batchRecords(i);
+        } catch (e) {
+          if (e instanceof SequencerHttpError && e.status === 0) throw e;
+          add({ severity: "error", code: "DATA_UNAVAILABLE", batch: i, message: `batch ${i}: the sequencer does not serve its records: ${(e as Error).message}` });
+          return;
+        }
+        const problems: string[] = [];
+        const leaves: bigint[] = [];
+        got.records.forEach((r, j) => {
+          try {
+            const parsed = validateRecord(r.record);
+            if (fieldToHex(parsed.leaf) !== r.id) problems.push(`record ${j} is listed with id ${r.id} but hashes to ${fieldToHex(parsed.leaf)}`);
+            if (r.record.timestamp < tx.minTs || r.record.timestamp > tx.maxTs) problems.push(`record ${j}'s timestamp ${r.record.timestamp} is outside the on-chain window [${tx.minTs}, ${tx.maxTs}]`);
+            leaves.push(parsed.leaf);
+          } catch (e) {
+            problems.push(`record ${j} (${r.id}) is invalid: ${(e as Error).message}`);
+            leaves.push(0n);
+          }
+        });
+        if (got.records.length !== tx.count) problems.push(`the sequencer serves ${got.records.length} records, the chain says ${tx.count}`);
+        if (leaves.length <= 2 ** levels) {
+          const root = fieldToHex(new FixedMerkleTree(levels, leaves).root);
+          if (root !== tx.batchRoot) problems.push(`the records hash to root ${root}, the chain holds ${tx.batchRoot}`);
+        } else {
+          problems.push(`${leaves.length} records do not fit a batch of ${2 ** levels}`);
+        }
+        data.records += got.records.length;
+        membership.set(i, got.records.map((r) => r.id));
+        if (problems.length) add({ severity: "error", code: "DATA_MISMATCH", batch: i, message: `batch ${i}: ${problems.slice(0, 3).join("; ")}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ""}` });
+        else data.matching++;
+        progress("data", data.checked, total);
+      },
+    );
+  }
+
+  // 5. Receipts.
+  const receipts = { checked: 0, anchored: 0, pending: 0, failed: 0 };
+  if (options.receipts && options.receipts.length > 0) {
+    const key = await sequencer.receiptKey();
+    const grace = options.receiptGraceMs ?? 15 * 60_000;
+    await pool(options.receipts, concurrency * 2, async (raw, n) => {
+      receipts.checked++;
+      const where = `receipt ${n + 1}`;
+      let r: Receipt;
+      try {
+        r = checkReceipt(raw, key);
+      } catch (e) {
+        receipts.failed++;
+        add({ severity: "error", code: "RECEIPT_INVALID", message: `${where}: ${(e as Error).message}` });
+        return;
+      }
+      let view;
+      try {
+        view = await sequencer.record(r.id);
+      } catch (e) {
+        if (e instanceof SequencerHttpError && e.status === 404) {
+          receipts.failed++;
+          add({ severity: "error", code: "RECEIPT_RECORD_MISSING", message: `${where}: the sequencer signed a receipt for record ${r.id} (seq ${r.seq}) but no longer has the record` });
+          return;
+        }
+        throw e;
+      }
+      if (view.seq !== r.seq) {
+        receipts.failed++;
+        add({ severity: "error", code: "RECEIPT_RECORD_MISSING", message: `${where}: the sequencer signed seq ${r.seq} for record ${r.id}, but now holds it at seq ${view.seq}` });
+        return;
+      }
+      if (view.status !== "anchored" || view.batch === null || view.batch >= total) {
+        const age = now() - r.receivedAt;
+        if (age > grace) {
+          receipts.failed++;
+          add({ severity: "error", code: "RECEIPT_NOT_ANCHORED", batch: view.batch ?? undefined, message: `${where}: record ${r.id} (seq ${r.seq}) was promised ${Math.round(age / 60_000)} min ago and is ${view.status}${view.batch !== null ? ` in batch ${view.batch}` : ""}, not on chain` });
+        } else {
+          receipts.pending++;
+          add({ severity: "warning", code: "RECEIPT_PENDING", message: `${where}: record ${r.id} is ${view.status}, received ${Math.round(age / 1000)} s ago (within the ${Math.round(grace / 1000)} s grace period)` });
+        }
+        return;
+      }
+      const ids = membership.get(view.batch);
+      if (ids && (view.leafIndex === null || ids[view.leafIndex] !== r.id)) {
+        receipts.failed++;
+        add({ severity: "error", code: "RECEIPT_NOT_IN_BATCH", batch: view.batch, message: `${where}: the sequencer places record ${r.id} at leaf ${view.leafIndex} of batch ${view.batch}, but that batch's records do not hold it there` });
+        return;
+      }
+      receipts.anchored++;
+    });
+  }
+
+  const order = (f: Finding) => (f.batch ?? -1) * 100 + (f.severity === "error" ? 0 : 1);
+  findings.sort((a, b) => order(a) - order(b));
+  return {
+    ok: !findings.some((f) => f.severity === "error"),
+    programId: chain.programId.toBase58(),
+    rpcUrl: chain.rpcUrl,
+    sequencerUrl: sequencer.url,
+    config,
+    chain: { batches: total, computedHead: head, onChainHead: config.chainHead, headMatches },
+    proofs,
+    data,
+    sequencer: { listed: listed.size, notYetAnchored },
+    receipts,
+    findings,
+    elapsedMs: Date.now() - t0,
+  };
+}
+
+/** Reads a JSON-lines file of receipts (or of submit results carrying a `receipt`). */
+export function readReceiptsFile(file: string): unknown[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ProvenanceError("UNREACHABLE", `cannot read receipts file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const out: unknown[] = [];
+  text.split("\n").forEach((line, i) => {
+    const t = line.trim();
+    if (!t || t.startsWith("#")) return;
+    let json: unknown;
+    try {
+      json = JSON.parse(t);
+    } catch (e) {
+      throw new ProvenanceError("INVALID_RECEIPT", `${file} line ${i + 1} is not JSON (${(e as Error).message}): expected one receipt per line`);
+    }
+    const inner = (json as { receipt?: unknown }).receipt;
+    out.push(inner !== undefined ? inner : json);
+  });
+  return out;
+}

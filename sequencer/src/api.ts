@@ -86,6 +86,8 @@ function batchSummary(b: BatchMeta) {
     publicHash: b.publicHash,
     sealedAt: b.sealedAt,
     provenAt: b.proof?.provenAt ?? null,
+    proveMs: b.proof?.proveMs ?? null,
+    anchoredAt: b.anchor?.anchoredAt ?? null,
     txSignature: b.anchor?.txSignature ?? null,
   };
 }

@@ -1,0 +1,164 @@
+/**
+ * The sequencer's pipeline end to end, on the `dev` circuit (the `npm start` default) against
+ * the local chain, with the real prover:
+ *
+ * - time from POST to anchored, for a full batch (sealed at once) and for a partial one (sealed
+ *   by the default 5 s age policy); baseline: the proving time of the same batch, so the ratio
+ *   says what the pipeline (sealing, queueing, submission, confirmation) adds to the proof;
+ * - proven records per second with 1 and 2 prover processes (baseline: 1 process, same run).
+ *
+ * Run alone with `npx tsx bench/pipeline.ts`.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { LAMPORTS_PER_SOL } from "@solana/web3.js";
+import { pino } from "pino";
+import { NodeRegistry, bytesToHex, fieldToHex, packPublicKey } from "@provenance/client-sdk";
+import { startLocalnet } from "@provenance/client-sdk/node";
+import { circuitConfig } from "@provenance/circuits";
+import { createChainSubmitter, loadConfig, Sequencer, type SequencerConfig } from "@provenance/sequencer";
+import { ensureSetup } from "../tests/setup.js";
+import { testNode, testRecord } from "../tests/fixtures.js";
+import type { Row } from "./core.js";
+
+const CIRCUIT = "dev";
+const ADMIN = "bench-pipeline-admin-token-01";
+const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? "silent" });
+
+interface BatchView {
+  index: number;
+  state: string;
+  count: number;
+}
+
+async function waitUntil<T>(fn: () => Promise<T | undefined>, timeoutMs = 900_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error("bench: timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function batches(url: string): Promise<BatchView[]> {
+  const res = await fetch(`${url}/v1/batches?limit=1000`);
+  return ((await res.json()) as { batches: BatchView[] }).batches;
+}
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<void> {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  if (res.status !== 201 && res.status !== 200) throw new Error(`bench: POST ${url} answered ${res.status}: ${await res.text()}`);
+}
+
+interface Run {
+  seq: Sequencer;
+  stop: () => Promise<void>;
+}
+
+/** A sequencer on a fresh data directory (and a fresh local chain when `anchoring`). */
+async function startRun(overrides: Partial<SequencerConfig> & { anchoring: boolean }): Promise<Run> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "provenance-bench-pipeline-"));
+  const chain = overrides.anchoring ? await startLocalnet({ dataDir: path.join(dir, "chain") }) : null;
+  const config = loadConfig({}, { dataDir: dir, circuit: CIRCUIT, listen: "127.0.0.1:0", adminToken: ADMIN, verifyWorkers: 1, ...(chain ? { rpcUrl: chain.rpcUrl } : {}), ...overrides });
+  const submitter = chain ? createChainSubmitter(config, logger, { pollIntervalMs: 100 }) : null;
+  if (submitter) {
+    const drop = await submitter.connection.requestAirdrop(submitter.walletPublicKey, 10 * LAMPORTS_PER_SOL);
+    await waitUntil(async () => ((await submitter.connection.getSignatureStatuses([drop])).value[0] ? true : undefined));
+    await submitter.ensureInitialized(CIRCUIT, fieldToHex(new NodeRegistry(circuitConfig(CIRCUIT).registryLevels).root));
+  }
+  const seq = await Sequencer.start(config, { logger, submitter, defaultMetrics: false });
+  return {
+    seq,
+    stop: async () => {
+      await seq.stop();
+      await chain?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const node = testNode("bench-pipeline");
+let serial = 0;
+const records = (n: number): unknown[] => Array.from({ length: n }, () => testRecord(node, serial++, Date.now() - 60_000).record);
+
+async function register(url: string): Promise<void> {
+  await post(`${url}/v1/nodes`, { publicKey: bytesToHex(packPublicKey(node.publicKey)) }, { authorization: `Bearer ${ADMIN}` });
+}
+
+/** Seconds from POST to anchored for one batch of `n` records, and that batch's proving time. */
+async function postToAnchored(url: string, n: number, index: number): Promise<{ seconds: number; proveSeconds: number }> {
+  const t0 = performance.now();
+  await post(`${url}/v1/records`, { records: records(n) });
+  await waitUntil(async () => ((await batches(url))[index]?.state === "anchored" ? true : undefined));
+  const seconds = (performance.now() - t0) / 1000;
+  const meta = (await (await fetch(`${url}/v1/batches/${index}`)).json()) as { proveMs: number | null };
+  return { seconds, proveSeconds: (meta.proveMs ?? 0) / 1000 };
+}
+
+export async function benchPipeline(): Promise<Row[]> {
+  await ensureSetup(CIRCUIT);
+  const capacity = 2 ** circuitConfig(CIRCUIT).batchLevels;
+  const rows: Row[] = [];
+  const group = `pipeline on the local chain (circuit ${CIRCUIT}, B = ${capacity})`;
+
+  // 1. POST -> anchored at the default policy (5 s age), one prover.
+  const run = await startRun({ anchoring: true, proverWorkers: 1, batchMaxAgeMs: 5000 });
+  try {
+    await register(run.seq.url);
+    await postToAnchored(run.seq.url, capacity, 0); // warm-up: first proof loads the zkey
+    const full = await postToAnchored(run.seq.url, capacity, 1);
+    const partial = await postToAnchored(run.seq.url, 1, 2);
+    rows.push({
+      group,
+      name: `POST -> anchored, full batch (${capacity} records, sealed at once)`,
+      value: `${full.seconds.toFixed(1)} s`,
+      baseline: full.proveSeconds > 0 ? `${(full.seconds / full.proveSeconds).toFixed(2)} × its proving time (${full.proveSeconds.toFixed(1)} s)` : "—",
+    });
+    rows.push({
+      group,
+      name: "POST -> anchored, 1 record (sealed by the 5 s age policy)",
+      value: `${partial.seconds.toFixed(1)} s`,
+      baseline: partial.proveSeconds > 0 ? `${(partial.seconds / (partial.proveSeconds + 5)).toFixed(2)} × (5 s + its proving time)` : "—",
+    });
+  } finally {
+    await run.stop();
+  }
+
+  // 2. Proven records/s with 1 and 2 prover processes (no chain: proving alone).
+  const perWorkers: number[] = [];
+  for (const workers of [1, 2]) {
+    const r = await startRun({ anchoring: false, proverWorkers: workers, batchMaxAgeMs: 3_600_000 });
+    try {
+      await register(r.seq.url);
+      await post(`${r.seq.url}/v1/records`, { records: records(capacity) });
+      await waitUntil(async () => ((await batches(r.seq.url))[0]?.state === "proven" ? true : undefined)); // warm-up
+      const nBatches = 4;
+      const t0 = performance.now();
+      await post(`${r.seq.url}/v1/records`, { records: records(nBatches * capacity) });
+      await waitUntil(async () => {
+        const list = await batches(r.seq.url);
+        return list.length === nBatches + 1 && list.every((b) => b.state === "proven") ? true : undefined;
+      });
+      perWorkers.push((nBatches * capacity) / ((performance.now() - t0) / 1000));
+    } finally {
+      await r.stop();
+    }
+  }
+  rows.push({ group, name: "proven records/s, 1 prover process", value: perWorkers[0]!.toFixed(2), baseline: "baseline" });
+  rows.push({
+    group,
+    name: `proven records/s, 2 prover processes (${os.availableParallelism()} cores)`,
+    value: perWorkers[1]!.toFixed(2),
+    baseline: `${(perWorkers[1]! / perWorkers[0]!).toFixed(2)} × 1 process`,
+  });
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const { formatTable } = await import("./core.js");
+  console.log(formatTable(await benchPipeline()));
+  process.exit(0);
+}

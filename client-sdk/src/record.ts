@@ -52,6 +52,18 @@ export interface ParsedRecord {
 
 const RECORD_FIELDS = ["v", "url", "timestamp", "contentHash", "nodeId", "publicKey", "signature"] as const;
 
+const LOWER_HEX = /^[0-9a-f]*$/;
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE["0123456789abcdef".charCodeAt(i)] = i;
+
+/** `parseHex`, with a table decoder for the well-formed case; malformed input gets `parseHex`'s own error. */
+function recordHex(value: unknown, bytes: number, what: string): Uint8Array {
+  if (typeof value !== "string" || value.length !== 2 * bytes || !LOWER_HEX.test(value)) return parseHex(value, bytes, what);
+  const out = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i++) out[i] = (HEX_VALUE[value.charCodeAt(2 * i)]! << 4) | HEX_VALUE[value.charCodeAt(2 * i + 1)]!;
+  return out;
+}
+
 export function sha256(bytes: Uint8Array): Uint8Array {
   return nobleSha256(bytes);
 }
@@ -100,13 +112,26 @@ export function recordLeaf(message: bigint, nodeId: bigint): bigint {
   return poseidon([message, nodeId]);
 }
 
+/** A record that passed `parseRecord`'s checks that need no curve arithmetic or hashing. */
+export interface RecordFormat {
+  /** The record with exactly the seven fields, in order, as posted. */
+  record: RecordV1;
+  contentHash: Uint8Array;
+  /** `nodeId` as posted (32 bytes, big-endian; not yet compared with the key's hash). */
+  nodeId: Uint8Array;
+  /** `publicKey` as posted (32 bytes, not yet decoded). */
+  publicKey: Uint8Array;
+  /** `signature` as posted (64 bytes, not yet decoded). */
+  signature: Uint8Array;
+}
+
 /**
- * Validates the format of a record and derives its fields. Checks everything except the
- * signature equation (see `verifyRecordSignature` / `validateRecord`): exact field set, version,
- * URL, timestamp, hex lengths, canonical key and signature encodings, and that `nodeId` is the
- * hash of `publicKey`.
+ * The first half of `parseRecord`, in its order and with its exact errors: exact field set,
+ * version, URL, timestamp, hex lengths. What is left (key and signature decoding, nodeId =
+ * Poseidon(publicKey), message, leaf) needs curve arithmetic and hashes; `parseRecord` does
+ * it, and so does the native batch validator behind the Node worker pool.
  */
-export function parseRecord(input: unknown): ParsedRecord {
+export function checkRecordFormat(input: unknown): RecordFormat {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     fail("INVALID_RECORD", `record must be a JSON object, got ${describe(input)}`);
   }
@@ -120,18 +145,10 @@ export function parseRecord(input: unknown): ParsedRecord {
   if (o.v !== RECORD_VERSION) fail("INVALID_VERSION", `unknown record version ${JSON.stringify(o.v)}; expected 1`);
   const url = validateUrl(o.url);
   const timestamp = validateTimestamp(o.timestamp);
-  const contentHash = parseHex(o.contentHash, 32, "contentHash");
-  const nodeIdBytes = parseHex(o.nodeId, 32, "nodeId");
-  const publicKeyBytes = parseHex(o.publicKey, 32, "publicKey");
-  const signatureBytes = parseHex(o.signature, 64, "signature");
-  const publicKey = unpackPublicKey(publicKeyBytes);
-  const signature = unpackSignature(signatureBytes);
-  const nodeId = computeNodeId(publicKey);
-  if (bytesToBigIntBE(nodeIdBytes) !== nodeId) {
-    fail("INVALID_RECORD", "nodeId is not Poseidon(publicKey): it must be derived from the record's own key");
-  }
-  const urlHash = sha256(new TextEncoder().encode(url));
-  const message = recordMessage(urlHash, contentHash, BigInt(timestamp));
+  const contentHash = recordHex(o.contentHash, 32, "contentHash");
+  const nodeId = recordHex(o.nodeId, 32, "nodeId");
+  const publicKey = recordHex(o.publicKey, 32, "publicKey");
+  const signature = recordHex(o.signature, 64, "signature");
   const record: RecordV1 = {
     v: 1,
     url,
@@ -141,11 +158,46 @@ export function parseRecord(input: unknown): ParsedRecord {
     publicKey: o.publicKey as string,
     signature: o.signature as string,
   };
+  return { record, contentHash, nodeId, publicKey, signature };
+}
+
+// nodeId = Poseidon(A) per packed public key (canonical lowercase hex, a key that decoded):
+// a node signs thousands of records with one key.
+const NODE_ID_CACHE_LIMIT = 4096;
+const nodeIds = new Map<string, bigint>();
+
+function nodeIdOf(publicKeyHex: string, publicKey: Point): bigint {
+  const hit = nodeIds.get(publicKeyHex);
+  if (hit !== undefined) return hit;
+  const nodeId = computeNodeId(publicKey);
+  if (nodeIds.size >= NODE_ID_CACHE_LIMIT) nodeIds.delete(nodeIds.keys().next().value!);
+  nodeIds.set(publicKeyHex, nodeId);
+  return nodeId;
+}
+
+/**
+ * Validates the format of a record and derives its fields. Checks everything except the
+ * signature equation (see `verifyRecordSignature` / `validateRecord`): exact field set, version,
+ * URL, timestamp, hex lengths, canonical key and signature encodings, and that `nodeId` is the
+ * hash of `publicKey`.
+ */
+export function parseRecord(input: unknown): ParsedRecord {
+  const f = checkRecordFormat(input);
+  const record = f.record;
+  const publicKey = unpackPublicKey(f.publicKey);
+  const signature = unpackSignature(f.signature);
+  const nodeId = nodeIdOf(record.publicKey, publicKey);
+  if (bytesToBigIntBE(f.nodeId) !== nodeId) {
+    fail("INVALID_RECORD", "nodeId is not Poseidon(publicKey): it must be derived from the record's own key");
+  }
+  const urlHash = sha256(new TextEncoder().encode(record.url));
+  const timestamp = BigInt(record.timestamp);
+  const message = recordMessage(urlHash, f.contentHash, timestamp);
   return {
     record,
     urlHash,
-    contentHash,
-    timestamp: BigInt(timestamp),
+    contentHash: f.contentHash,
+    timestamp,
     publicKey,
     signature,
     nodeId,

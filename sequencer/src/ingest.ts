@@ -7,12 +7,17 @@
  *   4. timestamp not too far ahead of the sequencer's clock — 400
  *   5. the node is an active registry member — 403 (unless the record is already stored:
  *      a duplicate still gets its original receipt after its node is revoked)
- *   6. the EdDSA-Poseidon signature, in worker threads — 400 BAD_SIGNATURE
+ *   6. the EdDSA-Poseidon signature — 400 BAD_SIGNATURE
  * then `Store.append` (group-committed, synced) assigns seq and receipts.
+ *
+ * With a worker pool, 3 and 6 (and the hashes: message, nodeId, leaf, URL) run in the worker
+ * threads in one pass (`VerifyPool.checkRecords`, natively when the addon is built); the
+ * refusal reported is still the one the order above gives. The main thread keeps the
+ * envelope, the clock and registry checks, and the group commit.
  */
 import type { Logger } from "pino";
-import { ProvenanceError, PublicKey, parseRecord, recordId, type ParsedRecord } from "@provenance/client-sdk";
-import type { VerifyPool } from "@provenance/client-sdk/node";
+import { ProvenanceError, PublicKey, bytesToHex, parseRecord, recordId, verifyPoseidon } from "@provenance/client-sdk";
+import type { CheckedRecord, VerifyPool } from "@provenance/client-sdk/node";
 import type { SequencerConfig } from "./config.js";
 import { SequencerError, atIndex } from "./errors.js";
 import type { Metrics } from "./metrics.js";
@@ -58,35 +63,28 @@ export class Ingest {
     this.checkPushback(inputs.length);
     this.inFlight += inputs.length;
     try {
-      const parsed = inputs.map((input, i) => {
-        try {
-          return parseRecord(input);
-        } catch (err) {
-          throw atIndex(err as Error, i);
-        }
-      });
+      const checked = await this.check(inputs);
       const horizon = this.now() + this.config.maxFutureSkewMs;
-      parsed.forEach((p, i) => {
-        if (p.record.timestamp > horizon) {
+      checked.forEach((c, i) => {
+        if (c.record.timestamp > horizon) {
           throw new SequencerError(
             "TIMESTAMP_IN_FUTURE",
-            `timestamp ${p.record.timestamp} is more than ${this.config.maxFutureSkewMs} ms ahead of the sequencer's clock`,
+            `timestamp ${c.record.timestamp} is more than ${this.config.maxFutureSkewMs} ms ahead of the sequencer's clock`,
             { index: i },
           );
         }
       });
       const registry = this.store.currentRegistry;
-      for (let i = 0; i < parsed.length; i++) {
-        const p = parsed[i]!;
-        if (!registry.isActive(p.nodeId) && !(await this.store.getRecord(recordId(p)))) {
-          throw new SequencerError("NODE_NOT_REGISTERED", `node ${p.record.nodeId} is not an active member of the registry`, { index: i });
+      for (let i = 0; i < checked.length; i++) {
+        const c = checked[i]!;
+        if (!registry.isActive(c.nodeId) && !(await this.store.getRecord(c.id))) {
+          throw new SequencerError("NODE_NOT_REGISTERED", `node ${c.record.nodeId} is not an active member of the registry`, { index: i });
         }
       }
-      const valid = await this.verifySignatures(parsed);
-      const bad = valid.indexOf(false);
+      const bad = checked.findIndex((c) => !c.signatureValid);
       if (bad >= 0) throw atIndex(new ProvenanceError("BAD_SIGNATURE", "signature does not verify for this record and publicKey"), bad);
 
-      const records: NewRecord[] = parsed.map((p) => ({ id: recordId(p), nodeId: p.nodeId, record: p.record }));
+      const records: NewRecord[] = checked.map((c) => ({ id: c.id, nodeId: c.nodeId, record: c.record, urlHash: c.urlHash }));
       const started = performance.now();
       const results = await this.store.append(records);
       this.metrics.commitSeconds.observe((performance.now() - started) / 1000);
@@ -130,16 +128,26 @@ export class Ingest {
     }
   }
 
-  private async verifySignatures(parsed: ParsedRecord[]): Promise<boolean[]> {
+  /** Format (parseRecord, first refusal by index) and signature of every record. */
+  private async check(inputs: unknown[]): Promise<CheckedRecord[]> {
     if (this.verifyPool) {
-      return this.verifyPool.verifyBatch(
-        parsed.map((p) => ({
-          message: p.message,
-          signature: Buffer.from(p.record.signature, "hex"),
-          publicKey: Buffer.from(p.record.publicKey, "hex"),
-        })),
-      );
+      const result = await this.verifyPool.checkRecords(inputs);
+      if (!result.ok) throw atIndex(result.error, result.index);
+      return result.records;
     }
-    return parsed.map((p) => PublicKey.fromHex(p.record.publicKey).verify(p.message, p.signature));
+    const parsed = inputs.map((input, i) => {
+      try {
+        return parseRecord(input);
+      } catch (err) {
+        throw atIndex(err as Error, i);
+      }
+    });
+    return parsed.map((p) => ({
+      record: p.record,
+      id: recordId(p),
+      nodeId: p.nodeId,
+      urlHash: bytesToHex(p.urlHash),
+      signatureValid: verifyPoseidon(p.message, p.signature, PublicKey.fromHex(p.record.publicKey)),
+    }));
   }
 }

@@ -85,6 +85,8 @@ export interface NewRecord {
   id: string;
   nodeId: bigint;
   record: RecordV1;
+  /** SHA-256 of the URL (64 hex) when the caller has it already; computed otherwise. */
+  urlHash?: string;
 }
 
 export interface AppendResult {
@@ -334,7 +336,7 @@ export class Store {
         const stored: StoredRecord = { seq, id: r.id, record: r.record, receivedAt, receipt: this.signer.sign(r.id, seq, receivedAt) };
         fresh.set(r.id, stored);
         const key = pad(seq);
-        const urlHash = bytesToHex(sha256(new TextEncoder().encode(r.record.url)));
+        const urlHash = r.urlHash ?? bytesToHex(sha256(new TextEncoder().encode(r.record.url)));
         ops.push(
           { type: "put", key: `r!${key}`, value: stored },
           { type: "put", key: `i!${r.id}`, value: seq },

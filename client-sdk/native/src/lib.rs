@@ -5,6 +5,12 @@
 //! subgroup (not small order), S < subgroup order, message < p, and the circuit's equation
 //! S·B8 == R8 + 8·h·A with h = Poseidon(R8.x, R8.y, A.x, A.y, message). Every exported
 //! function returns a verdict instead of panicking across the boundary.
+//!
+//! `validateRecords` does the expensive half of a record's checks (client-sdk/src/record.ts
+//! `parseRecord` after its field, URL, timestamp and hex checks, then the signature): key and
+//! signature decoding, nodeId = Poseidon(A) compared with the posted one, the message and the
+//! leaf, and the signature equation, with the key's decoding, subgroup check, nodeId and
+//! window table computed once per key and cached.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -169,6 +175,8 @@ fn decode(c: &Curve, bytes: &[u8]) -> Option<(Fr, Fr)> {
 struct Key {
     ax: Fr,
     ay: Fr,
+    /// Poseidon(Ax, Ay): the record's nodeId.
+    node_id: Fr,
     /// 64 rows × 16 multiples of -8A.
     table: Vec<Ext>,
 }
@@ -190,7 +198,8 @@ fn prepare_key(c: &Curve, bytes: &[u8]) -> Option<Rc<Key>> {
         return None; // torsion component
     }
     let neg = Ext { x: -eight.x, y: eight.y, z: eight.z, t: -eight.t };
-    Some(Rc::new(Key { ax, ay, table: table(c, neg, 4) }))
+    let node_id = poseidon::poseidon2(&[ax, ay]);
+    Some(Rc::new(Key { ax, ay, node_id, table: table(c, neg, 4) }))
 }
 
 fn key_for(c: &Curve, bytes: &[u8]) -> Option<Rc<Key>> {
@@ -210,6 +219,26 @@ fn key_for(c: &Curve, bytes: &[u8]) -> Option<Rc<Key>> {
     key
 }
 
+/// S·B8 + h·(-8A) == R8 with h = Poseidon(R8.x, R8.y, A.x, A.y, m); `s_bytes` is S (checked
+/// below the subgroup order by the caller), little-endian.
+fn verify_core(c: &Curve, key: &Key, rx: Fr, ry: Fr, s_bytes: &[u8], m: Fr) -> bool {
+    let h = poseidon::poseidon5(&[rx, ry, key.ax, key.ay, m]);
+    let h_bytes = h.into_bigint().to_bytes_le();
+    let mut acc = identity();
+    for (i, &digit) in s_bytes.iter().enumerate() {
+        if digit != 0 {
+            acc = add(c, &acc, &c.base_table[i * 256 + digit as usize]);
+        }
+    }
+    for j in 0..64 {
+        let nib = ((h_bytes[j / 2] >> (4 * (j & 1))) & 15) as usize;
+        if nib != 0 {
+            acc = add(c, &acc, &key.table[j * 16 + nib]);
+        }
+    }
+    acc.x == rx * acc.z && acc.y == ry * acc.z
+}
+
 fn verify_inner(message: &[u8], signature: &[u8], public_key: &[u8]) -> bool {
     if message.len() != 32 || signature.len() != 64 || public_key.len() != 32 {
         return false;
@@ -226,22 +255,7 @@ fn verify_inner(message: &[u8], signature: &[u8], public_key: &[u8]) -> bool {
     let Some(key) = key_for(c, public_key) else { return false };
     let Some((rx, ry)) = decode(c, &signature[..32]) else { return false };
     let Some(m) = Fr::from_bigint(m_big) else { return false };
-    let h = poseidon::poseidon5(&[rx, ry, key.ax, key.ay, m]);
-    let h_bytes = h.into_bigint().to_bytes_le();
-    let s_bytes = &signature[32..64];
-    let mut acc = identity();
-    for (i, &digit) in s_bytes.iter().enumerate() {
-        if digit != 0 {
-            acc = add(c, &acc, &c.base_table[i * 256 + digit as usize]);
-        }
-    }
-    for j in 0..64 {
-        let nib = ((h_bytes[j / 2] >> (4 * (j & 1))) & 15) as usize;
-        if nib != 0 {
-            acc = add(c, &acc, &key.table[j * 16 + nib]);
-        }
-    }
-    acc.x == rx * acc.z && acc.y == ry * acc.z
+    verify_core(c, &key, rx, ry, &signature[32..64], m)
 }
 
 fn verify_guarded(message: &[u8], signature: &[u8], public_key: &[u8]) -> bool {
@@ -281,6 +295,94 @@ pub fn verify_batch(
     n as u32
 }
 
+// --- records ------------------------------------------------------------------------------
+
+/// Bytes per record given to `validateRecords`: SHA-256(url) 32, contentHash 32, timestamp
+/// u64 little-endian 8, nodeId as posted 32 (big-endian), publicKey 32, signature 64.
+pub const RECORD_IN: usize = 200;
+/// Bytes per record written by `validateRecords`: status 1, leaf 32 and nodeId 32 (big-endian).
+pub const RECORD_OUT: usize = 65;
+
+/// Status of a record (first byte of its result).
+pub const STATUS_UNCHECKED: u8 = 0;
+/// Well formed and validly signed.
+pub const STATUS_VALID: u8 = 1;
+/// Well formed; the signature equation fails.
+pub const STATUS_BAD_SIGNATURE: u8 = 2;
+/// publicKey refused (not canonical, not on the curve, x = 0, small order, torsion).
+pub const STATUS_BAD_PUBLIC_KEY: u8 = 3;
+/// signature refused (R8 not canonical / not on the curve / x = 0, or S >= subgroup order).
+pub const STATUS_BAD_SIGNATURE_ENCODING: u8 = 4;
+/// nodeId is not Poseidon(publicKey).
+pub const STATUS_NODE_ID_MISMATCH: u8 = 5;
+
+fn record_domain() -> Fr {
+    static DOMAIN: OnceLock<Fr> = OnceLock::new();
+    *DOMAIN.get_or_init(|| Fr::from_be_bytes_mod_order(b"provenance.record.v1"))
+}
+
+fn be_half(bytes: &[u8]) -> Fr {
+    let mut w = [0u8; 16];
+    w.copy_from_slice(&bytes[..16]);
+    Fr::from(u128::from_be_bytes(w))
+}
+
+fn put_be(out: &mut [u8], x: Fr) {
+    out.copy_from_slice(&x.into_bigint().to_bytes_be());
+}
+
+/// The checks of `parseRecord` that need curve arithmetic or hashes, in its order (key,
+/// signature encoding, nodeId), then the message, the leaf and the signature equation.
+fn validate_record(rec: &[u8], out: &mut [u8]) -> u8 {
+    let c = curve();
+    let Some(key) = key_for(c, &rec[104..136]) else { return STATUS_BAD_PUBLIC_KEY };
+    let sig = &rec[136..200];
+    let Some((rx, ry)) = decode(c, &sig[..32]) else { return STATUS_BAD_SIGNATURE_ENCODING };
+    if le_bigint(&sig[32..64]) >= SUBGROUP_ORDER {
+        return STATUS_BAD_SIGNATURE_ENCODING;
+    }
+    let node_id = key.node_id.into_bigint().to_bytes_be();
+    if node_id[..] != rec[72..104] {
+        return STATUS_NODE_ID_MISMATCH;
+    }
+    let mut ts = [0u8; 8];
+    ts.copy_from_slice(&rec[64..72]);
+    let m = poseidon::poseidon6(&[
+        record_domain(),
+        be_half(&rec[0..16]),
+        be_half(&rec[16..32]),
+        be_half(&rec[32..48]),
+        be_half(&rec[48..64]),
+        Fr::from(u64::from_le_bytes(ts)),
+    ]);
+    let leaf = poseidon::poseidon2(&[m, key.node_id]);
+    put_be(&mut out[1..33], leaf);
+    out[33..65].copy_from_slice(&node_id);
+    if verify_core(c, &key, rx, ry, &sig[32..64], m) {
+        STATUS_VALID
+    } else {
+        STATUS_BAD_SIGNATURE
+    }
+}
+
+/// Validates n records given as n × RECORD_IN bytes (see `RECORD_IN`); writes n × RECORD_OUT
+/// bytes into `results` (status, then leaf and nodeId when the status is 1 or 2) and returns n.
+/// A record that could not be checked (a panic) is left at status 0.
+#[napi]
+pub fn validate_records(records: BufferSlice, mut results: BufferSlice) -> u32 {
+    let n = (records.len() / RECORD_IN).min(results.len() / RECORD_OUT);
+    for i in 0..n {
+        let rec = &records[RECORD_IN * i..RECORD_IN * (i + 1)];
+        let out = &mut results[RECORD_OUT * i..RECORD_OUT * (i + 1)];
+        out.fill(0);
+        let mut tmp = [0u8; RECORD_OUT];
+        let status = catch_unwind(AssertUnwindSafe(|| validate_record(rec, &mut tmp))).unwrap_or(STATUS_UNCHECKED);
+        tmp[0] = status;
+        out.copy_from_slice(&tmp);
+    }
+    n as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,6 +414,16 @@ mod timing {
             acc = poseidon::poseidon5(&[acc, x, x, x, x]);
         }
         println!("poseidon5 {:?}/op {}", t.elapsed() / n, acc.is_zero());
+        let t = Instant::now();
+        for _ in 0..n {
+            acc = poseidon::poseidon6(&[acc, x, x, x, x, x]);
+        }
+        println!("poseidon6 {:?}/op {}", t.elapsed() / n, acc.is_zero());
+        let t = Instant::now();
+        for _ in 0..n {
+            acc = poseidon::poseidon2(&[acc, x]);
+        }
+        println!("poseidon2 {:?}/op {}", t.elapsed() / n, acc.is_zero());
         let b8 = c.base_table[1];
         let t = Instant::now();
         let mut p = b8;

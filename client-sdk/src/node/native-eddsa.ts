@@ -1,20 +1,28 @@
 /**
  * The optional native EdDSA-Poseidon verifier (client-sdk/native), for Node only. It is
  * loaded when `client-sdk/native/build.ts` has built it and it passes a self-check against
- * the TypeScript verifier; otherwise every function here falls back to `verifyPacked`, with
- * identical verdicts. Set PROVENANCE_EDDSA_NATIVE=0 to never load it.
+ * the TypeScript verifier; otherwise every function here falls back to `verifyPacked` and
+ * `parseRecord`, with identical verdicts. Set PROVENANCE_EDDSA_NATIVE=0 to never load it.
  */
 import { createRequire } from "node:module";
 import { workerData } from "node:worker_threads";
-import { derivePublicKey, packPublicKey, packSignature, signPoseidon, verifyPacked } from "../eddsa.js";
+import { PublicKey, derivePublicKey, packPublicKey, packSignature, signPoseidon, verifyPacked, verifyPoseidon } from "../eddsa.js";
+import { ProvenanceError, type ErrorCode } from "../errors.js";
 import { FIELD_MODULUS } from "../field.js";
+import { checkRecordFormat, parseRecord, sha256, signRecord } from "../record.js";
 import { nativeAddonPath } from "./native-path.js";
 
 interface NativeAddon {
   verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean;
   /** Writes one byte per job into `results`; returns the number of jobs. */
   verifyBatch(messages: Uint8Array, signatures: Uint8Array, publicKeys: Uint8Array, results: Uint8Array): number;
+  /** Records as NATIVE_RECORD_IN-byte rows in, NATIVE_RECORD_OUT-byte rows out (see lib.rs);
+   * missing from addons built before it existed. */
+  validateRecords?(records: Uint8Array, results: Uint8Array): number;
 }
+
+const NATIVE_RECORD_IN = 200;
+const NATIVE_RECORD_OUT = 65;
 
 function messageBytes(message: bigint, out: Buffer, offset: number): void {
   out.writeBigUInt64LE(BigInt.asUintN(64, message), offset);
@@ -51,6 +59,27 @@ function selfCheck(addon: NativeAddon): boolean {
   );
 }
 
+/** A record validated natively gives parseRecord's leaf and nodeId, and refuses a forgery. */
+function recordSelfCheck(addon: NativeAddon): boolean {
+  if (typeof addon.validateRecords !== "function") return true; // an older build: records use the TS path
+  const priv = new Uint8Array(32).fill(7);
+  const good = signRecord({ url: "https://example.com/self-check", timestamp: 1764300000000, contentHash: new Uint8Array(32).fill(3) }, priv);
+  const forged = { ...good, timestamp: good.timestamp + 1 };
+  const rows = Buffer.alloc(2 * NATIVE_RECORD_IN);
+  packNativeRecord(checkRecordFormat(good), rows, 0);
+  packNativeRecord(checkRecordFormat(forged), rows, NATIVE_RECORD_IN);
+  const out = Buffer.alloc(2 * NATIVE_RECORD_OUT);
+  const n = addon.validateRecords(rows, out);
+  const parsed = parseRecord(good);
+  return (
+    n === 2 &&
+    out[0] === 1 &&
+    out.toString("hex", 1, 33) === parsed.leaf.toString(16).padStart(64, "0") &&
+    out.toString("hex", 33, 65) === good.nodeId &&
+    out[NATIVE_RECORD_OUT] === 2
+  );
+}
+
 function load(): { addon: NativeAddon | null; reason: string } {
   if (process.env["PROVENANCE_EDDSA_NATIVE"] === "0") return { addon: null, reason: "disabled by PROVENANCE_EDDSA_NATIVE=0" };
   try {
@@ -59,7 +88,7 @@ function load(): { addon: NativeAddon | null; reason: string } {
     const given = (workerData as { addonPath?: unknown } | null)?.addonPath;
     const path = typeof given === "string" ? given : nativeAddonPath();
     const addon = createRequire(path)(path) as NativeAddon;
-    if (!selfCheck(addon)) return { addon: null, reason: "the addon failed its self-check" };
+    if (!selfCheck(addon) || !recordSelfCheck(addon)) return { addon: null, reason: "the addon failed its self-check" };
     return { addon, reason: "loaded" };
   } catch (err) {
     return { addon: null, reason: `not built or not loadable (${(err as Error).message.split("\n")[0]})` };
@@ -68,9 +97,11 @@ function load(): { addon: NativeAddon | null; reason: string } {
 
 const loaded = load();
 
-/** Whether verification here runs natively, and why not if it does not. */
-export const nativeEddsa: { readonly available: boolean; readonly reason: string } = Object.freeze({
+/** Whether verification here runs natively, and why not if it does not; `records`: whether
+ * the addon also validates whole records (`checkRecordBatch`). */
+export const nativeEddsa: { readonly available: boolean; readonly records: boolean; readonly reason: string } = Object.freeze({
   available: loaded.addon !== null,
+  records: typeof loaded.addon?.validateRecords === "function",
   reason: loaded.reason,
 });
 
@@ -118,4 +149,111 @@ export function verifyPackedBatch(messages: readonly bigint[], signatures: Uint8
     out[i] = verifyPacked(messages[i]!, signatures.subarray(64 * i, 64 * i + 64), publicKeys.subarray(32 * i, 32 * i + 32)) ? 1 : 0;
   }
   return out;
+}
+
+// --- records ------------------------------------------------------------------------------
+
+/** Bytes per record in `checkRecordBatch`'s results: status, leaf (the id), nodeId, SHA-256(url). */
+export const RECORD_RESULT_BYTES = 97;
+/** Result status: well formed and validly signed. */
+export const RECORD_VALID = 1;
+/** Result status: well formed (everything `parseRecord` checks holds); the signature does not verify. */
+export const RECORD_BAD_SIGNATURE = 2;
+
+/** The first record of a batch that `parseRecord` refuses, with its exact code and message. */
+export interface RecordBatchError {
+  index: number;
+  code: ErrorCode;
+  message: string;
+}
+
+function packNativeRecord(f: ReturnType<typeof checkRecordFormat>, rows: Buffer, at: number): Uint8Array {
+  const urlHash = sha256(new TextEncoder().encode(f.record.url));
+  rows.set(urlHash, at);
+  rows.set(f.contentHash, at + 32);
+  rows.writeBigUInt64LE(BigInt(f.record.timestamp), at + 64);
+  rows.set(f.nodeId, at + 72);
+  rows.set(f.publicKey, at + 104);
+  rows.set(f.signature, at + 136);
+  return urlHash;
+}
+
+function putField(out: Uint8Array, at: number, x: bigint): void {
+  let v = x;
+  for (let i = 31; i >= 0; i--) {
+    out[at + i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+}
+
+function refusal(err: unknown, index: number): RecordBatchError {
+  if (err instanceof ProvenanceError) return { index, code: err.code, message: err.message };
+  throw err;
+}
+
+/** The reference path for one record: parseRecord, then the signature. Throws parseRecord's error. */
+function checkOneTs(input: unknown, results: Uint8Array, i: number): void {
+  const p = parseRecord(input);
+  const valid = verifyPoseidon(p.message, p.signature, PublicKey.fromHex(p.record.publicKey));
+  const at = RECORD_RESULT_BYTES * i;
+  results[at] = valid ? RECORD_VALID : RECORD_BAD_SIGNATURE;
+  putField(results, at + 1, p.leaf);
+  putField(results, at + 33, p.nodeId);
+  results.set(p.urlHash, at + 65);
+}
+
+/**
+ * `parseRecord` and the signature check for each of `inputs`, in order: the same verdicts,
+ * codes and messages as `parseRecord` then `verifyPoseidon`, natively when the addon is
+ * loaded. Returns RECORD_RESULT_BYTES per record (status RECORD_VALID or RECORD_BAD_SIGNATURE,
+ * leaf, nodeId, SHA-256(url)) and the first record `parseRecord` refuses, if any: records from
+ * that one on are not checked (status 0). `native: false` uses the TypeScript path only.
+ *
+ * The native validator only ever accepts: a record it refuses for its form (key, signature
+ * encoding, nodeId) is checked again by `parseRecord`, whose error is the one reported.
+ */
+export function checkRecordBatch(inputs: readonly unknown[], native = true): { results: Uint8Array; error: RecordBatchError | null } {
+  const results = new Uint8Array(RECORD_RESULT_BYTES * inputs.length);
+  let error: RecordBatchError | null = null;
+  let n = inputs.length;
+  const addon = native ? loaded.addon : null;
+  if (addon === null || typeof addon.validateRecords !== "function") {
+    for (let i = 0; i < n; i++) {
+      try {
+        checkOneTs(inputs[i], results, i);
+      } catch (err) {
+        return { results, error: refusal(err, i) };
+      }
+    }
+    return { results, error };
+  }
+  // The checks without curve arithmetic, in JavaScript (exact messages), up to the first refusal.
+  const rows = Buffer.alloc(NATIVE_RECORD_IN * n);
+  for (let i = 0; i < n; i++) {
+    let f: ReturnType<typeof checkRecordFormat>;
+    try {
+      f = checkRecordFormat(inputs[i]);
+    } catch (err) {
+      error = refusal(err, i);
+      n = i;
+      break;
+    }
+    results.set(packNativeRecord(f, rows, NATIVE_RECORD_IN * i), RECORD_RESULT_BYTES * i + 65);
+  }
+  const out = Buffer.alloc(NATIVE_RECORD_OUT * n);
+  if (n > 0) addon.validateRecords(rows.subarray(0, NATIVE_RECORD_IN * n), out);
+  for (let i = 0; i < n; i++) {
+    const status = out[NATIVE_RECORD_OUT * i]!;
+    if (status === RECORD_VALID || status === RECORD_BAD_SIGNATURE) {
+      results.set(out.subarray(NATIVE_RECORD_OUT * i, NATIVE_RECORD_OUT * (i + 1)), RECORD_RESULT_BYTES * i);
+      continue;
+    }
+    // Refused for its form (or not checked): parseRecord says why, and is the reference.
+    try {
+      checkOneTs(inputs[i], results, i);
+    } catch (err) {
+      return { results, error: refusal(err, i) };
+    }
+  }
+  return { results, error };
 }

@@ -1,18 +1,28 @@
 /**
- * Batch signature verification across worker threads (Node only), for the sequencer: a batch
- * of packed (message, signature, public key) jobs is cut into chunks that idle workers take
- * one at a time, so every core is busy and the caller's event loop stays free.
+ * Batch signature verification and record validation across worker threads (Node only), for
+ * the sequencer: work is cut into chunks that idle workers take one at a time, so every core
+ * is busy and the caller's event loop stays free.
  *
- * Each worker runs the native addon when it is built (`./native-eddsa.ts`), else
- * `verifyPacked` from `../eddsa.ts`: same checks, same verdicts as on the main thread.
+ * - `verifyBatch`: packed (message, signature, public key) jobs.
+ * - `checkRecords`: records as posted, through everything `parseRecord` checks and the
+ *   signature (`checkRecordBatch`); the caller gets back what a store needs (id, nodeId,
+ *   canonical record, SHA-256 of the URL) or the first refusal with parseRecord's exact code
+ *   and message. Small requests queued together travel to a worker in one message.
+ *
+ * Each worker runs the native addon when it is built (`./native-eddsa.ts`), else the
+ * TypeScript verifier (`../eddsa.ts`) and `parseRecord`: same checks, same verdicts as on the
+ * main thread.
  */
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { P } from "../eddsa/curve.js";
+import { ProvenanceError } from "../errors.js";
+import type { RecordV1 } from "../record.js";
+import { RECORD_BAD_SIGNATURE, RECORD_RESULT_BYTES, RECORD_VALID, checkRecordBatch, type RecordBatchError } from "./native-eddsa.js";
 import { nativeAddonPath } from "./native-path.js";
-import type { VerifyChunk, VerifyChunkResult } from "./verify-worker.js";
+import type { RecordChunk, RecordChunkResult, VerifyChunk, VerifyChunkResult } from "./verify-worker.js";
 
 export interface VerifyJob {
   /** The signed field element (for a record: its `message`). */
@@ -28,20 +38,49 @@ export interface VerifyPoolOptions {
   workers?: number;
   /** Jobs per message to a worker; default 128. */
   chunkSize?: number;
+  /** Records per message to a worker (`checkRecords`); default 64 (a few ms of work). */
+  recordChunkSize?: number;
   /** Use the native addon in the workers when it is built (default true); false forces
    * the WebAssembly verifier. Verdicts are the same either way. */
   native?: boolean;
 }
 
-interface Task {
+/** A record that passed every check of `parseRecord`, with what a store needs. */
+export interface CheckedRecord {
+  /** The record as posted, exactly its seven fields. */
+  record: RecordV1;
+  /** The leaf (record id), 64 hex. */
+  id: string;
+  nodeId: bigint;
+  /** SHA-256 of the URL's UTF-8 bytes, 64 hex. */
+  urlHash: string;
+  /** Whether the EdDSA-Poseidon signature verifies. */
+  signatureValid: boolean;
+}
+
+/** `checkRecords`' answer: every record checked, or the first one `parseRecord` refuses. */
+export type RecordsCheck = { ok: true; records: CheckedRecord[] } | { ok: false; index: number; error: ProvenanceError };
+
+interface VerifyTask {
+  kind: "verify";
   chunk: VerifyChunk;
   resolve: (results: Uint8Array) => void;
   reject: (err: Error) => void;
 }
 
+interface RecordTask {
+  kind: "records";
+  inputs: unknown[];
+  resolve: (checked: { results: Uint8Array; error: RecordBatchError | null }) => void;
+  reject: (err: Error) => void;
+}
+
+type Task = VerifyTask | RecordTask;
+
 interface Slot {
   worker: Worker;
-  busy: Task | null;
+  /** The message at the worker: its id and the tasks it carries. */
+  busy: { id: number; tasks: Task[] } | null;
 }
 
 /**
@@ -121,23 +160,28 @@ export class VerifyPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private readonly chunkSize: number;
+  private readonly recordChunkSize: number;
+  private readonly useNative: boolean;
   private nextId = 1;
   private failure: Error | null = null;
   private closed = false;
 
-  private constructor(chunkSize: number) {
+  private constructor(chunkSize: number, recordChunkSize: number, useNative: boolean) {
     this.chunkSize = chunkSize;
+    this.recordChunkSize = recordChunkSize;
+    this.useNative = useNative;
   }
 
   /** Starts the workers and waits until each has built its verifier. */
   static async create(options: VerifyPoolOptions = {}): Promise<VerifyPool> {
     const count = options.workers ?? availableParallelism();
     const chunkSize = options.chunkSize ?? 128;
+    const recordChunkSize = options.recordChunkSize ?? 64;
     if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`workers must be a positive integer, got ${count}`);
-    if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
-      throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
+    for (const [name, v] of [["chunkSize", chunkSize], ["recordChunkSize", recordChunkSize]] as const) {
+      if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
     }
-    const pool = new VerifyPool(chunkSize);
+    const pool = new VerifyPool(chunkSize, recordChunkSize, options.native !== false);
     const entry = await workerEntry();
     await Promise.all(Array.from({ length: count }, () => pool.startWorker(entry, options.native !== false)));
     return pool;
@@ -160,23 +204,23 @@ export class VerifyPool {
     this.slots.push(slot);
     return new Promise((resolve, reject) => {
       let ready = false;
-      worker.on("message", (msg: VerifyChunkResult | { ready: true; native: boolean }) => {
+      worker.on("message", (msg: VerifyChunkResult | RecordChunkResult | { ready: true; native: boolean }) => {
         if ("ready" in msg) {
           ready = true;
           if (msg.native) this.nativeWorkers++;
           resolve();
           return;
         }
-        const task = slot.busy;
+        const busy = slot.busy;
         slot.busy = null;
-        if (task && task.chunk.id === msg.id) task.resolve(msg.results);
+        if (busy && busy.id === msg.id) settle(busy.tasks, msg);
         this.dispatch();
       });
       const fail = (err: Error): void => {
         if (this.closed) return;
         this.failure ??= err;
         if (!ready) reject(err);
-        slot.busy?.reject(err);
+        for (const t of slot.busy?.tasks ?? []) t.reject(err);
         slot.busy = null;
         for (const t of this.queue.splice(0)) t.reject(err);
       };
@@ -190,9 +234,79 @@ export class VerifyPool {
       if (this.queue.length === 0) return;
       if (slot.busy !== null) continue;
       const task = this.queue.shift()!;
-      slot.busy = task;
-      slot.worker.postMessage(task.chunk, [task.chunk.signatures.buffer as ArrayBuffer, task.chunk.publicKeys.buffer as ArrayBuffer]);
+      if (task.kind === "verify") {
+        slot.busy = { id: task.chunk.id, tasks: [task] };
+        slot.worker.postMessage(task.chunk, [task.chunk.signatures.buffer as ArrayBuffer, task.chunk.publicKeys.buffer as ArrayBuffer]);
+        continue;
+      }
+      // Record tasks waiting together (small requests) go in one message, each its own segment.
+      const tasks: RecordTask[] = [task];
+      let count = task.inputs.length;
+      for (;;) {
+        const next = this.queue[0];
+        if (next?.kind !== "records" || count + next.inputs.length > this.recordChunkSize) break;
+        tasks.push(next);
+        count += next.inputs.length;
+        this.queue.shift();
+      }
+      const chunk: RecordChunk = { kind: "records", id: this.nextId++, inputs: tasks.flatMap((t) => t.inputs), segments: tasks.map((t) => t.inputs.length) };
+      try {
+        slot.worker.postMessage(chunk);
+      } catch {
+        // Not structured-cloneable (not JSON data): check here instead, same verdicts.
+        for (const t of tasks) t.resolve(checkRecordBatch(t.inputs, this.useNative));
+        continue;
+      }
+      slot.busy = { id: chunk.id, tasks };
     }
+  }
+
+  /**
+   * Checks records as posted: for each, everything `parseRecord` checks (with its exact code and
+   * message) and the signature. Answers every record (id, nodeId, canonical record, URL hash,
+   * signature verdict), or the first record, by index, that `parseRecord` refuses. The inputs
+   * should be plain data (as from JSON.parse); the canonical record is built from the caller's
+   * objects after their checked copies passed. Rejects only if a worker dies or the pool is closed.
+   */
+  async checkRecords(inputs: readonly unknown[]): Promise<RecordsCheck> {
+    if (this.closed) throw new Error("VerifyPool is closed");
+    if (this.failure) throw this.failure;
+    const parts: Array<Promise<{ results: Uint8Array; error: RecordBatchError | null }>> = [];
+    for (let start = 0; start < inputs.length; start += this.recordChunkSize) {
+      const slice = inputs.slice(start, start + this.recordChunkSize);
+      parts.push(new Promise((resolve, reject) => this.queue.push({ kind: "records", inputs: slice, resolve, reject })));
+    }
+    this.dispatch();
+    const checked = await Promise.all(parts);
+    const records: CheckedRecord[] = new Array<CheckedRecord>(inputs.length);
+    for (let c = 0; c < checked.length; c++) {
+      const { results, error } = checked[c]!;
+      const start = c * this.recordChunkSize;
+      if (error) return { ok: false, index: start + error.index, error: new ProvenanceError(error.code, error.message) };
+      const buf = Buffer.from(results.buffer, results.byteOffset, results.byteLength);
+      for (let k = 0; k * RECORD_RESULT_BYTES < results.length; k++) {
+        const at = k * RECORD_RESULT_BYTES;
+        const status = buf[at];
+        if (status !== RECORD_VALID && status !== RECORD_BAD_SIGNATURE) throw new Error(`record ${start + k} was not checked (status ${status})`);
+        const o = inputs[start + k] as RecordV1;
+        records[start + k] = {
+          record: {
+            v: 1,
+            url: o.url,
+            timestamp: o.timestamp,
+            contentHash: o.contentHash,
+            nodeId: o.nodeId,
+            publicKey: o.publicKey,
+            signature: o.signature,
+          },
+          id: buf.toString("hex", at + 1, at + 33),
+          nodeId: BigInt("0x" + buf.toString("hex", at + 33, at + 65)),
+          urlHash: buf.toString("hex", at + 65, at + 97),
+          signatureValid: status === RECORD_VALID,
+        };
+      }
+    }
+    return { ok: true, records };
   }
 
   /**
@@ -238,7 +352,7 @@ export class VerifyPool {
       });
       pending.push(
         new Promise<Uint8Array>((resolve, reject) => {
-          this.queue.push({ chunk, resolve, reject });
+          this.queue.push({ kind: "verify", chunk, resolve, reject });
         }).then((results) => {
           idx.forEach((i, k) => {
             out[i] = results[k] === 1;
@@ -267,7 +381,7 @@ export class VerifyPool {
     const err = new Error("VerifyPool is closed");
     for (const t of this.queue.splice(0)) t.reject(err);
     for (const s of this.slots) {
-      s.busy?.reject(err);
+      for (const t of s.busy?.tasks ?? []) t.reject(err);
       s.busy = null;
     }
     await Promise.all(
@@ -287,4 +401,20 @@ export class VerifyPool {
       ),
     );
   }
+}
+
+/** Hands a worker's answer to the tasks its message carried. */
+function settle(tasks: Task[], msg: VerifyChunkResult | RecordChunkResult): void {
+  if (!("errors" in msg)) {
+    const task = tasks[0];
+    if (task?.kind === "verify") task.resolve(msg.results);
+    return;
+  }
+  let start = 0;
+  tasks.forEach((task, i) => {
+    if (task.kind !== "records") return;
+    const n = task.inputs.length;
+    task.resolve({ results: msg.results.subarray(RECORD_RESULT_BYTES * start, RECORD_RESULT_BYTES * (start + n)), error: msg.errors[i] ?? null });
+    start += n;
+  });
 }

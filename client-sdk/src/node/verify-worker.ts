@@ -1,11 +1,14 @@
 /**
- * Worker thread body for `VerifyPool`: verifies chunks of packed signatures with the native
- * addon when it is loaded (and allowed), else with `verifyPacked`, each worker with its own
- * verifier instance and key cache. Both give the same verdicts.
+ * Worker thread body for `VerifyPool`. Two kinds of work:
+ * - chunks of packed signatures, verified with the native addon when it is loaded (and
+ *   allowed), else with `verifyPacked`;
+ * - chunks of records (`checkRecordBatch`: parseRecord + signature, natively when possible),
+ *   cut into segments that are checked independently (each is one caller's request).
+ * Each worker has its own verifier instance and key cache. Every path gives the same verdicts.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { verifyPacked } from "../eddsa.js";
-import { nativeEddsa, verifyPackedBatch } from "./native-eddsa.js";
+import { checkRecordBatch, nativeEddsa, verifyPackedBatch, RECORD_RESULT_BYTES, type RecordBatchError } from "./native-eddsa.js";
 
 export interface VerifyChunk {
   id: number;
@@ -22,16 +25,51 @@ export interface VerifyChunkResult {
   results: Uint8Array;
 }
 
+export interface RecordChunk {
+  kind: "records";
+  id: number;
+  /** Records as posted (plain JSON data). */
+  inputs: unknown[];
+  /** Lengths of consecutive segments of `inputs`, each checked on its own. */
+  segments: number[];
+}
+
+export interface RecordChunkResult {
+  id: number;
+  /** RECORD_RESULT_BYTES per input (see `checkRecordBatch`). */
+  results: Uint8Array;
+  /** Per segment: its first refused record (index within the segment), or null. */
+  errors: Array<RecordBatchError | null>;
+}
+
 const port = parentPort;
 if (port === null) throw new Error("verify-worker must run in a worker thread");
 
 const useNative = nativeEddsa.available && (workerData as { native?: boolean } | null)?.native !== false;
 
-port.on("message", (chunk: VerifyChunk | { close: true }) => {
+function checkRecords(chunk: RecordChunk): RecordChunkResult {
+  const results = new Uint8Array(RECORD_RESULT_BYTES * chunk.inputs.length);
+  const errors: Array<RecordBatchError | null> = [];
+  let start = 0;
+  for (const length of chunk.segments) {
+    const checked = checkRecordBatch(chunk.inputs.slice(start, start + length), useNative);
+    results.set(checked.results, RECORD_RESULT_BYTES * start);
+    errors.push(checked.error);
+    start += length;
+  }
+  return { id: chunk.id, results, errors };
+}
+
+port.on("message", (chunk: VerifyChunk | RecordChunk | { close: true }) => {
   if ("close" in chunk) {
     // Exit on our own, between chunks: terminating a thread from outside while it runs
     // WebAssembly has crashed Node 20 here (heap corruption), so the pool asks instead.
     port.close();
+    return;
+  }
+  if ("kind" in chunk) {
+    const reply = checkRecords(chunk);
+    port.postMessage(reply, [reply.results.buffer as ArrayBuffer]);
     return;
   }
   const n = chunk.messages.length;

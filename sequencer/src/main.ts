@@ -20,7 +20,7 @@ import path from "node:path";
 import { pino, type Logger } from "pino";
 import { LAMPORTS_PER_SOL } from "@solana/web3.js";
 import { NodeRegistry, fieldToHex } from "@provenance/client-sdk";
-import { startLocalnet, type Localnet } from "@provenance/client-sdk/node";
+import { localnetBinaryIsFresh, startLocalnet, type Localnet } from "@provenance/client-sdk/node";
 import { circuitConfig, compileCircuit } from "@provenance/circuits";
 import { checkedInVkPath, zkeyPath } from "@provenance/prover";
 import { runDevSetup, INSECURE_WARNING } from "@provenance/prover/setup";
@@ -87,7 +87,11 @@ async function startChain(cfg: SequencerConfig, log: Logger): Promise<{ localnet
           `Stop it, or point at it with PROVENANCE_RPC_URL=http://127.0.0.1:${port}`,
       );
     }
-    say("Starting the local chain (the first run builds it with cargo: tens of minutes on 2 cores)...");
+    say(
+      localnetBinaryIsFresh()
+        ? "Starting the local chain..."
+        : "Building the local chain with cargo (first run only: about half an hour on 2 cores), then starting it...",
+    );
     localnet = await startLocalnet({ dataDir: path.join(cfg.dataDir, "localnet"), port, timeoutMs: 120_000 });
     rpcUrl = localnet.rpcUrl;
     log.info({ rpcUrl, programId: localnet.programId, fresh: localnet.fresh, wallet: localnet.wallet }, "local chain started");

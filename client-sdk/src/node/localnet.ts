@@ -30,6 +30,11 @@ function newestMtime(p: string): number {
   return readdirSync(p).reduce((m, name) => Math.max(m, newestMtime(path.join(p, name))), st.mtimeMs);
 }
 
+/** True when the local chain's binary is built and newer than its sources (no cargo build needed). */
+export function localnetBinaryIsFresh(): boolean {
+  return binaryIsFresh(localnetBinaryPath());
+}
+
 /** The binary is newer than every source it is built from (the program's included). */
 function binaryIsFresh(bin: string): boolean {
   if (!existsSync(bin)) return false;

@@ -215,6 +215,28 @@ describe("sequencer -> local chain: anchoring", function () {
       expect(health.chain.detail).to.contain("next batch 2");
     });
 
+    it("rides out a chain outage: batches wait, then land in order when it is back", async () => {
+      const port = Number(new URL(chain.rpcUrl).port);
+      await chain.stop();
+      const before = (await allBatches(seq.url)).length;
+      const answer = await post(`${seq.url}/v1/records`, { records: [10, 11, 12, 13, 14].map((n) => recentRecord(node, n)) });
+      expect(answer.status).to.equal(201); // ingest does not depend on the chain
+      await waitFor("a failed submission", async () => (seq.pipeline.lastSubmitError ? true : undefined));
+      const down = await getJson<{ chain: { ok: boolean; lastError: string } }>(`${seq.url}/healthz`).catch(() => null);
+      expect(down).to.equal(null); // /healthz answers 503 while the chain is unreachable
+      const res = await fetch(`${seq.url}/healthz`);
+      expect(res.status).to.equal(503);
+      expect(((await res.json()) as { chain: { ok: boolean } }).chain.ok).to.equal(false);
+
+      chain = await startLocalnet({ dataDir: chainDir.dir, port });
+      const batches = await waitFor("the waiting batches anchored", async () => {
+        const list = await allBatches(seq.url);
+        return list.length === before + 2 && list.every((b) => b.state === "anchored") ? list : undefined;
+      });
+      await expectChainMatches(chain.rpcUrl, batches);
+      expect(seq.pipeline.lastSubmitError).to.equal(null);
+    });
+
     it("keeps the on-chain registry root in step with the sequencer's", async () => {
       const other = testNode("anchor-other");
       expect((await post(`${seq.url}/v1/nodes`, { publicKey: publicKeyHex(other) }, { authorization: `Bearer ${ADMIN}` })).status).to.equal(201);

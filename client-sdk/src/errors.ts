@@ -55,6 +55,8 @@ export type ErrorCode =
   | "UNREACHABLE"
   | "RPC_ERROR"
   | "TIMEOUT"
+  // a file could not be read or written (CLI, manifests, receipts)
+  | "IO_ERROR"
   // auditing (node/audit.ts)
   | "AUDIT_FAILED";
 

@@ -97,6 +97,11 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
           const file = resolvePath(opts.out);
           const key = NodeKey.generate();
           try {
+            mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+          } catch (e) {
+            throw new ProvenanceError("IO_ERROR", `cannot create the directory of ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+          }
+          try {
             saveNodeKey(file, key, { overwrite: opts.force });
           } catch (e) {
             if (/already exists/.test((e as Error).message)) throw new UsageError(`${(e as Error).message} (pass --force to replace it, or --out another file)`);
@@ -334,7 +339,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
               mkdirSync(path.dirname(file), { recursive: true });
               writeFileSync(file, text);
             } catch (e) {
-              throw new ProvenanceError("UNREACHABLE", `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+              throw new ProvenanceError("IO_ERROR", `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
             }
             out.result({ ok: true, file, id, batch: bundle.batch.index, txSignature: bundle.txSignature });
             out.say(`wrote ${file}: record ${id} in batch ${bundle.batch.index} (transaction ${bundle.txSignature})`);
@@ -370,7 +375,11 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
           const { verifyBundle } = await import("../verify.js");
           const full = resolvePath(file);
           const kind = sniffBundleFile(full);
-          if (kind.kind === "invalid") throw new UsageError(kind.message);
+          if (kind.kind === "invalid") {
+            // A corrupted bundle file is a failed verification, not a usage error.
+            const r: VerifyResult = { ok: false, id: null, batchIndex: null, rootSource: null, checks: [{ name: "format", ok: false, detail: kind.message }], failure: { code: "INVALID_BUNDLE", check: "format", message: kind.message } };
+            return reportOne(out, file, r);
+          }
           const chain = opts.root === undefined ? await chainReader(g) : undefined;
           try {
             const options = { ...(chain ? { chain } : { trustedRoot: opts.root! }), checkTransaction: opts.tx };
@@ -535,7 +544,7 @@ function readContent(file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (e) {
-    throw new ProvenanceError("UNREACHABLE", `cannot read the content file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ProvenanceError("IO_ERROR", `cannot read the content file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 

@@ -38,7 +38,7 @@ export class ExitError extends Error {
   }
 }
 
-const UNAVAILABLE: readonly ErrorCode[] = ["UNREACHABLE", "RPC_ERROR", "TIMEOUT"];
+const UNAVAILABLE: readonly ErrorCode[] = ["UNREACHABLE", "RPC_ERROR", "TIMEOUT", "IO_ERROR"];
 const USAGE: readonly ErrorCode[] = ["INVALID_CONFIG", "INVALID_HEX", "INVALID_FIELD_ELEMENT", "INVALID_URL", "INVALID_TIMESTAMP", "INVALID_RECORD", "INVALID_PUBLIC_KEY"];
 
 /** The exit code of an error. */
@@ -108,7 +108,7 @@ export function readText(file: string, what: string): string {
   try {
     return readFileSync(file, "utf8");
   } catch (e) {
-    throw new ProvenanceError("UNREACHABLE", `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ProvenanceError("IO_ERROR", `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 

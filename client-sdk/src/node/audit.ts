@@ -409,7 +409,7 @@ export function readReceiptsFile(file: string): unknown[] {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new ProvenanceError("UNREACHABLE", `cannot read receipts file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ProvenanceError("IO_ERROR", `cannot read receipts file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const out: unknown[] = [];
   text.split("\n").forEach((line, i) => {

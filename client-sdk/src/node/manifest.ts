@@ -57,7 +57,16 @@ export function sniffBundleFile(file: string): { kind: "bundle"; json: unknown }
     return { kind: "invalid", message: `${file} holds JSON that is not a bundle object (${Array.isArray(json) ? "an array" : typeof json}); a manifest has one bundle per line` };
   } catch (e) {
     const lines = text.split("\n").filter((l) => l.trim().length > 0 && !l.trim().startsWith("#"));
-    if (lines.length > 1) return { kind: "manifest" };
+    // A manifest's lines are JSON each; a file whose first line is not is one (damaged) bundle.
+    const firstLineParses = (() => {
+      try {
+        JSON.parse(lines[0] ?? "");
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    if (lines.length > 1 && firstLineParses) return { kind: "manifest" };
     return { kind: "invalid", message: `${file} is not JSON (${(e as Error).message}): expected a bundle as served by GET /v1/records/:id/proof, or one bundle per line` };
   }
 }

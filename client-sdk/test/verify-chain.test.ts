@@ -12,7 +12,7 @@ import { expect } from "chai";
 import { nextChainHead, verifyBundle, verifyBundles, GENESIS_HEAD, type InclusionBundle } from "../src/index.js";
 import { ChainReader } from "../src/chain.js";
 import { startLocalnet, type Localnet } from "../src/node/localnet.js";
-import { anchorVector, disconnect, oneByteChanges, type AnchoredVector } from "./helpers/bundles.js";
+import { anchorVector, bundlesFor, disconnect, oneByteChanges, type AnchoredVector } from "./helpers/bundles.js";
 
 describe("inclusion bundles against the local chain", function () {
   this.timeout(600_000);
@@ -123,6 +123,34 @@ describe("inclusion bundles against the local chain", function () {
     expect(r.ok).to.equal(true);
     expect(r.checks.map((c) => c.name)).to.not.include("transaction");
     expect(reader.stats).to.deep.equal({ accountReads: 1, transactionReads: 0 });
+  });
+
+  it("a batch that has left the 256-root ring is checked through its transaction, and says so", async function () {
+    // The ring cannot be driven past 256 real batches here (each needs a Groth16 proof), so the
+    // reader is told the ring no longer holds batch 0; everything else is the real chain.
+    class PastTheRing extends ChainReader {
+      override async batchLogRoot(): Promise<string | null> {
+        return null;
+      }
+    }
+    const old = new PastTheRing({ connection: chain.rpcUrl, programId: chain.programId });
+    try {
+      const ok = await verifyBundle(anchored.bundles[0], { chain: old, checkTransaction: false });
+      expect(ok.ok, JSON.stringify(ok.failure)).to.equal(true);
+      expect(ok.rootSource).to.equal("transaction");
+      expect(ok.checks.at(-1)!.detail).to.contain("has left the 256-root BatchLog ring");
+      const b = anchored.bundles[0]!;
+      // A self-consistent bundle of a batch that was never anchored, naming batch 0's transaction.
+      const [forged] = bundlesFor(anchored.vector.records.slice(0, 2), 2, anchored.vector, anchored.info);
+      const wrong = await verifyBundle({ ...forged!, batch: { ...forged!.batch, count: 3 } }, { chain: old, checkTransaction: false });
+      expect(wrong.failure).to.include({ code: "ROOT_MISMATCH", check: "transaction" });
+      const root = await old.batchRoot(0, b.txSignature);
+      expect(root).to.include({ source: "transaction", root: b.batch.batchRoot });
+      const missing = await old.batchRoot(0).catch((e: unknown) => e);
+      expect((missing as Error).message).to.contain("its transaction signature is needed");
+    } finally {
+      old.close();
+    }
   });
 
   it("reports an unreachable RPC as unavailable, not as a bad bundle", async function () {

@@ -163,6 +163,7 @@ export class VerifyPool {
   private readonly recordChunkSize: number;
   private readonly useNative: boolean;
   private nextId = 1;
+  private dispatchScheduled = false;
   private failure: Error | null = null;
   private closed = false;
 
@@ -276,7 +277,15 @@ export class VerifyPool {
       const slice = inputs.slice(start, start + this.recordChunkSize);
       parts.push(new Promise((resolve, reject) => this.queue.push({ kind: "records", inputs: slice, resolve, reject })));
     }
-    this.dispatch();
+    // Dispatch once the event loop has taken every request that is ready: requests that
+    // arrive together (many small POSTs) go to a worker together, in one message.
+    if (!this.dispatchScheduled) {
+      this.dispatchScheduled = true;
+      setImmediate(() => {
+        this.dispatchScheduled = false;
+        this.dispatch();
+      });
+    }
     const checked = await Promise.all(parts);
     const records: CheckedRecord[] = new Array<CheckedRecord>(inputs.length);
     for (let c = 0; c < checked.length; c++) {

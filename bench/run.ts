@@ -7,6 +7,7 @@
 import { benchEddsa } from "./eddsa.js";
 import { benchConstraints, benchInclusion, benchProving, formatTable, type Row } from "./core.js";
 import { benchPipeline } from "./pipeline.js";
+import { benchVerify } from "./verify.js";
 import { releaseCurve } from "@provenance/prover";
 
 const full = process.argv.includes("--full");
@@ -24,6 +25,7 @@ const rows: Row[] = [
   ...(await benchConstraints()),
   ...(await benchProving({ full })),
   ...(await benchPipeline()),
+  ...(await benchVerify()),
 ];
 console.log(formatTable(rows));
 console.log(`\n(bench took ${((Date.now() - started) / 1000).toFixed(0)} s on ${(await import("node:os")).availableParallelism()} cores)`);

@@ -288,6 +288,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     };
   });
 
+  app.get("/v1/nodes", async () => {
+    const registry = store.currentRegistry;
+    return {
+      registryRoot: fieldToHex(registry.root),
+      registryVersion: store.currentRegistryVersion,
+      nodes: registry.list().map((e) => ({ nodeId: fieldToHex(e.nodeId), slot: e.index, status: e.status })),
+    };
+  });
+
   app.get("/v1/nodes/:nodeId", { schema: { params: nodeParams } }, async (request) => {
     const nodeId = hexToField((request.params as { nodeId: string }).nodeId, "nodeId");
     const entry = store.currentRegistry.get(nodeId);

@@ -22,6 +22,10 @@
  *   npx tsx sequencer/bench/ingest.ts [--records N] [--only batch1000,batch100,single]
  *       [--workers W] [--circuit test|dev] [--log-level info] [--prover low|normal]
  *       [--profile DIR]   (write the sequencer's --cpu-prof profiles to DIR)
+ *       [--old-tree DIR [--old-records N]]   (also run, scenario by scenario, the sequencer of
+ *                         another checkout of the repository, e.g. the commit before a change,
+ *                         with its node_modules linked, on the first N records: a before/after
+ *                         in the same run)
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, closeSync } from "node:fs";
@@ -57,6 +61,8 @@ const LOG_LEVEL = arg("log-level", "info");
 const PROVER = arg("prover", "low");
 const PROFILE = arg("profile", "");
 const ONLY = arg("only", "batch1000,batch100,single").split(",");
+const OLD_TREE = arg("old-tree", "");
+const OLD_RECORDS = Number(arg("old-records", "3000"));
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 const ADMIN = "bench-admin-token-0123456789";
@@ -184,12 +190,14 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks (USER_HZ = 100)
 }
 
-async function startSequencer(): Promise<Running> {
+async function startSequencer(tree = ""): Promise<Running> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "provenance-bench-"));
   const ready = path.join(dataDir, "ready.json");
   const log = openSync(path.join(dataDir, "sequencer.log"), "w");
   const execArgs = PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE}`] : [];
-  const child = spawn(process.execPath, [...execArgs, "--import", "tsx", here("./ingest-server.ts")], {
+  const server = tree ? path.join(tree, "sequencer", "bench", "ingest-server.ts") : here("./ingest-server.ts");
+  const child = spawn(process.execPath, [...(tree ? [] : execArgs), "--import", "tsx", server], {
+    cwd: tree || process.cwd(),
     env: {
       ...process.env,
       PROVENANCE_DATA_DIR: dataDir,
@@ -305,31 +313,62 @@ out(
   "| load | concurrency | accepted/s | p50 ms | p99 ms | sequencer CPU per record | sequencer cores busy | client cores busy | LevelDB loop/s | × LevelDB loop | × 1-thread validation | × old path ceiling |",
 );
 out("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-for (const s of SCENARIOS) {
-  const loop = await runJson("./store-loop.ts", ["--mode", "raw", "--group", String(s.perRequest), "--seconds", "3", "--records", file]);
+
+interface Measured {
+  rate: number;
+  cpuPerRecord: number;
+  row: string;
+}
+
+async function scenario(s: (typeof SCENARIOS)[number], tree: string, recs: RecordV1[], loopRate: number): Promise<Measured> {
   agent.destroy();
   agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(64, s.concurrency) });
-  const seq = await startSequencer();
+  const seq = await startSequencer(tree);
   try {
     await load(seq.url, bodiesOf(warm, s.perRequest), s.concurrency);
-    const bodies = bodiesOf(measured, s.perRequest);
+    const bodies = bodiesOf(recs, s.perRequest);
     const cpu0 = cpuSeconds(seq.pid);
     const client0 = process.cpuUsage();
     const r = await load(seq.url, bodies, s.concurrency);
     const serverCores = (cpuSeconds(seq.pid) - cpu0) / r.seconds;
     const c = process.cpuUsage(client0);
     const clientCores = (c.user + c.system) / 1e6 / r.seconds;
-    const rate = measured.length / r.seconds;
+    const rate = recs.length / r.seconds;
     r.latencies.sort((a, b) => a - b);
     const q = (p: number): string => r.latencies[Math.min(r.latencies.length - 1, Math.floor(p * r.latencies.length))]!.toFixed(1);
-    out(
-      `| ${s.label} | ${s.concurrency} | ${rate.toFixed(0)}${r.notCreated ? ` (${r.notCreated} not 201)` : ""} | ${q(0.5)} | ${q(0.99)} | ` +
+    const label = tree ? `${s.label} — old path (${path.basename(tree)})` : s.label;
+    return {
+      rate,
+      cpuPerRecord: serverCores / rate,
+      row:
+        `| ${label} | ${s.concurrency} | ${rate.toFixed(0)}${r.notCreated ? ` (${r.notCreated} not 201)` : ""} | ${q(0.5)} | ${q(0.99)} | ` +
         `${((serverCores / rate) * 1e6).toFixed(0)} µs | ${serverCores.toFixed(2)} | ${clientCores.toFixed(2)} | ` +
-        `${loop["recordsPerSecond"]!.toFixed(0)} | ${(rate / loop["recordsPerSecond"]!).toFixed(2)} | ${(rate / validate1).toFixed(2)} | ${(rate / parse1).toFixed(1)} |`,
-    );
+        `${loopRate.toFixed(0)} | ${(rate / loopRate).toFixed(2)} | ${(rate / validate1).toFixed(2)} | ${(rate / parse1).toFixed(2)} |`,
+    };
   } finally {
     await stopSequencer(seq);
   }
 }
+
+const comparisons: string[] = [];
+for (const s of SCENARIOS) {
+  const loop = await runJson("./store-loop.ts", ["--mode", "raw", "--group", String(s.perRequest), "--seconds", "3", "--records", file]);
+  const loopRate = loop["recordsPerSecond"]!;
+  const old = OLD_TREE ? await scenario(s, OLD_TREE, measured.slice(0, OLD_RECORDS), loopRate) : null;
+  const now = await scenario(s, "", measured, loopRate);
+  if (old) out(old.row);
+  out(now.row);
+  if (old) {
+    comparisons.push(
+      `| ${s.label} | ${(now.rate / old.rate).toFixed(1)}× | ${(old.cpuPerRecord / now.cpuPerRecord).toFixed(1)}× less |`,
+    );
+  }
+}
 agent.destroy();
+if (comparisons.length > 0) {
+  out("");
+  out(`| this tree against ${OLD_TREE}, same run | accepted/s | sequencer CPU per record |`);
+  out("| --- | ---: | ---: |");
+  for (const c of comparisons) out(c);
+}
 if (existsSync(PROFILE)) out(`\nprofiles in ${PROFILE}`);

@@ -234,6 +234,9 @@ export class VerifyPool {
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
       if (slot.busy !== null) continue;
+      // Small record work waits for a busy worker rather than waking another: fewer, fuller
+      // messages (each wake-up of a thread costs the main thread a context switch on few cores).
+      if (this.queue[0]!.kind === "records" && this.slots.some((s) => s.busy !== null) && this.queuedRecords() < this.recordChunkSize) return;
       const task = this.queue.shift()!;
       if (task.kind === "verify") {
         slot.busy = { id: task.chunk.id, tasks: [task] };
@@ -260,6 +263,15 @@ export class VerifyPool {
       }
       slot.busy = { id: chunk.id, tasks };
     }
+  }
+
+  private queuedRecords(): number {
+    let n = 0;
+    for (const t of this.queue) {
+      if (t.kind === "records") n += t.inputs.length;
+      if (n >= this.recordChunkSize) break;
+    }
+    return n;
   }
 
   /**

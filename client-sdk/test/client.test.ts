@@ -10,6 +10,7 @@ import { ProvenanceError, SequencerClient, SequencerHttpError, parseRetryAfter, 
 import { loadConfig } from "../../sequencer/src/config.js";
 import { Sequencer } from "../../sequencer/src/sequencer.js";
 import { publicKeyHex, quietLogger, recentRecord, tempDir, testNode } from "../../sequencer/test/helpers.js";
+import { ensureSetup } from "../../tests/setup.js";
 
 type Rewrite = (path: string, status: number, body: string) => { status: number; body: string; headers?: Record<string, string> } | "drop" | null;
 
@@ -52,6 +53,10 @@ describe("SequencerClient against a real sequencer", function () {
   let seq: Sequencer;
 
   before(async function () {
+    // The sequencer's prover needs the compiled `test` circuit and its setup: on a fresh clone
+    // this suite may be the first to ask for them (minutes, then cached).
+    this.timeout(1_800_000);
+    await ensureSetup("test");
     t = tempDir("client");
     const config = loadConfig({}, { dataDir: t.dir, circuit: "test", listen: "127.0.0.1:0", adminToken: ADMIN, verifyWorkers: 0 });
     seq = await Sequencer.start(config, { logger: quietLogger(), submitter: null, defaultMetrics: false });

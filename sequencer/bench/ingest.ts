@@ -33,11 +33,15 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { generateKeyPairSync } from "node:crypto";
+import { circuitConfig } from "@provenance/circuits";
 import {
+  FixedMerkleTree,
   bytesToHex,
   checkRecordFormat,
   computeNodeId,
   packPublicKey,
+  publicHash,
   recordLeaf,
   recordMessage,
   sha256,
@@ -47,6 +51,7 @@ import {
 } from "@provenance/client-sdk";
 import { checkRecordBatch, nativeEddsa } from "@provenance/client-sdk/node";
 import { testNode } from "../../tests/fixtures.js";
+import { ReceiptSigner } from "../src/receipt.js";
 import { BENCH_NODES } from "./sign-records.js";
 
 const args = process.argv.slice(2);
@@ -56,7 +61,8 @@ const arg = (name: string, dflt: string): string => {
 };
 const TOTAL = Number(arg("records", "20000"));
 const CIRCUIT = arg("circuit", "dev");
-const WORKERS = arg("workers", String(os.availableParallelism()));
+/** Verify worker threads; unset: the sequencer's default (cores - 1, at least 1). */
+const WORKERS = arg("workers", "");
 const LOG_LEVEL = arg("log-level", "info");
 const PROVER = arg("prover", "low");
 const PROFILE = arg("profile", "");
@@ -147,6 +153,35 @@ function oldParseRate(records: RecordV1[], seconds: number): number {
   return n / ((performance.now() - t0) / 1000);
 }
 
+/** µs of one thread per record for `fn` run `n` times per record over `seconds`. */
+function perRecordMicros(seconds: number, fn: (i: number) => number): number {
+  let records = 0;
+  let i = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) records += fn(i++);
+  return ((performance.now() - t0) * 1000) / records;
+}
+
+/** The main thread's known per-record parts, measured alone on one thread. */
+function mainThreadParts(seconds: number): Array<[string, number]> {
+  const signer = new ReceiptSigner(generateKeyPairSync("ed25519").privateKey);
+  const id = "0a".repeat(32);
+  const levels = circuitConfig(CIRCUIT).batchLevels;
+  const B = 2 ** levels;
+  const leaves = Array.from({ length: B }, (_, k) => BigInt(k + 1) * 7919n);
+  return [
+    ["receipt signature (ed25519, node:crypto)", perRecordMicros(seconds, (i) => (signer.sign(id, i, 1764300000000), 1))],
+    [
+      `sealing: batch root over B = ${B} leaves + statement hash, per record`,
+      perRecordMicros(seconds, () => {
+        const batchRoot = new FixedMerkleTree(levels, leaves).root;
+        publicHash({ registryRoot: 1n, batchRoot, count: B, minTs: 1, maxTs: 2 });
+        return B;
+      }),
+    ],
+  ];
+}
+
 // --- the sequencer under test -----------------------------------------------------------------
 
 interface Running {
@@ -206,7 +241,7 @@ async function startSequencer(tree = ""): Promise<Running> {
       PROVENANCE_ADMIN_TOKEN: ADMIN,
       PROVENANCE_MAX_BACKLOG_RECORDS: "10000000",
       PROVENANCE_LOG_LEVEL: LOG_LEVEL,
-      PROVENANCE_VERIFY_WORKERS: WORKERS,
+      ...(WORKERS ? { PROVENANCE_VERIFY_WORKERS: WORKERS } : {}),
       BENCH_READY_FILE: ready,
     },
     // Its logs (pino, one line per request and more) go to a file, as they would to a collector.
@@ -301,13 +336,20 @@ const measured = records.slice(WARMUP, WARMUP + TOTAL);
 const validate1 = validationRate(records, 2);
 const parse1 = oldParseRate(records, 1);
 out(
-  `ingest benchmark: ${TOTAL} records per scenario after ${WARMUP} warm-up, circuit ${CIRCUIT}, ${WORKERS} verify workers, ` +
+  `ingest benchmark: ${TOTAL} records per scenario after ${WARMUP} warm-up, circuit ${CIRCUIT}, ${WORKERS || "default (cores - 1)"} verify workers, ` +
     `log level ${LOG_LEVEL}, prover ${PROVER === "low" ? "at nice 19" : "at normal priority"}, ${os.availableParallelism()} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`,
 );
 out(
   `one thread, same run: record validation as the workers do it ${validate1.toFixed(0)}/s (${nativeEddsa.records ? "native" : "TypeScript"}); ` +
     `the old path's main-thread parse ${parse1.toFixed(0)}/s (its ceiling)`,
 );
+out("");
+out("");
+out("| per record, one thread, same run | µs |");
+out("| --- | ---: |");
+out(`| record validation as a verify worker does it (parse, hashes, signature) | ${(1e6 / validate1).toFixed(0)} |`);
+out(`| the old path's main-thread parse | ${(1e6 / parse1).toFixed(0)} |`);
+for (const [what, us] of mainThreadParts(1)) out(`| main thread: ${what} | ${us.toFixed(0)} |`);
 out("");
 out(
   "| load | concurrency | accepted/s | p50 ms | p99 ms | sequencer CPU per record | sequencer cores busy | client cores busy | LevelDB loop/s | × LevelDB loop | × 1-thread validation | × old path ceiling |",

@@ -258,7 +258,13 @@ export class VerifyPool {
         slot.worker.postMessage(chunk);
       } catch {
         // Not structured-cloneable (not JSON data): check here instead, same verdicts.
-        for (const t of tasks) t.resolve(checkRecordBatch(t.inputs, this.useNative));
+        for (const t of tasks) {
+          try {
+            t.resolve(checkRecordBatch(t.inputs, this.useNative));
+          } catch (err) {
+            t.reject(err as Error);
+          }
+        }
         continue;
       }
       slot.busy = { id: chunk.id, tasks };
@@ -435,7 +441,9 @@ function settle(tasks: Task[], msg: VerifyChunkResult | RecordChunkResult): void
   tasks.forEach((task, i) => {
     if (task.kind !== "records") return;
     const n = task.inputs.length;
-    task.resolve({ results: msg.results.subarray(RECORD_RESULT_BYTES * start, RECORD_RESULT_BYTES * (start + n)), error: msg.errors[i] ?? null });
+    const failure = msg.failures[i];
+    if (failure) task.reject(new Error(`record check failed in a worker: ${failure}`));
+    else task.resolve({ results: msg.results.subarray(RECORD_RESULT_BYTES * start, RECORD_RESULT_BYTES * (start + n)), error: msg.errors[i] ?? null });
     start += n;
   });
 }

@@ -40,6 +40,8 @@ export interface RecordChunkResult {
   results: Uint8Array;
   /** Per segment: its first refused record (index within the segment), or null. */
   errors: Array<RecordBatchError | null>;
+  /** Per segment: an unexpected failure (a bug, not a refusal), or null; the caller's request fails, the worker lives on. */
+  failures: Array<string | null>;
 }
 
 const port = parentPort;
@@ -50,14 +52,21 @@ const useNative = nativeEddsa.available && (workerData as { native?: boolean } |
 function checkRecords(chunk: RecordChunk): RecordChunkResult {
   const results = new Uint8Array(RECORD_RESULT_BYTES * chunk.inputs.length);
   const errors: Array<RecordBatchError | null> = [];
+  const failures: Array<string | null> = [];
   let start = 0;
   for (const length of chunk.segments) {
-    const checked = checkRecordBatch(chunk.inputs.slice(start, start + length), useNative);
-    results.set(checked.results, RECORD_RESULT_BYTES * start);
-    errors.push(checked.error);
+    try {
+      const checked = checkRecordBatch(chunk.inputs.slice(start, start + length), useNative);
+      results.set(checked.results, RECORD_RESULT_BYTES * start);
+      errors.push(checked.error);
+      failures.push(null);
+    } catch (err) {
+      errors.push(null);
+      failures.push(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+    }
     start += length;
   }
-  return { id: chunk.id, results, errors };
+  return { id: chunk.id, results, errors, failures };
 }
 
 port.on("message", (chunk: VerifyChunk | RecordChunk | { close: true }) => {

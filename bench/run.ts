@@ -4,6 +4,8 @@
  *   npm run bench               all
  *   npm run bench -- --full     also prove B=16 (its first setup takes many minutes)
  */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { benchEddsa } from "./eddsa.js";
 import { benchConstraints, benchInclusion, benchProving, formatTable, type Row } from "./core.js";
 import { benchPipeline } from "./pipeline.js";
@@ -28,5 +30,10 @@ const rows: Row[] = [
   ...(await benchVerify()),
 ];
 console.log(formatTable(rows));
+// The ingest benchmark drives a sequencer in its own process with a load generator: run it as
+// its own program (it prints its own tables and baselines).
+console.log("\n## Sequencer ingest (sequencer/bench/ingest.ts)");
+const ingest = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../sequencer/bench/ingest.ts", import.meta.url)), "--records", full ? "20000" : "10000"], { stdio: "inherit" });
+if (ingest.status !== 0) console.log(`(the ingest benchmark exited with ${ingest.status})`);
 console.log(`\n(bench took ${((Date.now() - started) / 1000).toFixed(0)} s on ${(await import("node:os")).availableParallelism()} cores)`);
 await releaseCurve();

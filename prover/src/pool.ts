@@ -20,6 +20,8 @@ export interface WorkerConfig {
   wasm: string;
   zkey: string;
   singleThread: boolean;
+  /** Scheduling niceness of the process (0 = as the parent, 19 = lowest priority). */
+  niceness: number;
 }
 
 export interface ProveRequest {
@@ -57,6 +59,12 @@ export interface ProverPoolOptions {
   workers?: number;
   /** A proof taking longer than this is abandoned and its process replaced (default 30 min; 0 = never). */
   jobTimeoutMs?: number;
+  /**
+   * Niceness of the prover processes (0..19, default 0). A sequencer runs them at a lower
+   * priority than itself so that ingest latency does not suffer while a proof takes every
+   * core; idle CPU still all goes to proving.
+   */
+  niceness?: number;
 }
 
 const WORKER_SCRIPT = fileURLToPath(new URL("./prover-worker.ts", import.meta.url));
@@ -78,7 +86,9 @@ export class ProverPool {
     const size = options.workers ?? 1;
     if (!Number.isInteger(size) || size < 1 || size > 64) throw new Error(`workers must be an integer in 1..64, got ${size}`);
     // One process may use every core through snarkjs's own threads; several take one each.
-    this.config = { wasm: options.wasm, zkey: options.zkey, singleThread: size > 1 };
+    const niceness = options.niceness ?? 0;
+    if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19) throw new Error(`niceness must be an integer in 0..19, got ${niceness}`);
+    this.config = { wasm: options.wasm, zkey: options.zkey, singleThread: size > 1, niceness };
     this.jobTimeoutMs = options.jobTimeoutMs ?? 30 * 60_000;
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }

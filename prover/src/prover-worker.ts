@@ -3,6 +3,7 @@
  * at a time on request over IPC. Started by ProverPool (pool.ts).
  */
 import { readFileSync } from "node:fs";
+import os from "node:os";
 import { ProvenanceError } from "@provenance/client-sdk";
 import { proveInput, releaseCurve } from "./groth16.js";
 import type { ProveRequest, ProveResponse, WorkerConfig } from "./pool.js";
@@ -11,6 +12,14 @@ const config = JSON.parse(process.env.PROVENANCE_PROVER_WORKER ?? "null") as Wor
 if (!config || !process.send) {
   console.error("prover-worker.ts is started by ProverPool, not directly");
   process.exit(2);
+}
+if (config.niceness > 0) {
+  try {
+    // Relative to the parent's priority: this process (and snarkjs's threads, created later) yield to it.
+    os.setPriority(Math.min(19, os.getPriority() + config.niceness));
+  } catch {
+    // Not permitted here: run at the parent's priority.
+  }
 }
 const wasm = readFileSync(config.wasm);
 const zkey = readFileSync(config.zkey);

@@ -28,6 +28,8 @@ export interface BatchProverOptions {
   /** Override the artifact locations (default: the compiled circuit and the cached setup). */
   wasm?: string;
   zkey?: string;
+  /** Niceness of the prover processes (see ProverPoolOptions.niceness). */
+  niceness?: number;
 }
 
 export class BatchProver {
@@ -40,6 +42,7 @@ export class BatchProver {
       wasm: options.wasm ?? wasmPath(options.circuit),
       zkey: options.zkey ?? zkeyPath(options.circuit),
       workers: options.workers ?? 1,
+      ...(options.niceness !== undefined ? { niceness: options.niceness } : {}),
     });
   }
 

@@ -36,6 +36,8 @@ export interface SequencerConfig {
   circuit: string;
   /** Prover processes (each proves one batch at a time). */
   proverWorkers: number;
+  /** Niceness of the prover processes relative to the sequencer (0..19). */
+  proverNiceness: number;
   /** Signature-verification worker threads; 0 verifies on the main thread. */
   verifyWorkers: number;
   /** Backpressure: refuse new records (503) while this many accepted records are not yet proven. */
@@ -61,6 +63,7 @@ export const DEFAULTS = {
   batchMaxAgeMs: 5000,
   circuit: "dev",
   proverWorkers: 1,
+  proverNiceness: 10,
   verifyWorkers: Math.max(1, availableParallelism() - 1),
   maxBacklogRecords: 100_000,
   maxInFlightRecords: 20_000,
@@ -83,6 +86,7 @@ export const ENV = {
   batchMaxAgeMs: "PROVENANCE_BATCH_MAX_AGE_MS",
   circuit: "PROVENANCE_CIRCUIT",
   proverWorkers: "PROVENANCE_PROVER_WORKERS",
+  proverNiceness: "PROVENANCE_PROVER_NICENESS",
   verifyWorkers: "PROVENANCE_VERIFY_WORKERS",
   maxBacklogRecords: "PROVENANCE_MAX_BACKLOG_RECORDS",
   maxInFlightRecords: "PROVENANCE_MAX_INFLIGHT_RECORDS",
@@ -185,6 +189,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     batchMaxAgeMs: int("batchMaxAgeMs", DEFAULTS.batchMaxAgeMs, 1, 24 * 3600 * 1000),
     circuit,
     proverWorkers: int("proverWorkers", DEFAULTS.proverWorkers, 1, 64),
+    proverNiceness: int("proverNiceness", DEFAULTS.proverNiceness, 0, 19),
     verifyWorkers: int("verifyWorkers", DEFAULTS.verifyWorkers, 0, 64),
     maxBacklogRecords: int("maxBacklogRecords", DEFAULTS.maxBacklogRecords, 1, 1e9),
     maxInFlightRecords: int("maxInFlightRecords", DEFAULTS.maxInFlightRecords, 1, 1e7),

@@ -20,7 +20,7 @@ import type { ChainSubmitter } from "./submitter.js";
 
 export interface SequencerOptions {
   logger?: Logger;
-  /** The chain client; null (the default until one exists) stops the pipeline at `proven`. */
+  /** The chain client (`createChainSubmitter`); null stops the pipeline at `proven`. */
   submitter?: ChainSubmitter | null;
   /** Override prover artifacts (tests). */
   prover?: { wasm?: string; zkey?: string };
@@ -61,7 +61,7 @@ export class Sequencer {
     let prover: BatchProver | null = null;
     let verifyPool: VerifyPool | null = null;
     try {
-      prover = new BatchProver({ circuit: config.circuit, workers: config.proverWorkers, ...options.prover });
+      prover = new BatchProver({ circuit: config.circuit, workers: config.proverWorkers, niceness: config.proverNiceness, ...options.prover });
       verifyPool = config.verifyWorkers > 0 ? await VerifyPool.create({ workers: config.verifyWorkers }) : null;
       const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true });
       const submitter = options.submitter ?? null;

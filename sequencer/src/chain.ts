@@ -230,6 +230,7 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     return {
       nextIndex: config.nextIndex.toNumber(),
       registryRoot: toHex(config.registryRoot),
+      registryVersion: config.registryVersion.toNumber(),
       acceptedRegistryRoots: accepted,
       chainHead: toHex(config.chainHead),
       totalRecords: config.totalRecords.toNumber(),
@@ -241,9 +242,16 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     };
   }
 
-  async setRegistryRoot(root: string): Promise<string> {
+  async setRegistryRoot(root: string, version: number): Promise<string> {
     const state = await this.chainState();
-    if (state.registryRoot === root) return "";
+    if (state.registryRoot === root && state.registryVersion === version) return "";
+    if (version <= state.registryVersion) {
+      throw new ChainError(
+        `the on-chain registry is at version ${state.registryVersion}; root ${root} (version ${version}) cannot be set: ` +
+          "versions only move forward",
+        "RegistryVersionNotNewer",
+      );
+    }
     if (state.admin !== this.wallet.publicKey.toBase58()) {
       throw new ChainError(
         `the on-chain registry root must move to ${root} but only the admin ${state.admin} may set it ` +
@@ -251,11 +259,11 @@ export class AnchorChainSubmitter implements ChainSubmitter {
       );
     }
     const ix = await this.program.methods
-      .setRegistryRoot(hexBytes(root), false)
+      .setRegistryRoot(hexBytes(root), new BN(version), false)
       .accountsPartial({ admin: this.wallet.publicKey, config: this.configPda })
       .instruction();
     const { signature, slot } = await this.send([ix], "set_registry_root");
-    this.logger.info({ registryRoot: root, signature, slot }, "registry root set on-chain");
+    this.logger.info({ registryRoot: root, registryVersion: version, signature, slot }, "registry root set on-chain");
     return signature;
   }
 

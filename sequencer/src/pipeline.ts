@@ -9,8 +9,9 @@
  *   backoff;
  * - submission: proven batches go to the chain submitter strictly in index order, after the
  *   on-chain registry root is moved forward to the batch's when the chain does not accept it
- *   yet (the root never moves backwards: a batch whose root expired on-chain is proven again
- *   against the current registry). With no submitter batches stay `proven`;
+ *   yet. Registry versions only increase on-chain (the program enforces it), so a batch whose
+ *   root expired there is proven again against the current registry. With no submitter
+ *   batches stay `proven`;
  * - registry sync: every `registrySyncMs`, with nothing waiting to be submitted, the on-chain
  *   registry root is moved forward to the store's current one.
  *
@@ -226,9 +227,12 @@ export class Pipeline {
         const started = performance.now();
         const chain = await submitter.chainState();
         if (chain.nextIndex <= index && !chain.acceptedRegistryRoots.includes(meta.registryRoot)) {
-          if (await this.registryRootIsAhead(meta.registryRoot, meta.registryVersion, chain.registryRoot)) {
-            log.info({ registryRoot: meta.registryRoot, onChain: chain.registryRoot }, "moving the on-chain registry root forward for this batch");
-            await submitter.setRegistryRoot(meta.registryRoot);
+          if (meta.registryVersion > chain.registryVersion) {
+            log.info(
+              { registryRoot: meta.registryRoot, registryVersion: meta.registryVersion, onChainVersion: chain.registryVersion },
+              "moving the on-chain registry root forward for this batch",
+            );
+            await submitter.setRegistryRoot(meta.registryRoot, meta.registryVersion);
           } else {
             await this.reprove(meta, log);
             this.toSubmit.shift();
@@ -255,32 +259,6 @@ export class Pipeline {
         await this.sleep(delay);
       }
     }
-  }
-
-  /**
-   * Whether registry root `root` (our version `version`) is newer than the chain's current root.
-   * The on-chain root only ever moves forward: a root the chain no longer accepts is never put
-   * back (that would undo a revocation); such a batch is proven again instead. A chain root
-   * this store never had (e.g. the empty root from `initialize`) counts as older.
-   */
-  private async registryRootIsAhead(root: string, version: number, chainRoot: string): Promise<boolean> {
-    if (root === chainRoot) return false;
-    const chainVersion = await this.registryVersionOf(chainRoot);
-    return chainVersion === null || version > chainVersion;
-  }
-
-  private readonly versionByRoot = new Map<string, number>();
-
-  /** Our registry version whose root is `root`, newest first; null when we never had it. */
-  private async registryVersionOf(root: string): Promise<number | null> {
-    const hit = this.versionByRoot.get(root);
-    if (hit !== undefined) return hit;
-    for (let v = this.store.currentRegistryVersion; v >= 0; v--) {
-      const r = fieldToHex((await this.store.registryAt(v)).root);
-      this.versionByRoot.set(r, v);
-      if (r === root) return v;
-    }
-    return null;
   }
 
   /**
@@ -322,11 +300,19 @@ export class Pipeline {
   private async syncRegistry(submitter: ChainSubmitter): Promise<void> {
     if (this.stopped || this.submitting || this.toSubmit.length > 0) return;
     const root = fieldToHex(this.store.currentRegistry.root);
+    const version = this.store.currentRegistryVersion;
     const chain = await submitter.chainState();
-    if (chain.registryRoot === root) return;
-    if (await this.registryRootIsAhead(root, this.store.currentRegistryVersion, chain.registryRoot)) {
-      this.logger.info({ registryRoot: root, registryVersion: this.store.currentRegistryVersion }, "syncing the registry root to the chain");
-      await submitter.setRegistryRoot(root);
+    if (chain.registryRoot === root && chain.registryVersion === version) return;
+    if (version > chain.registryVersion) {
+      this.logger.info({ registryRoot: root, registryVersion: version }, "syncing the registry root to the chain");
+      await submitter.setRegistryRoot(root, version);
+    } else if (version < chain.registryVersion) {
+      throw new SequencerError(
+        "CHAIN",
+        `the on-chain registry is at version ${chain.registryVersion} (root ${chain.registryRoot}), ahead of this sequencer's ` +
+          `version ${version}: someone else set it; this sequencer cannot move it back, and its new batches will not land ` +
+          "until the registries agree (see docs/operations.md)",
+      );
     }
   }
 

@@ -17,6 +17,8 @@ export interface ChainState {
   nextIndex: number;
   /** Current registry root, 64 hex. */
   registryRoot: string;
+  /** Its version (the sequencer's registry version when it set it; only increases). */
+  registryVersion: number;
   /** Roots `submit_batch` accepts now: the current one and superseded ones still in their grace period. */
   acceptedRegistryRoots: string[];
   chainHead: string;
@@ -32,8 +34,11 @@ export interface ChainSubmitter {
   /** For logs and /healthz: what this submitter talks to. */
   readonly description: string;
   chainState(): Promise<ChainState>;
-  /** Makes `root` (hex) the current registry root with `set_registry_root`; returns the signature ("" when it already was). */
-  setRegistryRoot(root: string): Promise<string>;
+  /**
+   * Makes `root` (hex), registry version `version`, the current registry root with
+   * `set_registry_root`; returns the signature ("" when it already was).
+   */
+  setRegistryRoot(root: string, version: number): Promise<string>;
   /**
    * Submits a proven batch with `submit_batch` and resolves once it is confirmed. Idempotent by
    * batch index: when the chain already holds batch `meta.index` with the same root (a resubmission

@@ -244,8 +244,9 @@ describe("sequencer -> local chain: anchoring", function () {
       const program = reader(chain.rpcUrl);
       await waitFor("the registry root on-chain", async () => {
         const config = await program.account.config.fetch(configPda);
-        return toHex(config.registryRoot) === want ? true : undefined;
+        return toHex(config.registryRoot) === want && config.registryVersion.toNumber() === seq.store.currentRegistryVersion ? true : undefined;
       }, 30_000);
+      expect(seq.store.currentRegistryVersion).to.equal(2);
     });
   });
 

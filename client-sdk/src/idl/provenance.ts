@@ -217,6 +217,10 @@ export type Provenance = {
           }
         },
         {
+          "name": "registryVersion",
+          "type": "u64"
+        },
+        {
           "name": "retirePrevious",
           "type": "bool"
         }
@@ -551,6 +555,11 @@ export type Provenance = {
       "code": 6013,
       "name": "registryRootUnchanged",
       "msg": "the new registry root is the current one"
+    },
+    {
+      "code": 6014,
+      "name": "registryVersionNotNewer",
+      "msg": "registry_version must be greater than Config.registry_version: a superseded registry root cannot be restored"
     }
   ],
   "types": [
@@ -736,6 +745,14 @@ export type Provenance = {
             }
           },
           {
+            "name": "registryVersion",
+            "docs": [
+              "Version of `registry_root` in the registry's history (the sequencer's count of registry",
+              "operations; 0 at `initialize`). Only ever increases: an old root cannot be restored."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "recentRoots",
             "docs": [
               "Superseded registry roots, most recent at `recent_roots_next - 1` (ring)."
@@ -857,6 +874,14 @@ export type Provenance = {
                 32
               ]
             }
+          },
+          {
+            "name": "previousVersion",
+            "type": "u64"
+          },
+          {
+            "name": "newVersion",
+            "type": "u64"
           },
           {
             "name": "retiredPrevious",

@@ -32,4 +32,6 @@ pub enum ProvenanceError {
     CounterOverflow,
     #[msg("the new registry root is the current one")]
     RegistryRootUnchanged,
+    #[msg("registry_version must be greater than Config.registry_version: a superseded registry root cannot be restored")]
+    RegistryVersionNotNewer,
 }

@@ -22,6 +22,8 @@ pub struct BatchSubmitted {
 pub struct RegistryRootChanged {
     pub previous_root: [u8; 32],
     pub new_root: [u8; 32],
+    pub previous_version: u64,
+    pub new_version: u64,
     pub retired_previous: bool,
     pub unix_timestamp: i64,
 }

@@ -41,9 +41,10 @@ pub mod provenance {
     pub fn set_registry_root(
         ctx: Context<SetRegistryRoot>,
         new_root: [u8; 32],
+        registry_version: u64,
         retire_previous: bool,
     ) -> Result<()> {
-        instructions::set_registry_root::handler(ctx, new_root, retire_previous)
+        instructions::set_registry_root::handler(ctx, new_root, registry_version, retire_previous)
     }
 
     /// Admin: stops or resumes `submit_batch`.

@@ -190,12 +190,12 @@ fn set_sequencer_ix(admin: &Pubkey, new_sequencer: Pubkey) -> Instruction {
     }
 }
 
-fn set_registry_root_ix(admin: &Pubkey, new_root: [u8; 32], retire_previous: bool) -> Instruction {
+fn set_registry_root_ix(admin: &Pubkey, new_root: [u8; 32], registry_version: u64, retire_previous: bool) -> Instruction {
     Instruction {
         program_id: provenance::ID,
         accounts: provenance::accounts::SetRegistryRoot { admin: *admin, config: config_pda() }
             .to_account_metas(None),
-        data: provenance::instruction::SetRegistryRoot { new_root, retire_previous }.data(),
+        data: provenance::instruction::SetRegistryRoot { new_root, registry_version, retire_previous }.data(),
     }
 }
 
@@ -289,6 +289,7 @@ fn error_codes_are_stable() {
         (PoseidonFailed, 6011),
         (CounterOverflow, 6012),
         (RegistryRootUnchanged, 6013),
+        (RegistryVersionNotNewer, 6014),
     ];
     for (error, code) in expected {
         assert_eq!(u32::from(error), code, "{}", error.name());
@@ -451,7 +452,7 @@ mod with_test_key {
         assert_refused(env.submit(&s).await, ProvenanceError::NonCanonicalFieldElement, "batch_root + r");
 
         let admin = env.admin.insecure_clone();
-        let ix = set_registry_root_ix(&admin.pubkey(), BN254_SCALAR_MODULUS_BE, false);
+        let ix = set_registry_root_ix(&admin.pubkey(), BN254_SCALAR_MODULUS_BE, 1, false);
         assert_refused(env.send(ix, &admin).await, ProvenanceError::NonCanonicalFieldElement, "set_registry_root(r)");
     }
 
@@ -498,7 +499,7 @@ mod with_test_key {
         let mut other = v.registry_root;
         other[31] ^= 1;
         // Retiring the previous root: the batch proven against it no longer lands.
-        env.send(set_registry_root_ix(&admin.pubkey(), other, true), &admin).await.expect("set root");
+        env.send(set_registry_root_ix(&admin.pubkey(), other, 1, true), &admin).await.expect("set root");
         assert_refused(env.submit(&Submission::of(&v)).await, ProvenanceError::UnknownRegistryRoot, "retired root");
         // A root that was never published.
         let mut s = Submission::of(&v);
@@ -512,7 +513,7 @@ mod with_test_key {
         let admin = env.admin.insecure_clone();
         let mut other = v.registry_root;
         other[31] ^= 1;
-        env.send(set_registry_root_ix(&admin.pubkey(), other, false), &admin).await.expect("set root");
+        env.send(set_registry_root_ix(&admin.pubkey(), other, 1, false), &admin).await.expect("set root");
         let replaced_at = env.config().await.recent_roots[0].replaced_at;
         assert_eq!(env.config().await.recent_roots[0].root, v.registry_root);
 
@@ -576,7 +577,7 @@ mod with_test_key {
         let who = stranger.pubkey();
         let cases = [
             ("set_sequencer", set_sequencer_ix(&who, who)),
-            ("set_registry_root", set_registry_root_ix(&who, [3u8; 32], true)),
+            ("set_registry_root", set_registry_root_ix(&who, [3u8; 32], 1, true)),
             ("set_paused", set_paused_ix(&who, true)),
         ];
         for (name, ix) in cases {
@@ -606,15 +607,39 @@ mod with_test_key {
     async fn set_registry_root_refuses_the_current_root_unless_retiring() {
         let (mut env, v) = ready().await;
         let admin = env.admin.insecure_clone();
-        let ix = set_registry_root_ix(&admin.pubkey(), v.registry_root, false);
+        let ix = set_registry_root_ix(&admin.pubkey(), v.registry_root, 1, false);
         assert_refused(env.send(ix, &admin).await, ProvenanceError::RegistryRootUnchanged, "same root");
         let mut other = v.registry_root;
         other[0] ^= 1;
-        env.send(set_registry_root_ix(&admin.pubkey(), other, false), &admin).await.expect("new root");
-        env.send(set_registry_root_ix(&admin.pubkey(), other, true), &admin).await.expect("retire history");
+        env.send(set_registry_root_ix(&admin.pubkey(), other, 1, false), &admin).await.expect("new root");
+        env.send(set_registry_root_ix(&admin.pubkey(), other, 1, true), &admin).await.expect("retire history");
         let config = env.config().await;
-        assert_eq!(config.registry_root, other);
+        assert_eq!((config.registry_root, config.registry_version), (other, 1));
         assert!(config.recent_roots.iter().all(|r| r.replaced_at == 0), "history cleared");
+    }
+
+    #[tokio::test]
+    async fn set_registry_root_only_moves_forward() {
+        let (mut env, v) = ready().await;
+        let admin = env.admin.insecure_clone();
+        assert_eq!(env.config().await.registry_version, 0);
+        let mut newer = v.registry_root;
+        newer[0] ^= 1;
+        env.send(set_registry_root_ix(&admin.pubkey(), newer, 5, false), &admin).await.expect("version 5");
+        // Restoring the superseded root (it may still list a node revoked since) is refused,
+        // whatever version it claims to be at or below the current one...
+        for version in [0, 4, 5] {
+            let ix = set_registry_root_ix(&admin.pubkey(), v.registry_root, version, false);
+            assert_refused(env.send(ix, &admin).await, ProvenanceError::RegistryVersionNotNewer, "old version");
+        }
+        // ...and so is clearing the history while claiming another version than the current one.
+        let ix = set_registry_root_ix(&admin.pubkey(), newer, 4, true);
+        assert_refused(env.send(ix, &admin).await, ProvenanceError::RegistryVersionNotNewer, "retire at an old version");
+        let config = env.config().await;
+        assert_eq!((config.registry_root, config.registry_version), (newer, 5));
+        // A newer version moves on.
+        env.send(set_registry_root_ix(&admin.pubkey(), v.registry_root, 6, false), &admin).await.expect("version 6");
+        assert_eq!(env.config().await.registry_version, 6);
     }
 
     /// The size of the transaction the sequencer sends: `submit_batch` plus a compute-budget

@@ -40,6 +40,7 @@ pub fn handler(
     config.circuit = circuit;
     config.batch_capacity = key.batch_capacity;
     config.registry_root = registry_root;
+    config.registry_version = 0;
     config.recent_roots = Default::default();
     config.recent_roots_next = 0;
     config.chain_head = [0u8; 32];

@@ -13,11 +13,18 @@ pub struct SetRegistryRoot<'info> {
     pub config: Account<'info, Config>,
 }
 
-/// Publishes a new node-registry root. The previous root stays acceptable for
-/// `REGISTRY_ROOT_GRACE_SECS` (batches already being proven against it still land) unless
-/// `retire_previous` is set, which forgets every superseded root immediately — for revoking a
-/// compromised node. `retire_previous` with the current root only clears the history.
-pub fn handler(ctx: Context<SetRegistryRoot>, new_root: [u8; 32], retire_previous: bool) -> Result<()> {
+/// Publishes a new node-registry root, `registry_version` in the registry's history. Versions
+/// only increase, so a superseded root (one that may still list a revoked node) can never be
+/// made current again. The previous root stays acceptable for `REGISTRY_ROOT_GRACE_SECS`
+/// (batches already being proven against it still land) unless `retire_previous` is set, which
+/// forgets every superseded root immediately — for revoking a compromised node.
+/// `retire_previous` with the current root and version only clears the history.
+pub fn handler(
+    ctx: Context<SetRegistryRoot>,
+    new_root: [u8; 32],
+    registry_version: u64,
+    retire_previous: bool,
+) -> Result<()> {
     require!(
         is_canonical_field_element(&new_root),
         ProvenanceError::NonCanonicalFieldElement
@@ -28,11 +35,20 @@ pub fn handler(ctx: Context<SetRegistryRoot>, new_root: [u8; 32], retire_previou
         new_root != previous_root || retire_previous,
         ProvenanceError::RegistryRootUnchanged
     );
+    let previous_version = config.registry_version;
+    let clears_history_only =
+        retire_previous && new_root == previous_root && registry_version == previous_version;
+    require!(
+        registry_version > previous_version || clears_history_only,
+        ProvenanceError::RegistryVersionNotNewer
+    );
     let now = Clock::get()?.unix_timestamp;
-    config.replace_registry_root(new_root, retire_previous, now);
+    config.replace_registry_root(new_root, registry_version, retire_previous, now);
     emit!(RegistryRootChanged {
         previous_root,
         new_root,
+        previous_version,
+        new_version: registry_version,
         retired_previous: retire_previous,
         unix_timestamp: now,
     });

@@ -15,6 +15,9 @@ pub struct Config {
     pub batch_capacity: u32,
     /// Current root of the node registry tree (BN254 field element, big-endian).
     pub registry_root: [u8; 32],
+    /// Version of `registry_root` in the registry's history (the sequencer's count of registry
+    /// operations; 0 at `initialize`). Only ever increases: an old root cannot be restored.
+    pub registry_version: u64,
     /// Superseded registry roots, most recent at `recent_roots_next - 1` (ring).
     pub recent_roots: [RecentRegistryRoot; 8],
     /// Next slot of the `recent_roots` ring.
@@ -57,7 +60,7 @@ impl Config {
     /// Makes `new_root` current. The previous root stays acceptable for the grace period unless
     /// `retire_previous` is set, which forgets every superseded root at once (use it when a
     /// node is revoked for cause).
-    pub fn replace_registry_root(&mut self, new_root: [u8; 32], retire_previous: bool, now: i64) {
+    pub fn replace_registry_root(&mut self, new_root: [u8; 32], version: u64, retire_previous: bool, now: i64) {
         if retire_previous {
             self.recent_roots = Default::default();
             self.recent_roots_next = 0;
@@ -71,5 +74,6 @@ impl Config {
             self.recent_roots_next = ((slot + 1) % self.recent_roots.len()) as u8;
         }
         self.registry_root = new_root;
+        self.registry_version = version;
     }
 }

@@ -43,6 +43,24 @@ export class ReceiptSigner {
     this.publicKeyHex = rawPublicKey(privateKey).toString("hex");
   }
 
+  /**
+   * Signs many receipts on libuv's thread pool (node:crypto's asynchronous `sign`): the main
+   * thread only builds the messages, so it can serve requests while a group is signed.
+   */
+  signMany(items: ReadonlyArray<{ id: string; seq: number; receivedAt: number }>): Promise<Receipt[]> {
+    return Promise.all(
+      items.map(
+        ({ id, seq, receivedAt }) =>
+          new Promise<Receipt>((resolve, reject) => {
+            sign(null, receiptMessage(id, seq, receivedAt), this.key, (err, signature) => {
+              if (err) reject(err);
+              else resolve({ v: 1, id, seq, receivedAt, sequencerKey: this.publicKeyHex, signature: signature.toString("hex") });
+            });
+          }),
+      ),
+    );
+  }
+
   sign(id: string, seq: number, receivedAt: number): Receipt {
     const signature = sign(null, receiptMessage(id, seq, receivedAt), this.key).toString("hex");
     return { v: 1, id, seq, receivedAt, sequencerKey: this.publicKeyHex, signature };

@@ -22,7 +22,6 @@
 import { Level } from "level";
 import type { Logger } from "pino";
 import {
-  FixedMerkleTree,
   NodeRegistry,
   bytesToHex,
   fieldToHex,
@@ -31,6 +30,7 @@ import {
   sha256,
   type RecordV1,
 } from "@provenance/client-sdk";
+import { merkleRootFast } from "@provenance/client-sdk/node";
 import { SequencerError } from "./errors.js";
 import type { Receipt, ReceiptSigner } from "./receipt.js";
 
@@ -349,7 +349,8 @@ export class Store {
           results.push({ id: r.id, seq: again.seq, status: "pending", receipt: again.receipt, duplicate: true });
           continue;
         }
-        const stored: StoredRecord = { seq, id: r.id, record: r.record, receivedAt, receipt: this.signer.sign(r.id, seq, receivedAt) };
+        // The receipt is signed below, with the whole group, off the main thread.
+        const stored: StoredRecord = { seq, id: r.id, record: r.record, receivedAt, receipt: undefined as unknown as Receipt };
         fresh.set(r.id, stored);
         const key = pad(seq);
         const urlHash = r.urlHash ?? bytesToHex(sha256(new TextEncoder().encode(r.record.url)));
@@ -365,6 +366,20 @@ export class Store {
         seq++;
       }
       answers.push(results);
+    }
+    if (fresh.size > 0) {
+      // Sign every new record's receipt (stored objects are in `ops` by reference), then give
+      // each answer for a new record (or its duplicate within this flush) its receipt.
+      const records = [...fresh.values()];
+      const receipts = await this.signer.signMany(records);
+      records.forEach((rec, i) => (rec.receipt = receipts[i]!));
+      for (const a of answers) {
+        if (!Array.isArray(a)) continue;
+        for (const r of a) {
+          const f = fresh.get(r.id);
+          if (f && f.seq === r.seq) r.receipt = f.receipt;
+        }
+      }
     }
     if (ops.length > 0) {
       ops.push({ type: "put", key: "m!seq", value: seq });
@@ -478,7 +493,7 @@ export class Store {
     for (const count of sizes) {
       const batchRecords = records.slice(seq - first, seq - first + count);
       const leaves = batchRecords.map((r) => hexToField(r.id, "stored record id"));
-      const batchRoot = new FixedMerkleTree(Math.log2(this.capacity), leaves).root;
+      const batchRoot = merkleRootFast(Math.log2(this.capacity), leaves);
       const timestamps = batchRecords.map((r) => r.record.timestamp);
       const statement = {
         registryRoot: this.registry.root,

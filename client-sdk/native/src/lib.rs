@@ -383,6 +383,57 @@ pub fn validate_records(records: BufferSlice, mut results: BufferSlice) -> u32 {
     n as u32
 }
 
+// --- Merkle roots -------------------------------------------------------------------------
+
+/// Root of the binary Poseidon Merkle tree of depth `levels` whose first leaves are `leaves`
+/// (n × 32 bytes, each a field element little-endian) and the rest 0, as `FixedMerkleTree` in
+/// client-sdk/src/merkle.ts computes it: node = Poseidon(left, right). Writes the root (32
+/// bytes little-endian) into `out` and returns true; false (nothing written) when the input is
+/// malformed: levels outside 1..=30, more leaves than 2^levels, a leaf not below the modulus,
+/// or `out` shorter than 32 bytes.
+#[napi]
+pub fn merkle_root(levels: u32, leaves: BufferSlice, mut out: BufferSlice) -> bool {
+    let result = catch_unwind(AssertUnwindSafe(|| merkle_root_inner(levels, &leaves)));
+    match result {
+        Ok(Some(root)) if out.len() >= 32 => {
+            out[..32].copy_from_slice(&root.into_bigint().to_bytes_le());
+            true
+        }
+        _ => false,
+    }
+}
+
+fn merkle_root_inner(levels: u32, leaves: &[u8]) -> Option<Fr> {
+    if !(1..=30).contains(&levels) || leaves.len() % 32 != 0 || leaves.len() / 32 > (1usize << levels) {
+        return None;
+    }
+    let mut layer = Vec::with_capacity(leaves.len() / 32);
+    for chunk in leaves.chunks_exact(32) {
+        let x = Fr::from_le_bytes_mod_order(chunk);
+        // Canonical only: the bytes must round-trip (x < modulus).
+        if x.into_bigint().to_bytes_le() != chunk {
+            return None;
+        }
+        layer.push(x);
+    }
+    // Hash of an all-zero subtree at each height, so padding costs nothing.
+    let mut zero = Fr::zero();
+    for _ in 0..levels {
+        let mut next = Vec::with_capacity(layer.len().div_ceil(2));
+        for pair in layer.chunks(2) {
+            let left = pair[0];
+            let right = if pair.len() == 2 { pair[1] } else { zero };
+            next.push(poseidon::poseidon2(&[left, right]));
+        }
+        if next.is_empty() {
+            next.push(poseidon::poseidon2(&[zero, zero]));
+        }
+        zero = poseidon::poseidon2(&[zero, zero]);
+        layer = next;
+    }
+    layer.first().copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,9 +12,10 @@ import { fileURLToPath } from "node:url";
 import { LAMPORTS_PER_SOL, PublicKey } from "@solana/web3.js";
 import anchor from "@coral-xyz/anchor";
 import { expect } from "chai";
-import { sha256 } from "@noble/hashes/sha2";
 import {
+  GENESIS_HEAD,
   NodeRegistry,
+  nextChainHead,
   PROVENANCE_IDL,
   fieldToHex,
   hexToField,
@@ -31,7 +32,7 @@ import { ensureSetup } from "../../tests/setup.js";
 import { AnchorChainSubmitter, createChainSubmitter } from "../src/chain.js";
 import { loadConfig } from "../src/config.js";
 import { Sequencer } from "../src/sequencer.js";
-import { publicKeyHex, quietLogger, recentRecord, tempDir, testNode } from "./helpers.js";
+import { publicKeyHex, quietLogger, recentRecord, tempDir, testNode, waitFor } from "./helpers.js";
 
 const { AnchorProvider, Program, Wallet } = anchor;
 const ADMIN = "anchor-test-admin-token-0123";
@@ -57,23 +58,6 @@ function reader(rpcUrl: string): InstanceType<typeof Program<Provenance>> {
   return new Program<Provenance>(PROVENANCE_IDL, new AnchorProvider(submitterLike.connection, new Wallet(anchor.web3.Keypair.generate()), {}));
 }
 
-/** docs/on-chain.md's chain rule, computed independently of the program and the sequencer. */
-function nextHead(prev: Uint8Array, b: { index: number; batchRoot: string; registryRoot: string; count: number; minTs: number; maxTs: number }): Uint8Array {
-  const buf = Buffer.alloc(19 + 32 + 8 + 32 + 32 + 4 + 8 + 8);
-  let o = buf.write("provenance.batch.v1", 0, "ascii");
-  Buffer.from(prev).copy(buf, o);
-  o += 32;
-  o = buf.writeBigUInt64BE(BigInt(b.index), o);
-  Buffer.from(b.batchRoot, "hex").copy(buf, o);
-  o += 32;
-  Buffer.from(b.registryRoot, "hex").copy(buf, o);
-  o += 32;
-  o = buf.writeUInt32BE(b.count, o);
-  o = buf.writeBigUInt64BE(BigInt(b.minTs), o);
-  buf.writeBigUInt64BE(BigInt(b.maxTs), o);
-  return sha256(buf);
-}
-
 async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -96,16 +80,6 @@ interface BatchView {
   txSignature: string | null;
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 300_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 async function allBatches(url: string): Promise<BatchView[]> {
   return (await getJson<{ batches: BatchView[] }>(`${url}/v1/batches?limit=1000`)).batches;
 }
@@ -117,13 +91,13 @@ async function expectChainMatches(rpcUrl: string, batches: BatchView[]): Promise
   const log = await program.account.batchLog.fetch(batchLogPda);
   expect(config.nextIndex.toNumber(), "on-chain batch count").to.equal(batches.length);
   expect(config.totalRecords.toNumber()).to.equal(batches.reduce((n, b) => n + b.count, 0));
-  let head: Uint8Array = new Uint8Array(32);
+  let head = GENESIS_HEAD;
   for (const b of batches) {
     expect(b.state).to.equal("anchored");
     expect(toHex(log.roots[b.index % 256] ?? [])).to.equal(b.batchRoot);
-    head = nextHead(head, b);
+    head = nextChainHead(head, b);
   }
-  expect(toHex(config.chainHead)).to.equal(toHex(head));
+  expect(toHex(config.chainHead)).to.equal(head);
 }
 
 describe("sequencer -> local chain: anchoring", function () {

@@ -17,7 +17,7 @@ import { loadConfig } from "../src/config.js";
 import { RECEIPT_KEY_ROUTE } from "../src/api.js";
 import { verifyReceipt, type Receipt } from "../src/receipt.js";
 import { Sequencer } from "../src/sequencer.js";
-import { publicKeyHex, quietLogger, recentRecord, tempDir, testNode } from "./helpers.js";
+import { publicKeyHex, quietLogger, recentRecord, tempDir, testNode, waitFor } from "./helpers.js";
 
 const ADMIN = "test-admin-token-0123456789";
 const nodeA = testNode("a");
@@ -42,16 +42,6 @@ async function call(base: string, method: string, path: string, body?: unknown, 
 }
 
 const admin = { authorization: `Bearer ${ADMIN}` };
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe("sequencer HTTP API (LevelDB, worker verifier, prover on the test circuit)", function () {
   this.timeout(600_000);

@@ -28,3 +28,14 @@ export function recentRecord(node: TestNode, n: number): RecordV1 {
 }
 
 export { testNode };
+
+/** Polls `fn` every 200 ms until it returns something other than undefined. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 300_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

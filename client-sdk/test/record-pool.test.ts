@@ -192,6 +192,9 @@ describe("records checked off the main thread agree with parseRecord", function 
   }
 
   it("the native validator is in use when the addon is built", function () {
+    // Skipped only where the optional addon is not built (`npm install` builds it when cargo is
+    // present; without cargo the SDK runs on WebAssembly and there is nothing native to check).
+    // The agreement tests in this file run either way.
     if (!nativeEddsa.available) {
       console.warn(`      native EdDSA verifier ${nativeEddsa.reason}: TypeScript path only`);
       this.skip();

@@ -65,8 +65,7 @@ async function startRun(overrides: Partial<SequencerConfig> & { anchoring: boole
   const config = loadConfig({}, { dataDir: dir, circuit: CIRCUIT, listen: "127.0.0.1:0", adminToken: ADMIN, verifyWorkers: 1, ...(chain ? { rpcUrl: chain.rpcUrl } : {}), ...overrides });
   const submitter = chain ? createChainSubmitter(config, logger, { pollIntervalMs: 100 }) : null;
   if (submitter) {
-    const drop = await submitter.connection.requestAirdrop(submitter.walletPublicKey, 10 * LAMPORTS_PER_SOL);
-    await waitUntil(async () => ((await submitter.connection.getSignatureStatuses([drop])).value[0] ? true : undefined));
+    await submitter.airdrop(10 * LAMPORTS_PER_SOL);
     await submitter.ensureInitialized(CIRCUIT, fieldToHex(new NodeRegistry(circuitConfig(CIRCUIT).registryLevels).root));
   }
   const seq = await Sequencer.start(config, { logger, submitter, defaultMetrics: false });

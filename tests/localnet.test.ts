@@ -24,9 +24,10 @@ import { sha256 } from "@noble/hashes/sha2";
 import { expect } from "chai";
 
 import { PROVENANCE_IDL, type Provenance } from "../client-sdk/src/idl/index.js";
+import { submitBatchMethodArgs } from "../client-sdk/src/chain.js";
 import { startLocalnet, type Localnet } from "../client-sdk/src/node/localnet.js";
 
-const { AnchorProvider, BN, Program, Wallet, AnchorError, EventParser } = anchor;
+const { AnchorProvider, Program, Wallet, AnchorError, EventParser } = anchor;
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -251,17 +252,7 @@ describe("localnet: Solana JSON-RPC on Agave's runtime", function () {
       new AnchorProvider(connection, new Wallet(sequencer), { commitment: "confirmed" }),
     );
     submitSignature = await sequencerProgram.methods
-      .submitBatch(
-        new BN(0),
-        hexBytes(vector.registryRoot),
-        hexBytes(vector.batchRoot),
-        vector.count,
-        new BN(vector.minTs),
-        new BN(vector.maxTs),
-        hexBytes(vector.solana.proofA),
-        hexBytes(vector.solana.proofB),
-        hexBytes(vector.solana.proofC),
-      )
+      .submitBatch(...submitBatchMethodArgs({ index: 0, ...vector, ...vector.solana }))
       .accountsPartial({ sequencer: sequencer.publicKey, config: configPda, batchLog: batchLogPda })
       .rpc();
 
@@ -296,17 +287,7 @@ describe("localnet: Solana JSON-RPC on Agave's runtime", function () {
 
   it("refuses a replayed batch: preflight logs and the Anchor error code", async function () {
     const replay = new Program<Provenance>(PROVENANCE_IDL, new AnchorProvider(connection, new Wallet(sequencer), { commitment: "confirmed" }))
-      .methods.submitBatch(
-        new BN(0),
-        hexBytes(vector.registryRoot),
-        hexBytes(vector.batchRoot),
-        vector.count,
-        new BN(vector.minTs),
-        new BN(vector.maxTs),
-        hexBytes(vector.solana.proofA),
-        hexBytes(vector.solana.proofB),
-        hexBytes(vector.solana.proofC),
-      )
+      .methods.submitBatch(...submitBatchMethodArgs({ index: 0, ...vector, ...vector.solana }))
       .accountsPartial({ sequencer: sequencer.publicKey, config: configPda, batchLog: batchLogPda });
 
     const err = await replay.rpc().catch((e: unknown) => e);

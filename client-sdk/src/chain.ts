@@ -36,6 +36,8 @@ export interface ChainConfig {
   circuit: CircuitName;
   batchCapacity: number;
   registryRoot: string;
+  /** Version of `registryRoot` in the registry's history; only increases. */
+  registryVersion: number;
   recentRegistryRoots: { root: string; replacedAt: number }[];
   chainHead: string;
   nextIndex: number;
@@ -78,6 +80,26 @@ function toNumber(x: unknown, what: string): number {
   const n = typeof x === "number" ? x : Number((x as { toString(): string }).toString());
   if (!Number.isSafeInteger(n)) fail("RPC_ERROR", `${what} does not fit a JavaScript safe integer`);
   return n;
+}
+
+const hexArray = (h: string): number[] => Array.from(Buffer.from(h, "hex"));
+
+/**
+ * The arguments of the program's `submit_batch`, in order, as `program.methods.submitBatch(...)`
+ * takes them (the inverse of `ChainReader.decodeSubmitBatch`).
+ */
+export function submitBatchMethodArgs(a: SubmitBatchArgs) {
+  return [
+    new anchor.BN(a.index),
+    hexArray(a.registryRoot),
+    hexArray(a.batchRoot),
+    a.count,
+    new anchor.BN(a.minTs),
+    new anchor.BN(a.maxTs),
+    hexArray(a.proofA),
+    hexArray(a.proofB),
+    hexArray(a.proofC),
+  ] as const;
 }
 
 /** Wraps a web3.js / fetch failure in a ProvenanceError that names the RPC and what was asked. */
@@ -168,6 +190,7 @@ export class ChainReader {
       circuit,
       batchCapacity: c.batch_capacity as number,
       registryRoot: hex(c.registry_root as number[]),
+      registryVersion: toNumber(c.registry_version, "registry_version"),
       recentRegistryRoots: (c.recent_roots as { root: number[]; replaced_at: unknown }[]).map((r) => ({
         root: hex(r.root),
         replacedAt: toNumber(r.replaced_at, "replaced_at"),

@@ -36,7 +36,8 @@ import {
   type TransactionInstruction,
 } from "@solana/web3.js";
 import type { Logger } from "pino";
-import { PROVENANCE_IDL, type Provenance } from "@provenance/client-sdk";
+import { BATCH_LOG_CAPACITY, PROVENANCE_IDL, type Provenance } from "@provenance/client-sdk";
+import { ChainReader, submitBatchMethodArgs } from "@provenance/client-sdk/chain";
 import type { SequencerConfig } from "./config.js";
 import type { BatchMeta, StoredAnchor } from "./store.js";
 import type { ChainHealth, ChainState, ChainSubmitter } from "./submitter.js";
@@ -81,7 +82,6 @@ interface ClusterPin {
 }
 
 const hexBytes = (hex: string): number[] => Array.from(Buffer.from(hex, "hex"));
-const toHex = (bytes: ArrayLike<number>): string => Buffer.from(Uint8Array.from(bytes)).toString("hex");
 
 /** Anchor error names by number, from the IDL. */
 const ERROR_NAMES = new Map<number, { name: string; msg: string }>(
@@ -143,8 +143,8 @@ export class AnchorChainSubmitter implements ChainSubmitter {
   readonly connection: Connection;
   private readonly program: InstanceType<typeof Program<Provenance>>;
   private readonly wallet: Keypair;
-  private readonly configPda: PublicKey;
-  private readonly batchLogPda: PublicKey;
+  /** Reads and decodes the program's accounts, checking their owner (the SDK's, as buyers use). */
+  private readonly reader: ChainReader;
   private readonly journalFile: string;
   private readonly pinFile: string;
   private readonly logger: Logger;
@@ -166,8 +166,7 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     const provider = new AnchorProvider(this.connection, new Wallet(this.wallet), { commitment: "confirmed" });
     this.program = new Program<Provenance>(PROVENANCE_IDL, provider);
     this.programId = this.program.programId;
-    this.configPda = PublicKey.findProgramAddressSync([Buffer.from("config")], this.programId)[0];
-    this.batchLogPda = PublicKey.findProgramAddressSync([Buffer.from("batch_log")], this.programId)[0];
+    this.reader = new ChainReader({ connection: this.connection, programId: this.programId.toBase58() });
     mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
     this.journalFile = path.join(options.stateDir, "inflight.json");
     this.pinFile = path.join(options.stateDir, "cluster.json");
@@ -207,39 +206,17 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     this.pinChecked = true;
   }
 
-  /** Reads Config: next index, registry roots the program accepts now, admin, sequencer. */
+  /** Reads Config (through the SDK's ChainReader): next index, accepted registry roots, keys. */
   async chainState(): Promise<ChainState> {
     await this.checkCluster();
-    const [configInfo, clockInfo] = await this.connection.getMultipleAccountsInfo([this.configPda, SYSVAR_CLOCK_PUBKEY]);
-    if (!configInfo) {
-      throw new ChainError(`the program is not initialized on ${this.options.cluster}: no Config account at ${this.configPda.toBase58()}`);
-    }
-    if (!configInfo.owner.equals(this.programId)) {
-      throw new ChainError(`the Config account ${this.configPda.toBase58()} is owned by ${configInfo.owner.toBase58()}, not the program`);
-    }
-    const config = this.program.coder.accounts.decode("config", configInfo.data) as Awaited<
-      ReturnType<typeof this.program.account.config.fetch>
-    >;
+    const [config, clockInfo] = await Promise.all([this.reader.config(), this.connection.getAccountInfo(SYSVAR_CLOCK_PUBKEY)]);
     // Cluster time decides the grace period; fall back to ours when the sysvar is not served.
     const now = clockInfo && clockInfo.data.length >= 40 ? Number(clockInfo.data.readBigInt64LE(32)) : Math.floor(Date.now() / 1000);
-    const accepted = [toHex(config.registryRoot)];
-    for (const r of config.recentRoots) {
-      const at = r.replacedAt.toNumber();
-      if (at !== 0 && now - at <= REGISTRY_ROOT_GRACE_SECS - GRACE_MARGIN_SECS) accepted.push(toHex(r.root));
+    const accepted = [config.registryRoot];
+    for (const r of config.recentRegistryRoots) {
+      if (r.replacedAt !== 0 && now - r.replacedAt <= REGISTRY_ROOT_GRACE_SECS - GRACE_MARGIN_SECS) accepted.push(r.root);
     }
-    return {
-      nextIndex: config.nextIndex.toNumber(),
-      registryRoot: toHex(config.registryRoot),
-      registryVersion: config.registryVersion.toNumber(),
-      acceptedRegistryRoots: accepted,
-      chainHead: toHex(config.chainHead),
-      totalRecords: config.totalRecords.toNumber(),
-      paused: config.paused,
-      admin: config.admin.toBase58(),
-      sequencer: config.sequencer.toBase58(),
-      batchCapacity: config.batchCapacity,
-      circuit: Object.keys(config.circuit)[0] ?? "unknown",
-    };
+    return { ...config, acceptedRegistryRoots: accepted };
   }
 
   async setRegistryRoot(root: string, version: number): Promise<string> {
@@ -260,7 +237,7 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     }
     const ix = await this.program.methods
       .setRegistryRoot(hexBytes(root), new BN(version), false)
-      .accountsPartial({ admin: this.wallet.publicKey, config: this.configPda })
+      .accountsPartial({ admin: this.wallet.publicKey, config: this.reader.configAddress })
       .instruction();
     const { signature, slot } = await this.send([ix], "set_registry_root");
     this.logger.info({ registryRoot: root, registryVersion: version, signature, slot }, "registry root set on-chain");
@@ -287,18 +264,8 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     }
     if (state.paused) throw new ChainError("the program is paused: the admin must unpause it (set_paused false)", "Paused");
     const ix = await this.program.methods
-      .submitBatch(
-        new BN(meta.index),
-        hexBytes(meta.registryRoot),
-        hexBytes(meta.batchRoot),
-        meta.count,
-        new BN(meta.minTs),
-        new BN(meta.maxTs),
-        hexBytes(proof.solana.proofA),
-        hexBytes(proof.solana.proofB),
-        hexBytes(proof.solana.proofC),
-      )
-      .accountsPartial({ sequencer: this.wallet.publicKey, config: this.configPda, batchLog: this.batchLogPda })
+      .submitBatch(...submitBatchMethodArgs({ ...meta, ...proof.solana }))
+      .accountsPartial({ sequencer: this.wallet.publicKey, config: this.reader.configAddress, batchLog: this.reader.batchLogAddress })
       .instruction();
     try {
       const { signature, slot } = await this.send([ix], `submit_batch ${meta.index}`, (sig) => this.journal(meta, sig));
@@ -326,10 +293,9 @@ export class AnchorChainSubmitter implements ChainSubmitter {
 
   /** The chain is past `meta.index`: find our landed transaction for it, or report a conflict. */
   private async recoverLanded(meta: BatchMeta): Promise<StoredAnchor> {
-    const log = await this.program.account.batchLog.fetch(this.batchLogPda);
-    const next = log.nextIndex.toNumber();
-    if (meta.index + 256 >= next) {
-      const root = toHex(log.roots[meta.index % 256] ?? []);
+    const log = await this.reader.readBatchLog();
+    if (meta.index + BATCH_LOG_CAPACITY >= log.nextIndex) {
+      const root = log.roots[meta.index % BATCH_LOG_CAPACITY];
       if (root !== meta.batchRoot) {
         throw new ChainError(
           `CONFLICT: the chain holds batch ${meta.index} with root ${root}, but the sequencer's batch ${meta.index} has root ` +
@@ -467,11 +433,11 @@ export class AnchorChainSubmitter implements ChainSubmitter {
    * this wallet as sequencer, or this throws saying what differs.
    */
   async ensureInitialized(circuit: string, registryRoot: string): Promise<boolean> {
-    const info = await this.connection.getAccountInfo(this.configPda);
+    const info = await this.connection.getAccountInfo(this.reader.configAddress);
     if (!info) {
       const ix = await this.program.methods
         .initialize({ [circuit]: {} } as never, this.wallet.publicKey, hexBytes(registryRoot))
-        .accountsPartial({ admin: this.wallet.publicKey, config: this.configPda, batchLog: this.batchLogPda })
+        .accountsPartial({ admin: this.wallet.publicKey, config: this.reader.configAddress, batchLog: this.reader.batchLogAddress })
         .instruction();
       const { signature } = await this.send([ix], "initialize");
       this.logger.info({ circuit, signature, admin: this.wallet.publicKey.toBase58() }, "program initialized");
@@ -491,6 +457,19 @@ export class AnchorChainSubmitter implements ChainSubmitter {
       );
     }
     return false;
+  }
+
+  /** Airdrops `lamports` to this key (a local chain, devnet) and waits until it is confirmed. */
+  async airdrop(lamports: number, timeoutMs = 30_000): Promise<void> {
+    const signature = await this.connection.requestAirdrop(this.wallet.publicKey, lamports);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const st = (await this.connection.getSignatureStatuses([signature])).value[0];
+      if (st?.err) throw new ChainError(`airdrop ${signature} failed: ${JSON.stringify(st.err)}`);
+      if (st?.confirmationStatus) return;
+      if (Date.now() > deadline) throw new ChainError(`airdrop ${signature} not confirmed within ${timeoutMs} ms`);
+      await sleep(100);
+    }
   }
 
   async close(): Promise<void> {

@@ -15,12 +15,11 @@
  * banner with the URLs goes to stderr.
  */
 import { readFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { pino, type Logger } from "pino";
 import { LAMPORTS_PER_SOL } from "@solana/web3.js";
 import { NodeRegistry, fieldToHex } from "@provenance/client-sdk";
-import { localnetBinaryIsFresh, startLocalnet, type Localnet } from "@provenance/client-sdk/node";
+import { localnetBinaryIsFresh, portFree, startLocalnet, type Localnet } from "@provenance/client-sdk/node";
 import { circuitConfig, compileCircuit } from "@provenance/circuits";
 import { checkedInVkPath, zkeyPath } from "@provenance/prover";
 import { runDevSetup, INSECURE_WARNING } from "@provenance/prover/setup";
@@ -68,20 +67,12 @@ async function ensureCircuit(cfg: SequencerConfig, log: Logger): Promise<{ insec
   return { insecure: true };
 }
 
-function portInUse(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once("error", () => resolve(true));
-    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(false)));
-  });
-}
-
 async function startChain(cfg: SequencerConfig, log: Logger): Promise<{ localnet: Localnet | null; submitter: AnchorChainSubmitter; rpcUrl: string }> {
   let localnet: Localnet | null = null;
   let rpcUrl = cfg.rpcUrl;
   if (cfg.localChain) {
     const port = Number(new URL(cfg.rpcUrl).port || 8899);
-    if ((await portInUse(port)) || (await portInUse(port + 1))) {
+    if (!(await portFree(port)) || !(await portFree(port + 1))) {
       throw new Error(
         `port ${port} or ${port + 1} is in use, so the local chain cannot start: is another chain (or npm start) running? ` +
           `Stop it, or point at it with PROVENANCE_RPC_URL=http://127.0.0.1:${port}`,
@@ -102,12 +93,7 @@ async function startChain(cfg: SequencerConfig, log: Logger): Promise<{ localnet
     const balance = await submitter.connection.getBalance(submitter.walletPublicKey);
     if (submitter.cluster === "localnet" && balance < 10 * LAMPORTS_PER_SOL) {
       // A local chain (ours, or `provenance localnet` started separately) airdrops freely.
-      const sig = await submitter.connection.requestAirdrop(submitter.walletPublicKey, 100 * LAMPORTS_PER_SOL);
-      for (let i = 0; i < 100; i++) {
-        const st = (await submitter.connection.getSignatureStatuses([sig])).value[0];
-        if (st?.confirmationStatus) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await submitter.airdrop(100 * LAMPORTS_PER_SOL);
     } else if (balance < 0.01 * LAMPORTS_PER_SOL) {
       throw new Error(
         `the sequencer's key ${submitter.walletPublicKey.toBase58()} (${cfg.solanaKeypair}) has ${balance / LAMPORTS_PER_SOL} SOL on ` +

@@ -4,6 +4,7 @@
  * (chain.ts). With no submitter the pipeline stops at `proven`: nothing is ever marked
  * `anchored` without a confirmed transaction.
  */
+import type { ChainConfig } from "@provenance/client-sdk/chain";
 import type { BatchMeta, StoredAnchor } from "./store.js";
 
 export interface ChainHealth {
@@ -11,23 +12,10 @@ export interface ChainHealth {
   detail: string;
 }
 
-/** What the pipeline needs to know of the program's Config account. */
-export interface ChainState {
-  /** Index the next batch must carry (= batches anchored so far). */
-  nextIndex: number;
-  /** Current registry root, 64 hex. */
-  registryRoot: string;
-  /** Its version (the sequencer's registry version when it set it; only increases). */
-  registryVersion: number;
+/** The program's Config account as the pipeline needs it. */
+export interface ChainState extends ChainConfig {
   /** Roots `submit_batch` accepts now: the current one and superseded ones still in their grace period. */
   acceptedRegistryRoots: string[];
-  chainHead: string;
-  totalRecords: number;
-  paused: boolean;
-  admin: string;
-  sequencer: string;
-  batchCapacity: number;
-  circuit: string;
 }
 
 export interface ChainSubmitter {

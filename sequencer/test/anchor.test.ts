@@ -129,8 +129,7 @@ describe("sequencer -> local chain: anchoring", function () {
       );
       const logger = quietLogger();
       submitter = createChainSubmitter(config, logger, { pollIntervalMs: 100 });
-      const drop = await submitter.connection.requestAirdrop(submitter.walletPublicKey, 10 * LAMPORTS_PER_SOL);
-      await waitFor("airdrop", async () => ((await submitter.connection.getSignatureStatuses([drop])).value[0] ? true : undefined));
+      await submitter.airdrop(10 * LAMPORTS_PER_SOL);
       const empty = fieldToHex(new NodeRegistry(circuitConfig("test").registryLevels).root);
       expect(await submitter.ensureInitialized("test", empty)).to.equal(true);
       expect(await submitter.ensureInitialized("test", empty)).to.equal(false);

@@ -82,7 +82,8 @@ export interface Localnet extends LocalnetReady {
   stop(): Promise<number | null>;
 }
 
-function portFree(port: number): Promise<boolean> {
+/** Whether nothing listens on 127.0.0.1:`port`. */
+export function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = net.createServer();
     srv.once("error", () => resolve(false));

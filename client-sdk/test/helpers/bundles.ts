@@ -18,9 +18,10 @@ import {
   type Provenance,
   type RecordV1,
 } from "../../src/index.js";
+import { submitBatchMethodArgs } from "../../src/chain.js";
 import type { Localnet } from "../../src/node/localnet.js";
 
-const { AnchorProvider, BN, Program, Wallet } = anchor;
+const { AnchorProvider, Program, Wallet } = anchor;
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
@@ -123,17 +124,7 @@ export async function anchorVector(chain: Localnet): Promise<AnchoredVector> {
   await connection.confirmTransaction({ signature: drop, ...(await connection.getLatestBlockhash()) });
   const seqProgram = new Program<Provenance>(PROVENANCE_IDL, new AnchorProvider(connection, new Wallet(sequencer), { commitment: "confirmed" }));
   const txSignature = await seqProgram.methods
-    .submitBatch(
-      new BN(0),
-      hexBytes(vector.registryRoot),
-      hexBytes(vector.batchRoot),
-      vector.count,
-      new BN(vector.minTs),
-      new BN(vector.maxTs),
-      hexBytes(vector.solana.proofA),
-      hexBytes(vector.solana.proofB),
-      hexBytes(vector.solana.proofC),
-    )
+    .submitBatch(...submitBatchMethodArgs({ index: 0, ...vector, ...vector.solana }))
     .accountsPartial({ sequencer: sequencer.publicKey, config, batchLog })
     .rpc();
   const tx = await connection.getTransaction(txSignature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });

@@ -24,7 +24,7 @@ import { sha256 } from "@noble/hashes/sha2";
 import { expect } from "chai";
 
 import { PROVENANCE_IDL, type Provenance } from "../client-sdk/src/idl/index.js";
-import { submitBatchMethodArgs } from "../client-sdk/src/chain.js";
+import { confirmationError, programErrorOf, submitBatchMethodArgs } from "../client-sdk/src/chain.js";
 import { startLocalnet, type Localnet } from "../client-sdk/src/node/localnet.js";
 
 const { AnchorProvider, Program, Wallet, AnchorError, EventParser } = anchor;
@@ -305,8 +305,9 @@ describe("localnet: Solana JSON-RPC on Agave's runtime", function () {
     tx.recentBlockhash = latest.blockhash;
     tx.sign(sequencer);
     const sig = await connection.sendRawTransaction(tx.serialize(), { skipPreflight: true });
-    const res = await connection.confirmTransaction({ signature: sig, ...latest });
-    expect(res.value.err).to.deep.equal({ InstructionError: [0, { Custom: 6003 }] });
+    const landedErr = await confirmationError(connection.confirmTransaction({ signature: sig, ...latest }));
+    expect(landedErr).to.deep.equal({ InstructionError: [0, { Custom: 6003 }] });
+    expect(programErrorOf(landedErr)?.name).to.equal("WrongBatchIndex");
     const landed = await connection.getTransaction(sig, { maxSupportedTransactionVersion: 0 });
     const parsed = AnchorError.parse(landed?.meta?.logMessages ?? []);
     expect(parsed?.error.errorCode).to.deep.equal({ code: "WrongBatchIndex", number: 6003 });
@@ -330,11 +331,24 @@ describe("localnet: Solana JSON-RPC on Agave's runtime", function () {
     expect(logs.some((l) => l.includes("Error Number: 6000"))).to.equal(true);
     // ...and without preflight it lands, failed.
     const sig = await connection.sendRawTransaction(tx.serialize(), { skipPreflight: true });
-    const res = await connection.confirmTransaction({ signature: sig, ...latest });
-    expect(res.value.err).to.deep.equal({ InstructionError: [0, { Custom: 6000 }] });
+    // web3.js resolves with value.err or rejects with the bare error, whichever path answers first.
+    const err = await confirmationError(connection.confirmTransaction({ signature: sig, ...latest }));
+    expect(err).to.deep.equal({ InstructionError: [0, { Custom: 6000 }] });
+    expect(programErrorOf(err)).to.deep.equal({ name: "Unauthorized", number: 6000, msg: "only the admin recorded in Config may do this" });
     const got = await connection.getTransaction(sig, { maxSupportedTransactionVersion: 0 });
     expect(got?.meta?.err).to.deep.equal({ InstructionError: [0, { Custom: 6000 }] });
     expect(got?.meta?.logMessages).to.include(`Program ${chain.programId} failed: custom program error: 0x1770`);
+
+    // Both of confirmTransaction's sources, each on its own (no race): the websocket notification
+    // of a signature that has already landed, and the status lookup.
+    const notified = await new Promise<unknown>((resolve) => connection.onSignature(sig, (result) => resolve(result.err), "confirmed"));
+    expect(notified).to.deep.equal({ InstructionError: [0, { Custom: 6000 }] });
+    const status = await connection.getSignatureStatus(sig);
+    expect(status.value?.err).to.deep.equal({ InstructionError: [0, { Custom: 6000 }] });
+    // A confirmation that starts after the status is known: whichever path wins, the same error.
+    expect(await confirmationError(connection.confirmTransaction({ signature: sig, ...latest }))).to.deep.equal({
+      InstructionError: [0, { Custom: 6000 }],
+    });
   });
 
   it("restarts with every account, the history and the chain identity", async function () {

@@ -367,3 +367,43 @@ export class ChainReader {
     }
   }
 }
+
+/** A program error carried by a transaction error: its IDL name, number and message. */
+export interface ProgramErrorInfo {
+  name: string;
+  number: number;
+  msg: string;
+}
+
+const PROGRAM_ERRORS = new Map<number, { name: string; msg: string }>(
+  (PROVENANCE_IDL.errors ?? []).map((e) => [e.code, { name: e.name, msg: e.msg ?? "" }]),
+);
+
+/**
+ * The program error inside a transaction error (`{ InstructionError: [i, { Custom: n }] }`),
+ * named from the IDL; null for any other error. An unknown number is named `Custom(n)`.
+ */
+export function programErrorOf(err: unknown): ProgramErrorInfo | null {
+  const ie = (err as { InstructionError?: [number, unknown] } | null)?.InstructionError;
+  const custom = Array.isArray(ie) && typeof ie[1] === "object" && ie[1] !== null ? (ie[1] as { Custom?: unknown }).Custom : undefined;
+  if (typeof custom !== "number") return null;
+  const known = PROGRAM_ERRORS.get(custom);
+  return { name: known?.name ?? `Custom(${custom})`, number: custom, msg: known?.msg ?? "" };
+}
+
+/**
+ * The transaction error of a `Connection.confirmTransaction` call, or null if the transaction
+ * succeeded, whichever of web3.js 1.x's two paths answers. When the websocket notification comes
+ * first, `confirmTransaction` resolves with `value.err`; when its own `getSignatureStatus` check
+ * (made once the subscription is set up) already finds the failed transaction, it rejects with
+ * the bare error object. Which one wins depends on timing, so callers must accept both. A thrown
+ * `Error` (timeout, expired blockhash, network) is rethrown.
+ */
+export async function confirmationError(confirmation: Promise<{ value: { err: unknown } }>): Promise<unknown> {
+  try {
+    return (await confirmation).value.err ?? null;
+  } catch (e) {
+    if (e instanceof Error || e === null || e === undefined) throw e;
+    return e; // a TransactionError: an object such as { InstructionError: [...] } or a string such as "AccountInUse"
+  }
+}

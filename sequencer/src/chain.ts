@@ -37,7 +37,7 @@ import {
 } from "@solana/web3.js";
 import type { Logger } from "pino";
 import { BATCH_LOG_CAPACITY, PROVENANCE_IDL, type Provenance } from "@provenance/client-sdk";
-import { ChainReader, submitBatchMethodArgs } from "@provenance/client-sdk/chain";
+import { ChainReader, programErrorOf, submitBatchMethodArgs } from "@provenance/client-sdk/chain";
 import type { SequencerConfig } from "./config.js";
 import type { BatchMeta, StoredAnchor } from "./store.js";
 import type { ChainHealth, ChainState, ChainSubmitter } from "./submitter.js";
@@ -84,10 +84,6 @@ interface ClusterPin {
 const hexBytes = (hex: string): number[] => Array.from(Buffer.from(hex, "hex"));
 
 /** Anchor error names by number, from the IDL. */
-const ERROR_NAMES = new Map<number, { name: string; msg: string }>(
-  (PROVENANCE_IDL.errors ?? []).map((e) => [e.code, { name: e.name, msg: e.msg ?? "" }]),
-);
-
 /** A refusal or failure from the chain; `programError` is the Anchor error name when there is one. */
 export class ChainError extends SequencerError {
   constructor(
@@ -127,14 +123,6 @@ function readJson<T>(file: string): T | null {
 }
 
 /** The program error in a transaction error (`{ InstructionError: [i, { Custom: n }] }`). */
-function programErrorOf(err: unknown): { name: string; msg: string; number: number } | null {
-  const ie = (err as { InstructionError?: [number, unknown] } | null)?.InstructionError;
-  const custom = ie && typeof ie[1] === "object" && ie[1] !== null ? (ie[1] as { Custom?: number }).Custom : undefined;
-  if (custom === undefined) return null;
-  const known = ERROR_NAMES.get(custom);
-  return { name: known?.name ?? `Custom(${custom})`, msg: known?.msg ?? "", number: custom };
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class AnchorChainSubmitter implements ChainSubmitter {
@@ -404,8 +392,8 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     const custom = /custom program error: 0x([0-9a-f]+)/i.exec(message);
     if (custom) {
       const n = parseInt(custom[1]!, 16);
-      const known = ERROR_NAMES.get(n);
-      return new ChainError(`${what} refused by the program: ${known?.name ?? n}: ${known?.msg ?? message}`, known?.name ?? null);
+      const known = programErrorOf({ InstructionError: [0, { Custom: n }] })!;
+      return new ChainError(`${what} refused by the program: ${known.name}: ${known.msg || message}`, known.name);
     }
     return new ChainError(`${what} could not be sent: ${message}`);
   }

@@ -154,6 +154,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const full = process.argv.includes("--full");
   const rows = [...benchInclusion(), ...(await benchConstraints()), ...(await benchProving({ full }))];
   console.log(formatTable(rows));
-  const { terminateSnarkjsCurve } = await import("../prover/src/setup/dev-setup.js");
+  const { terminateSnarkjsCurve } = await import("@provenance/trusted-setup");
   await terminateSnarkjsCurve();
 }

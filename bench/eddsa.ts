@@ -13,10 +13,9 @@ import {
   unpackSignature,
   verifyPacked,
   verifyPoseidon,
-} from "../client-sdk/src/eddsa.js";
-import { FIELD_MODULUS } from "../client-sdk/src/field.js";
-import { nativeEddsa, verifyPackedNative } from "../client-sdk/src/node/native-eddsa.js";
-import { VerifyPool, type VerifyJob } from "../client-sdk/src/node/verify-pool.js";
+} from "@provenance/client-sdk/eddsa";
+import { FIELD_MODULUS } from "@provenance/client-sdk/field";
+import { VerifyPool, nativeEddsa, verifyPackedNative, type VerifyJob } from "@provenance/ingest-engine";
 
 export interface BenchRow {
   /** What was measured. */

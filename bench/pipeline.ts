@@ -16,7 +16,7 @@ import { pathToFileURL } from "node:url";
 import { LAMPORTS_PER_SOL } from "@solana/web3.js";
 import { pino } from "pino";
 import { NodeRegistry, bytesToHex, fieldToHex, packPublicKey } from "@provenance/client-sdk";
-import { startLocalnet } from "@provenance/client-sdk/node";
+import { startLocalnet } from "@provenance/localnet";
 import { circuitConfig } from "@provenance/circuits";
 import { createChainSubmitter, loadConfig, Sequencer, type SequencerConfig } from "@provenance/sequencer";
 import { ensureSetup } from "../tests/setup.js";

@@ -13,9 +13,9 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { checkedInVkPath } from "../prover/src/artifacts.js";
-import { ceremonyAttestation, ceremonyBeacon, ceremonyContribute, ceremonyExportVk, ceremonyInit, ceremonyVerify } from "../prover/src/setup/ceremony.js";
-import { terminateSnarkjsCurve, writeTextAtomic } from "../prover/src/setup/dev-setup.js";
+import { checkedInVkPath } from "@provenance/prover/artifacts";
+import { ceremonyAttestation, ceremonyBeacon, ceremonyContribute, ceremonyExportVk, ceremonyInit, ceremonyVerify } from "@provenance/trusted-setup";
+import { terminateSnarkjsCurve, writeTextAtomic } from "@provenance/trusted-setup";
 
 const USAGE = `usage: npx tsx scripts/ceremony.ts <verb> [options]
   init        --r1cs FILE --ptau FILE --out FILE          start phase 2 from a prepared ptau

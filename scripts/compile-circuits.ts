@@ -2,7 +2,7 @@
  * Compiles circuit configurations with circom2.
  *   npx tsx scripts/compile-circuits.ts [--force] [test|dev|prod ...]   (default: test dev)
  */
-import { compileCircuit } from "../circuits/index.js";
+import { compileCircuit } from "@provenance/circuits";
 
 const args = process.argv.slice(2);
 const force = args.includes("--force");

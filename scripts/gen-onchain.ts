@@ -21,8 +21,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type CircuitConfig, loadCircuitConfigs } from "../circuits/index.js";
-import { type SnarkjsVerifyingKey, verifyingKeyToSolana } from "../prover/src/solana-layout.js";
+import { type CircuitConfig, loadCircuitConfigs } from "@provenance/circuits";
+import { type SnarkjsVerifyingKey, verifyingKeyToSolana } from "@provenance/prover";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PROGRAM_DIR = path.join(ROOT, "programs", "provenance");

@@ -23,8 +23,8 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { checkedInVkPath, r1csPath } from "../prover/src/artifacts.js";
-import { DEV_SEED, INSECURE_WARNING, readR1csHeader, requiredPower, runDevSetup, terminateSnarkjsCurve, writeTextAtomic } from "../prover/src/setup/dev-setup.js";
+import { checkedInVkPath, r1csPath } from "@provenance/prover/artifacts";
+import { DEV_SEED, INSECURE_WARNING, readR1csHeader, requiredPower, runDevSetup, terminateSnarkjsCurve, writeTextAtomic } from "@provenance/trusted-setup";
 
 const USAGE = "usage: npx tsx scripts/setup.ts --circuit <test|dev|prod> [--check] [--force] [--r1cs FILE] [--keys-dir DIR] [--seed TEXT] [--insecure-prod] [--verbose] [--info]";
 

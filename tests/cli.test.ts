@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { loadConfig } from "../sequencer/src/config.js";
-import { Sequencer } from "../sequencer/src/sequencer.js";
+import { loadConfig } from "@provenance/sequencer";
+import { Sequencer } from "@provenance/sequencer";
 import { quietLogger } from "../sequencer/test/helpers.js";
 import { FAKE_ANCHOR, bundlesFor, loadVector } from "../client-sdk/test/helpers/bundles.js";
 import { BIN, cli, cliBin, type CliRun } from "./cli-helpers.js";

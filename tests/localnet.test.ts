@@ -23,9 +23,9 @@ import {
 import { sha256 } from "@noble/hashes/sha2";
 import { expect } from "chai";
 
-import { PROVENANCE_IDL, type Provenance } from "../client-sdk/src/idl/index.js";
-import { confirmationError, programErrorOf, submitBatchMethodArgs } from "../client-sdk/src/chain.js";
-import { startLocalnet, type Localnet } from "../client-sdk/src/node/localnet.js";
+import { PROVENANCE_IDL, type Provenance } from "@provenance/client-sdk/idl";
+import { confirmationError, programErrorOf, submitBatchMethodArgs } from "@provenance/client-sdk/chain";
+import { startLocalnet, type Localnet } from "@provenance/localnet";
 
 const { AnchorProvider, Program, Wallet, AnchorError, EventParser } = anchor;
 

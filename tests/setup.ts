@@ -1,6 +1,6 @@
 /** Test helper: compile a circuit configuration and run (or reuse) its cached dev setup. */
 import { compileCircuit } from "@provenance/circuits";
-import { runDevSetup, type DevSetupResult } from "../prover/src/setup/dev-setup.js";
+import { runDevSetup, type DevSetupResult } from "@provenance/trusted-setup";
 
 export async function ensureSetup(name: string): Promise<DevSetupResult> {
   const compiled = await compileCircuit(name);

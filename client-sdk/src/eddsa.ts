@@ -13,7 +13,7 @@
  *   circuit refuses plus the cases above.
  *
  * This module is browser-safe: no Node-only imports. The Node worker pool lives in
- * `./node/verify-pool.ts`.
+ * `@provenance/ingest-engine` (verify-pool.ts).
  */
 import { fail } from "./errors.js";
 import { assertFieldElement, bytesToHex, parseHex, poseidon } from "./field.js";

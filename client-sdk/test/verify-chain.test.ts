@@ -11,7 +11,7 @@ import { Keypair, SystemProgram, Transaction, sendAndConfirmTransaction } from "
 import { expect } from "chai";
 import { nextChainHead, verifyBundle, verifyBundles, GENESIS_HEAD, type InclusionBundle } from "../src/index.js";
 import { ChainReader } from "../src/chain.js";
-import { startLocalnet, type Localnet } from "../src/node/localnet.js";
+import { startLocalnet, type Localnet } from "@provenance/localnet";
 import { anchorVector, bundlesFor, disconnect, oneByteChanges, type AnchoredVector } from "./helpers/bundles.js";
 
 describe("inclusion bundles against the local chain", function () {

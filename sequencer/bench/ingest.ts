@@ -48,7 +48,7 @@ import {
   unpackSignature,
   type RecordV1,
 } from "@provenance/client-sdk";
-import { checkRecordBatch, merkleRootFast, nativeEddsa, nativeMerkle } from "@provenance/client-sdk/node";
+import { checkRecordBatch, merkleRootFast, nativeEddsa, nativeMerkle } from "@provenance/ingest-engine";
 import { testNode } from "../../tests/fixtures.js";
 import { ReceiptSigner } from "../src/receipt.js";
 import { BENCH_NODES } from "./sign-records.js";

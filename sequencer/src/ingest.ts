@@ -17,7 +17,7 @@
  */
 import type { Logger } from "pino";
 import { ProvenanceError, PublicKey, bytesToHex, parseRecord, recordId, verifyPoseidon } from "@provenance/client-sdk";
-import type { CheckedRecord, VerifyPool } from "@provenance/client-sdk/node";
+import type { CheckedRecord, VerifyPool } from "@provenance/ingest-engine";
 import type { SequencerConfig } from "./config.js";
 import { SequencerError, atIndex } from "./errors.js";
 import type { Metrics } from "./metrics.js";

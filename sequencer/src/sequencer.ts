@@ -5,7 +5,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { pino, type Logger } from "pino";
 import type { FastifyInstance } from "fastify";
-import { VerifyPool } from "@provenance/client-sdk/node";
+import { VerifyPool } from "@provenance/ingest-engine";
 import { circuitConfig } from "@provenance/circuits";
 import { BatchProver } from "@provenance/prover";
 import { buildApi } from "./api.js";

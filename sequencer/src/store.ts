@@ -30,7 +30,7 @@ import {
   sha256,
   type RecordV1,
 } from "@provenance/client-sdk";
-import { merkleRootFast } from "@provenance/client-sdk/node";
+import { merkleRootFast } from "@provenance/ingest-engine";
 import { SequencerError } from "./errors.js";
 import type { Receipt, ReceiptSigner } from "./receipt.js";
 

@@ -26,7 +26,7 @@ import {
   type Provenance,
   type RecordV1,
 } from "@provenance/client-sdk";
-import { startLocalnet, type Localnet } from "@provenance/client-sdk/node";
+import { startLocalnet, type Localnet } from "@provenance/localnet";
 import { circuitConfig } from "@provenance/circuits";
 import { ensureSetup } from "../../tests/setup.js";
 import { AnchorChainSubmitter, createChainSubmitter } from "../src/chain.js";

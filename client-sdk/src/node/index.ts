@@ -1,10 +1,7 @@
 /**
- * Node.js-only helpers of the SDK: key files, the native signature verifier (when its addon
- * was built at install time) and the worker-thread batch verifier.
+ * Node.js-only parts of the SDK: key files, dataset manifests and the auditor. (The fast ingest
+ * paths the sequencer uses, native and in worker threads, are `@provenance/ingest-engine`.)
  */
 export * from "./keys.js";
-export * from "./native-eddsa.js";
-export * from "./verify-pool.js";
-export * from "./localnet.js";
 export * from "./manifest.js";
 export * from "./audit.js";

@@ -19,7 +19,7 @@ import {
   type RecordV1,
 } from "../../src/index.js";
 import { submitBatchMethodArgs } from "../../src/chain.js";
-import type { Localnet } from "../../src/node/localnet.js";
+import type { Localnet } from "@provenance/localnet";
 
 const { AnchorProvider, Program, Wallet } = anchor;
 

@@ -1,0 +1,95 @@
+/** `provenance nodes add|revoke|get|list`: the node registry. */
+import type { Command } from "commander";
+import { ProvenanceError } from "@provenance/client-sdk/errors";
+import { isHttpError, type CliContext } from "../context.js";
+import { UsageError, hex64, resolveAdminToken } from "../output.js";
+
+export function registerNodes(program: Command, ctx: CliContext): void {
+  const nodes = program.command("nodes").description("the node registry: add, revoke, get, list (writes need the admin token)");
+  const adminOptions = (cmd: Command) =>
+    ctx.addExitHelp(
+      cmd
+        .option("--admin-token <token>", "admin token (default: $PROVENANCE_ADMIN_TOKEN, else <data-dir>/admin-token)")
+        .option("--data-dir <dir>", "the sequencer's data directory, where its admin-token file is", "./.provenance"),
+    );
+  const keyOrArg = async (arg: string | undefined, keyFile: string | undefined, what: "publicKey" | "nodeId"): Promise<string> => {
+    if (arg && keyFile) throw new UsageError(`give the ${what} or --key, not both`);
+    if (keyFile) {
+      const { loadNodeKey } = await import("@provenance/client-sdk/node");
+      const key = loadNodeKey(ctx.resolvePath(keyFile));
+      return what === "publicKey" ? key.publicKeyHex : key.nodeIdHex;
+    }
+    if (!arg) throw new UsageError(`give the node's ${what} (64 hex) or --key FILE`);
+    return hex64(arg, what);
+  };
+  const printNode = (n: { nodeId: string; slot: number; status: string; registryRoot: string }, verb: string) => {
+    ctx.out.result({ ok: true, ...n });
+    ctx.out.say(`${verb} node ${n.nodeId}`);
+    ctx.out.say(`  slot ${n.slot}, ${n.status}; registry root ${n.registryRoot}`);
+  };
+  adminOptions(
+    nodes
+      .command("add")
+      .description("register a node's public key (from the argument or its key file)")
+      .argument("[publicKey]", "the node's packed public key, 64 hex")
+      .option("-k, --key <file>", "read the public key from this node key file"),
+  ).action(
+    ctx.run(async (publicKey: string | undefined, opts: { key?: string; adminToken?: string; dataDir: string }, cmd: Command) => {
+      const g = ctx.globals(cmd);
+      const pk = await keyOrArg(publicKey, opts.key, "publicKey");
+      const client = await ctx.sequencerClient(g, { adminToken: resolveAdminToken(opts.adminToken, ctx.io.env, ctx.resolvePath(opts.dataDir)) });
+      printNode(await client.addNode(pk), "registered");
+    }),
+  );
+  adminOptions(
+    nodes
+      .command("revoke")
+      .description("revoke a node: its pending records are sealed first, new ones are refused")
+      .argument("[nodeId]", "the node id, 64 hex")
+      .option("-k, --key <file>", "read the node id from this node key file"),
+  ).action(
+    ctx.run(async (nodeId: string | undefined, opts: { key?: string; adminToken?: string; dataDir: string }, cmd: Command) => {
+      const g = ctx.globals(cmd);
+      const id = await keyOrArg(nodeId, opts.key, "nodeId");
+      const client = await ctx.sequencerClient(g, { adminToken: resolveAdminToken(opts.adminToken, ctx.io.env, ctx.resolvePath(opts.dataDir)) });
+      const r = await client.revokeNode(id);
+      printNode(r, "revoked");
+      if (r.sealedBatches.length) ctx.out.say(`  sealed its pending records into batch(es) ${r.sealedBatches.join(", ")}`);
+    }),
+  );
+  ctx.addExitHelp(
+    nodes
+      .command("get")
+      .description("one node's registry entry")
+      .argument("[nodeId]", "the node id, 64 hex")
+      .option("-k, --key <file>", "read the node id from this node key file")
+      .action(
+        ctx.run(async (nodeId: string | undefined, opts: { key?: string }, cmd: Command) => {
+          const g = ctx.globals(cmd);
+          printNode(await (await ctx.sequencerClient(g)).node(await keyOrArg(nodeId, opts.key, "nodeId")), "");
+        }),
+      ),
+  );
+  ctx.addExitHelp(
+    nodes
+      .command("list")
+      .description("every node in the registry")
+      .action(
+        ctx.run(async (_opts: unknown, cmd: Command) => {
+          const g = ctx.globals(cmd);
+          let list;
+          try {
+            list = await (await ctx.sequencerClient(g)).nodes();
+          } catch (e) {
+            if (isHttpError(e) && e.status === 404 && e.serverCode === "NOT_FOUND" && /no route/.test(e.message)) {
+              throw new ProvenanceError("SEQUENCER_ERROR", `the sequencer at ${g.sequencer} does not list its registry (no GET /v1/nodes route in this version); look a node up with \`provenance nodes get NODEID\``);
+            }
+            throw e;
+          }
+          ctx.out.result({ ok: true, ...list });
+          ctx.out.say(`${list.nodes.length} node(s); registry root ${list.registryRoot}`);
+          for (const n of list.nodes) ctx.out.say(`  ${String(n.slot).padStart(4)}  ${n.nodeId}  ${n.status}`);
+        }),
+      ),
+  );
+}

@@ -1,0 +1,79 @@
+/** `provenance verify`: a bundle or a dataset manifest, against the chain or a trusted root. */
+import type { Command } from "commander";
+import type { DatasetReport, VerifyResult } from "@provenance/client-sdk";
+import type { CliContext } from "../context.js";
+import { EXIT, hex64, positiveInt, type Output } from "../output.js";
+
+export function registerVerify(program: Command, ctx: CliContext): void {
+  ctx.addExitHelp(
+    program
+      .command("verify")
+      .description("verify an inclusion proof bundle, or a dataset manifest (one bundle per line), against the chain (default) or a trusted root")
+      .argument("<file>", "a bundle as served by GET /v1/records/:id/proof, or a manifest of bundles, one per line")
+      .option("--root <hex>", "verify offline against this trusted batch root instead of the chain")
+      .option("--no-tx", "skip fetching the batch's transaction (one account read only; the batch statement's other fields and the slot go unchecked)")
+      .option("--concurrency <n>", "bundles verified at once (manifests)", "16")
+      .option("--max-failures <n>", "failures listed in the report (manifests)", "20")
+      .option("--no-progress", "no progress bar, even on a terminal")
+      .addHelpText(
+        "after",
+        "\nChecks, in order: bundle format; the record's EdDSA-Poseidon signature; its id and leaf; the\nMerkle path to the bundle's batch root; the record's time in the batch window; then either the\ntrusted root (--root) or the chain: the program id, the cluster, the BatchLog account (owned by\nthe program) holding that root at that batch index, and the submit_batch transaction carrying the\nsame statement (or, for a batch older than the 256-root ring, the transaction alone).",
+      )
+      .action(
+        ctx.run(async (file: string, opts: { root?: string; tx: boolean; concurrency: string; maxFailures: string; progress: boolean }, cmd: Command) => {
+          const g = ctx.globals(cmd);
+          if (opts.root !== undefined) hex64(opts.root, "--root");
+          const concurrency = positiveInt(opts.concurrency, "--concurrency", 1024);
+          const maxFailures = positiveInt(opts.maxFailures, "--max-failures");
+          const { sniffBundleFile, verifyManifest } = await import("@provenance/client-sdk/node");
+          const { verifyBundle } = await import("@provenance/client-sdk");
+          const full = ctx.resolvePath(file);
+          const kind = sniffBundleFile(full);
+          if (kind.kind === "invalid") {
+            // A corrupted bundle file is a failed verification, not a usage error.
+            const r: VerifyResult = { ok: false, id: null, batchIndex: null, rootSource: null, checks: [{ name: "format", ok: false, detail: kind.message }], failure: { code: "INVALID_BUNDLE", check: "format", message: kind.message } };
+            return reportOne(ctx.out, file, r);
+          }
+          const chain = opts.root === undefined ? await ctx.chainReader(g) : undefined;
+          try {
+            const options = { ...(chain ? { chain } : { trustedRoot: opts.root! }), checkTransaction: opts.tx };
+            if (kind.kind === "bundle") {
+              const r = await verifyBundle(kind.json, options);
+              return reportOne(ctx.out, file, r);
+            }
+            const report = await verifyManifest(full, { ...options, concurrency, maxFailures, progress: opts.progress && !ctx.out.json && ctx.io.stderr.isTTY === true });
+            return reportDataset(ctx.out, file, report, chain ? { accountReads: chain.stats.accountReads, transactionReads: chain.stats.transactionReads } : null);
+          } finally {
+            chain?.close();
+          }
+        }),
+      ),
+  );
+}
+
+const UNAVAILABLE_CODES = ["UNREACHABLE", "RPC_ERROR", "TIMEOUT"];
+
+function reportOne(out: Output, file: string, r: VerifyResult): number {
+  const unavailable = !r.ok && UNAVAILABLE_CODES.includes(r.failure!.code);
+  out.result({ file, ...r });
+  for (const c of r.checks) out.say(`  ${c.ok ? "ok  " : "FAIL"} ${c.name.padEnd(12)} ${c.detail}`);
+  if (r.ok) out.say(`VALID: record ${r.id} is in batch ${r.batchIndex}, checked against ${r.rootSource === "trusted-root" ? "the trusted root" : r.rootSource === "batch-log" ? "the on-chain BatchLog and its transaction" : "its on-chain transaction"}`);
+  else if (unavailable) out.say(`NOT CHECKED: ${r.failure!.message}`);
+  else out.say(`INVALID (${r.failure!.code}, ${r.failure!.check} check): ${r.failure!.message}`);
+  return r.ok ? EXIT.OK : unavailable ? EXIT.UNAVAILABLE : EXIT.FAILED;
+}
+
+function reportDataset(out: Output, file: string, report: DatasetReport, reads: { accountReads: number; transactionReads: number } | null): number {
+  out.result({ ok: report.failed === 0 && report.unavailable === 0, file, ...report, ...(reads ? { rpc: reads } : {}) });
+  const rate = report.total / Math.max(0.001, report.elapsedMs / 1000);
+  out.say(`${file}: ${report.passed}/${report.total} bundles valid across ${report.batches} batch(es) in ${(report.elapsedMs / 1000).toFixed(1)} s (${rate.toFixed(0)}/s)${reads ? `; ${reads.accountReads} account read(s), ${reads.transactionReads} transaction read(s)` : ""}`);
+  if (report.failed || report.unavailable) {
+    out.say(`${report.failed} invalid${report.unavailable ? `, ${report.unavailable} not checked (service unavailable)` : ""}; by reason:`);
+    for (const [code, n] of Object.entries(report.byCode).sort((a, b) => b[1] - a[1])) out.say(`  ${String(n).padStart(6)}  ${code}`);
+    out.say(`first ${report.failures.length}:`);
+    for (const f of report.failures) out.say(`  line ${f.line}${f.id ? ` (${f.id.slice(0, 16)}…)` : ""}: ${f.code}: ${f.message}`);
+  }
+  if (report.failed > 0) return EXIT.FAILED;
+  if (report.unavailable > 0) return EXIT.UNAVAILABLE;
+  return EXIT.OK;
+}

@@ -1,0 +1,104 @@
+/**
+ * Running the sequencer as a process: connect to the chain (cluster pinned, key funded, program
+ * initialized for the circuit), start the service, print the banner, stop cleanly on SIGINT /
+ * SIGTERM. Shared by the production entry (`src/main.ts`) and the dev launcher
+ * (`scripts/dev.ts`, `npm start`).
+ */
+import { existsSync } from "node:fs";
+import { LAMPORTS_PER_SOL } from "@solana/web3.js";
+import type { Logger } from "pino";
+import { NodeRegistry, fieldToHex } from "@provenance/client-sdk";
+import { circuitConfig } from "@provenance/circuits";
+import { wasmPath, zkeyPath } from "@provenance/prover";
+import { createChainSubmitter, type AnchorChainSubmitter } from "./chain.js";
+import type { SequencerConfig } from "./config.js";
+import { Sequencer } from "./sequencer.js";
+
+export const say = (line = ""): void => void process.stderr.write(`${line}\n`);
+
+/** The circuit's artifacts (witness WASM, proving key) must exist: this process makes neither. */
+export function checkProvingArtifacts(cfg: SequencerConfig): void {
+  const wasm = wasmPath(cfg.circuit);
+  const zkey = zkeyPath(cfg.circuit);
+  if (!existsSync(wasm)) {
+    throw new Error(`the "${cfg.circuit}" circuit is not compiled (${wasm} is missing): run \`npx tsx scripts/compile-circuits.ts ${cfg.circuit}\``);
+  }
+  if (!existsSync(zkey)) {
+    throw new Error(
+      `no proving key for the "${cfg.circuit}" circuit at ${zkey}: set PROVENANCE_ZKEY to the ceremony's .zkey (docs/trusted-setup.md)` +
+        (cfg.circuit === "prod" ? "" : `, or make the INSECURE dev setup with \`npx tsx scripts/setup.ts --circuit ${cfg.circuit}\``),
+    );
+  }
+}
+
+/**
+ * The chain submitter for `rpcUrl`, checked before any batch is sent: the cluster (genesis hash
+ * and program) is the pinned one, the sequencer's key can pay (a local chain airdrops it), and
+ * the program is initialized for this circuit with this key as sequencer (initialized here when
+ * Config does not exist yet).
+ */
+export async function connectChain(cfg: SequencerConfig, rpcUrl: string, log: Logger): Promise<AnchorChainSubmitter> {
+  const submitter = createChainSubmitter({ ...cfg, rpcUrl }, log);
+  try {
+    await submitter.checkCluster();
+    const balance = await submitter.connection.getBalance(submitter.walletPublicKey);
+    if (submitter.cluster === "localnet" && balance < 10 * LAMPORTS_PER_SOL) {
+      // A local chain (ours, or `provenance localnet` started separately) airdrops freely.
+      await submitter.airdrop(100 * LAMPORTS_PER_SOL);
+    } else if (balance < 0.01 * LAMPORTS_PER_SOL) {
+      throw new Error(
+        `the sequencer's key ${submitter.walletPublicKey.toBase58()} (${cfg.solanaKeypair}) has ${balance / LAMPORTS_PER_SOL} SOL on ` +
+          `${submitter.cluster}: fund it (it pays for every submit_batch), then start again`,
+      );
+    }
+    const registryRoot = fieldToHex(new NodeRegistry(circuitConfig(cfg.circuit).registryLevels).root);
+    await submitter.ensureInitialized(cfg.circuit, registryRoot);
+  } catch (err) {
+    await submitter.close();
+    throw err;
+  }
+  return submitter;
+}
+
+/** The lines a person reads at start: where everything is. */
+export function printBanner(
+  cfg: SequencerConfig,
+  sequencer: Sequencer,
+  chain: { rpcUrl: string; submitter: AnchorChainSubmitter; note?: string } | null,
+  extra: string[] = [],
+): void {
+  say();
+  say("provenance sequencer is running");
+  say(`  sequencer API   ${sequencer.url}`);
+  say(chain ? `  Solana RPC      ${chain.rpcUrl}${chain.note ? ` (${chain.note})` : ""}` : "  Solana RPC      none (PROVENANCE_ANCHORING=off: batches stop at proven)");
+  if (chain) {
+    say(`  program         ${chain.submitter.programId.toBase58()} (${chain.submitter.cluster})`);
+    say(`  sequencer key   ${chain.submitter.walletPublicKey.toBase58()} (${cfg.solanaKeypair})`);
+  }
+  say(`  circuit         ${cfg.circuit}`);
+  say(`  admin token     ${sequencer.adminToken.file ?? "from PROVENANCE_ADMIN_TOKEN"}`);
+  say(`  receipt key     ${sequencer.receiptKey}`);
+  say(`  data directory  ${cfg.dataDir}`);
+  for (const line of extra) say(`  ${line}`);
+  say("Ctrl-C stops it; `npx provenance --help` is the client.");
+  say();
+}
+
+/** On SIGINT or SIGTERM: runs `stop` once, then exits 0 (1 if stopping failed). */
+export function stopOnSignal(log: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, "shutting down");
+      stop().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    });
+  }
+}

@@ -28,7 +28,6 @@ import {
   type Point,
   type Signature,
 } from "../src/eddsa.js";
-import { ProvenanceError } from "../src/errors.js";
 import { FIELD_MODULUS } from "../src/field.js";
 import { blake512 } from "../src/eddsa/blake512.js";
 import { P, isOnCurve, multiply, recoverX, toAffine, toExtended } from "../src/eddsa/curve.js";
@@ -43,18 +42,7 @@ import {
   smallOrderPoints,
   toC,
 } from "./eddsa-helpers.js";
-
-function expectError(fn: () => unknown, code: string, message: RegExp): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ProvenanceError);
-    expect((err as ProvenanceError).code).to.equal(code);
-    expect((err as Error).message).to.match(message);
-    return;
-  }
-  expect.fail(`expected ProvenanceError ${code} ${message}`);
-}
+import { expectRefusal } from "../../tests/support/expect.js";
 
 /** The packed form of a point with y replaced by y + p (same point for circomlibjs). */
 function nonCanonical(packed: Uint8Array): Uint8Array {
@@ -136,7 +124,7 @@ describe("eddsa: byte compatibility with circomlibjs", () => {
         const sigBytes = new Uint8Array(64);
         sigBytes.set(bytes, 0);
         if (x === null) {
-          expectError(() => unpackSignature(sigBytes), "INVALID_SIGNATURE_ENCODING", /not on the BabyJubJub curve/);
+          expectRefusal(() => unpackSignature(sigBytes), "INVALID_SIGNATURE_ENCODING", /not on the BabyJubJub curve/);
         } else {
           expect(unpackSignature(sigBytes).R8).to.deep.equal({ x, y });
         }
@@ -174,8 +162,8 @@ describe("eddsa: verification", () => {
       v >>= 8n;
     }
     expect(verifyPacked(message, bytes, key)).to.equal(false);
-    expectError(() => unpackSignature(bytes), "INVALID_SIGNATURE_ENCODING", /S is not below the subgroup order/);
-    expectError(() => packSignature(high), "INVALID_SIGNATURE_ENCODING", /subgroup order/);
+    expectRefusal(() => unpackSignature(bytes), "INVALID_SIGNATURE_ENCODING", /S is not below the subgroup order/);
+    expectRefusal(() => packSignature(high), "INVALID_SIGNATURE_ENCODING", /subgroup order/);
   });
 
   it("refuses a negative S (circomlibjs never returns on one), without hanging", () => {
@@ -198,22 +186,19 @@ describe("eddsa: verification", () => {
     expect(isOnCurve(off.x, off.y)).to.equal(false);
     expect(verifyPoseidon(message, { R8: off, S: sig.S }, A)).to.equal(false);
     expect(verifyPoseidon(message, { R8: { x: 0n, y: 1n }, S: sig.S }, A)).to.equal(false);
-    expectError(() => packSignature({ R8: off, S: sig.S }), "INVALID_SIGNATURE_ENCODING", /not on the BabyJubJub curve/);
+    expectRefusal(() => packSignature({ R8: off, S: sig.S }), "INVALID_SIGNATURE_ENCODING", /not on the BabyJubJub curve/);
     const idBytes = new Uint8Array(64);
     idBytes[0] = 1; // y = 1, sign 0: the identity
-    expectError(() => unpackSignature(idBytes), "INVALID_SIGNATURE_ENCODING", /x = 0/);
+    expectRefusal(() => unpackSignature(idBytes), "INVALID_SIGNATURE_ENCODING", /x = 0/);
   });
 
   it("refuses a public key off the curve", () => {
     const off = { x: A.x, y: (A.y + 1n) % P };
     expect(verifyPoseidon(message, sig, off)).to.equal(false);
     expect(isValidPublicKey(off)).to.equal(false);
-    expectError(() => PublicKey.fromPoint(off), "INVALID_PUBLIC_KEY", /not on the BabyJubJub curve/);
-    expectError(() => packPublicKey(off), "INVALID_PUBLIC_KEY", /not on the BabyJubJub curve/);
-    expectError(
-      () => PublicKey.fromPoint({ x: A.x + P, y: A.y }),
-      "INVALID_PUBLIC_KEY",
-      /coordinates must be in \[0, field modulus\)/,
+    expectRefusal(() => PublicKey.fromPoint(off), "INVALID_PUBLIC_KEY", /not on the BabyJubJub curve/);
+    expectRefusal(() => packPublicKey(off), "INVALID_PUBLIC_KEY", /not on the BabyJubJub curve/);
+    expectRefusal(() => PublicKey.fromPoint({ x: A.x + P, y: A.y }), "INVALID_PUBLIC_KEY", /coordinates must be in \[0, field modulus\)/,
     );
   });
 
@@ -228,17 +213,17 @@ describe("eddsa: verification", () => {
       expect(verifyPoseidon(message, forged, T), `order ${order}`).to.equal(false);
       expect(verifyPoseidon(message + 7n, forged, T), `order ${order}`).to.equal(false);
       expect(isValidPublicKey(T)).to.equal(false);
-      expectError(() => PublicKey.fromPoint(T), "INVALID_PUBLIC_KEY", /small order/);
+      expectRefusal(() => PublicKey.fromPoint(T), "INVALID_PUBLIC_KEY", /small order/);
     }
     // The reference really accepts these forgeries, so the cases above are meaningful.
     for (const order of [4, 8] as const) {
       expect(e.verifyPoseidon(e.F.e(message), { R8: toC(e, forgedR8), S }, toC(e, small[order]))).to.equal(true);
     }
     // Packed small-order keys are refused at decoding (x = 0 ones as non-decodable).
-    expectError(() => unpackPublicKey(packPublicKey(small[4])), "INVALID_PUBLIC_KEY", /small order/);
-    expectError(() => unpackPublicKey(packPublicKey(small[8])), "INVALID_PUBLIC_KEY", /small order/);
-    expectError(() => unpackPublicKey(packPublicKey(small[1])), "INVALID_PUBLIC_KEY", /x = 0/);
-    expectError(() => unpackPublicKey(packPublicKey(small[2])), "INVALID_PUBLIC_KEY", /x = 0/);
+    expectRefusal(() => unpackPublicKey(packPublicKey(small[4])), "INVALID_PUBLIC_KEY", /small order/);
+    expectRefusal(() => unpackPublicKey(packPublicKey(small[8])), "INVALID_PUBLIC_KEY", /small order/);
+    expectRefusal(() => unpackPublicKey(packPublicKey(small[1])), "INVALID_PUBLIC_KEY", /x = 0/);
+    expectRefusal(() => unpackPublicKey(packPublicKey(small[2])), "INVALID_PUBLIC_KEY", /x = 0/);
     expect(verifyPacked(message, packSignature({ R8: forgedR8, S }), packPublicKey(small[8]))).to.equal(false);
   });
 
@@ -253,8 +238,8 @@ describe("eddsa: verification", () => {
       }
       expect(verifyPoseidon(message, s, torsioned), `order ${order}`).to.equal(false);
       expect(isValidPublicKey(torsioned)).to.equal(false);
-      expectError(() => PublicKey.fromPoint(torsioned), "INVALID_PUBLIC_KEY", /not in the prime-order subgroup/);
-      expectError(() => unpackPublicKey(packPublicKey(torsioned)), "INVALID_PUBLIC_KEY", /prime-order subgroup/);
+      expectRefusal(() => PublicKey.fromPoint(torsioned), "INVALID_PUBLIC_KEY", /not in the prime-order subgroup/);
+      expectRefusal(() => unpackPublicKey(packPublicKey(torsioned)), "INVALID_PUBLIC_KEY", /prime-order subgroup/);
     }
     // The same construction with the real key verifies: the refusal above is the subgroup check.
     expect(verifyPoseidon(message, signForKey(priv, message, A, 987654321n), A)).to.equal(true);
@@ -265,13 +250,13 @@ describe("eddsa: verification", () => {
     const pk = packPublicKey(A);
     const badPk = nonCanonical(pk);
     expect(fromC(e, e.babyJub.unpackPoint(badPk.slice())!)).to.deep.equal(A);
-    expectError(() => unpackPublicKey(badPk), "INVALID_PUBLIC_KEY", /not canonical/);
+    expectRefusal(() => unpackPublicKey(badPk), "INVALID_PUBLIC_KEY", /not canonical/);
     expect(verifyPacked(message, packedSig, badPk)).to.equal(false);
 
     const badSig = packedSig.slice();
     badSig.set(nonCanonical(packedSig.subarray(0, 32)), 0);
     expect(fromC(e, e.unpackSignature(badSig.slice()).R8)).to.deep.equal(sig.R8);
-    expectError(() => unpackSignature(badSig), "INVALID_SIGNATURE_ENCODING", /not canonical/);
+    expectRefusal(() => unpackSignature(badSig), "INVALID_SIGNATURE_ENCODING", /not canonical/);
     expect(verifyPacked(message, badSig, key)).to.equal(false);
     expect(verifyPacked(message, packedSig, key)).to.equal(true);
   });
@@ -280,19 +265,19 @@ describe("eddsa: verification", () => {
     const b = new Uint8Array(32);
     b[0] = 1;
     b[31] = 0x80;
-    expectError(() => unpackPublicKey(b), "INVALID_PUBLIC_KEY", /./);
+    expectRefusal(() => unpackPublicKey(b), "INVALID_PUBLIC_KEY", /./);
     let v = P;
     const pBytes = new Uint8Array(32);
     for (let i = 0; i < 32; i++) {
       pBytes[i] = Number(v & 0xffn);
       v >>= 8n;
     }
-    expectError(() => unpackPublicKey(pBytes), "INVALID_PUBLIC_KEY", /not canonical/);
+    expectRefusal(() => unpackPublicKey(pBytes), "INVALID_PUBLIC_KEY", /not canonical/);
   });
 
   it("refuses all-zero bytes", () => {
     // y = 0 is a point of order 4.
-    expectError(() => unpackPublicKey(new Uint8Array(32)), "INVALID_PUBLIC_KEY", /small order/);
+    expectRefusal(() => unpackPublicKey(new Uint8Array(32)), "INVALID_PUBLIC_KEY", /small order/);
     expect(verifyPacked(message, new Uint8Array(64), new Uint8Array(32))).to.equal(false);
     expect(verifyPacked(message, new Uint8Array(64), key)).to.equal(false);
     expect(verifyPacked(0n, new Uint8Array(64), key)).to.equal(false);
@@ -324,10 +309,10 @@ describe("eddsa: verification", () => {
   });
 
   it("rejects malformed private keys and messages when signing", () => {
-    expectError(() => signPoseidon(new Uint8Array(31), 1n), "INVALID_PRIVATE_KEY", /32 bytes, got 31/);
-    expectError(() => derivePublicKey("k" as unknown as Uint8Array), "INVALID_PRIVATE_KEY", /Uint8Array/);
-    expectError(() => signPoseidon(priv, FIELD_MODULUS), "INVALID_FIELD_ELEMENT", /message/);
-    expectError(() => signPoseidon(priv, -1n), "INVALID_FIELD_ELEMENT", /message/);
+    expectRefusal(() => signPoseidon(new Uint8Array(31), 1n), "INVALID_PRIVATE_KEY", /32 bytes, got 31/);
+    expectRefusal(() => derivePublicKey("k" as unknown as Uint8Array), "INVALID_PRIVATE_KEY", /Uint8Array/);
+    expectRefusal(() => signPoseidon(priv, FIELD_MODULUS), "INVALID_FIELD_ELEMENT", /message/);
+    expectRefusal(() => signPoseidon(priv, -1n), "INVALID_FIELD_ELEMENT", /message/);
     expect(generatePrivateKey()).to.have.length(32);
     expect(hex(generatePrivateKey())).to.not.equal(hex(generatePrivateKey()));
   });

@@ -1,6 +1,9 @@
 /**
  * Writes src/poseidon_constants.rs: circomlibjs's optimized Poseidon constants for 2, 5 and 6
- * inputs (t = 3, 6, 7), as little-endian u64 limbs. Run: npx tsx ingest-engine/native/gen-poseidon-constants.ts
+ * inputs (t = 3, 6, 7), as little-endian u64 limbs.
+ *
+ *   npx tsx ingest-engine/native/gen-poseidon-constants.ts           write the file
+ *   npx tsx ingest-engine/native/gen-poseidon-constants.ts --check   exit 1 if the file differs
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -32,4 +35,13 @@ for (const t of [3, 6, 7]) {
   src += `\n// t = ${t} (${t - 1} inputs)\n`;
   src += list(`C${t}`, opt.C[idx]!) + "\n" + list(`S${t}`, opt.S[idx]!) + "\n" + list(`M${t}`, opt.M[idx]!.flat()) + "\n" + list(`P${t}`, opt.P[idx]!.flat());
 }
-writeFileSync(new URL("./src/poseidon_constants.rs", import.meta.url), src);
+const target = new URL("./src/poseidon_constants.rs", import.meta.url);
+if (process.argv.includes("--check")) {
+  if (readFileSync(target, "utf8") !== src) {
+    console.error(`CHECK FAILED: ${fileURLToPath(target)} differs from what circomlibjs's constants give: run this script and commit the file`);
+    process.exit(1);
+  }
+  console.log(`check ok: ${fileURLToPath(target)} matches circomlibjs's Poseidon constants`);
+} else {
+  writeFileSync(target, src);
+}

@@ -99,7 +99,19 @@ function load(): { addon: NativeAddon | null; reason: string } {
   }
 }
 
+/**
+ * `PROVENANCE_REQUIRE_NATIVE=1` (CI sets it): an addon that is missing or fails its self-check
+ * is an error at load, not a silent fallback to WebAssembly, so its tests cannot skip unseen.
+ */
+export const NATIVE_REQUIRED = process.env["PROVENANCE_REQUIRE_NATIVE"] === "1";
+
 const loaded = load();
+if (NATIVE_REQUIRED && loaded.addon === null) {
+  throw new Error(
+    `PROVENANCE_REQUIRE_NATIVE=1, but the native addon is ${loaded.reason}: build it with \`npx tsx ingest-engine/native/build.ts\` ` +
+      "(needs cargo), or unset PROVENANCE_REQUIRE_NATIVE to fall back to the WebAssembly verifier",
+  );
+}
 
 function leBytesToField(buf: Buffer, offset: number): bigint {
   return (

@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { derivePublicKey, packPublicKey, packSignature, signPoseidon, verifyPacked } from "@provenance/client-sdk/eddsa";
 import { FIELD_MODULUS } from "@provenance/client-sdk/field";
-import { nativeEddsa, verifyPackedBatch, verifyPackedNative } from "../src/native-eddsa.js";
+import { nativeEddsa, verifyPackedBatch, verifyPackedNative, NATIVE_REQUIRED } from "../src/native-eddsa.js";
 import { VerifyPool, type VerifyJob } from "../src/verify-pool.js";
 import { adversarialJobs, randomField, rng } from "../../client-sdk/test/eddsa-helpers.js";
 
@@ -15,10 +15,11 @@ describe("eddsa: native addon agrees with the TypeScript verifier", function () 
   this.timeout(120_000);
 
   before(function () {
-    // The addon is optional: `npm install` builds it only where cargo is present, and the SDK
-    // falls back to the WebAssembly verifier. Without it there is nothing native to compare.
+    // The addon is optional: `npm install` builds it only where cargo is present, and ingest
+    // falls back to the WebAssembly verifier (never in CI: PROVENANCE_REQUIRE_NATIVE=1 fails).
     if (!nativeEddsa.available) {
       console.warn(`      native EdDSA verifier ${nativeEddsa.reason}: skipping`);
+      if (NATIVE_REQUIRED) throw new Error(`PROVENANCE_REQUIRE_NATIVE=1 but the native addon is ${nativeEddsa.reason}`);
       this.skip();
     }
   });

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { ProvenanceError } from "@provenance/client-sdk/errors";
 import { FIELD_MODULUS } from "@provenance/client-sdk/field";
 import { FixedMerkleTree } from "@provenance/client-sdk/merkle";
-import { merkleRootFast, nativeEddsa, nativeMerkle } from "../src/native-eddsa.js";
+import { merkleRootFast, nativeEddsa, nativeMerkle, NATIVE_REQUIRED } from "../src/native-eddsa.js";
 import { randomField, rng } from "../../client-sdk/test/eddsa-helpers.js";
 
 describe("merkle: native batch root agrees with FixedMerkleTree", function () {
@@ -18,6 +18,7 @@ describe("merkle: native batch root agrees with FixedMerkleTree", function () {
     // The agreement tests in this file run either way.
     if (!nativeEddsa.available) {
       console.warn(`      native addon ${nativeEddsa.reason}: merkleRootFast runs FixedMerkleTree`);
+      if (NATIVE_REQUIRED) throw new Error(`PROVENANCE_REQUIRE_NATIVE=1 but the native addon is ${nativeEddsa.reason}`);
       this.skip();
     }
     expect(nativeMerkle).to.equal(true);

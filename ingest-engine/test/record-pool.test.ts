@@ -21,7 +21,7 @@ import {
   type RecordV1,
 } from "@provenance/client-sdk";
 import { hexToBytes, poseidon } from "@provenance/client-sdk/field";
-import { checkRecordBatch, nativeEddsa, RECORD_RESULT_BYTES } from "../src/native-eddsa.js";
+import { checkRecordBatch, nativeEddsa, RECORD_RESULT_BYTES, NATIVE_REQUIRED } from "../src/native-eddsa.js";
 import { VerifyPool, type RecordsCheck } from "../src/verify-pool.js";
 import { contentHashOf, testNode } from "../../tests/fixtures.js";
 import { P } from "@provenance/client-sdk/curve";
@@ -197,6 +197,7 @@ describe("records checked off the main thread agree with parseRecord", function 
     // The agreement tests in this file run either way.
     if (!nativeEddsa.available) {
       console.warn(`      native EdDSA verifier ${nativeEddsa.reason}: TypeScript path only`);
+      if (NATIVE_REQUIRED) throw new Error(`PROVENANCE_REQUIRE_NATIVE=1 but the native addon is ${nativeEddsa.reason}`);
       this.skip();
     }
     expect(nativeEddsa.records).to.equal(true);

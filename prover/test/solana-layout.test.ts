@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { bytesToBigIntBE, bytesToHex, FIELD_MODULUS, ProvenanceError } from "@provenance/client-sdk";
+import { bytesToBigIntBE, bytesToHex, FIELD_MODULUS } from "@provenance/client-sdk";
 import {
   BASE_FIELD_MODULUS,
   proofToSolana,
@@ -11,24 +11,13 @@ import {
   type SnarkjsVerifyingKey,
   verifyingKeyToSolana,
 } from "../src/solana-layout.js";
+import { expectRefusal } from "../../tests/support/expect.js";
 
 const VECTOR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../test-vectors/batch-test.json");
 
 /** The i-th 32-byte big-endian word of `bytes`, as an integer. */
 function word(bytes: Uint8Array, i: number): bigint {
   return bytesToBigIntBE(bytes.subarray(32 * i, 32 * i + 32));
-}
-
-function expectCode(fn: () => unknown, message: RegExp): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ProvenanceError);
-    expect((err as ProvenanceError).code).to.equal("INVALID_GROTH16_ENCODING");
-    expect((err as ProvenanceError).message).to.match(message);
-    return;
-  }
-  expect.fail(`expected a ProvenanceError matching ${message}`);
 }
 
 // The BN254 generators: G1 = (1, 2); G2 from EIP-197 (x = x0 + x1·i, y = y0 + y1·i).
@@ -95,24 +84,18 @@ describe("solana-layout: snarkjs -> groth16-solana bytes", () => {
       [1n, 2n],
       [3n, 4n],
     ]);
-    expectCode(() => verifyingKeyToSolana({ ...vk, nPublic: 2 }), /IC must hold nPublic \+ 1 = 3 points, got 2/);
-    expectCode(() => verifyingKeyToSolana({ ...vk, curve: "bls12381" }), /curve must be "bn128"/);
+    expectRefusal(() => verifyingKeyToSolana({ ...vk, nPublic: 2 }), "INVALID_GROTH16_ENCODING", /IC must hold nPublic \+ 1 = 3 points, got 2/);
+    expectRefusal(() => verifyingKeyToSolana({ ...vk, curve: "bls12381" }), "INVALID_GROTH16_ENCODING", /curve must be "bn128"/);
   });
 
   it("refuses what it cannot lay out, naming the field", () => {
-    expectCode(() => proofToSolana({ ...proof, pi_a: ["1", "2", "3"] }), /proof\.pi_a must be affine/);
-    expectCode(() => proofToSolana({ ...proof, pi_a: ["1", "2"] }), /proof\.pi_a must be a G1 point/);
-    expectCode(
-      () => proofToSolana({ ...proof, pi_c: [BASE_FIELD_MODULUS.toString(), "2", "1"] }),
-      /proof\.pi_c\[0\] must be below the BN254 base field modulus/,
-    );
-    expectCode(() => proofToSolana({ ...proof, pi_b: [G2[0]!, G2[1]!, ["0", "1"]] }), /proof\.pi_b must be affine/);
-    expectCode(() => proofToSolana({ ...proof, pi_c: ["0x1", "2", "1"] }), /proof\.pi_c\[0\] must be a decimal/);
-    expectCode(() => proofToSolana({ ...proof, protocol: "plonk" }), /protocol must be "groth16"/);
-    expectCode(
-      () => publicSignalsToSolana([FIELD_MODULUS.toString()]),
-      /publicSignals\[0\] must be below the BN254 scalar modulus/,
-    );
+    expectRefusal(() => proofToSolana({ ...proof, pi_a: ["1", "2", "3"] }), "INVALID_GROTH16_ENCODING", /proof\.pi_a must be affine/);
+    expectRefusal(() => proofToSolana({ ...proof, pi_a: ["1", "2"] }), "INVALID_GROTH16_ENCODING", /proof\.pi_a must be a G1 point/);
+    expectRefusal(() => proofToSolana({ ...proof, pi_c: [BASE_FIELD_MODULUS.toString(), "2", "1"] }), "INVALID_GROTH16_ENCODING", /proof\.pi_c\[0\] must be below the BN254 base field modulus/);
+    expectRefusal(() => proofToSolana({ ...proof, pi_b: [G2[0]!, G2[1]!, ["0", "1"]] }), "INVALID_GROTH16_ENCODING", /proof\.pi_b must be affine/);
+    expectRefusal(() => proofToSolana({ ...proof, pi_c: ["0x1", "2", "1"] }), "INVALID_GROTH16_ENCODING", /proof\.pi_c\[0\] must be a decimal/);
+    expectRefusal(() => proofToSolana({ ...proof, protocol: "plonk" }), "INVALID_GROTH16_ENCODING", /protocol must be "groth16"/);
+    expectRefusal(() => publicSignalsToSolana([FIELD_MODULUS.toString()]), "INVALID_GROTH16_ENCODING", /publicSignals\[0\] must be below the BN254 scalar modulus/);
   });
 
   it("produces the bytes of the shared test vector from its snarkjs proof", function () {

@@ -1,20 +1,8 @@
 import path from "node:path";
 import { expect } from "chai";
-import { ProvenanceError } from "@provenance/client-sdk";
 import { loadCircuitConfigs } from "@provenance/circuits";
 import { DEFAULTS, loadConfig, parseListen } from "../src/config.js";
-
-function refused(fn: () => unknown, message: string): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ProvenanceError);
-    expect((err as ProvenanceError).code).to.equal("INVALID_CONFIG");
-    expect((err as Error).message).to.equal(message);
-    return;
-  }
-  expect.fail("expected INVALID_CONFIG");
-}
+import { expectRefusal } from "../../tests/support/expect.js";
 
 describe("sequencer config", () => {
   it("has DESIGN.md's defaults with an empty environment", () => {
@@ -58,17 +46,14 @@ describe("sequencer config", () => {
   });
 
   it("refuses bad values, naming the variable", () => {
-    refused(() => loadConfig({ PROVENANCE_LISTEN: "8080" }), 'PROVENANCE_LISTEN must be host:port (e.g. 127.0.0.1:8080), got "8080"');
-    refused(() => loadConfig({ PROVENANCE_LISTEN: "h:70000" }), 'PROVENANCE_LISTEN port must be an integer in [0, 65535], got "70000"');
-    refused(() => loadConfig({ PROVENANCE_BATCH_MAX_AGE_MS: "5s" }), 'PROVENANCE_BATCH_MAX_AGE_MS must be an integer in [1, 86400000], got "5s"');
-    refused(() => loadConfig({ PROVENANCE_BATCH_MAX_AGE_MS: "0" }), 'PROVENANCE_BATCH_MAX_AGE_MS must be an integer in [1, 86400000], got "0"');
-    refused(
-      () => loadConfig({ PROVENANCE_CIRCUIT: "huge" }),
-      `PROVENANCE_CIRCUIT must be one of ${Object.keys(loadCircuitConfigs()).join(", ")}, got "huge"`,
-    );
-    refused(() => loadConfig({ PROVENANCE_RPC_URL: "ftp://x" }), 'PROVENANCE_RPC_URL must be an http(s) URL, got "ftp://x"');
-    refused(() => loadConfig({ PROVENANCE_ADMIN_TOKEN: "short" }), "PROVENANCE_ADMIN_TOKEN must be at least 16 characters without whitespace");
-    refused(() => loadConfig({ PROVENANCE_LOG_LEVEL: "loud" }), 'PROVENANCE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"');
-    refused(() => loadConfig({}, { maxRecordsPerRequest: 1001 }), "maxRecordsPerRequest must be in [1, 1000] (DESIGN.md), got 1001");
+    expectRefusal(() => loadConfig({ PROVENANCE_LISTEN: "8080" }), "INVALID_CONFIG", 'PROVENANCE_LISTEN must be host:port (e.g. 127.0.0.1:8080), got "8080"');
+    expectRefusal(() => loadConfig({ PROVENANCE_LISTEN: "h:70000" }), "INVALID_CONFIG", 'PROVENANCE_LISTEN port must be an integer in [0, 65535], got "70000"');
+    expectRefusal(() => loadConfig({ PROVENANCE_BATCH_MAX_AGE_MS: "5s" }), "INVALID_CONFIG", 'PROVENANCE_BATCH_MAX_AGE_MS must be an integer in [1, 86400000], got "5s"');
+    expectRefusal(() => loadConfig({ PROVENANCE_BATCH_MAX_AGE_MS: "0" }), "INVALID_CONFIG", 'PROVENANCE_BATCH_MAX_AGE_MS must be an integer in [1, 86400000], got "0"');
+    expectRefusal(() => loadConfig({ PROVENANCE_CIRCUIT: "huge" }), "INVALID_CONFIG", `PROVENANCE_CIRCUIT must be one of ${Object.keys(loadCircuitConfigs()).join(", ")}, got "huge"`);
+    expectRefusal(() => loadConfig({ PROVENANCE_RPC_URL: "ftp://x" }), "INVALID_CONFIG", 'PROVENANCE_RPC_URL must be an http(s) URL, got "ftp://x"');
+    expectRefusal(() => loadConfig({ PROVENANCE_ADMIN_TOKEN: "short" }), "INVALID_CONFIG", "PROVENANCE_ADMIN_TOKEN must be at least 16 characters without whitespace");
+    expectRefusal(() => loadConfig({ PROVENANCE_LOG_LEVEL: "loud" }), "INVALID_CONFIG", 'PROVENANCE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"');
+    expectRefusal(() => loadConfig({}, { maxRecordsPerRequest: 1001 }), "INVALID_CONFIG", "maxRecordsPerRequest must be in [1, 1000] (DESIGN.md), got 1001");
   });
 });

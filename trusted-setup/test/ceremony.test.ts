@@ -15,20 +15,9 @@ import { terminateSnarkjsCurve } from "../src/dev-setup.js";
 import { writeDevPtau } from "../src/dev-ptau.js";
 import { chainOutput, compileChain, tempDir } from "./helpers.js";
 import type { CompiledTestCircuit } from "./helpers.js";
+import { expectRefusal } from "../../tests/support/expect.js";
 
 const REPO = path.resolve(import.meta.dirname, "..", "..");
-
-async function expectSetupError(p: Promise<unknown>, pattern: RegExp): Promise<void> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ProvenanceError);
-    expect((err as ProvenanceError).code).to.equal("INVALID_SETUP");
-    expect((err as Error).message).to.match(pattern);
-    return;
-  }
-  expect.fail(`expected an error matching ${pattern}`);
-}
 
 function runCeremony(args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve, reject) => {
@@ -127,24 +116,18 @@ describe("phase-2 ceremony", function () {
   });
 
   it("clear errors: missing files, wrong file types, unprepared or too small ptau, bad beacon", async () => {
-    await expectSetupError(ceremonyInit({ r1cs: f("nope.r1cs"), ptau, out: f("x.zkey") }), /circuit .*nope\.r1cs not found/);
-    await expectSetupError(ceremonyInit({ r1cs: circuit.r1cs, ptau: f("nope.ptau"), out: f("x.zkey") }), /powers of tau .*nope\.ptau not found/);
-    await expectSetupError(ceremonyInit({ r1cs: circuit.r1cs, ptau: rawPtau, out: f("x.zkey") }), /not prepared for phase 2/);
-    await expectSetupError(ceremonyInit({ r1cs: big.r1cs, ptau, out: f("x.zkey") }), /needs a powers of tau of at least 2\^8; .* is 2\^6/);
-    await expectSetupError(ceremonyInit({ r1cs: ptau, ptau, out: f("x.zkey") }), /is not a \.r1cs file/);
-    await expectSetupError(ceremonyContribute({ input: circuit.r1cs, out: f("x.zkey"), name: "Eve" }), /is not a \.zkey file/);
-    await expectSetupError(ceremonyContribute({ input: f("c_0000.zkey"), out: f("x.zkey"), name: " " }), /needs a name/);
-    await expectSetupError(
-      ceremonyBeacon({ input: f("c_0002.zkey"), out: f("x.zkey"), name: "b", beaconHex: "xyz", iterationsExp: 10 }),
-      /beacon must be 1\.\.255 bytes of hex/,
-    );
-    await expectSetupError(
-      ceremonyVerify({ r1cs: circuit.r1cs, ptau, zkey: f("missing.zkey") }),
-      /zkey .*missing\.zkey not found/,
-    );
+    await expectRefusal(() => ceremonyInit({ r1cs: f("nope.r1cs"), ptau, out: f("x.zkey") }), "INVALID_SETUP", /circuit .*nope\.r1cs not found/);
+    await expectRefusal(() => ceremonyInit({ r1cs: circuit.r1cs, ptau: f("nope.ptau"), out: f("x.zkey") }), "INVALID_SETUP", /powers of tau .*nope\.ptau not found/);
+    await expectRefusal(() => ceremonyInit({ r1cs: circuit.r1cs, ptau: rawPtau, out: f("x.zkey") }), "INVALID_SETUP", /not prepared for phase 2/);
+    await expectRefusal(() => ceremonyInit({ r1cs: big.r1cs, ptau, out: f("x.zkey") }), "INVALID_SETUP", /needs a powers of tau of at least 2\^8; .* is 2\^6/);
+    await expectRefusal(() => ceremonyInit({ r1cs: ptau, ptau, out: f("x.zkey") }), "INVALID_SETUP", /is not a \.r1cs file/);
+    await expectRefusal(() => ceremonyContribute({ input: circuit.r1cs, out: f("x.zkey"), name: "Eve" }), "INVALID_SETUP", /is not a \.zkey file/);
+    await expectRefusal(() => ceremonyContribute({ input: f("c_0000.zkey"), out: f("x.zkey"), name: " " }), "INVALID_SETUP", /needs a name/);
+    await expectRefusal(() => ceremonyBeacon({ input: f("c_0002.zkey"), out: f("x.zkey"), name: "b", beaconHex: "xyz", iterationsExp: 10 }), "INVALID_SETUP", /beacon must be 1\.\.255 bytes of hex/);
+    await expectRefusal(() => ceremonyVerify({ r1cs: circuit.r1cs, ptau, zkey: f("missing.zkey") }), "INVALID_SETUP", /zkey .*missing\.zkey not found/);
     // failed steps leave no output file behind
-    await expectSetupError(ceremonyInit({ r1cs: big.r1cs, ptau, out: f("x.zkey") }), /needs/);
-    await expectSetupError(readFile(f("x.zkey")).catch(() => { throw new ProvenanceError("INVALID_SETUP", "absent"); }), /absent/);
+    await expectRefusal(() => ceremonyInit({ r1cs: big.r1cs, ptau, out: f("x.zkey") }), "INVALID_SETUP", /needs/);
+    await expectRefusal(() => readFile(f("x.zkey")).catch(() => { throw new ProvenanceError("INVALID_SETUP", "absent"); }), "INVALID_SETUP", /absent/);
   });
 
   it("scripts/ceremony.ts: verify exits 0 on a good transcript and 1 on a wrong circuit; export writes the key", async () => {
@@ -163,7 +146,7 @@ describe("phase-2 ceremony", function () {
     const keys = f("keys");
     const refused = await runCeremony(["export", "--zkey", f("c_final.zkey"), "--circuit", "chain", "--r1cs", other.r1cs, "--ptau", ptau, "--keys-dir", keys]);
     expect(refused.code).to.equal(1);
-    await expectSetupError(readFile(path.join(keys, "chain.vk.json")).catch(() => { throw new ProvenanceError("INVALID_SETUP", "absent"); }), /absent/);
+    await expectRefusal(() => readFile(path.join(keys, "chain.vk.json")).catch(() => { throw new ProvenanceError("INVALID_SETUP", "absent"); }), "INVALID_SETUP", /absent/);
     const inst = await runCeremony(["export", "--zkey", f("c_final.zkey"), "--circuit", "chain", "--r1cs", circuit.r1cs, "--ptau", ptau, "--keys-dir", keys]);
     expect(inst.code, inst.out).to.equal(0);
     const att = JSON.parse(await readFile(path.join(keys, "chain.ceremony.json"), "utf8")) as { kind: string; zkeySha256: string };

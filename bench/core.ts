@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import * as snarkjs from "snarkjs";
 import { FixedMerkleTree, SparseMerkleTree, poseidon2, verifyInclusion } from "@provenance/client-sdk";
 import { CIRCUITS_DIR, REPO_ROOT, circuitConfig, compileCircuit } from "@provenance/circuits";
-import { ensureSetup } from "../tests/setup.js";
+import { ensureSetup } from "../tests/support/circuit-setup.js";
 
 const run = promisify(execFile);
 

@@ -19,8 +19,8 @@ import { NodeRegistry, bytesToHex, fieldToHex, packPublicKey } from "@provenance
 import { startLocalnet } from "@provenance/localnet";
 import { circuitConfig } from "@provenance/circuits";
 import { createChainSubmitter, loadConfig, Sequencer, type SequencerConfig } from "@provenance/sequencer";
-import { ensureSetup } from "../tests/setup.js";
-import { testNode, testRecord } from "../tests/fixtures.js";
+import { ensureSetup } from "../tests/support/circuit-setup.js";
+import { testNode, testRecord } from "../tests/support/fixtures.js";
 import type { Row } from "./core.js";
 
 const CIRCUIT = "dev";

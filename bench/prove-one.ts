@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { circuitConfig } from "@provenance/circuits";
 import { buildCircuitInput, proveInput, releaseCurve, wasmPath, zkeyPath } from "@provenance/prover";
-import { registryOf, testBatch, testNode } from "../tests/fixtures.js";
+import { registryOf, testBatch, testNode } from "../tests/support/fixtures.js";
 
 const [name = "test", runsArg = "2"] = process.argv.slice(2);
 const config = circuitConfig(name);

@@ -21,7 +21,7 @@ import { ChainReader } from "@provenance/client-sdk/chain";
 import { startLocalnet } from "@provenance/localnet";
 import { verifyManifest } from "@provenance/client-sdk/node";
 import { FAKE_ANCHOR, anchorVector, bundlesFor, disconnect } from "../client-sdk/test/helpers/bundles.js";
-import { testNode, testRecord } from "../tests/fixtures.js";
+import { testNode, testRecord } from "../tests/support/fixtures.js";
 import type { Row } from "./core.js";
 
 const GROUP = "bundle verification (buyers)";

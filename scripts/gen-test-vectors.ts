@@ -16,8 +16,8 @@ import { bytesToHex, fieldToHex, splitDigest } from "@provenance/client-sdk";
 import { circuitConfig } from "@provenance/circuits";
 import { BatchProver, REPO_ROOT, checkedInVkPath, publicSignalsToSolana, releaseCurve, verifyBatchProof } from "@provenance/prover";
 import type { SnarkjsVerifyingKey } from "@provenance/prover";
-import { registryOf, testBatch, testNode } from "../tests/fixtures.js";
-import { ensureSetup } from "../tests/setup.js";
+import { registryOf, testBatch, testNode } from "../tests/support/fixtures.js";
+import { ensureSetup } from "../tests/support/circuit-setup.js";
 
 const NAME = "test";
 const config = circuitConfig(NAME);

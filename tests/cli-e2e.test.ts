@@ -20,14 +20,10 @@ import { loadConfig, type SequencerConfig } from "@provenance/sequencer";
 import { Sequencer } from "@provenance/sequencer";
 import { quietLogger } from "../sequencer/test/helpers.js";
 import { oneByteChanges } from "../client-sdk/test/helpers/bundles.js";
-import { ensureSetup } from "./setup.js";
-import { cli, type CliRun } from "./cli-helpers.js";
+import { ensureSetup } from "./support/circuit-setup.js";
+import { cli, expectExit } from "./support/cli.js";
 
 const ADMIN = "cli-e2e-admin-token-0123456789";
-
-function expectExit(run: CliRun, code: number, what: string): void {
-  expect(run.code, `${what}: exit ${run.code}\nstdout: ${run.stdout.slice(0, 3000)}\nstderr: ${run.stderr.slice(0, 3000)}`).to.equal(code);
-}
 
 describe("provenance CLI end to end (local chain + anchoring sequencer)", function () {
   this.timeout(1_200_000);

@@ -13,13 +13,9 @@ import { loadConfig } from "@provenance/sequencer";
 import { Sequencer } from "@provenance/sequencer";
 import { quietLogger } from "../sequencer/test/helpers.js";
 import { FAKE_ANCHOR, bundlesFor, loadVector } from "../client-sdk/test/helpers/bundles.js";
-import { BIN, cli, cliBin, type CliRun } from "./cli-helpers.js";
+import { BIN, cli, cliBin, expectExit } from "./support/cli.js";
 
 const VERBS = [["keygen"], ["submit"], ["status"], ["proof"], ["verify"], ["audit"], ["localnet"], ["nodes"], ["nodes", "add"], ["nodes", "revoke"], ["nodes", "list"], ["nodes", "get"]];
-
-function expectExit(run: CliRun, code: number, what: string): void {
-  expect(run.code, `${what}: exit ${run.code}\nstdout: ${run.stdout.slice(0, 2000)}\nstderr: ${run.stderr.slice(0, 2000)}`).to.equal(code);
-}
 
 describe("provenance CLI", function () {
   this.timeout(300_000);

@@ -10,7 +10,7 @@ import { ProvenanceError, SequencerClient, SequencerHttpError, parseRetryAfter, 
 import { loadConfig } from "@provenance/sequencer";
 import { Sequencer } from "@provenance/sequencer";
 import { publicKeyHex, quietLogger, recentRecord, tempDir, testNode } from "../sequencer/test/helpers.js";
-import { ensureSetup } from "./setup.js";
+import { ensureSetup } from "./support/circuit-setup.js";
 
 type Rewrite = (path: string, status: number, body: string) => { status: number; body: string; headers?: Record<string, string> } | "drop" | null;
 

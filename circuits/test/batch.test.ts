@@ -10,7 +10,7 @@ import * as snarkjs from "snarkjs";
 import { FixedMerkleTree, publicHash, type BatchStatement } from "@provenance/client-sdk";
 import { CIRCUITS_DIR, circuitConfig, compileCircuit, type CompiledCircuit } from "@provenance/circuits";
 import { buildCircuitInput, fieldInverse, type CircuitInput } from "@provenance/prover";
-import { registryOf, testBatch, testNode, testRecord } from "../../tests/fixtures.js";
+import { registryOf, testBatch, testNode, testRecord } from "../../tests/support/fixtures.js";
 
 const SOURCE = readFileSync(path.join(CIRCUITS_DIR, "src", "batch.circom"), "utf8").split("\n");
 

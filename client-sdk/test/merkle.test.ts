@@ -15,7 +15,7 @@ import {
   poseidon,
   type Hash2,
 } from "../src/index.js";
-import { testNode, testRecord } from "../../tests/fixtures.js";
+import { testNode, testRecord } from "../../tests/support/fixtures.js";
 import { expectRefusal } from "../../tests/support/expect.js";
 
 /** A transparent hash, so expected roots can be written out by hand. */

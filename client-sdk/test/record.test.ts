@@ -17,7 +17,7 @@ import {
   hexToBytes,
   type RecordV1,
 } from "../src/index.js";
-import { contentHashOf, testNode } from "../../tests/fixtures.js";
+import { contentHashOf, testNode } from "../../tests/support/fixtures.js";
 
 const node = testNode("record-tests");
 

@@ -12,7 +12,7 @@ import {
   verifyBundles,
   type InclusionBundle,
 } from "../src/index.js";
-import { BASE_TS, testNode, testRecord } from "../../tests/fixtures.js";
+import { BASE_TS, testNode, testRecord } from "../../tests/support/fixtures.js";
 import { FAKE_ANCHOR, bundlesFor, loadVector, oneByteChanges } from "./helpers/bundles.js";
 
 const vector = loadVector();

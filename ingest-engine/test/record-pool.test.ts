@@ -23,7 +23,7 @@ import {
 import { hexToBytes, poseidon } from "@provenance/client-sdk/field";
 import { checkRecordBatch, nativeEddsa, RECORD_RESULT_BYTES, NATIVE_REQUIRED } from "../src/native-eddsa.js";
 import { VerifyPool, type RecordsCheck } from "../src/verify-pool.js";
-import { contentHashOf, testNode } from "../../tests/fixtures.js";
+import { contentHashOf, testNode } from "../../tests/support/fixtures.js";
 import { P } from "@provenance/client-sdk/curve";
 import { adversarialJobs, addPoints, rng, signForKey, smallOrderPoints } from "../../client-sdk/test/eddsa-helpers.js";
 

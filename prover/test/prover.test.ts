@@ -22,8 +22,8 @@ import { releaseCurve, verifyBatchProof } from "../src/groth16.js";
 import { buildCircuitInput } from "../src/input.js";
 import { wasmPath, zkeyPath } from "../src/artifacts.js";
 import type { SnarkjsProof, SnarkjsVerifyingKey } from "../src/solana-layout.js";
-import { ensureSetup } from "../../tests/setup.js";
-import { registryOf, testBatch, testNode } from "../../tests/fixtures.js";
+import { ensureSetup } from "../../tests/support/circuit-setup.js";
+import { registryOf, testBatch, testNode } from "../../tests/support/fixtures.js";
 
 const config = circuitConfig("test");
 const nodes = [testNode("a"), testNode("b"), testNode("c")];

@@ -49,7 +49,7 @@ import {
   type RecordV1,
 } from "@provenance/client-sdk";
 import { checkRecordBatch, merkleRootFast, nativeEddsa, nativeMerkle } from "@provenance/ingest-engine";
-import { testNode } from "../../tests/fixtures.js";
+import { testNode } from "../../tests/support/fixtures.js";
 import { ReceiptSigner } from "../src/receipt.js";
 import { BENCH_NODES } from "./sign-records.js";
 

@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { signRecord, type RecordV1 } from "@provenance/client-sdk";
-import { contentHashOf, testNode } from "../../tests/fixtures.js";
+import { contentHashOf, testNode } from "../../tests/support/fixtures.js";
 
 export const BENCH_NODES = ["bench-1", "bench-2", "bench-3", "bench-4"];
 /** Fixed, in the past: the same records every run (the sequencer refuses only future ones). */

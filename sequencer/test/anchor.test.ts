@@ -28,7 +28,7 @@ import {
 } from "@provenance/client-sdk";
 import { startLocalnet, type Localnet } from "@provenance/localnet";
 import { circuitConfig } from "@provenance/circuits";
-import { ensureSetup } from "../../tests/setup.js";
+import { ensureSetup } from "../../tests/support/circuit-setup.js";
 import { AnchorChainSubmitter, createChainSubmitter } from "../src/chain.js";
 import { loadConfig } from "../src/config.js";
 import { Sequencer } from "../src/sequencer.js";

@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import { hexToField, parseRecord, recordId, type RecordV1 } from "@provenance/client-sdk";
 import { checkedInVkPath, releaseCurve, verifyBatchProof, type SnarkjsProof, type SnarkjsVerifyingKey } from "@provenance/prover";
-import { ensureSetup } from "../../tests/setup.js";
+import { ensureSetup } from "../../tests/support/circuit-setup.js";
 import { loadConfig } from "../src/config.js";
 import { RECEIPT_KEY_ROUTE } from "../src/api.js";
 import { verifyReceipt, type Receipt } from "../src/receipt.js";

@@ -16,7 +16,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import { parseRecord, recordId, type RecordV1 } from "@provenance/client-sdk";
-import { ensureSetup } from "../../tests/setup.js";
+import { ensureSetup } from "../../tests/support/circuit-setup.js";
 import { ReceiptSigner, type Receipt } from "../src/receipt.js";
 import { Store } from "../src/store.js";
 import { publicKeyHex, quietLogger, recentRecord, tempDir, testNode } from "./helpers.js";

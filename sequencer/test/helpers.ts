@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { pino, type Logger } from "pino";
 import { bytesToHex, packPublicKey, type RecordV1 } from "@provenance/client-sdk";
-import { testNode, testRecord, type TestNode } from "../../tests/fixtures.js";
+import { testNode, testRecord, type TestNode } from "../../tests/support/fixtures.js";
 
 export function tempDir(label: string): { dir: string; remove: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), `provenance-seq-${label}-`));

@@ -2,9 +2,10 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { expect } from "chai";
 import { fileURLToPath } from "node:url";
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const BIN = path.join(REPO, "node_modules", ".bin", "provenance");
 
 export interface CliRun {
@@ -46,4 +47,9 @@ export function cli(args: string[], options: { cwd?: string; env?: Record<string
       resolve({ code, stdout, stderr, json });
     });
   });
+}
+
+/** The run exited with `code`; on failure the message shows both streams. */
+export function expectExit(run: CliRun, code: number, what: string): void {
+  expect(run.code, `${what}: exit ${run.code}\nstdout: ${run.stdout.slice(0, 3000)}\nstderr: ${run.stderr.slice(0, 3000)}`).to.equal(code);
 }

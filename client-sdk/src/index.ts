@@ -16,4 +16,5 @@ export * from "./receipt.js";
 export * from "./bundle.js";
 export * from "./chainlog.js";
 export * from "./verify.js";
+export * from "./wire.js";
 export * from "./client.js";

@@ -16,10 +16,10 @@ import {
   MAX_SEARCH_URL_LENGTH,
   RECEIPT_KEY_ROUTE,
   ROUTES,
+  buildBundle,
   computeNodeId,
   fieldToHex,
   hexToField,
-  inclusionProofToJson,
   publicKeyFromHex,
   type BatchDetail,
   type BatchPage,
@@ -229,18 +229,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       Math.log2(store.capacity),
       records.map((r) => hexToField(r.id, "stored record id")),
     );
-    return {
-      v: 1,
-      record: rec.record,
-      id: rec.id,
-      leafIndex: status.leafIndex,
-      inclusionProof: inclusionProofToJson(tree.proof(status.leafIndex)),
-      batch: { index: batch.index, batchRoot: batch.batchRoot, count: batch.count, minTs: batch.minTs, maxTs: batch.maxTs, registryRoot: batch.registryRoot },
-      programId: batch.anchor.programId,
-      cluster: batch.anchor.cluster,
-      txSignature: batch.anchor.txSignature,
-      slot: batch.anchor.slot,
-    };
+    return buildBundle(rec.record, tree.proof(status.leafIndex), batch, batch.anchor);
   });
 
   // --- batches --------------------------------------------------------------------------------

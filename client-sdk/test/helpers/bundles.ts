@@ -11,8 +11,8 @@ import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, SystemProgram } from 
 import {
   FixedMerkleTree,
   PROVENANCE_IDL,
+  buildBundle,
   fieldToHex,
-  inclusionProofToJson,
   parseRecord,
   type InclusionBundle,
   type Provenance,
@@ -55,25 +55,15 @@ export interface AnchorInfo {
 export function bundlesFor(records: readonly RecordV1[], levels: number, statement: { registryRoot: string; minTs: number; maxTs: number }, anchorInfo: AnchorInfo): InclusionBundle[] {
   const leaves = records.map((r) => parseRecord(r).leaf);
   const tree = new FixedMerkleTree(levels, leaves);
-  return records.map((record, i) => ({
-    v: 1,
-    record,
-    id: fieldToHex(leaves[i]!),
-    leafIndex: i,
-    inclusionProof: inclusionProofToJson(tree.proof(i)),
-    batch: {
-      index: anchorInfo.batchIndex,
-      batchRoot: fieldToHex(tree.root),
-      count: records.length,
-      minTs: statement.minTs,
-      maxTs: statement.maxTs,
-      registryRoot: statement.registryRoot,
-    },
-    programId: anchorInfo.programId,
-    cluster: anchorInfo.cluster,
-    txSignature: anchorInfo.txSignature,
-    slot: anchorInfo.slot,
-  }));
+  const batch = {
+    index: anchorInfo.batchIndex,
+    batchRoot: fieldToHex(tree.root),
+    count: records.length,
+    minTs: statement.minTs,
+    maxTs: statement.maxTs,
+    registryRoot: statement.registryRoot,
+  };
+  return records.map((record, i) => buildBundle(record, tree.proof(i), batch, anchorInfo));
 }
 
 /** A plausible anchor for offline tests (nothing checks it offline). */

@@ -15,6 +15,7 @@ export * from "./idl/index.js";
 export * from "./receipt.js";
 export * from "./bundle.js";
 export * from "./chainlog.js";
+export * from "./groth16-layout.js";
 export * from "./verify.js";
 export * from "./wire.js";
 export * from "./client.js";

@@ -12,6 +12,7 @@ export * from "./record.js";
 export * from "./registry.js";
 export * from "./batch.js";
 export * from "./idl/index.js";
+export * from "./idl/constants.js";
 export * from "./receipt.js";
 export * from "./bundle.js";
 export * from "./chainlog.js";

@@ -10,6 +10,7 @@ import path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import type { RecordView, SubmitResult, SequencerClient } from "../client.js";
 import { ProvenanceError } from "../errors.js";
+import { BATCH_LOG_CAPACITY } from "../idl/constants.js";
 import { PROVENANCE_PROGRAM_ID } from "../idl/index.js";
 import type { RecordV1 } from "../record.js";
 import type { DatasetReport } from "../verify.js";
@@ -368,7 +369,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       .option("--no-progress", "no progress bar, even on a terminal")
       .addHelpText(
         "after",
-        "\nChecks, in order: bundle format; the record's EdDSA-Poseidon signature; its id and leaf; the\nMerkle path to the bundle's batch root; the record's time in the batch window; then either the\ntrusted root (--root) or the chain: the program id, the cluster, the BatchLog account (owned by\nthe program) holding that root at that batch index, and the submit_batch transaction carrying the\nsame statement (or, for a batch older than the 256-root ring, the transaction alone).",
+        `\nChecks, in order: bundle format; the record's EdDSA-Poseidon signature; its id and leaf; the\nMerkle path to the bundle's batch root; the record's time in the batch window; then either the\ntrusted root (--root) or the chain: the program id, the cluster, the BatchLog account (owned by\nthe program) holding that root at that batch index, and the submit_batch transaction carrying the\nsame statement (or, for a batch older than the ${BATCH_LOG_CAPACITY}-root ring, the transaction alone).`,
       )
       .action(
         run(async (file: string, opts: { root?: string; tx: boolean; concurrency: string; maxFailures: string; progress: boolean }, cmd: Command) => {

@@ -9,6 +9,8 @@ import { fileURLToPath } from "node:url";
 import anchor from "@coral-xyz/anchor";
 import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, SystemProgram } from "@solana/web3.js";
 import {
+  BATCH_LOG_SEED,
+  CONFIG_SEED,
   FixedMerkleTree,
   PROVENANCE_IDL,
   buildBundle,
@@ -103,8 +105,8 @@ export async function anchorVector(chain: Localnet): Promise<AnchoredVector> {
   const admin = Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(chain.wallet, "utf8")) as number[]));
   const sequencer = Keypair.generate();
   const programId = new PublicKey(chain.programId);
-  const config = PublicKey.findProgramAddressSync([Buffer.from("config")], programId)[0];
-  const batchLog = PublicKey.findProgramAddressSync([Buffer.from("batch_log")], programId)[0];
+  const config = PublicKey.findProgramAddressSync([CONFIG_SEED], programId)[0];
+  const batchLog = PublicKey.findProgramAddressSync([BATCH_LOG_SEED], programId)[0];
   const adminProgram = new Program<Provenance>(PROVENANCE_IDL, new AnchorProvider(connection, new Wallet(admin), { commitment: "confirmed" }));
   await adminProgram.methods
     .initialize({ test: {} }, sequencer.publicKey, hexBytes(vector.registryRoot))

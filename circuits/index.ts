@@ -27,7 +27,8 @@ export interface CircuitConfig {
   purpose: string;
 }
 
-export type CircuitName = "test" | "dev" | "prod";
+/** The circuit configurations the program knows (its `Circuit` enum, read from the SDK's IDL). */
+export type { CircuitName } from "@provenance/client-sdk";
 
 export function loadCircuitConfigs(): Record<string, CircuitConfig> {
   const raw = JSON.parse(readFileSync(path.join(CIRCUITS_DIR, "circuits.json"), "utf8")) as Record<string, unknown>;

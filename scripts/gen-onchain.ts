@@ -136,7 +136,7 @@ ${vk.ic.map((p) => `            ${rustBytes(p, 12)},`).join("\n")}
   return `//! generated — do not edit. Regenerate with \`npm run gen:onchain\` (scripts/gen-onchain.ts)
 //! from circuits/circuits.json and circuits/keys/<name>.vk.json.
 //!
-//! Verifying keys in the byte layout of groth16-solana (prover/src/solana-layout.ts). A key is
+//! Verifying keys in the byte layout of groth16-solana (client-sdk/src/groth16-layout.ts). A key is
 //! compiled in unconditionally only if circuits/keys/<name>.ceremony.json attests a ceremony;
 //! every other key needs the cargo feature "insecure-dev-keys" (never for a real cluster).
 ${header.join("\n")}

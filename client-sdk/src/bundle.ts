@@ -1,5 +1,5 @@
 /**
- * Inclusion proof bundles (DESIGN.md "Inclusion proof bundle"): the JSON the sequencer serves at
+ * Inclusion proof bundles (docs/protocol.md#bundle): the JSON the sequencer serves at
  * `GET /v1/records/:id/proof`, which a buyer keeps beside the data. This module parses one
  * strictly and checks everything that needs no network: the record's format and signature, its
  * id and leaf, the leaf index, the Merkle path up to the bundle's batch root, and the record's
@@ -10,7 +10,7 @@
  */
 import { fail, ProvenanceError, type ErrorCode } from "./errors.js";
 import { describe, fieldToHex } from "./field.js";
-import { computeRoot, inclusionProofFromJson, type InclusionProof, type InclusionProofJson } from "./merkle.js";
+import { computeRoot, inclusionProofFromJson, inclusionProofToJson, type InclusionProof, type InclusionProofJson } from "./merkle.js";
 import { parseRecord, verifyRecordSignature, type ParsedRecord, type RecordV1 } from "./record.js";
 
 export const BUNDLE_VERSION = 1;
@@ -43,6 +43,35 @@ export interface InclusionBundle {
   txSignature: string;
   /** Slot of that transaction. */
   slot: number;
+}
+
+/** Where a batch was anchored, as a bundle names it. */
+export interface BundleAnchor {
+  programId: string;
+  cluster: string;
+  txSignature: string;
+  slot: number;
+}
+
+/**
+ * The bundle of one record of an anchored batch, in the exact shape (and field order)
+ * `GET /v1/records/:id/proof` serves: the record's id is the proof's leaf, its leaf index the
+ * proof's index. Only the fields of a bundle are taken from `batch` and `anchor` (a fuller
+ * batch or anchor object may be passed).
+ */
+export function buildBundle(record: RecordV1, proof: InclusionProof, batch: BundleBatch, anchor: BundleAnchor): InclusionBundle {
+  return {
+    v: BUNDLE_VERSION,
+    record,
+    id: fieldToHex(proof.leaf),
+    leafIndex: proof.index,
+    inclusionProof: inclusionProofToJson(proof),
+    batch: { index: batch.index, batchRoot: batch.batchRoot, count: batch.count, minTs: batch.minTs, maxTs: batch.maxTs, registryRoot: batch.registryRoot },
+    programId: anchor.programId,
+    cluster: anchor.cluster,
+    txSignature: anchor.txSignature,
+    slot: anchor.slot,
+  };
 }
 
 const BUNDLE_FIELDS = ["v", "record", "id", "leafIndex", "inclusionProof", "batch", "programId", "cluster", "txSignature", "slot"] as const;

@@ -18,6 +18,7 @@ import { Buffer } from "buffer";
 import { fail, ProvenanceError } from "./errors.js";
 import { bytesToHex } from "./field.js";
 import { PROVENANCE_IDL, PROVENANCE_PROGRAM_ID } from "./idl/index.js";
+import { BATCH_LOG_SEED, CONFIG_SEED, type CircuitName } from "./idl/constants.js";
 import { BATCH_LOG_CAPACITY, type SubmitBatchArgs } from "./chainlog.js";
 
 export * from "./chainlog.js";
@@ -26,7 +27,8 @@ export * from "./chainlog.js";
 const anchor = ((anchorModule as unknown as { default?: typeof anchorModule }).default ?? anchorModule) as typeof anchorModule;
 const { BorshAccountsCoder, BorshInstructionCoder } = anchor;
 
-export type CircuitName = "test" | "dev" | "prod";
+/** The program's `Circuit` enum, lower-case (from its IDL). */
+export type { CircuitName };
 
 /** `Config`, decoded; byte arrays as hex. */
 export interface ChainConfig {
@@ -152,8 +154,8 @@ export class ChainReader {
     } catch {
       fail("INVALID_CONFIG", `program id ${JSON.stringify(opts.programId)} is not a base58 public key`);
     }
-    this.configAddress = PublicKey.findProgramAddressSync([new TextEncoder().encode("config")], this.programId)[0];
-    this.batchLogAddress = PublicKey.findProgramAddressSync([new TextEncoder().encode("batch_log")], this.programId)[0];
+    this.configAddress = PublicKey.findProgramAddressSync([CONFIG_SEED], this.programId)[0];
+    this.batchLogAddress = PublicKey.findProgramAddressSync([BATCH_LOG_SEED], this.programId)[0];
   }
 
   /** Reads an account of the program, refusing a missing one or one owned by anything else. */

@@ -7,10 +7,12 @@
 import { sha256 } from "@noble/hashes/sha2";
 import { fail } from "./errors.js";
 import { bytesToHex } from "./field.js";
+import { BATCH_CHAIN_DOMAIN } from "./idl/constants.js";
 
-/** Roots kept in `BatchLog` (`BATCH_LOG_CAPACITY` in the program). */
-export const BATCH_LOG_CAPACITY = 256;
-export const CHAIN_DOMAIN = "provenance.batch.v1";
+/** Roots kept in `BatchLog` (`BATCH_LOG_CAPACITY` in the program, read from its IDL). */
+export { BATCH_LOG_CAPACITY } from "./idl/constants.js";
+/** The program's `BATCH_CHAIN_DOMAIN` (read from its IDL) as text: `provenance.batch.v1`. */
+export const CHAIN_DOMAIN: string = new TextDecoder().decode(BATCH_CHAIN_DOMAIN);
 export const GENESIS_HEAD = "0".repeat(64);
 
 /** Genesis hashes of the public clusters, for checking a bundle's `cluster` name. */
@@ -39,11 +41,11 @@ export interface SubmitBatchArgs {
  * index u64 BE || batch_root || registry_root || count u32 BE || min_ts u64 BE || max_ts u64 BE).
  */
 export function nextChainHead(prevHead: string, s: Pick<SubmitBatchArgs, "index" | "batchRoot" | "registryRoot" | "count" | "minTs" | "maxTs">): string {
-  const buf = new Uint8Array(19 + 32 + 8 + 32 + 32 + 4 + 8 + 8);
+  const buf = new Uint8Array(BATCH_CHAIN_DOMAIN.length + 32 + 8 + 32 + 32 + 4 + 8 + 8);
   const view = new DataView(buf.buffer);
   let o = 0;
-  buf.set(new TextEncoder().encode(CHAIN_DOMAIN), o);
-  o += 19;
+  buf.set(BATCH_CHAIN_DOMAIN, o);
+  o += BATCH_CHAIN_DOMAIN.length;
   const put = (h: string, what: string) => {
     if (!/^[0-9a-f]{64}$/.test(h)) fail("INVALID_HEX", `${what} must be 64 lowercase hex characters`);
     for (let i = 0; i < 32; i++) buf[o + i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);

@@ -1,5 +1,5 @@
 /**
- * An HTTP client of the sequencer (DESIGN.md "Sequencer HTTP API") for nodes, buyers and
+ * An HTTP client of the sequencer (docs/protocol.md#http) for nodes, buyers and
  * auditors, on the platform's `fetch` (Node >= 20, browsers).
  *
  * - Records: `submit` (one) and `submitMany` (any number, sent in requests of up to 1000),
@@ -18,14 +18,38 @@
 import { fail, ProvenanceError, type ErrorCode } from "./errors.js";
 import { fieldToHex } from "./field.js";
 import { parseRecord, type RecordV1 } from "./record.js";
-import { checkReceipt, RECEIPT_KEY_ROUTE, type Receipt } from "./receipt.js";
+import { checkReceipt, type Receipt } from "./receipt.js";
 import type { InclusionBundle } from "./bundle.js";
+import {
+  DEFAULT_PAGE_LIMIT,
+  MAX_PAGE_LIMIT,
+  MAX_RECORDS_PER_REQUEST,
+  ROUTES,
+  routePath,
+  type BatchDetail,
+  type BatchPage,
+  type BatchRecords,
+  type BatchSummary,
+  type ErrorEnvelope,
+  type NodeAdded,
+  type NodeList,
+  type NodeRevoked,
+  type NodeView,
+  type ReceiptKeyAnswer,
+  type RecordPage,
+  type RecordStatus,
+  type RecordView,
+  type SubmitAnswer,
+  type SubmitManyAnswer,
+  type SubmitRecordsAnswer,
+} from "./wire.js";
 
 export const DEFAULT_SEQUENCER_URL = "http://127.0.0.1:8080";
-/** Most records the sequencer takes in one POST. */
-export const MAX_RECORDS_PER_REQUEST = 1000;
 
-export type RecordStatus = "pending" | "batched" | "proven" | "anchored";
+// The wire contract (routes, answers, limits) is wire.ts's, shared with the sequencer; the names
+// this module always exported stay importable from it.
+export { MAX_RECORDS_PER_REQUEST };
+export type { RecordStatus, RecordView, BatchSummary, BatchDetail, BatchRecords, NodeView };
 
 /** A failed request: the HTTP status (0 when there was no answer) and the sequencer's error code. */
 export class SequencerHttpError extends ProvenanceError {
@@ -44,60 +68,10 @@ export class SequencerHttpError extends ProvenanceError {
   }
 }
 
-export interface SubmitResult {
-  id: string;
-  seq: number;
-  status: RecordStatus;
-  /** True when the sequencer had the record already (the receipt is the original one). */
-  duplicate: boolean;
+/** One record's answer to POST /v1/records, its receipt checked. */
+export interface SubmitResult extends SubmitAnswer {
   /** Checked against the sequencer's key, the record's id and the answered seq. */
   receipt: Receipt;
-}
-
-export interface RecordView {
-  id: string;
-  seq: number;
-  status: RecordStatus;
-  batch: number | null;
-  leafIndex: number | null;
-  receivedAt: number;
-  record: RecordV1;
-  receipt: Receipt;
-}
-
-export interface BatchSummary {
-  index: number;
-  state: "batched" | "proven" | "anchored";
-  count: number;
-  firstSeq: number;
-  batchRoot: string;
-  registryRoot: string;
-  minTs: number;
-  maxTs: number;
-  publicHash: string;
-  sealedAt: number;
-  provenAt: number | null;
-  txSignature: string | null;
-}
-
-export interface BatchDetail extends BatchSummary {
-  proof: { circuit: string; proof: unknown; publicSignals: string[]; solana: { proofA: string; proofB: string; proofC: string } } | null;
-  anchor: { txSignature: string; slot: number; anchoredAt: number; programId: string; cluster: string } | null;
-}
-
-export interface BatchRecords {
-  index: number;
-  state: string;
-  batchRoot: string;
-  records: { id: string; seq: number; record: RecordV1 }[];
-}
-
-export interface NodeView {
-  nodeId: string;
-  slot: number;
-  status: "active" | "revoked";
-  registryRoot: string;
-  registryVersion?: number;
 }
 
 export interface RetryPolicy {
@@ -218,7 +192,8 @@ export class SequencerClient {
           if (json === undefined) throw new SequencerHttpError("SEQUENCER_ERROR", `${where} answered ${res.status} without a JSON body`, res.status, null);
           return json as T;
         }
-        const err = (json as { error?: { code?: string; message?: string; index?: number } } | undefined)?.error;
+        // Read defensively: a proxy in front of the sequencer may answer without the envelope.
+        const err = (json as { error?: Partial<ErrorEnvelope["error"]> } | undefined)?.error;
         reason = `${res.status}${err?.code ? ` ${err.code}` : ""}${err?.message ? `: ${err.message}` : ""}`;
         if (!RETRY_STATUS.has(res.status) || attempt >= attempts) {
           const code: ErrorCode = err?.code === "NOT_ANCHORED" ? "NOT_ANCHORED" : "SEQUENCER_ERROR";
@@ -246,9 +221,9 @@ export class SequencerClient {
   async receiptKey(): Promise<string> {
     if (this.pinnedKey) return this.pinnedKey;
     if (!this.keyRead) {
-      this.keyRead = this.request<{ algorithm?: string; publicKey?: string }>("GET", RECEIPT_KEY_ROUTE).then((k) => {
+      this.keyRead = this.request<Partial<ReceiptKeyAnswer>>("GET", ROUTES.receiptKey).then((k) => {
         if (k.algorithm !== "ed25519" || typeof k.publicKey !== "string" || !/^[0-9a-f]{64}$/.test(k.publicKey)) {
-          fail("SEQUENCER_ERROR", `${this.url}${RECEIPT_KEY_ROUTE} did not answer with an ed25519 public key`);
+          fail("SEQUENCER_ERROR", `${this.url}${ROUTES.receiptKey} did not answer with an ed25519 public key`);
         }
         this.pinnedKey = k.publicKey;
         return k.publicKey;
@@ -264,7 +239,7 @@ export class SequencerClient {
     const key = await this.receiptKey();
     if (answers.length !== records.length) fail("SEQUENCER_ERROR", `sequencer answered ${answers.length} results for ${records.length} records`);
     return answers.map((raw, i) => {
-      const a = raw as Partial<SubmitResult>;
+      const a = raw as Partial<SubmitAnswer>;
       if (a.id !== ids[i]) fail("BAD_RECEIPT", `sequencer answered id ${String(a.id)} for record ${i}, whose id is ${ids[i]}`);
       if (typeof a.seq !== "number") fail("SEQUENCER_ERROR", `sequencer answer for record ${i} has no seq`);
       const receipt = checkReceipt(a.receipt, key, { id: ids[i]!, seq: a.seq });
@@ -275,7 +250,7 @@ export class SequencerClient {
   /** Submits one signed record; resolves with its checked receipt. */
   async submit(record: RecordV1): Promise<SubmitResult> {
     const id = fieldToHex(parseRecord(record).leaf);
-    const answer = await this.request<unknown>("POST", "/v1/records", record);
+    const answer = await this.request<SubmitRecordsAnswer>("POST", ROUTES.records, record);
     return (await this.checkAnswers([record], [id], [answer]))[0]!;
   }
 
@@ -296,9 +271,9 @@ export class SequencerClient {
     const out: SubmitResult[] = [];
     for (let start = 0; start < records.length; start += chunk) {
       const part = records.slice(start, start + chunk);
-      let answer: { records: unknown[] };
+      let answer: Partial<SubmitManyAnswer>;
       try {
-        answer = await this.request<{ records: unknown[] }>("POST", "/v1/records", { records: part });
+        answer = await this.request<Partial<SubmitManyAnswer>>("POST", ROUTES.records, { records: part });
       } catch (e) {
         if (e instanceof SequencerHttpError && e.index !== null) {
           throw new SequencerHttpError(e.code, `${e.message.replace(/ \(record \d+ of the request\)/, "")} (record ${start + e.index} of ${records.length})`, e.status, e.serverCode, start + e.index);
@@ -312,12 +287,12 @@ export class SequencerClient {
   }
 
   async record(id: string): Promise<RecordView> {
-    return this.request<RecordView>("GET", `/v1/records/${encodeURIComponent(id)}`);
+    return this.request<RecordView>("GET", routePath(ROUTES.record, { id }));
   }
 
   /** The record's inclusion proof bundle; throws NOT_ANCHORED until its batch is anchored. */
   async proof(id: string): Promise<InclusionBundle> {
-    return this.request<InclusionBundle>("GET", `/v1/records/${encodeURIComponent(id)}/proof`);
+    return this.request<InclusionBundle>("GET", routePath(ROUTES.recordProof, { id }));
   }
 
   /**
@@ -339,20 +314,20 @@ export class SequencerClient {
     }
   }
 
-  async search(filter: { url?: string; contentHash?: string; nodeId?: string }, options: { limit?: number; after?: string } = {}): Promise<{ records: RecordView[]; next: string | null }> {
+  async search(filter: { url?: string; contentHash?: string; nodeId?: string }, options: { limit?: number; after?: string } = {}): Promise<RecordPage> {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries({ ...filter, ...(options.limit ? { limit: String(options.limit) } : {}), ...(options.after ? { after: options.after } : {}) })) {
       if (v !== undefined) q.set(k, v);
     }
-    return this.request("GET", `/v1/records?${q.toString()}`);
+    return this.request("GET", `${ROUTES.records}?${q.toString()}`);
   }
 
-  async batches(from = 0, limit = 100): Promise<{ batches: BatchSummary[]; total: number }> {
-    return this.request("GET", `/v1/batches?from=${from}&limit=${limit}`);
+  async batches(from = 0, limit = DEFAULT_PAGE_LIMIT): Promise<BatchPage> {
+    return this.request("GET", `${ROUTES.batches}?from=${from}&limit=${limit}`);
   }
 
   /** Every batch the sequencer lists, page by page. */
-  async *allBatches(pageSize = 1000): AsyncGenerator<BatchSummary> {
+  async *allBatches(pageSize = MAX_PAGE_LIMIT): AsyncGenerator<BatchSummary> {
     let from = 0;
     for (;;) {
       const page = await this.batches(from, pageSize);
@@ -364,37 +339,37 @@ export class SequencerClient {
   }
 
   async batch(index: number): Promise<BatchDetail> {
-    return this.request("GET", `/v1/batches/${index}`);
+    return this.request("GET", routePath(ROUTES.batch, { index }));
   }
 
   async batchRecords(index: number): Promise<BatchRecords> {
-    return this.request("GET", `/v1/batches/${index}/records`);
+    return this.request("GET", routePath(ROUTES.batchRecords, { index }));
   }
 
-  async addNode(publicKey: string): Promise<NodeView> {
-    return this.request("POST", "/v1/nodes", { publicKey }, { admin: true });
+  async addNode(publicKey: string): Promise<NodeAdded> {
+    return this.request("POST", ROUTES.nodes, { publicKey }, { admin: true });
   }
 
-  async revokeNode(nodeId: string): Promise<NodeView & { sealedBatches: number[] }> {
-    return this.request("DELETE", `/v1/nodes/${encodeURIComponent(nodeId)}`, undefined, { admin: true });
+  async revokeNode(nodeId: string): Promise<NodeRevoked> {
+    return this.request("DELETE", routePath(ROUTES.node, { nodeId }), undefined, { admin: true });
   }
 
   async node(nodeId: string): Promise<NodeView> {
-    return this.request("GET", `/v1/nodes/${encodeURIComponent(nodeId)}`);
+    return this.request("GET", routePath(ROUTES.node, { nodeId }));
   }
 
   /** GET /v1/nodes (every registry entry), when the sequencer serves it. */
-  async nodes(): Promise<{ nodes: NodeView[]; registryRoot: string }> {
-    return this.request("GET", "/v1/nodes");
+  async nodes(): Promise<NodeList> {
+    return this.request("GET", ROUTES.nodes);
   }
 
   /** GET /healthz (a 503 "degraded" answer is returned, not thrown). */
   async health(): Promise<Record<string, unknown>> {
     try {
-      return await this.request("GET", "/healthz", undefined, { attempts: 1 });
+      return await this.request("GET", ROUTES.health, undefined, { attempts: 1 });
     } catch (e) {
       if (e instanceof SequencerHttpError && e.status === 503) {
-        const res = await this.doFetch(`${this.url}/healthz`);
+        const res = await this.doFetch(`${this.url}${ROUTES.health}`);
         return (await res.json()) as Record<string, unknown>;
       }
       throw e;

@@ -26,8 +26,10 @@ export type ErrorCode =
   // batches and circuits
   | "INVALID_BATCH"
   | "INVALID_CONFIG"
-  // trusted setup (scripts/setup.ts, scripts/ceremony.ts)
+  // trusted setup (scripts/setup.ts, scripts/ceremony.ts) and proving keys
   | "INVALID_SETUP"
+  // the native prover was asked for where its addon is not built or did not load
+  | "NATIVE_UNAVAILABLE"
   // Groth16 proof / verifying key JSON that cannot be put in the on-chain byte layout
   | "INVALID_GROTH16_ENCODING"
   // receipts (receipt.ts): malformed, or signature / id / seq / key not as expected

@@ -1,8 +1,10 @@
 /**
  * @provenance/client-sdk — the protocol's math in one place, safe to run in a browser:
  * record format and hashing, EdDSA-Poseidon keys and signatures, Merkle trees, the node
- * registry, batches and their proven statement. Node-only helpers (key files, worker pools)
- * live in `@provenance/client-sdk/node`.
+ * registry, batches and their proven statement, receipts, bundles and their verification, the
+ * wire contract of the sequencer's API and its client. Node-only helpers (key files, dataset
+ * manifests, the auditor) live in `@provenance/client-sdk/node`; the sequencer's fast ingest
+ * paths in `@provenance/ingest-engine`.
  */
 export * from "./errors.js";
 export * from "./field.js";
@@ -12,8 +14,11 @@ export * from "./record.js";
 export * from "./registry.js";
 export * from "./batch.js";
 export * from "./idl/index.js";
+export * from "./idl/constants.js";
 export * from "./receipt.js";
 export * from "./bundle.js";
 export * from "./chainlog.js";
+export * from "./groth16-layout.js";
 export * from "./verify.js";
+export * from "./wire.js";
 export * from "./client.js";

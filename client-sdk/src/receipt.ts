@@ -23,8 +23,8 @@ import { describe, hexToBytes, hexToField } from "./field.js";
 
 export const RECEIPT_DOMAIN = "provenance.receipt.v1";
 export const RECEIPT_MESSAGE_BYTES = 69;
-/** Where the sequencer serves its receipt key. */
-export const RECEIPT_KEY_ROUTE = "/.well-known/provenance/receipt-key";
+// Where the sequencer serves its receipt key: part of the wire contract (wire.ts).
+export { RECEIPT_KEY_ROUTE } from "./wire.js";
 
 export interface Receipt {
   v: 1;

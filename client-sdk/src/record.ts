@@ -1,6 +1,6 @@
 /**
  * The provenance record (v1): parsing with exact errors, field encoding, message, node id and
- * leaf, exactly as DESIGN.md fixes them. This is the one place that math lives; the sequencer,
+ * leaf, exactly as docs/protocol.md#record fixes them. This is the one place that math lives; the sequencer,
  * the circuit tests and the Rust tests all check against it.
  */
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2";

@@ -39,7 +39,7 @@ function refusal(input: unknown): { code: string; message: string } {
 }
 
 describe("record v1", () => {
-  it("derives message, nodeId and leaf exactly as DESIGN.md says", () => {
+  it("derives message, nodeId and leaf exactly as docs/protocol.md#record-id says", () => {
     const r = valid();
     const parsed = validateRecord(r);
     expect(DOMAIN_RECORD_V1).to.equal(BigInt("0x" + Buffer.from("provenance.record.v1").toString("hex")));

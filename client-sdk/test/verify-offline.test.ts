@@ -37,6 +37,15 @@ describe("inclusion bundles, offline", function () {
     }
   });
 
+  it("buildBundle gives the shape parseBundle reads, field for field and in the served order", function () {
+    const b = bundles[1]!;
+    expect(Object.keys(b)).to.deep.equal(["v", "record", "id", "leafIndex", "inclusionProof", "batch", "programId", "cluster", "txSignature", "slot"]);
+    expect(Object.keys(b.batch)).to.deep.equal(["index", "batchRoot", "count", "minTs", "maxTs", "registryRoot"]);
+    expect(parseBundle(JSON.parse(JSON.stringify(b)))).to.deep.equal(b);
+    expect(b.leafIndex).to.equal(1);
+    expect(b.id).to.equal(b.inclusionProof.leaf);
+  });
+
   it("needs something to trust: a bundle's own root proves nothing", async function () {
     let err: unknown;
     try {

@@ -1,6 +1,6 @@
 /**
  * Witness generation and Groth16 proving of one batch input, in the calling thread, plus
- * off-chain verification. The worker pool (pool.ts) runs `proveInput` in worker threads.
+ * off-chain verification. The worker pool (pool.ts) runs `proveInput` in prover processes.
  */
 import * as snarkjs from "snarkjs";
 import { fail, publicHash, type BatchStatement } from "@provenance/client-sdk";

@@ -1,4 +1,4 @@
-/** @provenance/prover — witness generation and Groth16 proving of batches, in worker threads. */
+/** @provenance/prover — witness generation and Groth16 proving of batches, in a pool of prover processes. */
 export * from "./artifacts.js";
 export * from "./input.js";
 export * from "./groth16.js";

@@ -1,5 +1,5 @@
 /**
- * The batch prover: from a batch and the node registry to a Groth16 proof, in worker threads,
+ * The batch prover: from a batch and the node registry to a Groth16 proof, in prover processes,
  * with the proof also in the byte layout the on-chain verifier takes.
  */
 import { fail, publicHash, type Batch, type BatchStatement, type NodeRegistry } from "@provenance/client-sdk";

@@ -5,10 +5,13 @@ import { fileURLToPath } from "node:url";
 import { bytesToBigIntBE, bytesToHex, FIELD_MODULUS } from "@provenance/client-sdk";
 import {
   BASE_FIELD_MODULUS,
+  proofFromSolana,
   proofToSolana,
+  publicSignalsFromSolana,
   publicSignalsToSolana,
   type SnarkjsProof,
   type SnarkjsVerifyingKey,
+  verifyingKeyFromSolana,
   verifyingKeyToSolana,
 } from "../src/solana-layout.js";
 import { expectRefusal } from "../../tests/support/expect.js";
@@ -112,5 +115,48 @@ describe("solana-layout: snarkjs -> groth16-solana bytes", () => {
     expect(bytesToHex(out.proofC)).to.equal(v.solana.proofC);
     expect(publicSignalsToSolana(v.publicSignals).map(bytesToHex)).to.deep.equal(v.solana.publicInputs);
     expect(verifyingKeyToSolana(v.verifyingKey).ic.length).to.equal(2);
+  });
+});
+
+describe("solana-layout: groth16-solana bytes -> snarkjs (round trip)", () => {
+  const v = JSON.parse(readFileSync(VECTOR, "utf8")) as {
+    proof: SnarkjsProof;
+    publicSignals: string[];
+    verifyingKey: SnarkjsVerifyingKey & Record<string, unknown>;
+    solana: { proofA: string; proofB: string; proofC: string; publicInputs: string[] };
+  };
+
+  it("unpacks the packed proof of the shared test vector to the original snarkjs proof", () => {
+    const packed = proofToSolana(v.proof);
+    const original = { pi_a: v.proof.pi_a, pi_b: v.proof.pi_b, pi_c: v.proof.pi_c, protocol: v.proof.protocol, curve: v.proof.curve };
+    expect(proofFromSolana(packed.proofA, packed.proofB, packed.proofC)).to.deep.equal(original);
+    // The same from the hex a submit_batch transaction carries.
+    expect(proofFromSolana(v.solana.proofA, v.solana.proofB, v.solana.proofC)).to.deep.equal(original);
+  });
+
+  it("unpacks the packed public signals and verifying key of the shared test vector", () => {
+    expect(publicSignalsFromSolana(publicSignalsToSolana(v.publicSignals))).to.deep.equal(v.publicSignals);
+    const vk = v.verifyingKey;
+    const { protocol, curve, nPublic, vk_alpha_1, vk_beta_2, vk_gamma_2, vk_delta_2, IC } = vk;
+    expect(verifyingKeyFromSolana(verifyingKeyToSolana(vk))).to.deep.equal({ protocol, curve, nPublic, vk_alpha_1, vk_beta_2, vk_gamma_2, vk_delta_2, IC });
+  });
+
+  it("round-trips proof_a whose y is 0 or q - 1 (the negation's edges)", () => {
+    for (const y of ["0", (BASE_FIELD_MODULUS - 1n).toString()]) {
+      const p = { ...proof, pi_a: ["1", y, "1"] };
+      const packed = proofToSolana(p);
+      expect(proofFromSolana(packed.proofA, packed.proofB, packed.proofC).pi_a).to.deep.equal(p.pi_a);
+    }
+  });
+
+  it("refuses bytes of the wrong length, naming them", () => {
+    const packed = proofToSolana(proof);
+    expectRefusal(() => proofFromSolana(packed.proofA.subarray(1), packed.proofB, packed.proofC), "INVALID_GROTH16_ENCODING", /proof bytes must be 64 \+ 128 \+ 64 bytes/);
+    expectRefusal(() => proofFromSolana(v.solana.proofA.toUpperCase(), v.solana.proofB, v.solana.proofC), "INVALID_GROTH16_ENCODING", /proof bytes must be 64 \+ 128 \+ 64 bytes/);
+    expectRefusal(() => publicSignalsFromSolana([new Uint8Array(31)]), "INVALID_GROTH16_ENCODING", /public input 0 must be 32 bytes/);
+    expectRefusal(() => publicSignalsFromSolana([new Uint8Array(32).fill(255)]), "INVALID_GROTH16_ENCODING", /public input 0 must be below the BN254 scalar modulus/);
+    const key = verifyingKeyToSolana(v.verifyingKey);
+    expectRefusal(() => verifyingKeyFromSolana({ ...key, ic: key.ic.slice(1) }), "INVALID_GROTH16_ENCODING", /ic must hold nPublic \+ 1 = 2 points, got 1/);
+    expectRefusal(() => verifyingKeyFromSolana({ ...key, betaG2: key.betaG2.subarray(0, 64) }), "INVALID_GROTH16_ENCODING", /betaG2 must be a G2 point of 128 bytes/);
   });
 });

@@ -16,8 +16,8 @@
  * load generator's CPU use are reported too.
  *
  * The prover runs beside it on the batches it seals; by default its processes are set to the
- * lowest CPU priority (nice 19), standing in for proving on other machines (DESIGN.md: batches
- * can be proven in parallel, elsewhere). `--prover normal` leaves them alone.
+ * lowest CPU priority (nice 19), standing in for proving on other machines (batches are independent
+ * and can be proven in parallel, elsewhere: docs/protocol.md#batch). `--prover normal` leaves them alone.
  *
  *   npx tsx sequencer/bench/ingest.ts [--records N] [--only batch1000,batch100,single]
  *       [--workers W] [--circuit test|dev] [--log-level info] [--prover low|normal]

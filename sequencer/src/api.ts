@@ -1,5 +1,5 @@
 /**
- * The HTTP API (DESIGN.md "Sequencer HTTP API") on fastify: JSON schemas for parameters and
+ * The HTTP API (docs/protocol.md#http) on fastify: JSON schemas for parameters and
  * envelopes, a body size limit, and one error handler that turns every error into
  * `{ error: { code, message, index? } }` through `toHttpError`.
  *
@@ -9,7 +9,34 @@
 import { timingSafeEqual, createHash } from "node:crypto";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
-import { FixedMerkleTree, computeNodeId, fieldToHex, hexToField, inclusionProofToJson, publicKeyFromHex } from "@provenance/client-sdk";
+import {
+  DEFAULT_PAGE_LIMIT,
+  FixedMerkleTree,
+  MAX_PAGE_LIMIT,
+  MAX_SEARCH_URL_LENGTH,
+  RECEIPT_KEY_ROUTE,
+  ROUTES,
+  buildBundle,
+  computeNodeId,
+  fieldToHex,
+  hexToField,
+  publicKeyFromHex,
+  type BatchDetail,
+  type BatchPage,
+  type BatchRecords,
+  type BatchSummary,
+  type InclusionBundle,
+  type NodeAdded,
+  type NodeList,
+  type NodeRevoked,
+  type NodeView,
+  type ReceiptKeyAnswer,
+  type RecordPage,
+  type RecordStatus,
+  type RecordView,
+  type SubmitAnswer,
+  type SubmitRecordsAnswer,
+} from "@provenance/client-sdk";
 import { SequencerError, toHttpError } from "./errors.js";
 import type { Ingest } from "./ingest.js";
 import type { Metrics } from "./metrics.js";
@@ -18,7 +45,9 @@ import { RECEIPT_DOMAIN, RECEIPT_MESSAGE_BYTES } from "./receipt.js";
 import type { BatchMeta, Store, StoredRecord } from "./store.js";
 import type { ChainSubmitter } from "./submitter.js";
 
-export const RECEIPT_KEY_ROUTE = "/.well-known/provenance/receipt-key";
+// Routes and answers are the SDK's wire contract (client-sdk/src/wire.ts), shared with its
+// SequencerClient: every answer below is built typed by it.
+export { RECEIPT_KEY_ROUTE };
 
 export interface ApiDeps {
   store: Store;
@@ -60,7 +89,7 @@ function digest(s: string): Buffer {
   return createHash("sha256").update(s).digest();
 }
 
-function recordView(rec: StoredRecord, status: { status: string; batch?: BatchMeta; leafIndex?: number }) {
+function recordView(rec: StoredRecord, status: { status: RecordStatus; batch?: BatchMeta; leafIndex?: number }): RecordView {
   return {
     id: rec.id,
     seq: rec.seq,
@@ -73,7 +102,7 @@ function recordView(rec: StoredRecord, status: { status: string; batch?: BatchMe
   };
 }
 
-function batchSummary(b: BatchMeta) {
+function batchSummary(b: BatchMeta): BatchSummary {
   return {
     index: b.index,
     state: b.state,
@@ -89,6 +118,14 @@ function batchSummary(b: BatchMeta) {
     proveMs: b.proof?.proveMs ?? null,
     anchoredAt: b.anchor?.anchoredAt ?? null,
     txSignature: b.anchor?.txSignature ?? null,
+  };
+}
+
+function batchDetail(meta: BatchMeta): BatchDetail {
+  return {
+    ...batchSummary(meta),
+    proof: meta.proof ? { circuit: meta.proof.circuit, proof: meta.proof.proof, publicSignals: meta.proof.publicSignals, solana: meta.proof.solana } : null,
+    anchor: meta.anchor ?? null,
   };
 }
 
@@ -130,23 +167,23 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // Not one info line per request on the ingest route (two per POST, thousands a second under
   // load: a measurable share of the main thread); refusals are counted by reason in
   // /metrics, and failures (5xx) are still logged.
-  app.post("/v1/records", { logLevel: "warn" }, async (request, reply) => {
+  app.post(ROUTES.records, { logLevel: "warn" }, async (request, reply): Promise<SubmitRecordsAnswer> => {
     const { single, results } = await ingest.submit(request.body);
     deps.pipeline.onAppended();
-    const answers = results.map((r) => ({ id: r.id, seq: r.seq, status: r.status, duplicate: r.duplicate, receipt: r.receipt }));
+    const answers = results.map((r): SubmitAnswer => ({ id: r.id, seq: r.seq, status: r.status, duplicate: r.duplicate, receipt: r.receipt }));
     // 201 when the request sequenced something new, 200 when every record was already stored.
     void reply.status(results.some((r) => !r.duplicate) ? 201 : 200);
-    return single ? answers[0] : { records: answers };
+    return single ? answers[0]! : { records: answers };
   });
 
   app.get(
-    "/v1/records",
+    ROUTES.records,
     {
       schema: {
         querystring: {
           type: "object",
           properties: {
-            url: { type: "string", minLength: 1, maxLength: 8192 },
+            url: { type: "string", minLength: 1, maxLength: MAX_SEARCH_URL_LENGTH },
             contentHash: { type: "string", pattern: HEX64 },
             nodeId: { type: "string", pattern: HEX64 },
             limit: { type: "string", pattern: "^[1-9][0-9]{0,3}$" },
@@ -156,15 +193,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         },
       },
     },
-    async (request) => {
+    async (request): Promise<RecordPage> => {
       const q = request.query as { url?: string; contentHash?: string; nodeId?: string; limit?: string; after?: string };
-      const limit = Math.min(1000, Number(q.limit ?? 100));
+      const limit = Math.min(MAX_PAGE_LIMIT, Number(q.limit ?? DEFAULT_PAGE_LIMIT));
       const filter: { url?: string; contentHash?: string; nodeId?: string } = {};
       if (q.url !== undefined) filter.url = q.url;
       if (q.contentHash !== undefined) filter.contentHash = q.contentHash;
       if (q.nodeId !== undefined) filter.nodeId = q.nodeId;
       const found = await store.search(filter, limit, q.after === undefined ? -1 : Number(q.after));
-      const records = [];
+      const records: RecordView[] = [];
       for (const rec of found) records.push(recordView(rec, await store.recordStatus(rec.seq)));
       return { records, next: found.length === limit ? String(found[found.length - 1]!.seq) : null };
     },
@@ -176,12 +213,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return { rec, status: await store.recordStatus(rec.seq) };
   };
 
-  app.get("/v1/records/:id", { schema: { params: idParams } }, async (request) => {
+  app.get(ROUTES.record, { schema: { params: idParams } }, async (request): Promise<RecordView> => {
     const { rec, status } = await loadRecord((request.params as { id: string }).id);
     return recordView(rec, status);
   });
 
-  app.get("/v1/records/:id/proof", { schema: { params: idParams } }, async (request) => {
+  app.get(ROUTES.recordProof, { schema: { params: idParams } }, async (request): Promise<InclusionBundle> => {
     const { rec, status } = await loadRecord((request.params as { id: string }).id);
     const batch = status.batch;
     if (!batch || batch.state !== "anchored" || !batch.anchor || status.leafIndex === undefined) {
@@ -192,24 +229,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       Math.log2(store.capacity),
       records.map((r) => hexToField(r.id, "stored record id")),
     );
-    return {
-      v: 1,
-      record: rec.record,
-      id: rec.id,
-      leafIndex: status.leafIndex,
-      inclusionProof: inclusionProofToJson(tree.proof(status.leafIndex)),
-      batch: { index: batch.index, batchRoot: batch.batchRoot, count: batch.count, minTs: batch.minTs, maxTs: batch.maxTs, registryRoot: batch.registryRoot },
-      programId: batch.anchor.programId,
-      cluster: batch.anchor.cluster,
-      txSignature: batch.anchor.txSignature,
-      slot: batch.anchor.slot,
-    };
+    return buildBundle(rec.record, tree.proof(status.leafIndex), batch, batch.anchor);
   });
 
   // --- batches --------------------------------------------------------------------------------
 
   app.get(
-    "/v1/batches",
+    ROUTES.batches,
     {
       schema: {
         querystring: {
@@ -219,9 +245,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         },
       },
     },
-    async (request) => {
+    async (request): Promise<BatchPage> => {
       const q = request.query as { from?: string; limit?: string };
-      const limit = Math.min(1000, Number(q.limit ?? 100));
+      const limit = Math.min(MAX_PAGE_LIMIT, Number(q.limit ?? DEFAULT_PAGE_LIMIT));
       const batches = await store.listBatches(Number(q.from ?? 0), limit);
       return { batches: batches.map(batchSummary), total: store.batchCount };
     },
@@ -233,16 +259,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return meta;
   };
 
-  app.get("/v1/batches/:index", { schema: { params: indexParams } }, async (request) => {
+  app.get(ROUTES.batch, { schema: { params: indexParams } }, async (request): Promise<BatchDetail> => {
     const meta = await loadBatch((request.params as { index: string }).index);
-    return {
-      ...batchSummary(meta),
-      proof: meta.proof ? { circuit: meta.proof.circuit, proof: meta.proof.proof, publicSignals: meta.proof.publicSignals, solana: meta.proof.solana } : null,
-      anchor: meta.anchor ?? null,
-    };
+    return batchDetail(meta);
   });
 
-  app.get("/v1/batches/:index/records", { schema: { params: indexParams } }, async (request) => {
+  app.get(ROUTES.batchRecords, { schema: { params: indexParams } }, async (request): Promise<BatchRecords> => {
     const meta = await loadBatch((request.params as { index: string }).index);
     const records = await store.batchRecords(meta);
     return { index: meta.index, state: meta.state, batchRoot: meta.batchRoot, records: records.map((r) => ({ id: r.id, seq: r.seq, record: r.record })) };
@@ -251,7 +273,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // --- registry -------------------------------------------------------------------------------
 
   app.post(
-    "/v1/nodes",
+    ROUTES.nodes,
     {
       preHandler: requireAdmin,
       schema: {
@@ -263,7 +285,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         },
       },
     },
-    async (request, reply) => {
+    async (request, reply): Promise<NodeAdded> => {
       const point = publicKeyFromHex((request.body as { publicKey: string }).publicKey);
       const nodeId = computeNodeId(point);
       const added = await store.addNode(nodeId);
@@ -272,7 +294,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   );
 
-  app.delete("/v1/nodes/:nodeId", { preHandler: requireAdmin, schema: { params: nodeParams } }, async (request) => {
+  app.delete(ROUTES.node, { preHandler: requireAdmin, schema: { params: nodeParams } }, async (request): Promise<NodeRevoked> => {
     const nodeId = hexToField((request.params as { nodeId: string }).nodeId, "nodeId");
     const entry = store.currentRegistry.get(nodeId);
     if (!entry) throw new SequencerError("NOT_FOUND", `node ${fieldToHex(nodeId)} is not registered`);
@@ -288,7 +310,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     };
   });
 
-  app.get("/v1/nodes", async () => {
+  app.get(ROUTES.nodes, async (): Promise<NodeList> => {
     const registry = store.currentRegistry;
     return {
       registryRoot: fieldToHex(registry.root),
@@ -297,7 +319,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     };
   });
 
-  app.get("/v1/nodes/:nodeId", { schema: { params: nodeParams } }, async (request) => {
+  app.get(ROUTES.node, { schema: { params: nodeParams } }, async (request): Promise<NodeView> => {
     const nodeId = hexToField((request.params as { nodeId: string }).nodeId, "nodeId");
     const entry = store.currentRegistry.get(nodeId);
     if (!entry) throw new SequencerError("NOT_FOUND", `node ${fieldToHex(nodeId)} is not registered`);
@@ -306,7 +328,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   // --- operations -----------------------------------------------------------------------------
 
-  app.get(RECEIPT_KEY_ROUTE, async () => ({
+  app.get(ROUTES.receiptKey, async (): Promise<ReceiptKeyAnswer> => ({
     algorithm: "ed25519",
     publicKey: deps.receiptKey,
     receipt: {
@@ -316,7 +338,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   }));
 
-  app.get("/healthz", async (_request, reply: FastifyReply) => {
+  app.get(ROUTES.health, async (_request, reply: FastifyReply) => {
     const chain = deps.submitter
       ? { configured: true, description: deps.submitter.description, ...(await deps.submitter.health()), lastError: deps.pipeline.lastSubmitError }
       : { configured: false, ok: true, detail: "no chain client in this build: batches stop at proven" };
@@ -339,7 +361,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     };
   });
 
-  app.get("/metrics", async (_request, reply) => {
+  app.get(ROUTES.metrics, async (_request, reply) => {
     metrics.queueDepth.set({ stage: "inflight" }, ingest.inFlightRecords);
     metrics.queueDepth.set({ stage: "pending" }, store.pendingRecords);
     metrics.queueDepth.set({ stage: "unproven" }, store.unprovenRecords);

@@ -36,7 +36,7 @@ import {
   type TransactionInstruction,
 } from "@solana/web3.js";
 import type { Logger } from "pino";
-import { BATCH_LOG_CAPACITY, PROVENANCE_IDL, type Provenance } from "@provenance/client-sdk";
+import { BATCH_LOG_CAPACITY, PROVENANCE_IDL, REGISTRY_ROOT_GRACE_SECS, type Provenance } from "@provenance/client-sdk";
 import { ChainReader, programErrorOf, submitBatchMethodArgs } from "@provenance/client-sdk/chain";
 import type { SequencerConfig } from "./config.js";
 import type { BatchMeta, StoredAnchor } from "./store.js";
@@ -45,8 +45,8 @@ import { SequencerError } from "./errors.js";
 
 const { AnchorError, AnchorProvider, BN, Program, Wallet, utils } = anchor;
 
-/** The program's `REGISTRY_ROOT_GRACE_SECS` (programs/provenance/src/constants.rs). */
-export const REGISTRY_ROOT_GRACE_SECS = 3600;
+/** The program's `REGISTRY_ROOT_GRACE_SECS` (programs/provenance/src/constants.rs), from its IDL. */
+export { REGISTRY_ROOT_GRACE_SECS };
 /** A superseded root this close to the end of its grace period is treated as expired. */
 const GRACE_MARGIN_SECS = 120;
 

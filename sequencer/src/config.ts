@@ -1,13 +1,13 @@
 /**
  * The sequencer's configuration: every knob, its default and its environment variable, parsed
- * and validated once into one typed object. DESIGN.md's Defaults table is the source of the
- * first six rows; the rest are this service's own (documented in sequencer/README.md).
+ * and validated once into one typed object. Every setting is in the one table of
+ * docs/operations.md#settings.
  *
  * Precedence: explicit overrides (flags, tests) > environment > defaults.
  */
 import { availableParallelism } from "node:os";
 import path from "node:path";
-import { ProvenanceError } from "@provenance/client-sdk";
+import { DEFAULT_BODY_LIMIT_BYTES, MAX_RECORDS_PER_REQUEST, ProvenanceError } from "@provenance/client-sdk";
 import { loadCircuitConfigs } from "@provenance/circuits";
 
 export interface SequencerConfig {
@@ -68,8 +68,8 @@ export const DEFAULTS = {
   maxBacklogRecords: 100_000,
   maxInFlightRecords: 20_000,
   retryAfterSeconds: 1,
-  bodyLimitBytes: 1024 * 1024,
-  maxRecordsPerRequest: 1000,
+  bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES,
+  maxRecordsPerRequest: MAX_RECORDS_PER_REQUEST,
   maxFutureSkewMs: 60_000,
   logLevel: "info",
   solanaKeypairFile: "solana-keypair.json",
@@ -199,8 +199,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxFutureSkewMs: int("maxFutureSkewMs", DEFAULTS.maxFutureSkewMs, 0, 24 * 3600 * 1000),
     logLevel,
   };
-  if (!Number.isSafeInteger(config.maxRecordsPerRequest) || config.maxRecordsPerRequest < 1 || config.maxRecordsPerRequest > 1000) {
-    bad(`maxRecordsPerRequest must be in [1, 1000] (DESIGN.md), got ${config.maxRecordsPerRequest}`);
+  if (!Number.isSafeInteger(config.maxRecordsPerRequest) || config.maxRecordsPerRequest < 1 || config.maxRecordsPerRequest > MAX_RECORDS_PER_REQUEST) {
+    bad(`maxRecordsPerRequest must be in [1, ${MAX_RECORDS_PER_REQUEST}] (docs/protocol.md#http), got ${config.maxRecordsPerRequest}`);
   }
   return config;
 }

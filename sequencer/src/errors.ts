@@ -2,7 +2,7 @@
  * The sequencer's own refusals, and the one table mapping every error code (the SDK's
  * ProvenanceError codes and these) to an HTTP status. The HTTP layer consults nothing else.
  */
-import { ProvenanceError, type ErrorCode } from "@provenance/client-sdk";
+import { ProvenanceError, type ErrorCode, type ErrorEnvelope } from "@provenance/client-sdk";
 
 export type SequencerErrorCode =
   /** The record's node is not an active member of the registry. */
@@ -63,7 +63,8 @@ const SDK_STATUS: Partial<Record<ErrorCode, number>> = {
 
 export interface HttpError {
   status: number;
-  body: { error: { code: string; message: string; index?: number } };
+  /** The wire contract's error envelope (client-sdk/src/wire.ts), which SequencerClient parses. */
+  body: ErrorEnvelope;
   retryAfterSeconds?: number;
 }
 

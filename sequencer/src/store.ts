@@ -28,14 +28,18 @@ import {
   hexToField,
   publicHash,
   sha256,
+  type BatchAnchor,
+  type BatchProofView,
+  type BatchState,
+  type RecordStatus,
   type RecordV1,
 } from "@provenance/client-sdk";
 import { merkleRootFast } from "@provenance/ingest-engine";
 import { SequencerError } from "./errors.js";
 import type { Receipt, ReceiptSigner } from "./receipt.js";
 
-export type BatchState = "batched" | "proven" | "anchored";
-export type RecordStatus = "pending" | BatchState;
+// A batch's and a record's states are the wire contract's (client-sdk/src/wire.ts).
+export type { BatchState, RecordStatus };
 
 export interface StoredRecord {
   seq: number;
@@ -45,24 +49,15 @@ export interface StoredRecord {
   receipt: Receipt;
 }
 
-export interface StoredProof {
-  circuit: string;
-  proof: unknown;
-  publicSignals: string[];
-  /** `submit_batch` byte layout, hex. */
-  solana: { proofA: string; proofB: string; proofC: string };
+/** The proof as GET /v1/batches/:index serves it (`solana`: the `submit_batch` byte layout, hex), and its timings. */
+export interface StoredProof extends BatchProofView {
   provenAt: number;
   proveMs: number;
   witnessMs: number;
 }
 
-export interface StoredAnchor {
-  txSignature: string;
-  slot: number;
-  anchoredAt: number;
-  programId: string;
-  cluster: string;
-}
+/** Served as is by GET /v1/batches/:index: the wire contract's anchor. */
+export type StoredAnchor = BatchAnchor;
 
 export interface BatchMeta {
   index: number;

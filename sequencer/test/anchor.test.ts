@@ -13,6 +13,9 @@ import { LAMPORTS_PER_SOL, PublicKey } from "@solana/web3.js";
 import anchor from "@coral-xyz/anchor";
 import { expect } from "chai";
 import {
+  BATCH_LOG_CAPACITY,
+  BATCH_LOG_SEED,
+  CONFIG_SEED,
   GENESIS_HEAD,
   NodeRegistry,
   nextChainHead,
@@ -40,8 +43,8 @@ const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const REPO = path.resolve(path.dirname(MAIN), "..", "..");
 
 const programId = new PublicKey(PROVENANCE_IDL.address);
-const configPda = PublicKey.findProgramAddressSync([Buffer.from("config")], programId)[0];
-const batchLogPda = PublicKey.findProgramAddressSync([Buffer.from("batch_log")], programId)[0];
+const configPda = PublicKey.findProgramAddressSync([CONFIG_SEED], programId)[0];
+const batchLogPda = PublicKey.findProgramAddressSync([BATCH_LOG_SEED], programId)[0];
 const toHex = (bytes: ArrayLike<number>): string => Buffer.from(Uint8Array.from(bytes)).toString("hex");
 
 /** A read-only Anchor client of the program (no signing). */
@@ -94,7 +97,7 @@ async function expectChainMatches(rpcUrl: string, batches: BatchView[]): Promise
   let head = GENESIS_HEAD;
   for (const b of batches) {
     expect(b.state).to.equal("anchored");
-    expect(toHex(log.roots[b.index % 256] ?? [])).to.equal(b.batchRoot);
+    expect(toHex(log.roots[b.index % BATCH_LOG_CAPACITY] ?? [])).to.equal(b.batchRoot);
     head = nextChainHead(head, b);
   }
   expect(toHex(config.chainHead)).to.equal(head);
@@ -172,7 +175,7 @@ describe("sequencer -> local chain: anchoring", function () {
         expect(bundle.cluster).to.equal("localnet");
         expect(recordId(parseRecord(bundle.record))).to.equal(id);
         expect(bundle.record).to.deep.equal(records[i]);
-        const onChainRoot = hexToField(toHex(log.roots[bundle.batch.index % 256] ?? []), "on-chain root");
+        const onChainRoot = hexToField(toHex(log.roots[bundle.batch.index % BATCH_LOG_CAPACITY] ?? []), "on-chain root");
         const path = inclusionProofFromJson(bundle.inclusionProof);
         expect(path.leaf).to.equal(hexToField(id, "id"));
         expect(path.index).to.equal(bundle.leafIndex);

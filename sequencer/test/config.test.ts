@@ -5,7 +5,7 @@ import { DEFAULTS, loadConfig, parseListen } from "../src/config.js";
 import { expectRefusal } from "../../tests/support/expect.js";
 
 describe("sequencer config", () => {
-  it("has DESIGN.md's defaults with an empty environment", () => {
+  it("has the documented defaults (docs/operations.md#settings) with an empty environment", () => {
     const c = loadConfig({});
     expect(c.host).to.equal("127.0.0.1");
     expect(c.port).to.equal(8080);
@@ -54,6 +54,6 @@ describe("sequencer config", () => {
     expectRefusal(() => loadConfig({ PROVENANCE_RPC_URL: "ftp://x" }), "INVALID_CONFIG", 'PROVENANCE_RPC_URL must be an http(s) URL, got "ftp://x"');
     expectRefusal(() => loadConfig({ PROVENANCE_ADMIN_TOKEN: "short" }), "INVALID_CONFIG", "PROVENANCE_ADMIN_TOKEN must be at least 16 characters without whitespace");
     expectRefusal(() => loadConfig({ PROVENANCE_LOG_LEVEL: "loud" }), "INVALID_CONFIG", 'PROVENANCE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"');
-    expectRefusal(() => loadConfig({}, { maxRecordsPerRequest: 1001 }), "INVALID_CONFIG", "maxRecordsPerRequest must be in [1, 1000] (DESIGN.md), got 1001");
+    expectRefusal(() => loadConfig({}, { maxRecordsPerRequest: 1001 }), "INVALID_CONFIG", "maxRecordsPerRequest must be in [1, 1000] (docs/protocol.md#http), got 1001");
   });
 });

@@ -17,7 +17,7 @@ export interface CliRun {
 }
 
 export function cliBin(): string {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm install at the repository root (it links the client-sdk bin)`);
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm install at the repository root (it links the cli bin)`);
   return BIN;
 }
 

@@ -1,6 +1,7 @@
 /** `provenance verify`: a bundle or a dataset manifest, against the chain or a trusted root. */
 import type { Command } from "commander";
 import type { DatasetReport, VerifyResult } from "@provenance/client-sdk";
+import { BATCH_LOG_CAPACITY } from "@provenance/client-sdk/constants";
 import type { CliContext } from "../context.js";
 import { EXIT, hex64, positiveInt, type Output } from "../output.js";
 
@@ -17,7 +18,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       .option("--no-progress", "no progress bar, even on a terminal")
       .addHelpText(
         "after",
-        "\nChecks, in order: bundle format; the record's EdDSA-Poseidon signature; its id and leaf; the\nMerkle path to the bundle's batch root; the record's time in the batch window; then either the\ntrusted root (--root) or the chain: the program id, the cluster, the BatchLog account (owned by\nthe program) holding that root at that batch index, and the submit_batch transaction carrying the\nsame statement (or, for a batch older than the 256-root ring, the transaction alone).",
+        `\nChecks, in order: bundle format; the record's EdDSA-Poseidon signature; its id and leaf; the\nMerkle path to the bundle's batch root; the record's time in the batch window; then either the\ntrusted root (--root) or the chain: the program id, the cluster, the BatchLog account (owned by\nthe program) holding that root at that batch index, and the submit_batch transaction carrying the\nsame statement (or, for a batch older than the ${BATCH_LOG_CAPACITY}-root ring, the transaction alone).`,
       )
       .action(
         ctx.run(async (file: string, opts: { root?: string; tx: boolean; concurrency: string; maxFailures: string; progress: boolean }, cmd: Command) => {

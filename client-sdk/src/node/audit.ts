@@ -30,14 +30,13 @@ import type { ChainConfig, ChainReader, SubmitBatchTx } from "../chain.js";
 import { GENESIS_HEAD, nextChainHead } from "../chainlog.js";
 import { SequencerHttpError, type BatchSummary, type SequencerClient } from "../client.js";
 import { ProvenanceError } from "../errors.js";
+import { proofFromSolana } from "../groth16-layout.js";
 import { fieldToHex, hexToField } from "../field.js";
 import { FixedMerkleTree } from "../merkle.js";
 import { checkReceipt, type Receipt } from "../receipt.js";
 import { validateRecord } from "../record.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-/** Order of the BN254 base field q. */
-const BASE_FIELD_MODULUS = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
 
 export type FindingCode =
   | "CONFIG"
@@ -105,33 +104,9 @@ export function defaultVerifyingKeyPath(circuit: string): string {
   return path.join(ROOT, "circuits", "keys", `${circuit}.vk.json`);
 }
 
-function decimal(hex: string): string {
-  return BigInt("0x" + hex).toString();
-}
-
-/**
- * The snarkjs proof JSON of groth16-solana's bytes (docs/on-chain.md; the inverse of the
- * prover's `proofToSolana`): A is sent negated, G2 coordinates imaginary part first.
- */
-export function proofFromSolana(proofA: string, proofB: string, proofC: string): { pi_a: string[]; pi_b: string[][]; pi_c: string[]; protocol: "groth16"; curve: "bn128" } {
-  if (!/^[0-9a-f]{128}$/.test(proofA) || !/^[0-9a-f]{256}$/.test(proofB) || !/^[0-9a-f]{128}$/.test(proofC)) {
-    throw new ProvenanceError("INVALID_GROTH16_ENCODING", "proof bytes must be 64 + 128 + 64 bytes of hex");
-  }
-  const w = (h: string, i: number) => h.slice(64 * i, 64 * (i + 1));
-  const negY = BigInt("0x" + w(proofA, 1));
-  const y = negY === 0n ? 0n : BASE_FIELD_MODULUS - negY;
-  return {
-    pi_a: [decimal(w(proofA, 0)), y.toString(), "1"],
-    pi_b: [
-      [decimal(w(proofB, 1)), decimal(w(proofB, 0))],
-      [decimal(w(proofB, 3)), decimal(w(proofB, 2))],
-      ["1", "0"],
-    ],
-    pi_c: [decimal(w(proofC, 0)), decimal(w(proofC, 1)), "1"],
-    protocol: "groth16",
-    curve: "bn128",
-  };
-}
+// The unpacking of groth16-solana's bytes is the SDK's layout file's (groth16-layout.ts); still
+// exported here, where it always was.
+export { proofFromSolana };
 
 /** Off-chain Groth16 check of a `submit_batch`'s proof on its own arguments. */
 export async function verifyBatchTxProof(vk: unknown, tx: SubmitBatchTx): Promise<boolean> {

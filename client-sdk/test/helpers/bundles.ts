@@ -9,10 +9,12 @@ import { fileURLToPath } from "node:url";
 import anchor from "@coral-xyz/anchor";
 import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, SystemProgram } from "@solana/web3.js";
 import {
+  BATCH_LOG_SEED,
+  CONFIG_SEED,
   FixedMerkleTree,
   PROVENANCE_IDL,
+  buildBundle,
   fieldToHex,
-  inclusionProofToJson,
   parseRecord,
   type InclusionBundle,
   type Provenance,
@@ -55,25 +57,15 @@ export interface AnchorInfo {
 export function bundlesFor(records: readonly RecordV1[], levels: number, statement: { registryRoot: string; minTs: number; maxTs: number }, anchorInfo: AnchorInfo): InclusionBundle[] {
   const leaves = records.map((r) => parseRecord(r).leaf);
   const tree = new FixedMerkleTree(levels, leaves);
-  return records.map((record, i) => ({
-    v: 1,
-    record,
-    id: fieldToHex(leaves[i]!),
-    leafIndex: i,
-    inclusionProof: inclusionProofToJson(tree.proof(i)),
-    batch: {
-      index: anchorInfo.batchIndex,
-      batchRoot: fieldToHex(tree.root),
-      count: records.length,
-      minTs: statement.minTs,
-      maxTs: statement.maxTs,
-      registryRoot: statement.registryRoot,
-    },
-    programId: anchorInfo.programId,
-    cluster: anchorInfo.cluster,
-    txSignature: anchorInfo.txSignature,
-    slot: anchorInfo.slot,
-  }));
+  const batch = {
+    index: anchorInfo.batchIndex,
+    batchRoot: fieldToHex(tree.root),
+    count: records.length,
+    minTs: statement.minTs,
+    maxTs: statement.maxTs,
+    registryRoot: statement.registryRoot,
+  };
+  return records.map((record, i) => buildBundle(record, tree.proof(i), batch, anchorInfo));
 }
 
 /** A plausible anchor for offline tests (nothing checks it offline). */
@@ -113,8 +105,8 @@ export async function anchorVector(chain: Localnet): Promise<AnchoredVector> {
   const admin = Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(chain.wallet, "utf8")) as number[]));
   const sequencer = Keypair.generate();
   const programId = new PublicKey(chain.programId);
-  const config = PublicKey.findProgramAddressSync([Buffer.from("config")], programId)[0];
-  const batchLog = PublicKey.findProgramAddressSync([Buffer.from("batch_log")], programId)[0];
+  const config = PublicKey.findProgramAddressSync([CONFIG_SEED], programId)[0];
+  const batchLog = PublicKey.findProgramAddressSync([BATCH_LOG_SEED], programId)[0];
   const adminProgram = new Program<Provenance>(PROVENANCE_IDL, new AnchorProvider(connection, new Wallet(admin), { commitment: "confirmed" }));
   await adminProgram.methods
     .initialize({ test: {} }, sequencer.publicKey, hexBytes(vector.registryRoot))

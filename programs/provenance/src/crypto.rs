@@ -55,7 +55,7 @@ pub fn public_hash(
 }
 
 /// Checks a Groth16 proof with one public input. `proof_a` must already be negated (see
-/// `prover/src/solana-layout.ts`). Any failure — malformed points included — is one error: the
+/// `client-sdk/src/groth16-layout.ts`). Any failure — malformed points included — is one error: the
 /// alt_bn128 syscalls do not tell them apart reliably.
 pub fn verify_proof(
     proof_a: &[u8; 64],

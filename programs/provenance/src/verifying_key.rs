@@ -1,7 +1,7 @@
 //! generated — do not edit. Regenerate with `npm run gen:onchain` (scripts/gen-onchain.ts)
 //! from circuits/circuits.json and circuits/keys/<name>.vk.json.
 //!
-//! Verifying keys in the byte layout of groth16-solana (prover/src/solana-layout.ts). A key is
+//! Verifying keys in the byte layout of groth16-solana (client-sdk/src/groth16-layout.ts). A key is
 //! compiled in unconditionally only if circuits/keys/<name>.ceremony.json attests a ceremony;
 //! every other key needs the cargo feature "insecure-dev-keys" (never for a real cluster).
 //! - test: batch capacity 4; key sha256(test.vk.json) = aac34d50acb246c0055e529cd55603469193e1b7065595bd4b7e3718caec66d6 — INSECURE setup, only with feature "insecure-dev-keys".

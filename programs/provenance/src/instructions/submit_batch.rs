@@ -27,7 +27,7 @@ pub struct SubmitBatch<'info> {
 /// `registry_root` and `batch_root` are BN254 field elements, big-endian; `count` is 1..=batch
 /// capacity; `[min_ts, max_ts]` is the inclusive window of the records' timestamps (ms since
 /// epoch). The proof is in the byte layout of `groth16-solana` (see
-/// `prover/src/solana-layout.ts`): `proof_a` negated, all coordinates 32-byte big-endian, G2 as
+/// `client-sdk/src/groth16-layout.ts`): `proof_a` negated, all coordinates 32-byte big-endian, G2 as
 /// `x.c1 || x.c0 || y.c1 || y.c0`.
 #[allow(clippy::too_many_arguments)]
 pub fn handler(

@@ -1,0 +1,237 @@
+/**
+ * The sequencer's HTTP wire contract (docs/protocol.md#http): everything the
+ * sequencer's routes (`sequencer/src/api.ts`) and the SDK's `SequencerClient` (`client.ts`) must
+ * agree on, written once — the route paths, the JSON each route answers, the error envelope and
+ * the request limits. The sequencer builds its answers typed by these types, so a field added
+ * on one side only is a type error.
+ *
+ * Browser-safe: types and constants only, no Node-only imports.
+ */
+import type { InclusionBundle } from "./bundle.js";
+import type { RecordV1 } from "./record.js";
+import type { Receipt } from "./receipt.js";
+import type { NodeStatus } from "./registry.js";
+
+// --- routes -----------------------------------------------------------------------------------
+
+/** Where the sequencer serves its receipt key. */
+export const RECEIPT_KEY_ROUTE = "/.well-known/provenance/receipt-key";
+
+/**
+ * Every route, in fastify's syntax (`:name` is a path parameter); `routePath` fills them in.
+ * Query strings (`GET /v1/records?url=…`, `GET /v1/batches?from=…`) are not part of the path.
+ */
+export const ROUTES = {
+  /** POST: submit one record or `{ records: [...] }`; GET: search by url, contentHash or nodeId. */
+  records: "/v1/records",
+  /** GET: one record's view. */
+  record: "/v1/records/:id",
+  /** GET: the record's inclusion proof bundle, once its batch is anchored. */
+  recordProof: "/v1/records/:id/proof",
+  /** GET: a page of batch summaries. */
+  batches: "/v1/batches",
+  /** GET: one batch with its proof and anchor. */
+  batch: "/v1/batches/:index",
+  /** GET: one batch's records (data availability). */
+  batchRecords: "/v1/batches/:index/records",
+  /** POST (admin): register a node; GET: every registry entry. */
+  nodes: "/v1/nodes",
+  /** GET: one registry entry; DELETE (admin): revoke the node. */
+  node: "/v1/nodes/:nodeId",
+  /** GET: the sequencer's ed25519 receipt key. */
+  receiptKey: RECEIPT_KEY_ROUTE,
+  /** GET: health (200 ok, 503 degraded). */
+  health: "/healthz",
+  /** GET: Prometheus metrics. */
+  metrics: "/metrics",
+} as const;
+
+export type Route = (typeof ROUTES)[keyof typeof ROUTES];
+
+/**
+ * A route with its `:name` parameters filled in (URI-encoded), e.g.
+ * `routePath(ROUTES.record, { id })` is `/v1/records/<id>`. Throws on a missing parameter.
+ */
+export function routePath(route: Route, params: Readonly<Record<string, string | number>> = {}): string {
+  return route.replace(/:([A-Za-z]+)/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new TypeError(`route ${route} needs the parameter ${name}`);
+    return encodeURIComponent(String(value));
+  });
+}
+
+// --- limits -----------------------------------------------------------------------------------
+
+/** Most records the sequencer takes in one POST /v1/records (docs/protocol.md#http). */
+export const MAX_RECORDS_PER_REQUEST = 1000;
+/** The sequencer's default request body limit, bytes (`PROVENANCE_BODY_LIMIT_BYTES`). */
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+/** Most entries in one page of GET /v1/records and GET /v1/batches (`limit`). */
+export const MAX_PAGE_LIMIT = 1000;
+/** Entries in a page when `limit` is not given. */
+export const DEFAULT_PAGE_LIMIT = 100;
+/** Longest `url` a search (GET /v1/records?url=…) takes, characters. */
+export const MAX_SEARCH_URL_LENGTH = 8192;
+
+// --- errors -----------------------------------------------------------------------------------
+
+/** The error of every non-2xx answer. */
+export interface WireError {
+  /** The sequencer's code (e.g. NODE_NOT_REGISTERED) or the SDK's (e.g. BAD_SIGNATURE). */
+  code: string;
+  message: string;
+  /** Position of the offending record in a multi-record request. */
+  index?: number;
+}
+
+/** The body of every non-2xx answer: `{ error: { code, message, index? } }`. */
+export interface ErrorEnvelope {
+  error: WireError;
+}
+
+// --- records ----------------------------------------------------------------------------------
+
+export type BatchState = "batched" | "proven" | "anchored";
+export type RecordStatus = "pending" | BatchState;
+
+/** One record's answer to POST /v1/records. */
+export interface SubmitAnswer {
+  id: string;
+  seq: number;
+  status: RecordStatus;
+  /** True when the sequencer had the record already (the receipt is the original one). */
+  duplicate: boolean;
+  receipt: Receipt;
+}
+
+/** POST /v1/records of `{ records: [...] }`: one answer per record, in order. */
+export interface SubmitManyAnswer {
+  records: SubmitAnswer[];
+}
+
+/** POST /v1/records: a single record's answer, or the list for `{ records: [...] }`. */
+export type SubmitRecordsAnswer = SubmitAnswer | SubmitManyAnswer;
+
+/** GET /v1/records/:id, and each entry of a search. */
+export interface RecordView {
+  id: string;
+  seq: number;
+  status: RecordStatus;
+  batch: number | null;
+  leafIndex: number | null;
+  receivedAt: number;
+  record: RecordV1;
+  receipt: Receipt;
+}
+
+/** GET /v1/records?…: `next` is the `after` of the next page, null on the last one. */
+export interface RecordPage {
+  records: RecordView[];
+  next: string | null;
+}
+
+/** GET /v1/records/:id/proof. */
+export type ProofAnswer = InclusionBundle;
+
+// --- batches ----------------------------------------------------------------------------------
+
+export interface BatchSummary {
+  index: number;
+  state: BatchState;
+  count: number;
+  firstSeq: number;
+  batchRoot: string;
+  registryRoot: string;
+  minTs: number;
+  maxTs: number;
+  publicHash: string;
+  sealedAt: number;
+  provenAt: number | null;
+  /** How long the proof took, ms. */
+  proveMs: number | null;
+  anchoredAt: number | null;
+  txSignature: string | null;
+}
+
+/** GET /v1/batches. */
+export interface BatchPage {
+  batches: BatchSummary[];
+  /** Batches the sequencer has in all. */
+  total: number;
+}
+
+/** A batch's Groth16 proof: snarkjs JSON and the `submit_batch` byte layout (hex). */
+export interface BatchProofView {
+  circuit: string;
+  proof: unknown;
+  publicSignals: string[];
+  solana: { proofA: string; proofB: string; proofC: string };
+}
+
+/** Where a batch was anchored. */
+export interface BatchAnchor {
+  txSignature: string;
+  slot: number;
+  anchoredAt: number;
+  programId: string;
+  cluster: string;
+}
+
+/** GET /v1/batches/:index. */
+export interface BatchDetail extends BatchSummary {
+  proof: BatchProofView | null;
+  anchor: BatchAnchor | null;
+}
+
+/** GET /v1/batches/:index/records. */
+export interface BatchRecords {
+  index: number;
+  state: BatchState;
+  batchRoot: string;
+  records: { id: string; seq: number; record: RecordV1 }[];
+}
+
+// --- registry ---------------------------------------------------------------------------------
+
+/** One entry of GET /v1/nodes. */
+export interface NodeEntry {
+  nodeId: string;
+  slot: number;
+  status: NodeStatus;
+}
+
+/** GET /v1/nodes/:nodeId (no `registryVersion`), and the base of the registry writes' answers. */
+export interface NodeView extends NodeEntry {
+  registryRoot: string;
+  registryVersion?: number;
+}
+
+/** POST /v1/nodes (201). */
+export interface NodeAdded extends NodeView {
+  status: "active";
+  registryVersion: number;
+}
+
+/** DELETE /v1/nodes/:nodeId: also the pending batches sealed before the revocation. */
+export interface NodeRevoked extends NodeView {
+  status: "revoked";
+  registryVersion: number;
+  sealedBatches: number[];
+}
+
+/** GET /v1/nodes. */
+export interface NodeList {
+  registryRoot: string;
+  registryVersion: number;
+  nodes: NodeEntry[];
+}
+
+// --- operations -------------------------------------------------------------------------------
+
+/** GET /.well-known/provenance/receipt-key. */
+export interface ReceiptKeyAnswer {
+  algorithm: "ed25519";
+  /** Raw ed25519 public key, 64 hex. */
+  publicKey: string;
+  receipt: { domain: string; messageBytes: number; layout: string };
+}

@@ -9,7 +9,7 @@ import { LAMPORTS_PER_SOL } from "@solana/web3.js";
 import type { Logger } from "pino";
 import { NodeRegistry, fieldToHex } from "@provenance/client-sdk";
 import { circuitConfig } from "@provenance/circuits";
-import { wasmPath, zkeyPath } from "@provenance/prover";
+import { r1csPath, wasmPath, zkeyPath } from "@provenance/prover";
 import { createChainSubmitter, type AnchorChainSubmitter } from "./chain.js";
 import type { SequencerConfig } from "./config.js";
 import { Sequencer } from "./sequencer.js";
@@ -19,10 +19,12 @@ export const say = (line = ""): void => void process.stderr.write(`${line}\n`);
 /** The circuit's artifacts (witness WASM, proving key) must exist: this process makes neither. */
 export function checkProvingArtifacts(cfg: SequencerConfig): void {
   const wasm = wasmPath(cfg.circuit);
-  const zkey = zkeyPath(cfg.circuit);
-  if (!existsSync(wasm)) {
-    throw new Error(`the "${cfg.circuit}" circuit is not compiled (${wasm} is missing): run \`npx tsx scripts/compile-circuits.ts ${cfg.circuit}\``);
+  for (const file of [wasm, r1csPath(cfg.circuit)]) {
+    if (!existsSync(file)) {
+      throw new Error(`the "${cfg.circuit}" circuit is not compiled (${file} is missing): run \`npx tsx scripts/compile-circuits.ts ${cfg.circuit}\``);
+    }
   }
+  const zkey = zkeyPath(cfg.circuit);
   if (!existsSync(zkey)) {
     throw new Error(
       `no proving key for the "${cfg.circuit}" circuit at ${zkey}: set PROVENANCE_ZKEY to the ceremony's .zkey (docs/trusted-setup.md)` +

@@ -21,7 +21,7 @@ const ALLOWED = {
   "trusted-setup": ["client-sdk", "circuits", "prover"],
   localnet: [],
   sequencer: ["client-sdk", "ingest-engine", "circuits", "prover"],
-  cli: ["client-sdk", "localnet"],
+  cli: ["client-sdk", "localnet", "prover"],
 };
 // (`buffer` is absent on purpose: the npm package of that name is the browser polyfill.)
 const NODE_BUILTINS = ["assert", "child_process", "crypto", "events", "fs", "fs/promises", "http", "https", "module", "net", "os", "path", "process", "stream", "url", "util", "worker_threads", "zlib"];

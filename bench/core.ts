@@ -1,8 +1,7 @@
 /**
  * Benchmarks of the cryptographic core: circuit size (per configuration, per record, per
- * part), witness and prove time for batches of 4, 8 and 16 with peak memory, and
- * inclusion-proof verification. Every figure comes with a baseline measured in the same run.
- * Run alone with `npx tsx bench/core.ts [--full]`.
+ * part) and inclusion-proof verification; proving is bench/prover.ts. Every figure comes with a
+ * baseline measured in the same run. Run alone with `npx tsx bench/core.ts`.
  */
 import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -12,7 +11,6 @@ import { promisify } from "node:util";
 import * as snarkjs from "snarkjs";
 import { FixedMerkleTree, SparseMerkleTree, poseidon2, verifyInclusion } from "@provenance/client-sdk";
 import { CIRCUITS_DIR, REPO_ROOT, circuitConfig, compileCircuit } from "@provenance/circuits";
-import { ensureSetup } from "../tests/support/circuit-setup.js";
 
 const run = promisify(execFile);
 
@@ -72,39 +70,6 @@ export async function benchConstraints(): Promise<Row[]> {
   return rows;
 }
 
-export async function benchProving(options: { full?: boolean } = {}): Promise<Row[]> {
-  // B=16 needs its own setup (2^17, many minutes on first use): only with --full.
-  const names = options.full ? ["test", "dev", "bench-b16"] : ["test", "dev"];
-  const rows: Row[] = [];
-  let base: { prove: number; rss: number } | undefined;
-  for (const name of names) {
-    const setup = await ensureSetup(name);
-    const { stdout } = await run(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "bench", "prove-one.ts"), name, "2"], {
-      cwd: REPO_ROOT,
-      maxBuffer: 1 << 20,
-    });
-    const r = JSON.parse(stdout.trim().split("\n").pop()!) as { B: number; witnessMs: number[]; proveMs: number[]; maxRssKb: number };
-    const prove = Math.min(...r.proveMs);
-    const witness = Math.min(...r.witnessMs);
-    base ??= { prove, rss: r.maxRssKb };
-    const label = `B=${r.B} (R=${circuitConfig(name).registryLevels}, ${setup.header.nConstraints.toLocaleString("en-US")} constraints)`;
-    rows.push({ group: "proving", name: `${label}: witness`, value: `${witness.toFixed(0)} ms`, baseline: "" });
-    rows.push({
-      group: "proving",
-      name: `${label}: prove`,
-      value: `${(prove / 1000).toFixed(2)} s (${((r.B * 1000) / prove).toFixed(2)} records/s)`,
-      baseline: `${(prove / base.prove).toFixed(2)} × B=4`,
-    });
-    rows.push({
-      group: "proving",
-      name: `${label}: peak RSS`,
-      value: `${(r.maxRssKb / 1024).toFixed(0)} MiB`,
-      baseline: `${(r.maxRssKb / base.rss).toFixed(2)} × B=4`,
-    });
-  }
-  return rows;
-}
-
 function opsPerSecond(fn: () => void, seconds = 1): number {
   const end = performance.now() + seconds * 1000;
   let n = 0;
@@ -151,8 +116,7 @@ export function formatTable(rows: Row[]): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const full = process.argv.includes("--full");
-  const rows = [...benchInclusion(), ...(await benchConstraints()), ...(await benchProving({ full }))];
+  const rows = [...benchInclusion(), ...(await benchConstraints())];
   console.log(formatTable(rows));
   const { terminateSnarkjsCurve } = await import("@provenance/trusted-setup");
   await terminateSnarkjsCurve();

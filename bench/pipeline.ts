@@ -5,7 +5,8 @@
  * - time from POST to anchored, for a full batch (sealed at once) and for a partial one (sealed
  *   by the default 5 s age policy); baseline: the proving time of the same batch, so the ratio
  *   says what the pipeline (sealing, queueing, submission, confirmation) adds to the proof;
- * - proven records per second with 1 and 2 prover processes (baseline: 1 process, same run).
+ * - proven records per second with one prover process;
+ * each once per prover backend (snarkjs, the baseline, and native), in the same run.
  *
  * Run alone with `npx tsx bench/pipeline.ts`.
  */
@@ -18,6 +19,7 @@ import { pino } from "pino";
 import { NodeRegistry, bytesToHex, fieldToHex, packPublicKey } from "@provenance/client-sdk";
 import { startLocalnet } from "@provenance/localnet";
 import { circuitConfig } from "@provenance/circuits";
+import { nativeProver, type ProverBackend } from "@provenance/prover";
 import { createChainSubmitter, loadConfig, Sequencer, type SequencerConfig } from "@provenance/sequencer";
 import { ensureSetup } from "../tests/support/circuit-setup.js";
 import { testNode, testRecord } from "../tests/support/fixtures.js";
@@ -97,62 +99,70 @@ async function postToAnchored(url: string, n: number, index: number): Promise<{ 
   return { seconds, proveSeconds: (meta.proveMs ?? 0) / 1000 };
 }
 
-export async function benchPipeline(): Promise<Row[]> {
+/**
+ * POST -> anchored and proven records/s through the whole pipeline, once per backend, in the
+ * same run (the first backend is the baseline).
+ */
+export async function benchPipeline(options: { backends?: ProverBackend[] } = {}): Promise<Row[]> {
   await ensureSetup(CIRCUIT);
+  const backends = options.backends ?? (nativeProver.available ? (["snarkjs", "native"] as ProverBackend[]) : (["snarkjs"] as ProverBackend[]));
   const capacity = 2 ** circuitConfig(CIRCUIT).batchLevels;
   const rows: Row[] = [];
-  const group = `pipeline on the local chain (circuit ${CIRCUIT}, B = ${capacity})`;
+  const group = `pipeline on the local chain (circuit ${CIRCUIT}, B = ${capacity}), per prover backend`;
+  const anchoredFull: number[] = [];
+  const proven: number[] = [];
 
-  // 1. POST -> anchored at the default policy (5 s age), one prover.
-  const run = await startRun({ anchoring: true, proverWorkers: 1, batchMaxAgeMs: 5000 });
-  try {
-    await register(run.seq.url);
-    await postToAnchored(run.seq.url, capacity, 0); // warm-up: first proof loads the zkey
-    const full = await postToAnchored(run.seq.url, capacity, 1);
-    const partial = await postToAnchored(run.seq.url, 1, 2);
-    rows.push({
-      group,
-      name: `POST -> anchored, full batch (${capacity} records, sealed at once)`,
-      value: `${full.seconds.toFixed(1)} s`,
-      baseline: full.proveSeconds > 0 ? `${(full.seconds / full.proveSeconds).toFixed(2)} × its proving time (${full.proveSeconds.toFixed(1)} s)` : "—",
-    });
-    rows.push({
-      group,
-      name: "POST -> anchored, 1 record (sealed by the 5 s age policy)",
-      value: `${partial.seconds.toFixed(1)} s`,
-      baseline: partial.proveSeconds > 0 ? `${(partial.seconds / (partial.proveSeconds + 5)).toFixed(2)} × (5 s + its proving time)` : "—",
-    });
-  } finally {
-    await run.stop();
-  }
+  for (const prover of backends) {
+    // 1. POST -> anchored at the default policy (5 s age), one prover process.
+    const run = await startRun({ anchoring: true, prover, proverWorkers: 1, batchMaxAgeMs: 5000 });
+    try {
+      await register(run.seq.url);
+      await postToAnchored(run.seq.url, capacity, 0); // warm-up: first proof loads the zkey
+      const full = await postToAnchored(run.seq.url, capacity, 1);
+      const partial = await postToAnchored(run.seq.url, 1, 2);
+      anchoredFull.push(full.seconds);
+      rows.push({
+        group,
+        name: `${prover}: POST -> anchored, full batch (${capacity} records, sealed at once)`,
+        value: `${full.seconds.toFixed(1)} s`,
+        baseline:
+          (full.proveSeconds > 0 ? `${(full.seconds / full.proveSeconds).toFixed(2)} × its proving time (${full.proveSeconds.toFixed(1)} s)` : "—") +
+          (anchoredFull.length > 1 ? `; ${(anchoredFull[0]! / full.seconds).toFixed(2)} × faster than ${backends[0]}` : ""),
+      });
+      rows.push({
+        group,
+        name: `${prover}: POST -> anchored, 1 record (sealed by the 5 s age policy)`,
+        value: `${partial.seconds.toFixed(1)} s`,
+        baseline: partial.proveSeconds > 0 ? `${(partial.seconds / (partial.proveSeconds + 5)).toFixed(2)} × (5 s + its proving time)` : "—",
+      });
+    } finally {
+      await run.stop();
+    }
 
-  // 2. Proven records/s with 1 and 2 prover processes (no chain: proving alone).
-  const perWorkers: number[] = [];
-  for (const workers of [1, 2]) {
-    const r = await startRun({ anchoring: false, proverWorkers: workers, batchMaxAgeMs: 3_600_000 });
+    // 2. Proven records/s, one prover process (no chain: proving alone, witness and proof overlapped).
+    const r = await startRun({ anchoring: false, prover, proverWorkers: 1, batchMaxAgeMs: 3_600_000 });
     try {
       await register(r.seq.url);
       await post(`${r.seq.url}/v1/records`, { records: records(capacity) });
       await waitUntil(async () => ((await batches(r.seq.url))[0]?.state === "proven" ? true : undefined)); // warm-up
-      const nBatches = 4;
+      const nBatches = prover === "native" ? 8 : 4;
       const t0 = performance.now();
       await post(`${r.seq.url}/v1/records`, { records: records(nBatches * capacity) });
       await waitUntil(async () => {
         const list = await batches(r.seq.url);
         return list.length === nBatches + 1 && list.every((b) => b.state === "proven") ? true : undefined;
       });
-      perWorkers.push((nBatches * capacity) / ((performance.now() - t0) / 1000));
+      proven.push((nBatches * capacity) / ((performance.now() - t0) / 1000));
     } finally {
       await r.stop();
     }
+    rows.push({
+      group,
+      name: `${prover}: proven records/s through the pipeline, 1 prover process`,
+      value: proven.at(-1)!.toFixed(2),
+      baseline: proven.length === 1 ? "baseline" : `${(proven.at(-1)! / proven[0]!).toFixed(2)} × ${backends[0]}`,
+    });
   }
-  rows.push({ group, name: "proven records/s, 1 prover process", value: perWorkers[0]!.toFixed(2), baseline: "baseline" });
-  rows.push({
-    group,
-    name: `proven records/s, 2 prover processes (${os.availableParallelism()} cores)`,
-    value: perWorkers[1]!.toFixed(2),
-    baseline: `${(perWorkers[1]! / perWorkers[0]!).toFixed(2)} × 1 process`,
-  });
   return rows;
 }
 

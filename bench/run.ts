@@ -3,11 +3,13 @@
  * against a baseline measured in the same run, since these machines are noisy.
  *   npm run bench               all
  *   npm run bench -- --full     also prove B=16 (its first setup takes many minutes)
+ *   npm run bench:prover        the provers alone, in more detail (bench/prover.ts)
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { benchEddsa } from "./eddsa.js";
-import { benchConstraints, benchInclusion, benchProving, formatTable, type Row } from "./core.js";
+import { benchConstraints, benchInclusion, formatTable, type Row } from "./core.js";
+import { benchProvers } from "./prover.js";
 import { benchPipeline } from "./pipeline.js";
 import { benchVerify } from "./verify.js";
 import { releaseCurve } from "@provenance/prover";
@@ -25,7 +27,7 @@ const rows: Row[] = [
   })),
   ...benchInclusion(),
   ...(await benchConstraints()),
-  ...(await benchProving({ full })),
+  ...(await benchProvers({ circuits: full ? ["test", "dev", "bench-b16"] : ["test", "dev"], runs: 2 })).rows,
   ...(await benchPipeline()),
   ...(await benchVerify()),
 ];

@@ -1,6 +1,6 @@
 /**
  * The optional native EdDSA-Poseidon verifier (ingest-engine/native), for Node only. It is
- * loaded when `ingest-engine/native/build.ts` has built it and it passes a self-check against
+ * loaded when `scripts/build-native.ts` has built it and it passes a self-check against
  * the TypeScript verifier; otherwise every function here falls back to `verifyPacked` and
  * `parseRecord`, with identical verdicts. Set PROVENANCE_EDDSA_NATIVE=0 to never load it.
  */
@@ -108,7 +108,7 @@ export const NATIVE_REQUIRED = process.env["PROVENANCE_REQUIRE_NATIVE"] === "1";
 const loaded = load();
 if (NATIVE_REQUIRED && loaded.addon === null) {
   throw new Error(
-    `PROVENANCE_REQUIRE_NATIVE=1, but the native addon is ${loaded.reason}: build it with \`npx tsx ingest-engine/native/build.ts\` ` +
+    `PROVENANCE_REQUIRE_NATIVE=1, but the native addon is ${loaded.reason}: build it with \`npx tsx scripts/build-native.ts ingest\` ` +
       "(needs cargo), or unset PROVENANCE_REQUIRE_NATIVE to fall back to the WebAssembly verifier",
   );
 }

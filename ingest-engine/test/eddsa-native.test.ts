@@ -2,7 +2,7 @@
  * The optional native verifier (ingest-engine/native) gives exactly the TypeScript verifier's
  * verdicts: on every refusal rule, on random and tampered signatures, and through the worker
  * pool. Skipped, with the reason, when the addon is not built (run
- * `npx tsx ingest-engine/native/build.ts`).
+ * `npx tsx scripts/build-native.ts ingest`).
  */
 import { expect } from "chai";
 import { derivePublicKey, packPublicKey, packSignature, signPoseidon, verifyPacked } from "@provenance/client-sdk/eddsa";

@@ -1,7 +1,8 @@
 /**
- * A pool of prover processes with bounded concurrency: each proves one batch at a time and the
- * rest wait in a FIFO queue, so the caller's event loop stays free and memory is bounded by the
- * pool size (each process holds one copy of the proving key).
+ * A pool of prover processes with bounded concurrency: each process holds one copy of the
+ * proving key and takes up to `pipeline` batches at once (default 2: the next batch's witness is
+ * computed while the current one proves); the rest wait in a FIFO queue, so the caller's event
+ * loop stays free and memory is bounded by the pool size.
  *
  * Processes rather than worker threads: snarkjs's field library (ffjavascript) starts its own
  * threads through the `web-worker` package, which takes over any worker thread it is loaded in,
@@ -15,10 +16,12 @@ import { fileURLToPath } from "node:url";
 import { ProvenanceError, type ErrorCode } from "@provenance/client-sdk";
 import type { CircuitInput } from "./input.js";
 import type { ProofOutput } from "./groth16.js";
+import type { ProverBackend } from "./native.js";
 
 export interface WorkerConfig {
   wasm: string;
   zkey: string;
+  backend: ProverBackend;
   singleThread: boolean;
   /** Scheduling niceness of the process (0 = as the parent, 19 = lowest priority). */
   niceness: number;
@@ -38,13 +41,14 @@ interface Job {
   input: CircuitInput;
   resolve: (out: ProofOutput) => void;
   reject: (err: Error) => void;
+  timer?: NodeJS.Timeout;
 }
 
 interface Slot {
   child: ChildProcess;
   ready: boolean;
-  job?: Job;
-  timer?: NodeJS.Timeout;
+  /** Jobs at the process, oldest first (the first is the one proving). */
+  jobs: Job[];
   timedOut?: boolean;
   /** Tail of the process's stderr. */
   stderr: string;
@@ -55,6 +59,10 @@ const MAX_START_FAILURES = 3;
 export interface ProverPoolOptions {
   wasm: string;
   zkey: string;
+  /** Proving backend of the processes (default snarkjs; BatchProver picks native where it loaded). */
+  backend?: ProverBackend;
+  /** Batches one process takes at once (1..4, default 2): witness of the next while one proves. */
+  pipeline?: number;
   /** Number of prover processes (default 1). */
   workers?: number;
   /** A proof taking longer than this is abandoned and its process replaced (default 30 min; 0 = never). */
@@ -74,6 +82,7 @@ export class ProverPool {
   private readonly queue: Job[] = [];
   private readonly config: WorkerConfig;
   private readonly jobTimeoutMs: number;
+  private readonly pipeline: number;
   private nextId = 1;
   private closed = false;
   private startFailures = 0;
@@ -88,7 +97,10 @@ export class ProverPool {
     // One process may use every core through snarkjs's own threads; several take one each.
     const niceness = options.niceness ?? 0;
     if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19) throw new Error(`niceness must be an integer in 0..19, got ${niceness}`);
-    this.config = { wasm: options.wasm, zkey: options.zkey, singleThread: size > 1, niceness };
+    const pipeline = options.pipeline ?? 2;
+    if (!Number.isInteger(pipeline) || pipeline < 1 || pipeline > 4) throw new Error(`pipeline must be an integer in 1..4, got ${pipeline}`);
+    this.pipeline = pipeline;
+    this.config = { wasm: options.wasm, zkey: options.zkey, backend: options.backend ?? "snarkjs", singleThread: size > 1, niceness };
     this.jobTimeoutMs = options.jobTimeoutMs ?? 30 * 60_000;
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
@@ -106,8 +118,18 @@ export class ProverPool {
     return this.queue.length;
   }
 
+  /** Jobs at a prover process (proving, or computing their witness). */
   get busy(): number {
-    return this.slots.filter((s) => s.job).length;
+    return this.slots.reduce((n, s) => n + s.jobs.length, 0);
+  }
+
+  /** Jobs the pool takes at once before queueing: processes × pipeline depth. */
+  get capacity(): number {
+    return this.slots.length * this.pipeline;
+  }
+
+  get backend(): ProverBackend {
+    return this.config.backend;
   }
 
   prove(input: CircuitInput): Promise<ProofOutput> {
@@ -141,13 +163,18 @@ export class ProverPool {
       stdio: ["ignore", "ignore", "pipe", "ipc"],
       serialization: "advanced",
     });
-    const slot: Slot = { child, ready: false, stderr: "" };
+    const slot: Slot = { child, ready: false, jobs: [], stderr: "" };
     // Keep the tail of the prover's stderr to explain a failure; pass it through as well.
     child.stderr?.on("data", (d: Buffer) => {
       process.stderr.write(d);
       slot.stderr = (slot.stderr + d.toString()).slice(-2000);
     });
-    child.on("message", (msg: ProveResponse | { ready: true }) => {
+    child.on("message", (msg: ProveResponse | { ready: true } | { ready: false; message: string }) => {
+      if ("ready" in msg && !msg.ready) {
+        // It could not load the key or the circuit: say why, instead of "exited".
+        slot.stderr = (slot.stderr + `\n${msg.message}`).slice(-2000);
+        return;
+      }
       if ("ready" in msg) {
         slot.ready = true;
         this.startFailures = 0;
@@ -155,11 +182,12 @@ export class ProverPool {
         this.dispatch();
         return;
       }
-      const job = slot.job;
-      if (!job || job.id !== msg.id) return;
-      this.finish(slot);
-      if (msg.ok) job.resolve({ proof: msg.proof, publicSignals: msg.publicSignals, witnessMs: msg.witnessMs, proveMs: msg.proveMs });
-      else job.reject(msg.code ? new ProvenanceError(msg.code, msg.message) : new Error(msg.message));
+      const at = slot.jobs.findIndex((j) => j.id === msg.id);
+      if (at < 0) return;
+      const [job] = slot.jobs.splice(at, 1);
+      this.finish(job!);
+      if (msg.ok) job!.resolve({ proof: msg.proof, publicSignals: msg.publicSignals, witnessMs: msg.witnessMs, proveMs: msg.proveMs, backend: msg.backend });
+      else job!.reject(msg.code ? new ProvenanceError(msg.code, msg.message) : new Error(msg.message));
       this.dispatch();
     });
     // A send to a process whose channel just closed, or a failed spawn, lands here; the exit
@@ -176,9 +204,12 @@ export class ProverPool {
   private onExit(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
     const index = this.slots.indexOf(slot);
     if (index < 0) return; // already handled
-    const job = slot.job;
+    const [job, ...behind] = slot.jobs.splice(0);
     const timedOut = slot.timedOut;
-    this.finish(slot);
+    slot.timedOut = false;
+    for (const j of [job, ...behind]) if (j) this.finish(j);
+    // The jobs behind the one proving did not cause this: they go back to the front of the queue.
+    this.queue.unshift(...behind);
     const how = signal ?? `code ${code}`;
     // A prover that dies fails its job and is replaced, so one bad batch cannot stall the pool.
     if (job) {
@@ -213,33 +244,37 @@ export class ProverPool {
     }, delay);
     replacement.unref();
     // Hold the place of the dead process until its replacement starts.
-    const placeholder: Slot = { ...slot, ready: false, job: undefined };
+    const placeholder: Slot = { ...slot, ready: false, jobs: [] };
     this.slots[index] = placeholder;
   }
 
-  private finish(slot: Slot): void {
-    if (slot.timer) clearTimeout(slot.timer);
-    slot.timer = undefined;
-    slot.job = undefined;
-    slot.timedOut = false;
+  private finish(job: Job): void {
+    if (job.timer) clearTimeout(job.timer);
+    job.timer = undefined;
   }
 
+  /** Fills each ready process up to the pipeline depth, least loaded first. */
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (!slot.ready || !slot.child.connected || slot.job || this.queue.length === 0) continue;
+    for (;;) {
+      if (this.queue.length === 0) return;
+      const open = this.slots.filter((s) => s.ready && s.child.connected && s.jobs.length < this.pipeline);
+      if (open.length === 0) return;
+      const slot = open.reduce((a, b) => (b.jobs.length < a.jobs.length ? b : a));
       const job = this.queue.shift()!;
-      slot.job = job;
+      slot.jobs.push(job);
       if (this.jobTimeoutMs > 0) {
-        slot.timer = setTimeout(() => {
+        // A job waits for at most the proofs ahead of it in its process: its deadline counts those.
+        job.timer = setTimeout(() => {
           slot.timedOut = true;
           slot.child.kill("SIGKILL");
-        }, this.jobTimeoutMs);
-        slot.timer.unref();
+        }, this.jobTimeoutMs * slot.jobs.length);
+        job.timer.unref();
       }
       slot.child.send({ id: job.id, input: job.input } satisfies ProveRequest, (err) => {
-        if (!err || slot.job !== job) return;
+        if (!err || !slot.jobs.includes(job)) return;
         // The channel closed under us: give the job back; the exit handler replaces the process.
-        this.finish(slot);
+        slot.jobs.splice(slot.jobs.indexOf(job), 1);
+        this.finish(job);
         slot.ready = false;
         this.queue.unshift(job);
       });

@@ -60,6 +60,8 @@ export interface ApiDeps {
   receiptKey: string;
   circuit: string;
   proverWorkers: number;
+  /** The proving backend in use (native, snarkjs). */
+  proverBackend?: string;
   bodyLimitBytes: number;
 }
 
@@ -346,6 +348,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       ok: deps.pipeline.lastProverError === null,
       circuit: deps.circuit,
       workers: deps.proverWorkers,
+      ...(deps.proverBackend ? { backend: deps.proverBackend } : {}),
       batchesWaiting: deps.pipeline.provingBatches,
       lastError: deps.pipeline.lastProverError,
     };

@@ -34,7 +34,9 @@ export interface SequencerConfig {
   batchMaxAgeMs: number;
   /** Circuit configuration name (circuits/circuits.json). */
   circuit: string;
-  /** Prover processes (each proves one batch at a time). */
+  /** Proving backend: `native` (arkworks addon), `snarkjs`, or `auto` (native where it loaded). */
+  prover: "auto" | "native" | "snarkjs";
+  /** Prover processes (each proves one batch at a time, with the next one's witness beside it). */
   proverWorkers: number;
   /** Niceness of the prover processes relative to the sequencer (0..19). */
   proverNiceness: number;
@@ -62,6 +64,7 @@ export const DEFAULTS = {
   dataDir: "./.provenance",
   batchMaxAgeMs: 5000,
   circuit: "dev",
+  prover: "auto",
   proverWorkers: 1,
   proverNiceness: 10,
   verifyWorkers: Math.max(1, availableParallelism() - 1),
@@ -85,6 +88,7 @@ export const ENV = {
   adminToken: "PROVENANCE_ADMIN_TOKEN",
   batchMaxAgeMs: "PROVENANCE_BATCH_MAX_AGE_MS",
   circuit: "PROVENANCE_CIRCUIT",
+  prover: "PROVENANCE_PROVER",
   proverWorkers: "PROVENANCE_PROVER_WORKERS",
   proverNiceness: "PROVENANCE_PROVER_NICENESS",
   verifyWorkers: "PROVENANCE_VERIFY_WORKERS",
@@ -101,6 +105,12 @@ export const ENV = {
 } as const;
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+const PROVERS = ["auto", "native", "snarkjs"] as const;
+
+function parseProver(raw: string): SequencerConfig["prover"] {
+  if (!(PROVERS as readonly string[]).includes(raw)) bad(`${ENV.prover} must be one of ${PROVERS.join(", ")}, got ${JSON.stringify(raw)}`);
+  return raw as SequencerConfig["prover"];
+}
 
 export type ConfigOverrides = Partial<SequencerConfig> & { listen?: string };
 
@@ -188,6 +198,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken,
     batchMaxAgeMs: int("batchMaxAgeMs", DEFAULTS.batchMaxAgeMs, 1, 24 * 3600 * 1000),
     circuit,
+    prover: parseProver(overrides.prover ?? pick("prover") ?? DEFAULTS.prover),
     proverWorkers: int("proverWorkers", DEFAULTS.proverWorkers, 1, 64),
     proverNiceness: int("proverNiceness", DEFAULTS.proverNiceness, 0, 19),
     verifyWorkers: int("verifyWorkers", DEFAULTS.verifyWorkers, 0, 64),

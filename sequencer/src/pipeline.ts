@@ -3,8 +3,8 @@
  *
  * - sealing: a full batch is sealed as soon as its last record is written; a partial one when
  *   its first record is `batchMaxAgeMs` old (a timer);
- * - proving: batches in `batched` go to the BatchProver's pool (bounded: one batch per prover
- *   process), each rebuilt from the stored records and the registry version it was sealed
+ * - proving: batches in `batched` go to the BatchProver's pool (bounded by its capacity: each
+ *   prover process takes two, the next one's witness computed while one proves), each rebuilt from the stored records and the registry version it was sealed
  *   under, and checked against its stored root before proving; failures are retried with
  *   backoff;
  * - submission: proven batches go to the chain submitter strictly in index order, after the
@@ -143,7 +143,7 @@ export class Pipeline {
   }
 
   private proveNext(): void {
-    while (!this.stopped && this.toProve.length > 0 && this.proving.size < this.prover.workers) {
+    while (!this.stopped && this.toProve.length > 0 && this.proving.size < this.prover.capacity) {
       const index = this.toProve.shift()!;
       this.proving.add(index);
       void this.proveBatch(index).finally(() => {

@@ -9,7 +9,7 @@ import { LAMPORTS_PER_SOL } from "@solana/web3.js";
 import type { Logger } from "pino";
 import { NodeRegistry, fieldToHex } from "@provenance/client-sdk";
 import { circuitConfig } from "@provenance/circuits";
-import { r1csPath, wasmPath, zkeyPath } from "@provenance/prover";
+import { nativeProver, nativeProverThreads, r1csPath, wasmPath, zkeyPath } from "@provenance/prover";
 import { createChainSubmitter, type AnchorChainSubmitter } from "./chain.js";
 import type { SequencerConfig } from "./config.js";
 import { Sequencer } from "./sequencer.js";
@@ -78,6 +78,7 @@ export function printBanner(
     say(`  sequencer key   ${chain.submitter.walletPublicKey.toBase58()} (${cfg.solanaKeypair})`);
   }
   say(`  circuit         ${cfg.circuit}`);
+  say(`  prover          ${sequencer.proverBackend === "native" ? `native (arkworks, ${nativeProverThreads()} threads)` : `snarkjs${cfg.prover === "snarkjs" ? " (PROVENANCE_PROVER=snarkjs)" : ` (${nativeProver.reason})`}`}, ${cfg.proverWorkers} process(es)`);
   say(`  admin token     ${sequencer.adminToken.file ?? "from PROVENANCE_ADMIN_TOKEN"}`);
   say(`  receipt key     ${sequencer.receiptKey}`);
   say(`  data directory  ${cfg.dataDir}`);

@@ -34,6 +34,8 @@ export function registerAudit(program: Command, ctx: CliContext): void {
             const { audit, readReceiptsFile } = await import("@provenance/client-sdk/node");
             const receipts = opts.receipts ? readReceiptsFile(ctx.resolvePath(opts.receipts)) : undefined;
             const vk = opts.vk ? parseJsonFile(ctx.resolvePath(opts.vk), "verifying key") : undefined;
+            // The native Groth16 verifier where its addon is built (about a millisecond a proof), else snarkjs.
+            const { nativeProver, verifyNative } = await import("@provenance/prover");
             const chain = await ctx.chainReader(g);
             const showProgress = opts.progress && !ctx.out.json && ctx.io.stderr.isTTY === true;
             try {
@@ -42,6 +44,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
                 sequencer: await ctx.sequencerClient(g, opts.receiptKey ? { receiptKey: opts.receiptKey } : {}),
                 ...(vk !== undefined ? { verifyingKey: vk } : {}),
                 ...(receipts ? { receipts } : {}),
+                ...(nativeProver.available ? { verifyProof: verifyNative, verifierName: "native" } : {}),
                 receiptGraceMs: grace * 1000,
                 skipProofs: opts.skipProofs,
                 skipData: opts.skipData,
@@ -52,7 +55,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
               const c = report.config;
               ctx.out.say(`program ${report.programId} on ${report.rpcUrl} (circuit ${c.circuit}, batch capacity ${c.batchCapacity})`);
               ctx.out.say(`  hash chain: ${report.chain.batches} batch(es) from genesis, head ${report.chain.computedHead} ${report.chain.headMatches ? "= Config.chain_head" : `!= Config.chain_head ${report.chain.onChainHead}`}`);
-              if (!opts.skipProofs) ctx.out.say(`  proofs: ${report.proofs.valid}/${report.proofs.checked} Groth16 proofs verify off-chain`);
+              if (!opts.skipProofs) ctx.out.say(`  proofs: ${report.proofs.valid}/${report.proofs.checked} Groth16 proofs verify off-chain (${report.proofs.verifier})`);
               if (!opts.skipData) ctx.out.say(`  data: ${report.data.matching}/${report.data.checked} batches' records (${report.data.records}) re-hash to their on-chain roots`);
               ctx.out.say(`  sequencer: lists ${report.sequencer.listed} batch(es), ${report.sequencer.notYetAnchored} not yet anchored`);
               if (receipts) ctx.out.say(`  receipts: ${report.receipts.anchored}/${report.receipts.checked} anchored, ${report.receipts.pending} pending, ${report.receipts.failed} failed`);

@@ -72,7 +72,8 @@ export interface AuditReport {
   sequencerUrl: string;
   config: ChainConfig;
   chain: { batches: number; computedHead: string; onChainHead: string; headMatches: boolean };
-  proofs: { checked: number; valid: number };
+  /** Groth16 proofs re-verified off-chain, and by which verifier (native, snarkjs). */
+  proofs: { checked: number; valid: number; verifier: string };
   data: { checked: number; matching: number; records: number };
   sequencer: { listed: number; notYetAnchored: number };
   receipts: { checked: number; anchored: number; pending: number; failed: number };
@@ -85,6 +86,14 @@ export interface AuditOptions {
   chain: ChainReader;
   /** snarkjs verifying key JSON; default `circuits/keys/<Config.circuit>.vk.json` of this checkout. */
   verifyingKey?: unknown;
+  /**
+   * The Groth16 check to use: `(vk, proof, publicSignals) => accepted`, e.g. the prover's
+   * native verifier (`verifyNative` of @provenance/prover, about a millisecond a proof).
+   * Default: snarkjs.
+   */
+  verifyProof?: ProofVerifier;
+  /** Name of `verifyProof` for the report (default "custom", or "snarkjs" without one). */
+  verifierName?: string;
   /** Skip the off-chain Groth16 checks (default false). */
   skipProofs?: boolean;
   /** Skip fetching and re-hashing every batch's records (default false). */
@@ -108,8 +117,11 @@ export function defaultVerifyingKeyPath(circuit: string): string {
 // exported here, where it always was.
 export { proofFromSolana };
 
-/** Off-chain Groth16 check of a `submit_batch`'s proof on its own arguments. */
-export async function verifyBatchTxProof(vk: unknown, tx: SubmitBatchTx): Promise<boolean> {
+/** A Groth16 verifier: snarkjs verifying key, snarkjs proof JSON, public signals (decimal). */
+export type ProofVerifier = (vk: never, proof: never, publicSignals: string[]) => boolean | Promise<boolean>;
+
+/** Off-chain Groth16 check of a `submit_batch`'s proof on its own arguments (snarkjs unless `verify` is given). */
+export async function verifyBatchTxProof(vk: unknown, tx: SubmitBatchTx, verify?: ProofVerifier): Promise<boolean> {
   const signal = publicHash({
     registryRoot: hexToField(tx.registryRoot, "registryRoot"),
     batchRoot: hexToField(tx.batchRoot, "batchRoot"),
@@ -117,6 +129,13 @@ export async function verifyBatchTxProof(vk: unknown, tx: SubmitBatchTx): Promis
     minTs: tx.minTs,
     maxTs: tx.maxTs,
   });
+  if (verify) {
+    try {
+      return await verify(vk as never, proofFromSolana(tx.proofA, tx.proofB, tx.proofC) as never, [signal.toString()]);
+    } catch {
+      return false;
+    }
+  }
   // Loaded on first use: snarkjs is heavy and only the auditor needs it.
   const snarkjs = await import("snarkjs");
   try {
@@ -236,7 +255,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
   }
 
   // 2. Proofs.
-  const proofs = { checked: 0, valid: 0 };
+  const proofs = { checked: 0, valid: 0, verifier: options.verifyProof ? (options.verifierName ?? "custom") : "snarkjs" };
   if (!options.skipProofs && total > 0) {
     let vk = options.verifyingKey;
     if (vk === undefined) {
@@ -249,7 +268,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
         const tx = txs[i];
         if (!tx) continue;
         proofs.checked++;
-        if (await verifyBatchTxProof(vk, tx)) proofs.valid++;
+        if (await verifyBatchTxProof(vk, tx, options.verifyProof)) proofs.valid++;
         else add({ severity: "error", code: "PROOF_INVALID", batch: i, message: `batch ${i}: the Groth16 proof in transaction ${tx.signature} does not verify off-chain against the ${config.circuit} verifying key for its public inputs` });
         progress("proofs", proofs.checked, total);
       }

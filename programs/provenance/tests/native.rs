@@ -53,11 +53,20 @@ fn hex<const N: usize>(v: &serde_json::Value, what: &str) -> [u8; N] {
 
 fn load_vector() -> Vector {
     // PROVENANCE_BATCH_VECTOR points elsewhere for experiments; the suite reads the shared file.
+    load_vector_file(std::env::var("PROVENANCE_BATCH_VECTOR").ok(), "batch-test.json")
+}
+
+/// The same batch statement proven by the native (arkworks) prover instead of snarkjs.
+fn load_native_vector() -> Vector {
+    load_vector_file(None, "batch-test-native.json")
+}
+
+fn load_vector_file(given: Option<String>, name: &str) -> Vector {
     // cargo runs tests with CARGO_MANIFEST_DIR set; read it at run time so a binary built from
     // another checkout never reads that checkout's vector.
-    let path = std::env::var("PROVENANCE_BATCH_VECTOR").unwrap_or_else(|_| {
+    let path = given.unwrap_or_else(|| {
         let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
-        format!("{dir}/../../test-vectors/batch-test.json")
+        format!("{dir}/../../test-vectors/{name}")
     });
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     let v: serde_json::Value = serde_json::from_str(&text).expect("test vector is not JSON");
@@ -367,6 +376,28 @@ mod with_test_key {
         assert_eq!(log.next_index, 1);
         assert_eq!(log.root_of(0), Some(v.batch_root));
         assert_eq!(log.root_of(1), None);
+    }
+
+    #[tokio::test]
+    async fn accepts_the_native_provers_proof_of_the_same_batch() {
+        let (mut env, v) = ready().await;
+        let native = load_native_vector();
+        assert_eq!((native.batch_root, native.registry_root, native.public_hash), (v.batch_root, v.registry_root, v.public_hash));
+        assert_ne!(native.proof_a, v.proof_a, "a different proof of the same statement");
+        // One flipped bit in each part of the native proof is refused like any other bad proof.
+        for i in [3usize, 100, 220] {
+            let mut s = Submission::of(&native);
+            match i {
+                0..=63 => s.proof_a[i] ^= 1,
+                64..=191 => s.proof_b[i - 64] ^= 1,
+                _ => s.proof_c[i - 192] ^= 1,
+            }
+            assert_refused(env.submit(&s).await, ProvenanceError::ProofVerificationFailed, &format!("native proof byte {i}"));
+        }
+        env.submit(&Submission::of(&native)).await.expect("the native prover's proof is accepted");
+        let config = env.config().await;
+        assert_eq!(config.next_index, 1);
+        assert_eq!(config.chain_head, chain_head(&[0u8; 32], &Submission::of(&native)));
     }
 
     #[tokio::test]

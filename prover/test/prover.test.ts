@@ -163,6 +163,27 @@ describe("prover (test circuit)", function () {
     }
   });
 
+  it("pipelines two batches in one process; if it dies, the one proving fails and the other is proven by its replacement", async () => {
+    const pool = new ProverPool({ wasm: wasmPath("test"), zkey: zkeyPath("test"), workers: 1, pipeline: 2 });
+    try {
+      expect(pool.capacity).to.equal(2);
+      const input = buildCircuitInput(testBatch(config.batchLevels, registry, nodes, 1), registry, config);
+      await pool.prove(input); // the process is up and has its key
+      const first = pool.prove(input).then(() => "proven", (e: unknown) => (e as Error).message);
+      const second = pool.prove(input);
+      expect(pool.busy).to.equal(2); // both at the one process
+      expect(pool.queued).to.equal(0);
+      // Killed before it can finish either (a proof takes hundreds of ms).
+      const child = (pool as unknown as { slots: { child: { kill(s: string): boolean } }[] }).slots[0]!.child;
+      child.kill("SIGKILL");
+      expect(await first).to.match(/prover process exited \(SIGKILL\) while proving/);
+      const out = await second;
+      expect(out.publicSignals).to.have.length(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("abandons a proof that takes longer than the job timeout", async () => {
     const pool = new ProverPool({ wasm: wasmPath("test"), zkey: zkeyPath("test"), workers: 1, jobTimeoutMs: 50 });
     try {

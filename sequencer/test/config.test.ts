@@ -45,6 +45,12 @@ describe("sequencer config", () => {
     expect(parseListen("localhost:0")).to.deep.equal({ host: "localhost", port: 0 });
   });
 
+  it("takes the proving backend from PROVENANCE_PROVER (auto by default)", () => {
+    expect(loadConfig({}).prover).to.equal("auto");
+    expect(loadConfig({ PROVENANCE_PROVER: "snarkjs" }).prover).to.equal("snarkjs");
+    expect(loadConfig({ PROVENANCE_PROVER: "native" }).prover).to.equal("native");
+  });
+
   it("refuses bad values, naming the variable", () => {
     expectRefusal(() => loadConfig({ PROVENANCE_LISTEN: "8080" }), "INVALID_CONFIG", 'PROVENANCE_LISTEN must be host:port (e.g. 127.0.0.1:8080), got "8080"');
     expectRefusal(() => loadConfig({ PROVENANCE_LISTEN: "h:70000" }), "INVALID_CONFIG", 'PROVENANCE_LISTEN port must be an integer in [0, 65535], got "70000"');
@@ -53,6 +59,7 @@ describe("sequencer config", () => {
     expectRefusal(() => loadConfig({ PROVENANCE_CIRCUIT: "huge" }), "INVALID_CONFIG", `PROVENANCE_CIRCUIT must be one of ${Object.keys(loadCircuitConfigs()).join(", ")}, got "huge"`);
     expectRefusal(() => loadConfig({ PROVENANCE_RPC_URL: "ftp://x" }), "INVALID_CONFIG", 'PROVENANCE_RPC_URL must be an http(s) URL, got "ftp://x"');
     expectRefusal(() => loadConfig({ PROVENANCE_ADMIN_TOKEN: "short" }), "INVALID_CONFIG", "PROVENANCE_ADMIN_TOKEN must be at least 16 characters without whitespace");
+    expectRefusal(() => loadConfig({ PROVENANCE_PROVER: "fast" }), "INVALID_CONFIG", 'PROVENANCE_PROVER must be one of auto, native, snarkjs, got "fast"');
     expectRefusal(() => loadConfig({ PROVENANCE_LOG_LEVEL: "loud" }), "INVALID_CONFIG", 'PROVENANCE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"');
     expectRefusal(() => loadConfig({}, { maxRecordsPerRequest: 1001 }), "INVALID_CONFIG", "maxRecordsPerRequest must be in [1, 1000] (docs/protocol.md#http), got 1001");
   });

@@ -42,6 +42,7 @@ import type { SequencerConfig } from "./config.js";
 import type { BatchMeta, StoredAnchor } from "./store.js";
 import type { ChainHealth, ChainState, ChainSubmitter } from "./submitter.js";
 import { SequencerError } from "./errors.js";
+import { readSecret } from "./secrets.js";
 
 const { AnchorError, AnchorProvider, BN, Program, Wallet, utils } = anchor;
 
@@ -482,7 +483,8 @@ export function clusterName(rpcUrl: string): string {
 export function loadSolanaKeypair(file: string, create: boolean): { keypair: Keypair; created: boolean } {
   const text = (() => {
     try {
-      return readFileSync(file, "utf8");
+      // The key that pays for and signs every submit_batch: never readable by others.
+      return readSecret(file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
       return null;

@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from "node:os";
 import path from "node:path";
-import { DEFAULT_BODY_LIMIT_BYTES, MAX_RECORDS_PER_REQUEST, ProvenanceError } from "@provenance/client-sdk";
+import { DEFAULT_BODY_LIMIT_BYTES, MAX_CLOCK_SKEW_MS, MAX_RECORDS_PER_REQUEST, ProvenanceError } from "@provenance/client-sdk";
 import { loadCircuitConfigs } from "@provenance/circuits";
 
 export interface SequencerConfig {
@@ -103,6 +103,13 @@ export const ENV = {
   computeUnitLimit: "PROVENANCE_COMPUTE_UNIT_LIMIT",
   priorityFeeMicroLamports: "PROVENANCE_PRIORITY_FEE_MICROLAMPORTS",
 } as const;
+
+/**
+ * Most the sequencer may accept ahead of its clock: the program's tolerance against the cluster
+ * clock less 30 s for the cluster clock's lag, so an accepted record never makes its batch
+ * refused with TimestampInFuture (which would hold up every later batch).
+ */
+export const MAX_FUTURE_SKEW_CAP_MS = MAX_CLOCK_SKEW_MS - 30_000;
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 const PROVERS = ["auto", "native", "snarkjs"] as const;
@@ -207,7 +214,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     retryAfterSeconds: int("retryAfterSeconds", DEFAULTS.retryAfterSeconds, 1, 3600),
     bodyLimitBytes: int("bodyLimitBytes", DEFAULTS.bodyLimitBytes, 1024, 64 * 1024 * 1024),
     maxRecordsPerRequest: overrides.maxRecordsPerRequest ?? DEFAULTS.maxRecordsPerRequest,
-    maxFutureSkewMs: int("maxFutureSkewMs", DEFAULTS.maxFutureSkewMs, 0, 24 * 3600 * 1000),
+    // Capped below the program's own tolerance (MAX_CLOCK_SKEW_MS against the cluster clock,
+    // which may lag by tens of seconds): a record the sequencer accepts must be anchorable.
+    maxFutureSkewMs: int("maxFutureSkewMs", DEFAULTS.maxFutureSkewMs, 0, MAX_FUTURE_SKEW_CAP_MS),
     logLevel,
   };
   if (!Number.isSafeInteger(config.maxRecordsPerRequest) || config.maxRecordsPerRequest < 1 || config.maxRecordsPerRequest > MAX_RECORDS_PER_REQUEST) {

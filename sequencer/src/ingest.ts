@@ -10,13 +10,20 @@
  *   6. the EdDSA-Poseidon signature — 400 BAD_SIGNATURE
  * then `Store.append` (group-committed, synced) assigns seq and receipts.
  *
+ * Before any curve work, a request naming a node the registry has never held (a well-formed
+ * `nodeId` that was never registered: the case of a flood of fresh random keys) is answered
+ * from the cheap checks alone — the format checks that need no curve arithmetic
+ * (`checkRecordFormat`), the clock, then 403 — so an unauthenticated client cannot make the
+ * sequencer decode keys or verify signatures. Such a record can never be a stored duplicate.
+ * The signature check still binds every accepted record's nodeId to its key.
+ *
  * With a worker pool, 3 and 6 (and the hashes: message, nodeId, leaf, URL) run in the worker
  * threads in one pass (`VerifyPool.checkRecords`, natively when the addon is built); the
  * refusal reported is still the one the order above gives. The main thread keeps the
  * envelope, the clock and registry checks, and the group commit.
  */
 import type { Logger } from "pino";
-import { ProvenanceError, PublicKey, bytesToHex, parseRecord, recordId, verifyPoseidon } from "@provenance/client-sdk";
+import { FIELD_MODULUS, ProvenanceError, PublicKey, bytesToHex, checkRecordFormat, parseRecord, recordId, verifyPoseidon } from "@provenance/client-sdk";
 import type { CheckedRecord, VerifyPool } from "@provenance/ingest-engine";
 import type { SequencerConfig } from "./config.js";
 import { SequencerError, atIndex } from "./errors.js";
@@ -28,6 +35,8 @@ export interface IngestResult {
   single: boolean;
   results: AppendResult[];
 }
+
+const NODE_ID = /^[0-9a-f]{64}$/;
 
 type IngestConfig = Pick<SequencerConfig, "maxBacklogRecords" | "maxInFlightRecords" | "retryAfterSeconds" | "maxRecordsPerRequest" | "maxFutureSkewMs">;
 
@@ -63,17 +72,10 @@ export class Ingest {
     this.checkPushback(inputs.length);
     this.inFlight += inputs.length;
     try {
+      const unknown = this.firstUnknownNode(inputs);
+      if (unknown >= 0) this.refuseUnknownNode(inputs, unknown);
       const checked = await this.check(inputs);
-      const horizon = this.now() + this.config.maxFutureSkewMs;
-      checked.forEach((c, i) => {
-        if (c.record.timestamp > horizon) {
-          throw new SequencerError(
-            "TIMESTAMP_IN_FUTURE",
-            `timestamp ${c.record.timestamp} is more than ${this.config.maxFutureSkewMs} ms ahead of the sequencer's clock`,
-            { index: i },
-          );
-        }
-      });
+      this.checkClock(checked.map((c) => c.record));
       const registry = this.store.currentRegistry;
       for (let i = 0; i < checked.length; i++) {
         const c = checked[i]!;
@@ -99,6 +101,45 @@ export class Ingest {
     } finally {
       this.inFlight -= inputs.length;
     }
+  }
+
+  /** Index of the first record whose `nodeId` is well-formed and was never in the registry; -1 if none. */
+  private firstUnknownNode(inputs: unknown[]): number {
+    const registry = this.store.currentRegistry;
+    for (let i = 0; i < inputs.length; i++) {
+      const nodeId = (inputs[i] as { nodeId?: unknown } | null)?.nodeId;
+      if (typeof nodeId !== "string" || !NODE_ID.test(nodeId)) continue; // the format check reports it
+      const id = BigInt(`0x${nodeId}`);
+      if (id < FIELD_MODULUS && registry.get(id) === undefined) return i;
+    }
+    return -1;
+  }
+
+  /**
+   * Refuses a request that names a never-registered node without any curve work: the format
+   * checks that need none and the clock keep their order and errors; then 403 at `index`.
+   */
+  private refuseUnknownNode(inputs: unknown[], index: number): never {
+    const records = inputs.map((input, i) => {
+      try {
+        return checkRecordFormat(input).record;
+      } catch (err) {
+        throw atIndex(err as Error, i);
+      }
+    });
+    this.checkClock(records);
+    this.metrics.recordsRefusedEarly.inc();
+    throw new SequencerError("NODE_NOT_REGISTERED", `node ${records[index]!.nodeId} is not an active member of the registry`, { index });
+  }
+
+  /** Step 4: no timestamp past the clock plus the tolerated skew. */
+  private checkClock(records: readonly { timestamp: number }[]): void {
+    const horizon = this.now() + this.config.maxFutureSkewMs;
+    records.forEach((r, i) => {
+      if (r.timestamp > horizon) {
+        throw new SequencerError("TIMESTAMP_IN_FUTURE", `timestamp ${r.timestamp} is more than ${this.config.maxFutureSkewMs} ms ahead of the sequencer's clock`, { index: i });
+      }
+    });
   }
 
   private envelope(body: unknown): { single: boolean; inputs: unknown[] } {

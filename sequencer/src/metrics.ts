@@ -23,6 +23,11 @@ export class Metrics {
     labelNames: ["reason"] as const,
     registers: [this.registry],
   });
+  readonly recordsRefusedEarly = new Counter({
+    name: "provenance_records_refused_unregistered_early_total",
+    help: "Requests naming a node the registry never held, refused before any curve work (key decoding, signature).",
+    registers: [this.registry],
+  });
   readonly queueDepth = new Gauge({
     name: "provenance_queue_depth",
     help: "Work waiting, by stage: inflight (being validated or written), pending (not sealed), unproven (accepted, not proven), proving (batches at the prover).",

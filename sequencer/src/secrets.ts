@@ -38,7 +38,8 @@ function createOnce(file: string, content: string): string {
   return readSecret(file);
 }
 
-function readSecret(file: string): string {
+/** Reads a secret file, refusing one that group or others can read or write (every key file: receipt key, admin token, Solana keypair). */
+export function readSecret(file: string): string {
   const mode = statSync(file).mode & 0o777;
   if ((mode & 0o077) !== 0) {
     throw new SequencerError("INTERNAL", `${file} is readable by others (mode ${mode.toString(8)}); chmod 600 it`);

@@ -239,10 +239,34 @@ describe("sequencer HTTP API (LevelDB, worker verifier, prover on the test circu
       expect(answer.body.error?.message).to.equal("unknown record version 2; expected 1");
     });
 
+    it("refuses a never-registered node before any curve work, keeping the cheap checks' order", async () => {
+      const early = async () => Number(/^provenance_records_refused_unregistered_early_total (\d+)$/m.exec(await (await fetch(`${base}/metrics`)).text())?.[1] ?? NaN);
+      const before = await early();
+      // A key that does not even decode (its curve check would say INVALID_PUBLIC_KEY): the
+      // registry check answers first, so nothing decoded it.
+      const undecodable = { ...recentRecord(stranger, 3), publicKey: "ff".repeat(32) };
+      const a = await call(base, "POST", "/v1/records", undecodable);
+      expect(a.status).to.equal(403);
+      expect(a.body.error).to.include({ code: "NODE_NOT_REGISTERED" });
+      // A fresh random key with a self-consistent nodeId and a junk signature, 1000 at once:
+      // one cheap refusal.
+      const flood = Array.from({ length: 1000 }, (_, i) => ({ ...recentRecord(testNode(`flood-${i % 7}`), i), signature: "00".repeat(64) }));
+      const b = await call(base, "POST", "/v1/records", { records: flood });
+      expect(b.status).to.equal(403);
+      expect(b.body.error).to.include({ code: "NODE_NOT_REGISTERED", index: 0 });
+      // The non-curve format checks and the clock still come first, with their codes.
+      const badUrl = await call(base, "POST", "/v1/records", { records: [recentRecord(stranger, 4), { ...good(0), url: "" }] });
+      expect(badUrl.status).to.equal(400);
+      expect(badUrl.body.error).to.include({ code: "INVALID_URL", index: 1 });
+      const future = await call(base, "POST", "/v1/records", { records: [recentRecord(stranger, 5), { ...good(0), timestamp: Date.now() + 3_600_000 }] });
+      expect(future.body.error).to.include({ code: "TIMESTAMP_IN_FUTURE", index: 1 });
+      expect(await early()).to.equal(before + 2);
+    });
+
     it("counts refusals by reason", async () => {
       const text = await (await fetch(`${base}/metrics`)).text();
       expect(text).to.match(/^provenance_records_refused_total\{reason="BAD_SIGNATURE"\} 2$/m);
-      expect(text).to.match(/^provenance_records_refused_total\{reason="NODE_NOT_REGISTERED"\} 2$/m);
+      expect(text).to.match(/^provenance_records_refused_total\{reason="NODE_NOT_REGISTERED"\} 4$/m);
     });
   });
   describe("revocation", () => {

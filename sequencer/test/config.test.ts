@@ -59,6 +59,7 @@ describe("sequencer config", () => {
     expectRefusal(() => loadConfig({ PROVENANCE_CIRCUIT: "huge" }), "INVALID_CONFIG", `PROVENANCE_CIRCUIT must be one of ${Object.keys(loadCircuitConfigs()).join(", ")}, got "huge"`);
     expectRefusal(() => loadConfig({ PROVENANCE_RPC_URL: "ftp://x" }), "INVALID_CONFIG", 'PROVENANCE_RPC_URL must be an http(s) URL, got "ftp://x"');
     expectRefusal(() => loadConfig({ PROVENANCE_ADMIN_TOKEN: "short" }), "INVALID_CONFIG", "PROVENANCE_ADMIN_TOKEN must be at least 16 characters without whitespace");
+    expectRefusal(() => loadConfig({ PROVENANCE_MAX_FUTURE_SKEW_MS: "90001" }), "INVALID_CONFIG", 'PROVENANCE_MAX_FUTURE_SKEW_MS must be an integer in [0, 90000], got "90001"');
     expectRefusal(() => loadConfig({ PROVENANCE_PROVER: "fast" }), "INVALID_CONFIG", 'PROVENANCE_PROVER must be one of auto, native, snarkjs, got "fast"');
     expectRefusal(() => loadConfig({ PROVENANCE_LOG_LEVEL: "loud" }), "INVALID_CONFIG", 'PROVENANCE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"');
     expectRefusal(() => loadConfig({}, { maxRecordsPerRequest: 1001 }), "INVALID_CONFIG", "maxRecordsPerRequest must be in [1, 1000] (docs/protocol.md#http), got 1001");

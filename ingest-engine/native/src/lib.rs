@@ -183,8 +183,18 @@ struct Key {
 
 const KEY_CACHE_LIMIT: usize = 1024;
 
+/// Per thread: decoded keys (or the verdict that a key is refused), each with the tick of its
+/// last use. Full, it evicts the least recently used entry, so a flood of fresh keys cannot
+/// push out the keys registered nodes keep using (it only ever costs the flood its own work).
+struct KeyCache {
+    tick: u64,
+    /// Keys prepared (cache misses) on this thread.
+    misses: u64,
+    keys: HashMap<[u8; 32], (Option<Rc<Key>>, u64)>,
+}
+
 thread_local! {
-    static KEYS: RefCell<HashMap<[u8; 32], Option<Rc<Key>>>> = RefCell::new(HashMap::new());
+    static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache { tick: 0, misses: 0, keys: HashMap::new() });
 }
 
 fn prepare_key(c: &Curve, bytes: &[u8]) -> Option<Rc<Key>> {
@@ -205,18 +215,63 @@ fn prepare_key(c: &Curve, bytes: &[u8]) -> Option<Rc<Key>> {
 fn key_for(c: &Curve, bytes: &[u8]) -> Option<Rc<Key>> {
     let mut id = [0u8; 32];
     id.copy_from_slice(&bytes[..32]);
-    if let Some(hit) = KEYS.with(|k| k.borrow().get(&id).cloned()) {
+    let hit = KEYS.with(|k| {
+        let mut k = k.borrow_mut();
+        k.tick += 1;
+        let tick = k.tick;
+        k.keys.get_mut(&id).map(|(key, used)| {
+            *used = tick;
+            key.clone()
+        })
+    });
+    if let Some(hit) = hit {
         return hit;
     }
     let key = prepare_key(c, bytes);
     KEYS.with(|k| {
         let mut k = k.borrow_mut();
-        if k.len() >= KEY_CACHE_LIMIT {
-            k.clear();
+        k.misses += 1;
+        if k.keys.len() >= KEY_CACHE_LIMIT {
+            if let Some(oldest) = k.keys.iter().min_by_key(|(_, (_, used))| *used).map(|(id, _)| *id) {
+                k.keys.remove(&oldest);
+            }
         }
-        k.insert(id, key.clone());
+        let tick = k.tick;
+        k.keys.insert(id, (key.clone(), tick));
     });
     key
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    #[test]
+    fn evicts_the_least_recently_used_key_not_everything() {
+        let c = curve();
+        // Fill the cache with distinct junk 32-byte "keys" (refused, cached as None), touching one
+        // entry in between: it must survive the evictions the flood causes.
+        let kept = [0xabu8; 32];
+        let _ = key_for(c, &kept);
+        let misses = || KEYS.with(|k| k.borrow().misses);
+        let before = misses();
+        let flood = KEY_CACHE_LIMIT as u64 * 3;
+        for i in 0..flood {
+            let mut junk = [0u8; 32];
+            junk[..8].copy_from_slice(&i.to_le_bytes());
+            junk[31] = 0x7f;
+            let _ = key_for(c, &junk);
+            let _ = key_for(c, &kept); // in use: must stay cached through the flood
+        }
+        // One miss per fresh key and none for the key in use (a cache that clears when full
+        // would prepare `kept` again after every clear).
+        assert_eq!(misses() - before, flood);
+        KEYS.with(|k| {
+            let k = k.borrow();
+            assert!(k.keys.len() <= KEY_CACHE_LIMIT);
+            assert!(k.keys.contains_key(&kept));
+        });
+    }
 }
 
 /// S·B8 + h·(-8A) == R8 with h = Poseidon(R8.x, R8.y, A.x, A.y, m); `s_bytes` is S (checked

@@ -19,7 +19,12 @@
  * lowest CPU priority (nice 19), standing in for proving on other machines (batches are independent
  * and can be proven in parallel, elsewhere: docs/protocol.md#batch). `--prover normal` leaves them alone.
  *
- *   npx tsx sequencer/bench/ingest.ts [--records N] [--only batch1000,batch100,single]
+ * The `attack` scenario measures registered nodes' accepted records/s (100 per POST) while an
+ * attacker posts 1000-record bodies of validly signed records under fresh random keys (each
+ * record a new key, its nodeId consistent with it, none registered), against the same
+ * sequencer's rate without the attacker in the same run.
+ *
+ *   npx tsx sequencer/bench/ingest.ts [--records N] [--only batch1000,batch100,single,attack]
  *       [--workers W] [--circuit test|dev] [--log-level info] [--prover low|normal]
  *       [--profile DIR]   (write the sequencer's --cpu-prof profiles to DIR)
  *       [--old-tree DIR [--old-records N]]   (also run, scenario by scenario, the sequencer of
@@ -38,6 +43,8 @@ import { circuitConfig } from "@provenance/circuits";
 import {
   bytesToHex,
   checkRecordFormat,
+  generatePrivateKey,
+  signRecord,
   computeNodeId,
   packPublicKey,
   publicHash,
@@ -65,7 +72,7 @@ const WORKERS = arg("workers", "");
 const LOG_LEVEL = arg("log-level", "info");
 const PROVER = arg("prover", "low");
 const PROFILE = arg("profile", "");
-const ONLY = arg("only", "batch1000,batch100,single").split(",");
+const ONLY = arg("only", "batch1000,batch100,single,attack").split(",");
 const OLD_TREE = arg("old-tree", "");
 const OLD_RECORDS = Number(arg("old-records", "3000"));
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
@@ -393,6 +400,56 @@ async function scenario(s: (typeof SCENARIOS)[number], tree: string, recs: Recor
   }
 }
 
+/** Records of fresh random keys (one key per record), validly signed, never registered. */
+function attackerBodies(n: number): Buffer[] {
+  const bodies: Buffer[] = [];
+  for (let b = 0; b < n; b++) {
+    const recs = Array.from({ length: 1000 }, (_, i) =>
+      signRecord({ url: `https://attacker.example/${b}/${i}`, timestamp: Date.now() - 60_000, contentHash: sha256(new TextEncoder().encode(`${b}/${i}`)) }, generatePrivateKey()),
+    );
+    bodies.push(Buffer.from(JSON.stringify({ records: recs })));
+  }
+  return bodies;
+}
+
+async function attackScenario(recs: RecordV1[]): Promise<string[]> {
+  agent.destroy();
+  agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const attack = attackerBodies(4);
+  const seq = await startSequencer();
+  try {
+    await load(seq.url, bodiesOf(warm, 100), 8);
+    const half = Math.floor(recs.length / 2);
+    const quiet = await load(seq.url, bodiesOf(recs.slice(0, half), 100), 8);
+    let stop = false;
+    let sent = 0;
+    let refused403 = 0;
+    const attacker = Promise.all(
+      Array.from({ length: 4 }, async (_, w) => {
+        for (let i = w; !stop; i += 4) {
+          const status = await post(seq.url, "/v1/records", attack[i % attack.length]!);
+          sent++;
+          if (status === 403) refused403++;
+        }
+      }),
+    );
+    const loud = await load(seq.url, bodiesOf(recs.slice(half), 100), 8);
+    stop = true;
+    await attacker;
+    const rate0 = half / quiet.seconds;
+    const rate1 = (recs.length - half) / loud.seconds;
+    return [
+      "",
+      "| registered nodes' records (100 per POST), same sequencer, same run | accepted/s | against no attacker |",
+      "| --- | ---: | ---: |",
+      `| no attacker | ${rate0.toFixed(0)} | baseline |`,
+      `| an attacker posting 1000 fresh-key records per POST, 4 at a time (${sent} requests, ${(sent * 1000 / loud.seconds).toFixed(0)} attacker records/s, ${refused403} refused 403) | ${rate1.toFixed(0)} | ${(rate1 / rate0).toFixed(2)}× |`,
+    ];
+  } finally {
+    await stopSequencer(seq);
+  }
+}
+
 const comparisons: string[] = [];
 for (const s of SCENARIOS) {
   const loop = await runJson("./store-loop.ts", ["--mode", "raw", "--group", String(s.perRequest), "--seconds", "3", "--records", file]);
@@ -407,6 +464,7 @@ for (const s of SCENARIOS) {
     );
   }
 }
+if (ONLY.includes("attack")) for (const line of await attackScenario(measured)) out(line);
 agent.destroy();
 if (comparisons.length > 0) {
   out("");

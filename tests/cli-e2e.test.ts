@@ -6,7 +6,7 @@
  * then fails once the sequencer's stored batch data is tampered with, and reports receipts that
  * were signed but never anchored).
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { LAMPORTS_PER_SOL } from "@solana/web3.js";
@@ -71,8 +71,18 @@ describe("provenance CLI end to end (local chain + anchoring sequencer)", functi
 
     const missing = await cli(["nodes", "add", "--key", "node-key.json"], { cwd: work, env });
     expectExit(missing, 2, "nodes add without a token");
-    expect(missing.stderr).to.contain("needs the sequencer's admin token: pass --admin-token");
-    const refused = await cli(["nodes", "add", "--key", "node-key.json", "--admin-token", "wrong-token-0123456789"], { cwd: work, env });
+    expect(missing.stderr).to.contain("needs the sequencer's admin token: set PROVENANCE_ADMIN_TOKEN, pass --admin-token-file FILE");
+    // Never from argv (visible in ps), and never from a file others can read.
+    const onArgv = await cli(["nodes", "add", "--key", "node-key.json", "--admin-token", ADMIN], { cwd: work, env });
+    expectExit(onArgv, 2, "nodes add --admin-token");
+    expect(onArgv.stderr).to.contain("--admin-token is not accepted: a token on the command line is visible to every user in `ps`");
+    writeFileSync(path.join(work, "open-token"), "wrong-token-0123456789\n", { mode: 0o644 });
+    chmodSync(path.join(work, "open-token"), 0o644);
+    const open = await cli(["nodes", "add", "--key", "node-key.json", "--admin-token-file", "open-token"], { cwd: work, env });
+    expectExit(open, 2, "nodes add with a world-readable token file");
+    expect(open.stderr).to.contain("has permissions 0644: too open; run chmod 600");
+    writeFileSync(path.join(work, "wrong-token"), "wrong-token-0123456789\n", { mode: 0o600 });
+    const refused = await cli(["nodes", "add", "--key", "node-key.json", "--admin-token-file", "wrong-token"], { cwd: work, env });
     expectExit(refused, 1, "nodes add with a wrong token");
     expect(refused.stderr).to.contain("401 UNAUTHORIZED").and.contain("wrong or missing admin token");
 

@@ -14,8 +14,21 @@ import { Sequencer } from "@provenance/sequencer";
 import { quietLogger } from "../sequencer/test/helpers.js";
 import { FAKE_ANCHOR, bundlesFor, loadVector } from "../client-sdk/test/helpers/bundles.js";
 import { BIN, cli, cliBin, expectExit } from "./support/cli.js";
+import { plainHttpWarning } from "@provenance/cli/output";
 
 const VERBS = [["keygen"], ["submit"], ["status"], ["proof"], ["verify"], ["audit"], ["localnet"], ["nodes"], ["nodes", "add"], ["nodes", "revoke"], ["nodes", "list"], ["nodes", "get"]];
+
+describe("provenance CLI: secrets over the wire", () => {
+  it("warns before a token goes over plain HTTP to another machine, not to this one or over https", () => {
+    expect(plainHttpWarning("http://sequencer.example.com:8080", "the admin token")).to.equal(
+      "warning: sending the admin token over plain HTTP to sequencer.example.com:8080: anyone on the path can read it; use an https:// sequencer URL",
+    );
+    expect(plainHttpWarning("http://10.1.2.3", "the admin token")).to.match(/^warning: sending the admin token over plain HTTP to 10\.1\.2\.3/);
+    for (const quiet of ["http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080", "https://sequencer.example.com"]) {
+      expect(plainHttpWarning(quiet, "the admin token"), quiet).to.equal(null);
+    }
+  });
+});
 
 describe("provenance CLI", function () {
   this.timeout(300_000);

@@ -2,7 +2,7 @@
  * CLI plumbing: exit codes, output (human or `--json`), and turning every error into a message
  * a person can act on.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { ProvenanceError, type ErrorCode } from "@provenance/client-sdk/errors";
 
@@ -122,12 +122,47 @@ export function parseJsonFile(file: string, what: string): unknown {
 }
 
 /** The admin token: the flag, else PROVENANCE_ADMIN_TOKEN, else `<dataDir>/admin-token`. */
-export function resolveAdminToken(flag: string | undefined, env: Io["env"], dataDir: string): string | undefined {
-  if (flag) return flag;
+/**
+ * The admin token, never from the command line (argv is visible to every user in `ps`): from
+ * `--admin-token-file FILE`, else `PROVENANCE_ADMIN_TOKEN`, else `<dataDir>/admin-token`. A
+ * token file that group or others can read is refused.
+ */
+export function resolveAdminToken(file: string | undefined, env: Io["env"], dataDir: string): string {
+  const fromFile = (f: string): string => {
+    let mode: number;
+    try {
+      mode = statSync(f).mode & 0o777;
+    } catch (e) {
+      throw new ProvenanceError("IO_ERROR", `cannot read the admin token file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (process.platform !== "win32" && (mode & 0o077) !== 0) {
+      throw new UsageError(`the admin token file ${f} has permissions ${mode.toString(8).padStart(4, "0")}: too open; run chmod 600 ${f}`);
+    }
+    const token = readFileSync(f, "utf8").trim();
+    if (!token) throw new UsageError(`the admin token file ${f} is empty`);
+    return token;
+  };
+  if (file) return fromFile(file);
   if (env.PROVENANCE_ADMIN_TOKEN) return env.PROVENANCE_ADMIN_TOKEN;
-  const file = path.join(dataDir, "admin-token");
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  return undefined;
+  const dflt = path.join(dataDir, "admin-token");
+  if (existsSync(dflt)) return fromFile(dflt);
+  throw new UsageError(
+    "this needs the sequencer's admin token: set PROVENANCE_ADMIN_TOKEN, pass --admin-token-file FILE, or run where <data dir>/admin-token is readable (--data-dir, default ./.provenance)",
+  );
+}
+
+/** A warning to print before a secret goes over plain HTTP to a host other than this machine; null when the URL is https or loopback. */
+export function plainHttpWarning(url: string, what: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return null;
+  }
+  if (u.protocol !== "http:") return null;
+  const host = u.hostname.replace(/^\[|\]$/g, "");
+  if (host === "localhost" || host === "::1" || /^127\./.test(host)) return null;
+  return `warning: sending ${what} over plain HTTP to ${u.host}: anyone on the path can read it; use an https:// sequencer URL`;
 }
 
 export function positiveInt(value: string, name: string, max = Number.MAX_SAFE_INTEGER): number {

@@ -149,7 +149,7 @@ export class SequencerClient {
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (options.admin) {
-      if (!this.adminToken) fail("INVALID_CONFIG", "this needs the sequencer's admin token: pass --admin-token, set PROVENANCE_ADMIN_TOKEN, or run where <data dir>/admin-token is readable");
+      if (!this.adminToken) fail("INVALID_CONFIG", "this needs the sequencer's admin token: give SequencerClient the adminToken option");
       headers.authorization = `Bearer ${this.adminToken}`;
     }
     const payload = body === undefined ? undefined : JSON.stringify(body);

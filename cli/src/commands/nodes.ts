@@ -1,17 +1,35 @@
 /** `provenance nodes add|revoke|get|list`: the node registry. */
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { ProvenanceError } from "@provenance/client-sdk/errors";
 import { isHttpError, type CliContext } from "../context.js";
-import { UsageError, hex64, resolveAdminToken } from "../output.js";
+import { UsageError, hex64, plainHttpWarning, resolveAdminToken } from "../output.js";
+
+interface AdminOpts {
+  adminTokenFile?: string;
+  /** Refused: present only to explain why. */
+  adminToken?: string;
+  dataDir: string;
+}
 
 export function registerNodes(program: Command, ctx: CliContext): void {
   const nodes = program.command("nodes").description("the node registry: add, revoke, get, list (writes need the admin token)");
   const adminOptions = (cmd: Command) =>
     ctx.addExitHelp(
       cmd
-        .option("--admin-token <token>", "admin token (default: $PROVENANCE_ADMIN_TOKEN, else <data-dir>/admin-token)")
+        .option("--admin-token-file <file>", "file holding the admin token, mode 0600 (default: $PROVENANCE_ADMIN_TOKEN, else <data-dir>/admin-token)")
+        .addOption(new Option("--admin-token <token>").hideHelp())
         .option("--data-dir <dir>", "the sequencer's data directory, where its admin-token file is", "./.provenance"),
     );
+  /** The admin token, from a file or the environment (never argv), with a warning before plain HTTP off this machine. */
+  const adminToken = (opts: AdminOpts, sequencerUrl: string): string => {
+    if (opts.adminToken !== undefined) {
+      throw new UsageError("--admin-token is not accepted: a token on the command line is visible to every user in `ps`; use --admin-token-file FILE (mode 0600) or PROVENANCE_ADMIN_TOKEN");
+    }
+    const token = resolveAdminToken(opts.adminTokenFile ? ctx.resolvePath(opts.adminTokenFile) : undefined, ctx.io.env, ctx.resolvePath(opts.dataDir));
+    const warning = plainHttpWarning(sequencerUrl, "the admin token");
+    if (warning) ctx.out.note(warning);
+    return token;
+  };
   const keyOrArg = async (arg: string | undefined, keyFile: string | undefined, what: "publicKey" | "nodeId"): Promise<string> => {
     if (arg && keyFile) throw new UsageError(`give the ${what} or --key, not both`);
     if (keyFile) {
@@ -34,10 +52,10 @@ export function registerNodes(program: Command, ctx: CliContext): void {
       .argument("[publicKey]", "the node's packed public key, 64 hex")
       .option("-k, --key <file>", "read the public key from this node key file"),
   ).action(
-    ctx.run(async (publicKey: string | undefined, opts: { key?: string; adminToken?: string; dataDir: string }, cmd: Command) => {
+    ctx.run(async (publicKey: string | undefined, opts: AdminOpts & { key?: string }, cmd: Command) => {
       const g = ctx.globals(cmd);
       const pk = await keyOrArg(publicKey, opts.key, "publicKey");
-      const client = await ctx.sequencerClient(g, { adminToken: resolveAdminToken(opts.adminToken, ctx.io.env, ctx.resolvePath(opts.dataDir)) });
+      const client = await ctx.sequencerClient(g, { adminToken: adminToken(opts, g.sequencer) });
       printNode(await client.addNode(pk), "registered");
     }),
   );
@@ -48,10 +66,10 @@ export function registerNodes(program: Command, ctx: CliContext): void {
       .argument("[nodeId]", "the node id, 64 hex")
       .option("-k, --key <file>", "read the node id from this node key file"),
   ).action(
-    ctx.run(async (nodeId: string | undefined, opts: { key?: string; adminToken?: string; dataDir: string }, cmd: Command) => {
+    ctx.run(async (nodeId: string | undefined, opts: AdminOpts & { key?: string }, cmd: Command) => {
       const g = ctx.globals(cmd);
       const id = await keyOrArg(nodeId, opts.key, "nodeId");
-      const client = await ctx.sequencerClient(g, { adminToken: resolveAdminToken(opts.adminToken, ctx.io.env, ctx.resolvePath(opts.dataDir)) });
+      const client = await ctx.sequencerClient(g, { adminToken: adminToken(opts, g.sequencer) });
       const r = await client.revokeNode(id);
       printNode(r, "revoked");
       if (r.sealedBatches.length) ctx.out.say(`  sealed its pending records into batch(es) ${r.sealedBatches.join(", ")}`);

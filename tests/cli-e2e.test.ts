@@ -182,9 +182,13 @@ describe("provenance CLI end to end (local chain + anchoring sequencer)", functi
     writeFileSync(path.join(work, "dataset.jsonl"), lines.join("\n") + "\n");
     const run = await cli(["verify", "dataset.jsonl", "--json"], { cwd: work, env });
     expectExit(run, 0, "verify dataset");
-    const r = run.json as { passed: number; batches: number; rpc: { accountReads: number; transactionReads: number } };
+    const r = run.json as { passed: number; batches: number; warnings: string[]; rpc: { accountReads: number; transactionReads: number } };
     expect(r.passed).to.equal(ids.length);
-    expect(r.rpc.accountReads).to.equal(1);
+    // BatchLog once, and the deployment's Config once (the local dev stack: INSECURE test key,
+    // and the sequencer is its own admin — both reported as warnings on a local chain).
+    expect(r.rpc.accountReads).to.equal(2);
+    expect(r.warnings).to.have.length(1);
+    expect(r.warnings[0]).to.match(/INSECURE "test" key.*; the program's admin is its sequencer key/);
     expect(r.rpc.transactionReads).to.equal(r.batches);
   });
 
@@ -202,6 +206,8 @@ describe("provenance CLI end to end (local chain + anchoring sequencer)", functi
     const human = await cli(["audit", "--skip-proofs"], { cwd: work, env });
     expectExit(human, 0, "audit (human)");
     expect(human.stdout).to.contain("= Config.chain_head").and.contain("audit passed");
+    expect(human.stdout).to.contain('warn INSECURE_KEYS: the program verifies proofs with the INSECURE "test" key');
+    expect(human.stdout).to.contain("warn ADMIN_IS_SEQUENCER: the program's admin is its sequencer key");
   });
 
   it("audit fails after the sequencer's stored batch data is tampered with, and reports receipts never anchored", async function () {

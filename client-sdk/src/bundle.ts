@@ -150,6 +150,8 @@ export interface Check {
   name: CheckName;
   ok: boolean;
   detail: string;
+  /** A check that passed with a caveat the reader must see (an insecure deployment on a local chain, or one allowed by `allowInsecure`). */
+  warning?: true;
 }
 
 export type CheckName =
@@ -161,6 +163,7 @@ export type CheckName =
   | "trusted-root"
   | "program"
   | "cluster"
+  | "deployment"
   | "account"
   | "batch-log"
   | "transaction";
@@ -176,6 +179,8 @@ export interface VerifyResult {
   checks: Check[];
   /** The first failed check, as a code and a message that says what failed. */
   failure: { code: ErrorCode; check: CheckName; message: string } | null;
+  /** Caveats of checks that passed (e.g. a deployment whose proofs can be forged, on a local chain). */
+  warnings: string[];
 }
 
 /** A bundle that passed every offline check, with what they derived. */
@@ -190,6 +195,10 @@ export class CheckLog {
   readonly checks: Check[] = [];
   pass(name: CheckName, detail: string): void {
     this.checks.push({ name, ok: true, detail });
+  }
+  /** A passing check with a caveat. */
+  warn(name: CheckName, detail: string): void {
+    this.checks.push({ name, ok: true, detail, warning: true });
   }
   /** Records the failure and throws it as a ProvenanceError. */
   fail(name: CheckName, code: ErrorCode, message: string): never {

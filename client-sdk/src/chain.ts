@@ -30,6 +30,12 @@ const { BorshAccountsCoder, BorshInstructionCoder } = anchor;
 /** The program's `Circuit` enum, lower-case (from its IDL). */
 export type { CircuitName };
 
+/**
+ * Circuits whose verifying keys come from the deterministic INSECURE dev setup (a public seed:
+ * anyone can forge their proofs). A program on one of them anchors nothing a stranger can trust.
+ */
+export const INSECURE_CIRCUITS: readonly CircuitName[] = ["test", "dev"];
+
 /** `Config`, decoded; byte arrays as hex. */
 export interface ChainConfig {
   address: string;
@@ -142,6 +148,7 @@ export class ChainReader {
   private logRead: Promise<BatchLogSnapshot> | null = null;
   private txCache = new Map<string, Promise<SubmitBatchTx[] | null>>();
   private genesis: Promise<string> | null = null;
+  private deploymentRead: Promise<ChainConfig> | null = null;
   /** Counters, for benchmarks and reports. */
   readonly stats = { accountReads: 0, transactionReads: 0 };
 
@@ -174,6 +181,18 @@ export class ChainReader {
       fail("ACCOUNT_OWNER", `${name} account ${address.toBase58()} is owned by ${info.owner.toBase58()}, not by the program ${this.programId.toBase58()}`);
     }
     return info.data;
+  }
+
+  /**
+   * The program's Config, read once per reader (for checks of the deployment itself, which
+   * does not change between the bundles of a dataset); `config()` reads it fresh.
+   */
+  deployment(): Promise<ChainConfig> {
+    this.deploymentRead ??= this.config().catch((e: unknown) => {
+      this.deploymentRead = null;
+      throw e;
+    });
+    return this.deploymentRead;
   }
 
   async config(): Promise<ChainConfig> {

@@ -21,7 +21,7 @@
  * Browser-safe: no Node-only imports.
  */
 import { bundleIdOf, checkBundle, CheckLog, type CheckedBundle, type InclusionBundle, type VerifyResult } from "./bundle.js";
-import type { ChainReader } from "./chain.js";
+import { INSECURE_CIRCUITS, type ChainReader } from "./chain.js";
 import { BATCH_LOG_CAPACITY, KNOWN_CLUSTERS } from "./chainlog.js";
 import { ProvenanceError, type ErrorCode } from "./errors.js";
 import { hexToField } from "./field.js";
@@ -35,6 +35,12 @@ export interface VerifyOptions {
   chain?: ChainReader;
   /** Also check the bundle's transaction against the whole batch statement (default true). */
   checkTransaction?: boolean;
+  /**
+   * Accept a deployment whose proofs can be forged (a program on the INSECURE `test`/`dev`
+   * keys) or whose admin is its sequencer key, with a warning. Without it such a deployment
+   * fails the `deployment` check, except on a local chain, where it is a warning.
+   */
+  allowInsecure?: boolean;
 }
 
 function result(log: CheckLog, json: unknown, checked: CheckedBundle | null, rootSource: VerifyResult["rootSource"], error?: unknown): VerifyResult {
@@ -58,6 +64,7 @@ function result(log: CheckLog, json: unknown, checked: CheckedBundle | null, roo
     rootSource: failure === null ? rootSource : null,
     checks: log.checks,
     failure,
+    warnings: log.checks.filter((c) => c.warning).map((c) => c.detail),
   };
 }
 
@@ -95,7 +102,41 @@ async function checkCluster(cluster: string, chain: ChainReader, log: CheckLog):
   log.pass("cluster", `RPC serves cluster ${cluster}`);
 }
 
-async function checkAgainstChain(b: InclusionBundle, chain: ChainReader, log: CheckLog, checkTransaction: boolean): Promise<VerifyResult["rootSource"]> {
+/**
+ * The deployment behind the root: the program's Config (read once per reader). Its key must not
+ * be an INSECURE dev key and its admin not its sequencer (a failure, or a warning on a local
+ * chain or with `allowInsecure`); the bundle's path must have the depth of its batch capacity.
+ */
+async function checkDeployment(b: InclusionBundle, chain: ChainReader, log: CheckLog, allowInsecure: boolean): Promise<void> {
+  let config;
+  try {
+    config = await chain.deployment();
+  } catch (e) {
+    const code = (e as ProvenanceError).code;
+    if (code === "ACCOUNT_OWNER" || code === "ACCOUNT_MISSING") log.fail("account", code, (e as Error).message);
+    throw e;
+  }
+  const problems: string[] = [];
+  if (INSECURE_CIRCUITS.includes(config.circuit)) {
+    problems.push(`the program verifies proofs with the INSECURE "${config.circuit}" key, whose setup is public: anyone can forge its proofs`);
+  }
+  if (config.admin === config.sequencer) {
+    problems.push(`the program's admin is its sequencer key ${config.admin}: whoever holds the sequencer's hot key controls the registry`);
+  }
+  if (problems.length > 0) {
+    if (b.cluster === "localnet") log.warn("deployment", `${problems.join("; ")} (a local chain: reported, not failed)`);
+    else if (allowInsecure) log.warn("deployment", `${problems.join("; ")} (accepted: allowInsecure)`);
+    else log.fail("deployment", "INSECURE_DEPLOYMENT", `${problems.join("; ")}; a record anchored there proves nothing (accept it knowingly with allowInsecure, --allow-insecure in the CLI)`);
+  } else {
+    log.pass("deployment", `the program verifies with the "${config.circuit}" key; its admin ${config.admin} is not its sequencer`);
+  }
+  const depth = Math.log2(config.batchCapacity);
+  if (b.inclusionProof.siblings.length !== depth) {
+    log.fail("path", "PATH_MISMATCH", `the bundle's path has ${b.inclusionProof.siblings.length} levels, but the program's batches (capacity ${config.batchCapacity}) have ${depth}`);
+  }
+}
+
+async function checkAgainstChain(b: InclusionBundle, chain: ChainReader, log: CheckLog, checkTransaction: boolean, allowInsecure: boolean): Promise<VerifyResult["rootSource"]> {
   const program = chain.programId.toBase58();
   if (b.programId !== program) {
     log.fail("program", "PROGRAM_MISMATCH", `bundle names program ${b.programId}, not the trusted program ${program} (pass --program-id to trust another)`);
@@ -103,6 +144,7 @@ async function checkAgainstChain(b: InclusionBundle, chain: ChainReader, log: Ch
   log.pass("program", `bundle names the trusted program ${program}`);
 
   await checkCluster(b.cluster, chain, log);
+  await checkDeployment(b, chain, log, allowInsecure);
 
   const index = b.batch.index;
   let source: VerifyResult["rootSource"];
@@ -168,7 +210,7 @@ export async function verifyBundle(json: unknown, options: VerifyOptions): Promi
     checked = checkBundle(json, log);
     const b = checked.bundle;
     if (options.chain) {
-      const source = await checkAgainstChain(b, options.chain, log, options.checkTransaction ?? true);
+      const source = await checkAgainstChain(b, options.chain, log, options.checkTransaction ?? true, options.allowInsecure ?? false);
       return result(log, json, checked, source);
     }
     const trusted = options.trustedRoot ?? options.trustedRoots?.get(b.batch.index);
@@ -207,6 +249,8 @@ export interface DatasetReport {
   /** Batches seen, and where their roots were checked. */
   batches: number;
   rootSources: Record<string, number>;
+  /** The distinct caveats of the bundles that passed (e.g. an insecure deployment on a local chain). */
+  warnings: string[];
   elapsedMs: number;
 }
 
@@ -229,7 +273,7 @@ export async function verifyBundles(
   const t0 = Date.now();
   const concurrency = Math.max(1, options.concurrency ?? 16);
   const maxFailures = options.maxFailures ?? 100;
-  const report: DatasetReport = { total: 0, passed: 0, failed: 0, unavailable: 0, byCode: {}, failures: [], batches: 0, rootSources: {}, elapsedMs: 0 };
+  const report: DatasetReport = { total: 0, passed: 0, failed: 0, unavailable: 0, byCode: {}, failures: [], batches: 0, rootSources: {}, warnings: [], elapsedMs: 0 };
   const batchesSeen = new Set<number>();
   const iterator = Symbol.asyncIterator in bundles ? (bundles as AsyncIterable<{ line: number; json: unknown; parseError?: string }>)[Symbol.asyncIterator]() : (bundles as Iterable<{ line: number; json: unknown; parseError?: string }>)[Symbol.iterator]();
   const failures: DatasetFailure[] = [];
@@ -241,11 +285,12 @@ export async function verifyBundles(
       report.total++;
       let r: VerifyResult;
       if (parseError !== undefined) {
-        r = { ok: false, id: null, batchIndex: null, rootSource: null, checks: [], failure: { code: "INVALID_BUNDLE", check: "format", message: parseError } };
+        r = { ok: false, id: null, batchIndex: null, rootSource: null, checks: [], failure: { code: "INVALID_BUNDLE", check: "format", message: parseError }, warnings: [] };
       } else {
         r = await verifyBundle(json, options);
       }
       if (r.batchIndex !== null) batchesSeen.add(r.batchIndex);
+      for (const w of r.warnings) if (!report.warnings.includes(w) && report.warnings.length < 20) report.warnings.push(w);
       if (r.ok) {
         report.passed++;
         report.rootSources[r.rootSource!] = (report.rootSources[r.rootSource!] ?? 0) + 1;

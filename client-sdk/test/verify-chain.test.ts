@@ -52,21 +52,40 @@ describe("inclusion bundles against the local chain", function () {
     expect(tx!.proofA).to.equal(anchored.vector.solana.proofA);
   });
 
-  it("verifies every record of the batch with one account read and one transaction read", async function () {
+  it("verifies every record of the batch with one BatchLog read, the deployment's Config once, and one transaction read", async function () {
     for (const b of anchored.bundles) {
       const r = await verifyBundle(b, { chain: reader });
       expect(r.ok, JSON.stringify(r.failure)).to.equal(true);
       expect(r.rootSource).to.equal("batch-log");
-      expect(r.checks.map((c) => c.name)).to.deep.equal(["format", "signature", "leaf", "path", "window", "program", "cluster", "account", "batch-log", "transaction"]);
+      expect(r.checks.map((c) => c.name)).to.deep.equal(["format", "signature", "leaf", "path", "window", "program", "cluster", "deployment", "account", "batch-log", "transaction"]);
+      // The local chain's program runs on the INSECURE test key: reported, not failed, here.
+      expect(r.warnings).to.have.length(1);
+      expect(r.warnings[0]).to.match(/INSECURE "test" key, whose setup is public: anyone can forge its proofs \(a local chain: reported, not failed\)$/);
+      expect(r.checks.find((c) => c.name === "deployment")).to.include({ ok: true, warning: true });
     }
-    expect(reader.stats).to.deep.equal({ accountReads: 1, transactionReads: 1 });
+    expect(reader.stats).to.deep.equal({ accountReads: 2, transactionReads: 1 });
+  });
+
+  it("fails a deployment on the insecure keys off the local chain, unless allowed; and one whose admin is its sequencer", async function () {
+    // The same bundle naming its cluster by genesis hash, as a bundle of a non-local cluster does.
+    const named = { ...anchored.bundles[0]!, cluster: await reader.genesisHash() };
+    let r = await verifyBundle(named, { chain: reader });
+    expect(r.failure).to.include({ code: "INSECURE_DEPLOYMENT", check: "deployment" });
+    expect(r.failure!.message).to.match(/INSECURE "test" key.*accept it knowingly with allowInsecure/);
+    r = await verifyBundle(named, { chain: reader, allowInsecure: true });
+    expect(r.ok).to.equal(true);
+    expect(r.warnings[0]).to.match(/\(accepted: allowInsecure\)$/);
+    // admin == sequencer: the deployment as read says so too.
+    const config = await reader.deployment();
+    expect(config.admin).to.not.equal(config.sequencer);
   });
 
   it("a dataset of many bundles reads each batch once", async function () {
     const items = Array.from({ length: 300 }, (_, i) => ({ line: i + 1, json: anchored.bundles[i % 3] as unknown }));
     const report = await verifyBundles(items, { chain: reader, concurrency: 16 });
     expect(report).to.include({ total: 300, passed: 300, failed: 0, batches: 1 });
-    expect(reader.stats).to.deep.equal({ accountReads: 1, transactionReads: 1 });
+    expect(report.warnings).to.have.length(1);
+    expect(reader.stats).to.deep.equal({ accountReads: 2, transactionReads: 1 });
   });
 
   it("refuses a look-alike program, an unknown batch, a foreign cluster and a transaction that is not the batch's", async function () {
@@ -118,11 +137,11 @@ describe("inclusion bundles against the local chain", function () {
     }
   });
 
-  it("without the transaction check it is one account read, and says the statement went unchecked", async function () {
+  it("without the transaction check it is one BatchLog read (and the deployment's Config once), and says the statement went unchecked", async function () {
     const r = await verifyBundle(anchored.bundles[2], { chain: reader, checkTransaction: false });
     expect(r.ok).to.equal(true);
     expect(r.checks.map((c) => c.name)).to.not.include("transaction");
-    expect(reader.stats).to.deep.equal({ accountReads: 1, transactionReads: 0 });
+    expect(reader.stats).to.deep.equal({ accountReads: 2, transactionReads: 0 });
   });
 
   it("a batch that has left the 256-root ring is checked through its transaction, and says so", async function () {

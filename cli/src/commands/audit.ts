@@ -13,6 +13,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
       .option("--grace <seconds>", "a receipt younger than this may still be unanchored", "900")
       .option("--vk <file>", "the circuit's snarkjs verifying key (default: circuits/keys/<circuit>.vk.json of this checkout)")
       .option("--skip-proofs", "do not re-verify the Groth16 proofs", false)
+      .option("--allow-insecure", "on a public cluster, report a deployment on INSECURE keys or with admin = sequencer as a warning, not an error", false)
       .option("--skip-data", "do not fetch and re-hash every batch's records", false)
       .option("--concurrency <n>", "batches checked at once", "4")
       .option("--no-progress", "no progress on a terminal")
@@ -23,7 +24,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
       .action(
         ctx.run(
           async (
-            opts: { receipts?: string; receiptKey?: string; grace: string; vk?: string; skipProofs: boolean; skipData: boolean; concurrency: string; progress: boolean },
+            opts: { receipts?: string; receiptKey?: string; grace: string; vk?: string; skipProofs: boolean; skipData: boolean; concurrency: string; progress: boolean; allowInsecure: boolean },
             cmd: Command,
           ) => {
             const g = ctx.globals(cmd);
@@ -45,6 +46,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
                 ...(vk !== undefined ? { verifyingKey: vk } : {}),
                 ...(receipts ? { receipts } : {}),
                 ...(nativeProver.available ? { verifyProof: verifyNative, verifierName: "native" } : {}),
+                allowInsecure: opts.allowInsecure,
                 receiptGraceMs: grace * 1000,
                 skipProofs: opts.skipProofs,
                 skipData: opts.skipData,

@@ -16,12 +16,13 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       .option("--concurrency <n>", "bundles verified at once (manifests)", "16")
       .option("--max-failures <n>", "failures listed in the report (manifests)", "20")
       .option("--no-progress", "no progress bar, even on a terminal")
+      .option("--allow-insecure", "accept a deployment whose proofs can be forged (INSECURE test/dev keys) or whose admin is its sequencer, with a warning (always only a warning on a local chain)", false)
       .addHelpText(
         "after",
         `\nChecks, in order: bundle format; the record's EdDSA-Poseidon signature; its id and leaf; the\nMerkle path to the bundle's batch root; the record's time in the batch window; then either the\ntrusted root (--root) or the chain: the program id, the cluster, the BatchLog account (owned by\nthe program) holding that root at that batch index, and the submit_batch transaction carrying the\nsame statement (or, for a batch older than the ${BATCH_LOG_CAPACITY}-root ring, the transaction alone).`,
       )
       .action(
-        ctx.run(async (file: string, opts: { root?: string; tx: boolean; concurrency: string; maxFailures: string; progress: boolean }, cmd: Command) => {
+        ctx.run(async (file: string, opts: { root?: string; tx: boolean; concurrency: string; maxFailures: string; progress: boolean; allowInsecure: boolean }, cmd: Command) => {
           const g = ctx.globals(cmd);
           if (opts.root !== undefined) hex64(opts.root, "--root");
           const concurrency = positiveInt(opts.concurrency, "--concurrency", 1024);
@@ -32,12 +33,12 @@ export function registerVerify(program: Command, ctx: CliContext): void {
           const kind = sniffBundleFile(full);
           if (kind.kind === "invalid") {
             // A corrupted bundle file is a failed verification, not a usage error.
-            const r: VerifyResult = { ok: false, id: null, batchIndex: null, rootSource: null, checks: [{ name: "format", ok: false, detail: kind.message }], failure: { code: "INVALID_BUNDLE", check: "format", message: kind.message } };
+            const r: VerifyResult = { ok: false, id: null, batchIndex: null, rootSource: null, checks: [{ name: "format", ok: false, detail: kind.message }], failure: { code: "INVALID_BUNDLE", check: "format", message: kind.message }, warnings: [] };
             return reportOne(ctx.out, file, r);
           }
           const chain = opts.root === undefined ? await ctx.chainReader(g) : undefined;
           try {
-            const options = { ...(chain ? { chain } : { trustedRoot: opts.root! }), checkTransaction: opts.tx };
+            const options = { ...(chain ? { chain } : { trustedRoot: opts.root! }), checkTransaction: opts.tx, allowInsecure: opts.allowInsecure };
             if (kind.kind === "bundle") {
               const r = await verifyBundle(kind.json, options);
               return reportOne(ctx.out, file, r);
@@ -57,8 +58,8 @@ const UNAVAILABLE_CODES = ["UNREACHABLE", "RPC_ERROR", "TIMEOUT"];
 function reportOne(out: Output, file: string, r: VerifyResult): number {
   const unavailable = !r.ok && UNAVAILABLE_CODES.includes(r.failure!.code);
   out.result({ file, ...r });
-  for (const c of r.checks) out.say(`  ${c.ok ? "ok  " : "FAIL"} ${c.name.padEnd(12)} ${c.detail}`);
-  if (r.ok) out.say(`VALID: record ${r.id} is in batch ${r.batchIndex}, checked against ${r.rootSource === "trusted-root" ? "the trusted root" : r.rootSource === "batch-log" ? "the on-chain BatchLog and its transaction" : "its on-chain transaction"}`);
+  for (const c of r.checks) out.say(`  ${c.ok ? (c.warning ? "warn" : "ok  ") : "FAIL"} ${c.name.padEnd(12)} ${c.detail}`);
+  if (r.ok) out.say(`VALID: record ${r.id} is in batch ${r.batchIndex}, checked against ${r.rootSource === "trusted-root" ? "the trusted root" : r.rootSource === "batch-log" ? "the on-chain BatchLog and its transaction" : "its on-chain transaction"}${r.warnings.length ? ` — with ${r.warnings.length} warning(s) above` : ""}`);
   else if (unavailable) out.say(`NOT CHECKED: ${r.failure!.message}`);
   else out.say(`INVALID (${r.failure!.code}, ${r.failure!.check} check): ${r.failure!.message}`);
   return r.ok ? EXIT.OK : unavailable ? EXIT.UNAVAILABLE : EXIT.FAILED;
@@ -68,6 +69,7 @@ function reportDataset(out: Output, file: string, report: DatasetReport, reads: 
   out.result({ ok: report.failed === 0 && report.unavailable === 0, file, ...report, ...(reads ? { rpc: reads } : {}) });
   const rate = report.total / Math.max(0.001, report.elapsedMs / 1000);
   out.say(`${file}: ${report.passed}/${report.total} bundles valid across ${report.batches} batch(es) in ${(report.elapsedMs / 1000).toFixed(1)} s (${rate.toFixed(0)}/s)${reads ? `; ${reads.accountReads} account read(s), ${reads.transactionReads} transaction read(s)` : ""}`);
+  for (const w of report.warnings) out.say(`  warn ${w}`);
   if (report.failed || report.unavailable) {
     out.say(`${report.failed} invalid${report.unavailable ? `, ${report.unavailable} not checked (service unavailable)` : ""}; by reason:`);
     for (const [code, n] of Object.entries(report.byCode).sort((a, b) => b[1] - a[1])) out.say(`  ${String(n).padStart(6)}  ${code}`);

@@ -26,8 +26,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Groth16Proof, VerificationKey } from "snarkjs";
 import { publicHash } from "../batch.js";
-import type { ChainConfig, ChainReader, SubmitBatchTx } from "../chain.js";
-import { GENESIS_HEAD, nextChainHead } from "../chainlog.js";
+import { INSECURE_CIRCUITS, type ChainConfig, type ChainReader, type SubmitBatchTx } from "../chain.js";
+import { GENESIS_HEAD, KNOWN_CLUSTERS, nextChainHead } from "../chainlog.js";
 import { SequencerHttpError, type BatchSummary, type SequencerClient } from "../client.js";
 import { ProvenanceError } from "../errors.js";
 import { proofFromSolana } from "../groth16-layout.js";
@@ -40,6 +40,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".
 
 export type FindingCode =
   | "CONFIG"
+  | "INSECURE_KEYS"
+  | "ADMIN_IS_SEQUENCER"
   | "BATCH_NOT_LISTED"
   | "TX_NOT_FOUND"
   | "TX_FAILED"
@@ -94,6 +96,8 @@ export interface AuditOptions {
   verifyProof?: ProofVerifier;
   /** Name of `verifyProof` for the report (default "custom", or "snarkjs" without one). */
   verifierName?: string;
+  /** Report an insecure deployment (INSECURE keys, admin = sequencer) on a public cluster as a warning, not an error. */
+  allowInsecure?: boolean;
   /** Skip the off-chain Groth16 checks (default false). */
   skipProofs?: boolean;
   /** Skip fetching and re-hashing every batch's records (default false). */
@@ -176,6 +180,17 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
 
   const config = await chain.config();
   const total = config.nextIndex;
+
+  // 0. The deployment: proofs forgeable (INSECURE dev keys), or the hot key in charge. An error
+  // on a public cluster unless allowed, a warning on any other chain (a local one).
+  const publicCluster = Object.values(KNOWN_CLUSTERS).includes(await chain.genesisHash());
+  const deploymentSeverity: Finding["severity"] = publicCluster && !options.allowInsecure ? "error" : "warning";
+  if (INSECURE_CIRCUITS.includes(config.circuit)) {
+    add({ severity: deploymentSeverity, code: "INSECURE_KEYS", message: `the program verifies proofs with the INSECURE "${config.circuit}" key, whose setup is public: anyone can forge its proofs, so this log proves nothing to a stranger` });
+  }
+  if (config.admin === config.sequencer) {
+    add({ severity: deploymentSeverity, code: "ADMIN_IS_SEQUENCER", message: `the program's admin is its sequencer key ${config.admin}: whoever holds the sequencer's hot key can change the registry, pause, or replace the sequencer` });
+  }
 
   // The sequencer's list: index -> summary.
   const listed = new Map<number, BatchSummary>();

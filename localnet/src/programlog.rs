@@ -54,7 +54,8 @@ pub fn install(scratch_path: &std::path::Path) -> Result<(), String> {
 /// express; leaking one copy per instruction is the usual workaround (a few hundred bytes per
 /// instruction: fine for a local chain).
 pub fn entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
-    let accounts = Box::leak(Box::new(accounts.to_vec()));
+    let accounts: Vec<AccountInfo> = accounts.iter().map(as_deployed).collect();
+    let accounts = Box::leak(Box::new(accounts));
     // try_lock: a re-entrant call (the program invoking itself) runs uncaptured, not deadlocked.
     let Ok(guard) = SCRATCH.try_lock() else {
         return provenance::entry(program_id, accounts, data);
@@ -85,6 +86,25 @@ pub fn entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> Prog
         program_stubs::sol_log(line);
     }
     result
+}
+
+/// The program's own account as the upgradeable loader would hold it (see `deployed.rs`): the
+/// bank's is a native-loader builtin. Read-only, so nothing is written back from this copy.
+fn as_deployed<'a>(info: &AccountInfo<'a>) -> AccountInfo<'a> {
+    if *info.key != provenance::ID {
+        return info.clone();
+    }
+    let data: &'a mut [u8] = Box::leak(crate::deployed::program_data_bytes().into_boxed_slice());
+    AccountInfo {
+        key: info.key,
+        lamports: info.lamports.clone(),
+        data: std::rc::Rc::new(std::cell::RefCell::new(data)),
+        owner: &crate::deployed::LOADER,
+        rent_epoch: info.rent_epoch,
+        is_signer: info.is_signer,
+        is_writable: info.is_writable,
+        executable: info.executable,
+    }
 }
 
 struct Placeholder;

@@ -378,7 +378,18 @@ impl Engine {
         let pre_balances: Vec<u64> = keys.iter().map(|k| self.account(k).map(|a| a.lamports).unwrap_or(0)).collect();
         let slot = self.identity.slot + 1;
         self.sync_clock(slot);
-        let signatures = tx.signatures.len() as u64;
+        // The bank's own fee (signatures and any compute-unit price); v0 messages, which
+        // BanksClient cannot price, pay their signatures.
+        let signature_fee = tx.signatures.len() as u64 * self.lamports_per_signature;
+        let fee = match &tx.message {
+            solana_sdk::message::VersionedMessage::Legacy(m) => self
+                .rt
+                .block_on(self.ctx.banks_client.get_fee_for_message(m.clone()))
+                .ok()
+                .flatten()
+                .unwrap_or(signature_fee),
+            _ => signature_fee,
+        };
         let bytes = bincode::serialize(&tx).expect("transaction encodes");
         let result = self
             .rt
@@ -419,7 +430,7 @@ impl Engine {
             block_time: (now_ms() / 1000) as i64,
             err: result.result.err(),
             logs: rewrite_logs(meta.log_messages),
-            fee: signatures * self.lamports_per_signature,
+            fee,
             pre_balances,
             post_balances,
             compute_units: meta.compute_units_consumed,

@@ -187,3 +187,37 @@ impl SyscallStubs for Stubs {
         self.inner.sol_get_stack_height()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use anchor_lang::prelude::{Account, AccountInfo, Program, ProgramData, Pubkey};
+    use solana_sdk::native_loader;
+
+    /// What a hardening check at `initialize` would read (Anchor's `Program::programdata_address`
+    /// and `Account<ProgramData>`), on the accounts as the program sees them here.
+    #[test]
+    fn the_program_sees_itself_deployed_with_the_wallet_as_upgrade_authority() {
+        let wallet = Pubkey::new_unique();
+        let (key, native_owner) = (provenance::ID, native_loader::id());
+        let (mut lamports, mut data) = (1u64, Vec::<u8>::new());
+        let bank_view = AccountInfo::new(&key, false, false, &mut lamports, &mut data, &native_owner, true, 0);
+        let seen = super::as_deployed(&bank_view);
+        let program = Program::<provenance::program::Provenance>::try_from(&seen).expect("the program");
+        let (programdata_key, _) = crate::deployed::programdata_address();
+        assert_eq!(program.programdata_address().expect("loader state"), Some(programdata_key));
+
+        let account = crate::deployed::programdata_account(&wallet);
+        let (mut lamports, mut data) = (account.lamports, account.data.clone());
+        let info = AccountInfo::new(&programdata_key, false, false, &mut lamports, &mut data, &account.owner, false, 0);
+        let programdata = Account::<ProgramData>::try_from(&info).expect("ProgramData");
+        assert_eq!(programdata.upgrade_authority_address, Some(wallet));
+        assert_eq!(programdata.slot, 0);
+
+        // Other accounts pass through untouched.
+        let other = Pubkey::new_unique();
+        let (mut lamports, mut data) = (5u64, vec![1u8, 2, 3]);
+        let info = AccountInfo::new(&other, true, true, &mut lamports, &mut data, &native_owner, false, 0);
+        let same = super::as_deployed(&info);
+        assert_eq!((*same.owner, same.data.borrow().to_vec()), (native_owner, vec![1, 2, 3]));
+    }
+}

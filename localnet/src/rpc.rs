@@ -754,8 +754,8 @@ fn encode_confirmed(r: &TxRecord, encoding: &str, max_version: Option<u64>) -> R
     })
 }
 
-/// `encoding` and `dataSlice` of the account methods. jsonParsed falls back to base64, as agave
-/// does for accounts it cannot parse (we parse none).
+/// `encoding` and `dataSlice` of the account methods: base64, base58, binary, base64+zstd.
+/// jsonParsed falls back to base64, as agave does for accounts it cannot parse (we parse none).
 pub struct AccountOptions {
     encoding: UiAccountEncoding,
     slice: Option<(usize, usize)>,
@@ -767,6 +767,7 @@ impl AccountOptions {
             None | Some("base64") | Some("jsonParsed") => UiAccountEncoding::Base64,
             Some("base58") => UiAccountEncoding::Base58,
             Some("binary") => UiAccountEncoding::Binary,
+            Some("base64+zstd") => UiAccountEncoding::Base64Zstd,
             Some(other) => return Err(RpcError::params(format!("Invalid params: unsupported encoding {other}"))),
         };
         let slice = cfg.and_then(|c| c.get("dataSlice")).and_then(|s| {
@@ -786,6 +787,11 @@ impl AccountOptions {
         let data = match self.encoding {
             UiAccountEncoding::Base58 => UiAccountData::Binary(bs58::encode(data).into_string(), UiAccountEncoding::Base58),
             UiAccountEncoding::Binary => UiAccountData::LegacyBinary(bs58::encode(data).into_string()),
+            // What agave does: zstd level 0, then base64 (solana-rpc-client's default for accounts).
+            UiAccountEncoding::Base64Zstd => match zstd::stream::encode_all(data, 0) {
+                Ok(z) => UiAccountData::Binary(base64::engine::general_purpose::STANDARD.encode(z), UiAccountEncoding::Base64Zstd),
+                Err(_) => UiAccountData::Binary(base64::engine::general_purpose::STANDARD.encode(data), UiAccountEncoding::Base64),
+            },
             _ => UiAccountData::Binary(base64::engine::general_purpose::STANDARD.encode(data), UiAccountEncoding::Base64),
         };
         UiAccount {

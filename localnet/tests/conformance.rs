@@ -71,7 +71,17 @@ fn free_port_pair() -> u16 {
 }
 
 fn start() -> Chain {
-    let dir = std::env::temp_dir().join(format!("provenance-localnet-conformance-{}-{}", std::process::id(), rand_suffix()));
+    start_in(std::env::temp_dir().join(format!("provenance-localnet-conformance-{}-{}", std::process::id(), rand_suffix())))
+}
+
+/// Stops the chain and starts it again on the same data directory.
+fn restart(mut chain: Chain) -> Chain {
+    let dir = std::mem::take(&mut chain.dir);
+    drop(chain); // stops the process; the (taken) directory stays
+    start_in(dir)
+}
+
+fn start_in(dir: std::path::PathBuf) -> Chain {
     let port = free_port_pair();
     let mut child = Command::new(env!("CARGO_BIN_EXE_provenance-localnet"))
         .args(["--port", &port.to_string(), "--data-dir"])
@@ -335,6 +345,15 @@ async fn history_blocks_and_epochs_answer_as_agave() {
     // Unknown methods keep the standard error.
     let (code, message) = rpc_error(&client, RpcRequest::Custom { method: "getNoSuchThing" }, json!([])).await;
     assert_eq!((code, message.as_str()), (-32601, "Method not found"));
+
+    // The per-address index and the blocks survive a restart.
+    let chain = restart(chain);
+    let client = RpcClient::new_with_commitment(chain.rpc_url.clone(), CommitmentConfig::confirmed());
+    let again: Vec<RpcConfirmedTransactionStatusWithSignature> =
+        conform(&client, RpcRequest::GetSignaturesForAddress, json!([to.to_string()])).await;
+    assert_eq!(again, all);
+    let again: UiConfirmedBlock = conform(&client, RpcRequest::GetBlock, json!([slot])).await;
+    assert_eq!(again, block);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

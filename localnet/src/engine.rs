@@ -15,12 +15,13 @@
 //! (see `store.rs`) and the index is loaded back into the bank on start.
 
 use std::collections::HashMap;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 use solana_program_test::{processor, ProgramTest, ProgramTestContext};
 use solana_sdk::account::{Account, AccountSharedData};
 use solana_sdk::clock::Clock;
 use solana_sdk::commitment_config::CommitmentLevel;
+use solana_sdk::epoch_schedule::EpochSchedule;
 use solana_sdk::hash::Hash;
 use solana_sdk::message::Message;
 use solana_sdk::native_token::LAMPORTS_PER_SOL;
@@ -41,12 +42,19 @@ pub const WALLET_SOL: u64 = 1_000_000;
 /// The bank accepts a blockhash for this many registered blockhashes (MAX_PROCESSING_AGE).
 pub const BLOCKHASH_WINDOW: u64 = 150;
 
-/// A landed transaction, announced to websocket subscribers.
-#[derive(Clone, Debug)]
+/// A landed transaction, announced to websocket subscribers (one per slot: it is also the
+/// slot's notification).
+#[derive(Debug)]
 pub struct Landed {
     pub signature: Signature,
     pub slot: u64,
     pub err: Option<TransactionError>,
+    pub logs: Vec<String>,
+    /// Every static account key of the transaction (what `logsSubscribe` mentions match).
+    pub keys: Vec<Pubkey>,
+    /// The writable accounts after the transaction, as clients see them (closed ones as
+    /// agave reports them: 0 lamports, no data, owned by the system program).
+    pub written: Vec<(Pubkey, Account)>,
 }
 
 /// Why a transaction did not land.
@@ -81,11 +89,16 @@ pub struct Engine {
     identity: Identity,
     accounts: HashMap<Pubkey, Account>,
     transactions: HashMap<Signature, TxRecord>,
+    /// Landed signatures by slot (one transaction per slot).
+    by_slot: HashMap<u64, Signature>,
+    /// Landed signatures naming each address (every static account key), oldest first.
+    by_address: HashMap<Pubkey, Vec<Signature>>,
     /// program-test's own funded mint keypair (random per start): pays airdrops.
     faucet_key: Pubkey,
     clock: Clock,
+    epoch_schedule: EpochSchedule,
     lamports_per_signature: u64,
-    landed: broadcast::Sender<Landed>,
+    landed: broadcast::Sender<Arc<Landed>>,
 }
 
 type Job = Box<dyn FnOnce(&mut Engine) + Send>;
@@ -94,7 +107,7 @@ type Job = Box<dyn FnOnce(&mut Engine) + Send>;
 #[derive(Clone)]
 pub struct EngineHandle {
     jobs: mpsc::Sender<Job>,
-    landed: broadcast::Sender<Landed>,
+    landed: broadcast::Sender<Arc<Landed>>,
 }
 
 impl EngineHandle {
@@ -108,7 +121,7 @@ impl EngineHandle {
         rx.await.expect("the engine thread stopped while serving a request")
     }
 
-    pub fn subscribe_landed(&self) -> broadcast::Receiver<Landed> {
+    pub fn subscribe_landed(&self) -> broadcast::Receiver<Arc<Landed>> {
         self.landed.subscribe()
     }
 }
@@ -127,7 +140,7 @@ fn indexable(account: &Account) -> bool {
 /// Starts the engine thread; returns once the chain is up (or could not start).
 pub fn start(store: Store) -> Result<(EngineHandle, BootInfo), String> {
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
-    let (landed_tx, _) = broadcast::channel(1024);
+    let (landed_tx, _) = broadcast::channel::<Arc<Landed>>(1024);
     let (boot_tx, boot_rx) = mpsc::channel::<Result<BootInfo, String>>();
     let landed = landed_tx.clone();
     std::thread::Builder::new()
@@ -150,13 +163,20 @@ pub fn start(store: Store) -> Result<(EngineHandle, BootInfo), String> {
 }
 
 impl Engine {
-    fn boot(store: Store, landed: broadcast::Sender<Landed>) -> Result<(Engine, BootInfo), String> {
+    fn boot(store: Store, landed: broadcast::Sender<Arc<Landed>>) -> Result<(Engine, BootInfo), String> {
         let mut loaded = store.load()?;
         if loaded.fresh {
             loaded.accounts.insert(
                 loaded.wallet.pubkey(),
                 Account { lamports: WALLET_SOL * LAMPORTS_PER_SOL, owner: system_program::ID, ..Account::default() },
             );
+        }
+        // The program's ProgramData account, upgrade authority the local wallet (deployed.rs).
+        // Added to chains created before it existed too; kept as is once there (an
+        // `set-upgrade-authority` through the real loader changes it like any account).
+        let (programdata, _) = crate::deployed::programdata_address();
+        if loaded.fresh || !loaded.accounts.contains_key(&programdata) {
+            loaded.accounts.insert(programdata, crate::deployed::programdata_account(&loaded.wallet.pubkey()));
             store.save_accounts(&loaded.accounts)?;
         }
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -174,6 +194,7 @@ impl Engine {
             .block_on(ctx.banks_client.get_sysvar::<Clock>())
             .map_err(|e| format!("cannot read the clock sysvar: {e}"))?;
         let lamports_per_signature = ctx.genesis_config().fee_rate_governor.lamports_per_signature;
+        let epoch_schedule = ctx.genesis_config().epoch_schedule.clone();
         let faucet_key = ctx.payer.pubkey();
         let info = BootInfo {
             identity: loaded.identity.clone(),
@@ -189,12 +210,19 @@ impl Engine {
             store,
             identity: loaded.identity,
             accounts: loaded.accounts,
-            transactions: loaded.transactions,
+            transactions: HashMap::new(),
+            by_slot: HashMap::new(),
+            by_address: HashMap::new(),
             faucet_key,
             clock,
+            epoch_schedule,
             lamports_per_signature,
             landed,
         };
+        // Landing order is slot order (the store keeps the file's order).
+        for record in loaded.transactions {
+            engine.remember(record);
+        }
         engine.sync_clock(engine.identity.slot);
         Ok((engine, info))
     }
@@ -207,10 +235,55 @@ impl Engine {
         &self.identity.genesis_hash
     }
 
+    /// When the chain was created (seconds): the time of the blocks that hold no transaction.
+    pub fn created_at(&self) -> i64 {
+        (self.identity.created_at / 1000) as i64
+    }
+
+    pub fn epoch_schedule(&self) -> &EpochSchedule {
+        &self.epoch_schedule
+    }
+
+    /// Landed transactions so far (getTransactionCount, getEpochInfo).
+    pub fn transaction_count(&self) -> u64 {
+        self.transactions.len() as u64
+    }
+
+    /// The transaction that landed in `slot`, if any.
+    pub fn transaction_in_slot(&self, slot: u64) -> Option<TxRecord> {
+        self.by_slot.get(&slot).and_then(|s| self.transactions.get(s)).cloned()
+    }
+
+    /// Records naming `address`, newest first.
+    pub fn signatures_for(&self, address: &Pubkey) -> Vec<TxRecord> {
+        self.by_address
+            .get(address)
+            .map(|sigs| sigs.iter().rev().filter_map(|s| self.transactions.get(s).cloned()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Adds a landed transaction to the signature table and its indexes.
+    fn remember(&mut self, record: TxRecord) {
+        let Ok(signature) = record.signature.parse::<Signature>() else { return };
+        if self.transactions.contains_key(&signature) {
+            return;
+        }
+        for key in record.account_keys.iter().filter_map(|k| k.parse::<Pubkey>().ok()) {
+            let list = self.by_address.entry(key).or_default();
+            if list.last() != Some(&signature) {
+                list.push(signature);
+            }
+        }
+        self.by_slot.insert(record.slot, signature);
+        self.transactions.insert(signature, record);
+    }
+
     /// The runtime's Clock follows our slot and the wall clock, so `Clock::get()` in the program
     /// sees real time (submit_batch compares max_ts with it) and the slot clients see.
     fn sync_clock(&mut self, slot: u64) {
         self.clock.slot = slot;
+        self.clock.epoch = self.epoch_schedule.get_epoch(slot);
+        self.clock.leader_schedule_epoch = self.epoch_schedule.get_leader_schedule_epoch(slot);
         self.clock.unix_timestamp = (now_ms() / 1000) as i64;
         self.ctx.set_sysvar(&self.clock);
     }
@@ -236,6 +309,9 @@ impl Engine {
     }
 
     pub fn account(&mut self, key: &Pubkey) -> Option<Account> {
+        if *key == provenance::ID {
+            return Some(crate::deployed::program_account());
+        }
         if let Some(a) = self.accounts.get(key) {
             return Some(a.clone());
         }
@@ -253,6 +329,10 @@ impl Engine {
             .filter(|(_, a)| a.owner == *owner && keep(&AccountSharedData::from((*a).clone())))
             .map(|(k, a)| (*k, a.clone()))
             .collect();
+        let program = crate::deployed::program_account();
+        if program.owner == *owner && keep(&AccountSharedData::from(program.clone())) {
+            out.push((provenance::ID, program));
+        }
         out.sort_by_key(|(k, _)| *k);
         out
     }
@@ -293,10 +373,23 @@ impl Engine {
             }
         }
         let keys: Vec<Pubkey> = tx.message.static_account_keys().to_vec();
+        let writable: Vec<bool> = (0..keys.len()).map(|i| tx.message.is_maybe_writable(i, None)).collect();
+        let memo = crate::rpc::memo_of(&tx.message);
         let pre_balances: Vec<u64> = keys.iter().map(|k| self.account(k).map(|a| a.lamports).unwrap_or(0)).collect();
         let slot = self.identity.slot + 1;
         self.sync_clock(slot);
-        let signatures = tx.signatures.len() as u64;
+        // The bank's own fee (signatures and any compute-unit price); v0 messages, which
+        // BanksClient cannot price, pay their signatures.
+        let signature_fee = tx.signatures.len() as u64 * self.lamports_per_signature;
+        let fee = match &tx.message {
+            solana_sdk::message::VersionedMessage::Legacy(m) => self
+                .rt
+                .block_on(self.ctx.banks_client.get_fee_for_message(m.clone()))
+                .ok()
+                .flatten()
+                .unwrap_or(signature_fee),
+            _ => signature_fee,
+        };
         let bytes = bincode::serialize(&tx).expect("transaction encodes");
         let result = self
             .rt
@@ -308,13 +401,18 @@ impl Engine {
             return Err(SendError::Refused { err, logs: vec![], units: 0 });
         };
         let mut post_balances = Vec::with_capacity(keys.len());
-        for key in &keys {
+        let mut written = Vec::new();
+        for (key, is_writable) in keys.iter().zip(&writable) {
             let account = self
                 .rt
                 .block_on(self.ctx.banks_client.get_account_with_commitment(*key, CommitmentLevel::Processed))
                 .ok()
                 .flatten();
             post_balances.push(account.as_ref().map(|a| a.lamports).unwrap_or(0));
+            if *is_writable && *key != provenance::ID {
+                let seen = account.clone().filter(|a| a.lamports > 0).unwrap_or(Account { owner: system_program::ID, ..Account::default() });
+                written.push((*key, seen));
+            }
             match account {
                 Some(a) if a.lamports > 0 && indexable(&a) && *key != self.faucet_key => {
                     self.accounts.insert(*key, a);
@@ -332,11 +430,13 @@ impl Engine {
             block_time: (now_ms() / 1000) as i64,
             err: result.result.err(),
             logs: rewrite_logs(meta.log_messages),
-            fee: signatures * self.lamports_per_signature,
+            fee,
             pre_balances,
             post_balances,
             compute_units: meta.compute_units_consumed,
             transaction: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes),
+            account_keys: keys.iter().map(|k| k.to_string()).collect(),
+            memo,
         };
         // Persist before answering: a client that saw the signature can find it after a restart.
         let persisted = self
@@ -347,8 +447,9 @@ impl Engine {
         if let Err(e) = persisted {
             eprintln!("provenance-localnet: cannot persist state: {e}");
         }
-        let _ = self.landed.send(Landed { signature, slot, err: record.err.clone() });
-        self.transactions.insert(signature, record);
+        let landed = Landed { signature, slot, err: record.err.clone(), logs: record.logs.clone(), keys, written };
+        self.remember(record);
+        let _ = self.landed.send(Arc::new(landed));
         Ok(signature)
     }
 

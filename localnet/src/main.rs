@@ -2,6 +2,7 @@
 //! (solana-program-test) with the `provenance` program linked natively, behind the standard
 //! JSON-RPC (HTTP) and websocket faces. See docs/localnet.md.
 
+mod deployed;
 mod engine;
 mod http;
 mod programlog;

@@ -54,7 +54,8 @@ pub fn install(scratch_path: &std::path::Path) -> Result<(), String> {
 /// express; leaking one copy per instruction is the usual workaround (a few hundred bytes per
 /// instruction: fine for a local chain).
 pub fn entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
-    let accounts = Box::leak(Box::new(accounts.to_vec()));
+    let accounts: Vec<AccountInfo> = accounts.iter().map(as_deployed).collect();
+    let accounts = Box::leak(Box::new(accounts));
     // try_lock: a re-entrant call (the program invoking itself) runs uncaptured, not deadlocked.
     let Ok(guard) = SCRATCH.try_lock() else {
         return provenance::entry(program_id, accounts, data);
@@ -85,6 +86,25 @@ pub fn entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> Prog
         program_stubs::sol_log(line);
     }
     result
+}
+
+/// The program's own account as the upgradeable loader would hold it (see `deployed.rs`): the
+/// bank's is a native-loader builtin. Read-only, so nothing is written back from this copy.
+fn as_deployed<'a>(info: &AccountInfo<'a>) -> AccountInfo<'a> {
+    if *info.key != provenance::ID {
+        return info.clone();
+    }
+    let data: &'a mut [u8] = Box::leak(crate::deployed::program_data_bytes().into_boxed_slice());
+    AccountInfo {
+        key: info.key,
+        lamports: info.lamports.clone(),
+        data: std::rc::Rc::new(std::cell::RefCell::new(data)),
+        owner: &crate::deployed::LOADER,
+        rent_epoch: info.rent_epoch,
+        is_signer: info.is_signer,
+        is_writable: info.is_writable,
+        executable: info.executable,
+    }
 }
 
 struct Placeholder;
@@ -165,5 +185,39 @@ impl SyscallStubs for Stubs {
     }
     fn sol_get_stack_height(&self) -> u64 {
         self.inner.sol_get_stack_height()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use anchor_lang::prelude::{Account, AccountInfo, Program, ProgramData, Pubkey};
+    use solana_sdk::native_loader;
+
+    /// What a hardening check at `initialize` would read (Anchor's `Program::programdata_address`
+    /// and `Account<ProgramData>`), on the accounts as the program sees them here.
+    #[test]
+    fn the_program_sees_itself_deployed_with_the_wallet_as_upgrade_authority() {
+        let wallet = Pubkey::new_unique();
+        let (key, native_owner) = (provenance::ID, native_loader::id());
+        let (mut lamports, mut data) = (1u64, Vec::<u8>::new());
+        let bank_view = AccountInfo::new(&key, false, false, &mut lamports, &mut data, &native_owner, true, 0);
+        let seen = super::as_deployed(&bank_view);
+        let program = Program::<provenance::program::Provenance>::try_from(&seen).expect("the program");
+        let (programdata_key, _) = crate::deployed::programdata_address();
+        assert_eq!(program.programdata_address().expect("loader state"), Some(programdata_key));
+
+        let account = crate::deployed::programdata_account(&wallet);
+        let (mut lamports, mut data) = (account.lamports, account.data.clone());
+        let info = AccountInfo::new(&programdata_key, false, false, &mut lamports, &mut data, &account.owner, false, 0);
+        let programdata = Account::<ProgramData>::try_from(&info).expect("ProgramData");
+        assert_eq!(programdata.upgrade_authority_address, Some(wallet));
+        assert_eq!(programdata.slot, 0);
+
+        // Other accounts pass through untouched.
+        let other = Pubkey::new_unique();
+        let (mut lamports, mut data) = (5u64, vec![1u8, 2, 3]);
+        let info = AccountInfo::new(&other, true, true, &mut lamports, &mut data, &native_owner, false, 0);
+        let same = super::as_deployed(&info);
+        assert_eq!((*same.owner, same.data.borrow().to_vec()), (native_owner, vec![1, 2, 3]));
     }
 }

@@ -5,10 +5,18 @@
 use base64::Engine as _;
 use serde_json::{json, Value};
 use solana_account_decoder_client_types::{UiAccount, UiAccountData, UiAccountEncoding};
+use solana_rpc_client_types::config::{
+    RpcBlockConfig, RpcBlocksConfigWrapper, RpcContextConfig, RpcEncodingConfigWrapper,
+    RpcSignaturesForAddressConfig, RpcTokenAccountsFilter,
+};
 use solana_rpc_client_types::filter::RpcFilterType;
 use solana_rpc_client_types::response::{
-    Response, RpcBlockhash, RpcKeyedAccount, RpcResponseContext, RpcSimulateTransactionResult, RpcVersionInfo,
+    Response, RpcBlockhash, RpcConfirmedTransactionStatusWithSignature, RpcKeyedAccount, RpcPrioritizationFee,
+    RpcResponseContext, RpcSimulateTransactionResult, RpcVersionInfo,
 };
+use solana_sdk::commitment_config::CommitmentConfig;
+use solana_sdk::epoch_info::EpochInfo;
+use solana_sdk::message::VersionedMessage;
 use solana_sdk::account::Account;
 use solana_sdk::hash::Hash;
 use solana_sdk::pubkey::Pubkey;
@@ -17,9 +25,11 @@ use solana_sdk::signature::Signature;
 use solana_sdk::transaction::{TransactionVersion, VersionedTransaction};
 use solana_transaction_status_client_types::{
     EncodedConfirmedTransactionWithStatusMeta, EncodedTransaction, EncodedTransactionWithStatusMeta,
-    TransactionBinaryEncoding, TransactionConfirmationStatus, TransactionStatus, UiCompiledInstruction, UiMessage,
-    UiRawMessage, UiTransaction, UiTransactionEncoding, UiTransactionStatusMeta,
+    ParsedAccount, ParsedAccountSource, TransactionBinaryEncoding, TransactionConfirmationStatus, TransactionDetails,
+    TransactionStatus, UiAccountsList, UiCompiledInstruction, UiConfirmedBlock, UiMessage, UiRawMessage, UiTransaction,
+    UiTransactionEncoding, UiTransactionStatusMeta,
 };
+use solana_transaction_status_client_types::option_serializer::OptionSerializer;
 
 use crate::engine::{EngineHandle, SendError, BLOCKHASH_WINDOW};
 use crate::store::TxRecord;
@@ -32,7 +42,22 @@ pub const INVALID_PARAMS: i64 = -32602;
 pub const INTERNAL_ERROR: i64 = -32603;
 const SEND_TRANSACTION_PREFLIGHT_FAILURE: i64 = -32002;
 const TRANSACTION_SIGNATURE_VERIFICATION_FAILURE: i64 = -32003;
+const BLOCK_NOT_AVAILABLE: i64 = -32004;
 const UNSUPPORTED_TRANSACTION_VERSION: i64 = -32015;
+const MIN_CONTEXT_SLOT_NOT_REACHED: i64 = -32016;
+
+/// agave's limits (rpc/src/rpc.rs).
+const MAX_GET_SIGNATURES_FOR_ADDRESS_LIMIT: usize = 1000;
+const MAX_GET_CONFIRMED_BLOCKS_RANGE: u64 = 500_000;
+const MAX_TX_ACCOUNT_LOCKS: usize = 128;
+/// agave's prioritization-fee cache holds this many recent blocks.
+const MAX_PRIORITIZATION_FEE_SLOTS: usize = 150;
+
+const MEMO_V1: &str = "Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo";
+const MEMO_V3: &str = "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr";
+const COMPUTE_BUDGET: &str = "ComputeBudget111111111111111111111111111111";
+const TOKEN_PROGRAM: &str = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
+const TOKEN_2022_PROGRAM: &str = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb";
 
 /// getMultipleAccounts answers at most this many keys, like agave.
 const MAX_MULTIPLE_ACCOUNTS: usize = 100;
@@ -44,10 +69,10 @@ pub struct RpcError {
 }
 
 impl RpcError {
-    fn new(code: i64, message: impl Into<String>) -> Self {
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
         RpcError { code, message: message.into(), data: None }
     }
-    fn params(message: impl Into<String>) -> Self {
+    pub fn params(message: impl Into<String>) -> Self {
         Self::new(INVALID_PARAMS, message)
     }
 }
@@ -124,10 +149,187 @@ pub async fn dispatch(engine: &EngineHandle, method: &str, params: &[Value]) -> 
         }
         "getGenesisHash" => Ok(json!(engine.call(|e| e.genesis_hash().to_string()).await)),
         "getSlot" | "getBlockHeight" => Ok(json!(engine.call(|e| e.slot()).await)),
+
         "getEpochInfo" => {
-            let slot = engine.call(|e| e.slot()).await;
-            Ok(json!({ "absoluteSlot": slot, "blockHeight": slot, "epoch": 0, "slotIndex": slot,
-                       "slotsInEpoch": 432000, "transactionCount": null }))
+            let (slot, schedule, count) = engine.call(|e| (e.slot(), e.epoch_schedule().clone(), e.transaction_count())).await;
+            let (epoch, slot_index) = schedule.get_epoch_and_slot_index(slot);
+            // One block per slot: block height = slot.
+            Ok(to_value(EpochInfo {
+                epoch,
+                slot_index,
+                slots_in_epoch: schedule.get_slots_in_epoch(epoch),
+                absolute_slot: slot,
+                block_height: slot,
+                transaction_count: Some(count),
+            }))
+        }
+        "getEpochSchedule" => Ok(to_value(engine.call(|e| e.epoch_schedule().clone()).await)),
+        "getTransactionCount" => Ok(json!(engine.call(|e| e.transaction_count()).await)),
+        "getFirstAvailableBlock" | "minimumLedgerSlot" => Ok(json!(0)),
+        "getSignaturesForAddress" => {
+            let address: Pubkey = parse_str(params, 0, "address")?;
+            let cfg: RpcSignaturesForAddressConfig = parse_config(params, 1)?;
+            at_least_confirmed(cfg.commitment)?;
+            let limit = cfg.limit.unwrap_or(MAX_GET_SIGNATURES_FOR_ADDRESS_LIMIT);
+            if limit == 0 || limit > MAX_GET_SIGNATURES_FOR_ADDRESS_LIMIT {
+                return Err(RpcError::params(format!("Invalid limit; max {MAX_GET_SIGNATURES_FOR_ADDRESS_LIMIT}")));
+            }
+            let sig = |s: &Option<String>| -> Result<Option<Signature>, RpcError> {
+                s.as_deref().map(|s| s.parse().map_err(|_| RpcError::params(format!("Invalid param: {s}")))).transpose()
+            };
+            let (before, until) = (sig(&cfg.before)?, sig(&cfg.until)?);
+            let (found, slot) = engine
+                .call(move |e| {
+                    let slot_of = |s: &Option<Signature>| s.as_ref().map(|s| e.transaction(s).map(|r| r.slot));
+                    // As agave: an unknown `before` gives nothing, an unknown `until` no bound.
+                    let found = match (slot_of(&before), slot_of(&until)) {
+                        (Some(None), _) => Vec::new(),
+                        (b, u) => {
+                            let (b, u) = (b.flatten(), u.flatten());
+                            e.signatures_for(&address)
+                                .into_iter()
+                                .filter(|r| b.is_none_or(|b| r.slot < b))
+                                .take_while(|r| u.is_none_or(|u| r.slot > u))
+                                .take(limit)
+                                .collect()
+                        }
+                    };
+                    (found, e.slot())
+                })
+                .await;
+            min_context_slot(cfg.min_context_slot, slot)?;
+            let out: Vec<RpcConfirmedTransactionStatusWithSignature> = found
+                .into_iter()
+                .map(|r| RpcConfirmedTransactionStatusWithSignature {
+                    signature: r.signature,
+                    slot: r.slot,
+                    err: r.err,
+                    memo: r.memo,
+                    block_time: Some(r.block_time),
+                    confirmation_status: Some(TransactionConfirmationStatus::Finalized),
+                })
+                .collect();
+            Ok(to_value(out))
+        }
+        "getBlock" => {
+            let slot = parse_u64(params, 0, "slot")?;
+            let cfg: Option<RpcEncodingConfigWrapper<RpcBlockConfig>> = parse_config(params, 1)?;
+            let cfg = cfg.map(|c| c.convert_to_current()).unwrap_or_default();
+            at_least_confirmed(cfg.commitment)?;
+            let (record, genesis, created, current) = engine
+                .call(move |e| (e.transaction_in_slot(slot), e.genesis_hash().to_string(), e.created_at(), e.slot()))
+                .await;
+            if slot > current {
+                return Err(RpcError::new(BLOCK_NOT_AVAILABLE, format!("Block not available for slot {slot}")));
+            }
+            Ok(to_value(encode_block(slot, record.as_ref(), &genesis, created, &cfg)?))
+        }
+        "getBlocks" | "getBlocksWithLimit" => {
+            let start = parse_u64(params, 0, "start slot")?;
+            let (end, ctx): (Option<u64>, Option<RpcContextConfig>) = if method == "getBlocks" {
+                let wrapper: Option<RpcBlocksConfigWrapper> = parse_config(params, 1)?;
+                let (end, c1) = wrapper.map(|w| w.unzip()).unwrap_or((None, None));
+                let c2: Option<RpcContextConfig> = parse_config(params, 2)?;
+                (end, c1.or(c2))
+            } else {
+                let limit = parse_u64(params, 1, "limit")?;
+                if limit > MAX_GET_CONFIRMED_BLOCKS_RANGE {
+                    return Err(RpcError::params(format!("Limit too large; max {MAX_GET_CONFIRMED_BLOCKS_RANGE}")));
+                }
+                let ctx: Option<RpcContextConfig> = parse_config(params, 2)?;
+                (if limit == 0 { None } else { Some(start.saturating_add(limit - 1)) }, ctx)
+            };
+            if method == "getBlocksWithLimit" && end.is_none() {
+                return Ok(json!([]));
+            }
+            at_least_confirmed(ctx.and_then(|c| c.commitment))?;
+            let current = engine.call(|e| e.slot()).await;
+            let end = end.unwrap_or(current).min(current);
+            if method == "getBlocks" && end.saturating_sub(start) > MAX_GET_CONFIRMED_BLOCKS_RANGE {
+                return Err(RpcError::params(format!("Slot range too large; max {MAX_GET_CONFIRMED_BLOCKS_RANGE}")));
+            }
+            // Every slot up to the current one is a block (one transaction each, or none).
+            Ok(json!((start..=end).collect::<Vec<u64>>()))
+        }
+        "getBlockTime" => {
+            let slot = parse_u64(params, 0, "slot")?;
+            let (record, created, current) = engine.call(move |e| (e.transaction_in_slot(slot), e.created_at(), e.slot())).await;
+            if slot > current {
+                return Err(RpcError::new(BLOCK_NOT_AVAILABLE, format!("Block not available for slot {slot}")));
+            }
+            Ok(json!(record.map(|r| r.block_time).unwrap_or(created)))
+        }
+        "getRecentPrioritizationFees" => {
+            let keys = match params.first() {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Array(a)) => a.clone(),
+                Some(_) => return Err(RpcError::params("Invalid params: array of pubkeys expected")),
+            };
+            if keys.len() > MAX_TX_ACCOUNT_LOCKS {
+                return Err(RpcError::params(format!("Too many inputs provided; max {MAX_TX_ACCOUNT_LOCKS}")));
+            }
+            for k in &keys {
+                k.as_str().and_then(|s| s.parse::<Pubkey>().ok()).ok_or_else(|| RpcError::params("Invalid params: invalid pubkey"))?;
+            }
+            // One transaction per block, so the block's minimum and every writable account's
+            // fee are that transaction's compute-unit price (agave's cache takes the max of both).
+            let records = engine
+                .call(|e| {
+                    let last = e.slot();
+                    (last.saturating_sub(MAX_PRIORITIZATION_FEE_SLOTS as u64 - 1)..=last)
+                        .filter_map(|s| e.transaction_in_slot(s))
+                        .collect::<Vec<_>>()
+                })
+                .await;
+            let fees: Vec<RpcPrioritizationFee> = records
+                .iter()
+                .map(|r| RpcPrioritizationFee {
+                    slot: r.slot,
+                    prioritization_fee: r.decode().map(|tx| compute_unit_price(&tx.message)).unwrap_or(0),
+                })
+                .collect();
+            Ok(to_value(fees))
+        }
+        "getTokenAccountsByOwner" => {
+            let owner: Pubkey = parse_str(params, 0, "owner")?;
+            let filter: RpcTokenAccountsFilter = match params.get(1) {
+                Some(v) => serde_json::from_value(v.clone()).map_err(|e| RpcError::params(format!("Invalid params: {e}")))?,
+                None => return Err(RpcError::params("Invalid params: `params` should have at least 2 argument(s)")),
+            };
+            let programs: Vec<Pubkey> = match &filter {
+                RpcTokenAccountsFilter::ProgramId(p) => match p.as_str() {
+                    TOKEN_PROGRAM | TOKEN_2022_PROGRAM => vec![p.parse().expect("program id")],
+                    _ => return Err(RpcError::params("Invalid param: unrecognized Token program id")),
+                },
+                RpcTokenAccountsFilter::Mint(m) => {
+                    m.parse::<Pubkey>().map_err(|_| RpcError::params(format!("Invalid param: {m}")))?;
+                    vec![TOKEN_PROGRAM.parse().expect("id"), TOKEN_2022_PROGRAM.parse().expect("id")]
+                }
+            };
+            let mint: Option<Pubkey> = match &filter {
+                RpcTokenAccountsFilter::Mint(m) => m.parse().ok(),
+                _ => None,
+            };
+            let opts = AccountOptions::parse(params.get(2))?;
+            // Token accounts (165 bytes, or more with the Token-2022 account type byte 2 at 165):
+            // mint at 0, owner at 32. Whatever token accounts transactions touched.
+            let keep = move |a: &solana_sdk::account::AccountSharedData| {
+                use solana_sdk::account::ReadableAccount;
+                let d = a.data();
+                (d.len() == 165 || (d.len() > 165 && d[165] == 2))
+                    && d[32..64] == owner.to_bytes()
+                    && mint.is_none_or(|m| d[0..32] == m.to_bytes())
+            };
+            let (found, slot) = engine
+                .call(move |e| {
+                    let found: Vec<(Pubkey, Account)> =
+                        programs.iter().flat_map(|p| e.program_accounts(p, &keep)).collect();
+                    (found, e.slot())
+                })
+                .await;
+            let keyed: Vec<RpcKeyedAccount> =
+                found.iter().map(|(k, a)| RpcKeyedAccount { pubkey: k.to_string(), account: opts.encode(a) }).collect();
+            Ok(with_context(slot, keyed))
         }
         "getLatestBlockhash" => {
             let (hash, slot) = engine.call(|e| (e.latest_blockhash(), e.slot())).await;
@@ -286,17 +488,156 @@ pub async fn dispatch(engine: &EngineHandle, method: &str, params: &[Value]) -> 
     }
 }
 
-fn to_value<T: serde::Serialize>(v: T) -> Value {
+pub fn to_value<T: serde::Serialize>(v: T) -> Value {
     serde_json::to_value(v).expect("RPC types serialize")
 }
 
-fn with_context<T: serde::Serialize>(slot: u64, value: T) -> Value {
+pub fn with_context<T: serde::Serialize>(slot: u64, value: T) -> Value {
     to_value(Response { context: RpcResponseContext { slot, api_version: None }, value })
 }
 
 fn parse_str<T: std::str::FromStr>(params: &[Value], index: usize, what: &str) -> Result<T, RpcError> {
     let s = params.get(index).and_then(Value::as_str).ok_or_else(|| RpcError::params(format!("Invalid params: {what} (string) expected")))?;
     s.parse().map_err(|_| RpcError::params(format!("Invalid params: invalid {what}")))
+}
+
+fn parse_u64(params: &[Value], index: usize, what: &str) -> Result<u64, RpcError> {
+    params.get(index).and_then(Value::as_u64).ok_or_else(|| RpcError::params(format!("Invalid params: {what} (u64) expected")))
+}
+
+/// The optional configuration object at `index`, typed by agave's own config structs.
+fn parse_config<T: serde::de::DeserializeOwned + Default>(params: &[Value], index: usize) -> Result<T, RpcError> {
+    match params.get(index) {
+        None | Some(Value::Null) => Ok(T::default()),
+        Some(v) => serde_json::from_value(v.clone()).map_err(|e| RpcError::params(format!("Invalid params: {e}"))),
+    }
+}
+
+/// Block and history methods refuse `processed`, as agave does.
+fn at_least_confirmed(commitment: Option<CommitmentConfig>) -> Result<(), RpcError> {
+    match commitment {
+        Some(c) if !c.is_at_least_confirmed() => {
+            Err(RpcError::params("Method does not support commitment below `confirmed`"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn min_context_slot(min: Option<u64>, slot: u64) -> Result<(), RpcError> {
+    match min {
+        Some(min) if min > slot => Err(RpcError {
+            code: MIN_CONTEXT_SLOT_NOT_REACHED,
+            message: "Minimum context slot has not been reached".into(),
+            data: Some(json!({ "contextSlot": slot })),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The SPL memos of a message, as agave formats the `memo` field: `[len] text`, joined by "; ".
+pub fn memo_of(message: &VersionedMessage) -> Option<String> {
+    let keys = message.static_account_keys();
+    let memos: Vec<String> = message
+        .instructions()
+        .iter()
+        .filter(|ix| {
+            keys.get(ix.program_id_index as usize).is_some_and(|p| {
+                let p = p.to_string();
+                p == MEMO_V1 || p == MEMO_V3
+            })
+        })
+        .map(|ix| {
+            let text = String::from_utf8(ix.data.clone()).unwrap_or_else(|_| "(unparseable)".to_string());
+            format!("[{}] {text}", ix.data.len())
+        })
+        .collect();
+    (!memos.is_empty()).then(|| memos.join("; "))
+}
+
+/// The compute-unit price (micro-lamports) a message sets with ComputeBudget's
+/// SetComputeUnitPrice, 0 without one.
+fn compute_unit_price(message: &VersionedMessage) -> u64 {
+    let keys = message.static_account_keys();
+    message
+        .instructions()
+        .iter()
+        .filter(|ix| keys.get(ix.program_id_index as usize).is_some_and(|p| p.to_string() == COMPUTE_BUDGET))
+        .find_map(|ix| match ix.data.as_slice() {
+            [3, rest @ ..] if rest.len() == 8 => Some(u64::from_le_bytes(rest.try_into().expect("8 bytes"))),
+            _ => None,
+        })
+        .unwrap_or(0)
+}
+
+/// The hash we report for block `slot`: derived from the chain identity (program-test's bank
+/// stays in one slot, so there is no bank hash per block). Not a usable recent blockhash.
+fn block_hash(genesis: &str, slot: u64) -> Hash {
+    solana_sdk::hash::hashv(&[b"provenance-localnet block", genesis.as_bytes(), &slot.to_le_bytes()])
+}
+
+/// A block as agave encodes it: one slot, with its one transaction or none.
+fn encode_block(slot: u64, record: Option<&TxRecord>, genesis: &str, created: i64, cfg: &RpcBlockConfig) -> Result<UiConfirmedBlock, RpcError> {
+    let encoding = cfg.encoding.unwrap_or(UiTransactionEncoding::Json);
+    let details = cfg.transaction_details.unwrap_or_default();
+    let show_rewards = cfg.rewards.unwrap_or(true);
+    let max_version = cfg.max_supported_transaction_version.map(u64::from);
+    let encoding_name = serde_json::to_value(encoding).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| "json".into());
+    let (transactions, signatures) = match details {
+        TransactionDetails::Full => {
+            let txs = record.map(|r| encode_confirmed(r, &encoding_name, max_version).map(|t| t.transaction)).transpose()?;
+            (Some(txs.into_iter().collect::<Vec<_>>()), None)
+        }
+        TransactionDetails::Signatures => (None, Some(record.map(|r| r.signature.clone()).into_iter().collect::<Vec<_>>())),
+        TransactionDetails::None => (None, None),
+        TransactionDetails::Accounts => {
+            let txs = record.map(|r| encode_accounts(r, max_version, show_rewards)).transpose()?;
+            (Some(txs.into_iter().collect::<Vec<_>>()), None)
+        }
+    };
+    Ok(UiConfirmedBlock {
+        previous_blockhash: if slot == 0 { Hash::default().to_string() } else { block_hash(genesis, slot - 1).to_string() },
+        blockhash: block_hash(genesis, slot).to_string(),
+        parent_slot: slot.saturating_sub(1),
+        transactions,
+        signatures,
+        rewards: show_rewards.then(Vec::new),
+        num_reward_partitions: None,
+        block_time: Some(record.map(|r| r.block_time).unwrap_or(created)),
+        block_height: Some(slot),
+    })
+}
+
+/// `transactionDetails: "accounts"`: signatures and account keys, and agave's reduced meta.
+fn encode_accounts(r: &TxRecord, max_version: Option<u64>, show_rewards: bool) -> Result<EncodedTransactionWithStatusMeta, RpcError> {
+    let full = encode_confirmed(r, "base64", max_version)?;
+    let tx = r.decode().ok_or_else(|| RpcError::new(INTERNAL_ERROR, "stored transaction does not decode"))?;
+    let message = &tx.message;
+    let account_keys = message
+        .static_account_keys()
+        .iter()
+        .enumerate()
+        .map(|(i, k)| ParsedAccount {
+            pubkey: k.to_string(),
+            writable: message.is_maybe_writable(i, None),
+            signer: message.is_signer(i),
+            source: Some(ParsedAccountSource::Transaction),
+        })
+        .collect();
+    let meta = full.transaction.meta.map(|m| UiTransactionStatusMeta {
+        inner_instructions: OptionSerializer::Skip,
+        log_messages: OptionSerializer::Skip,
+        rewards: if show_rewards { m.rewards } else { OptionSerializer::Skip },
+        compute_units_consumed: OptionSerializer::Skip,
+        ..m
+    });
+    Ok(EncodedTransactionWithStatusMeta {
+        transaction: EncodedTransaction::Accounts(UiAccountsList {
+            signatures: tx.signatures.iter().map(|s| s.to_string()).collect(),
+            account_keys,
+        }),
+        meta,
+        version: full.transaction.version,
+    })
 }
 
 fn send_error(e: SendError) -> RpcError {
@@ -413,19 +754,20 @@ fn encode_confirmed(r: &TxRecord, encoding: &str, max_version: Option<u64>) -> R
     })
 }
 
-/// `encoding` and `dataSlice` of the account methods. jsonParsed falls back to base64, as agave
-/// does for accounts it cannot parse (we parse none).
-struct AccountOptions {
+/// `encoding` and `dataSlice` of the account methods: base64, base58, binary, base64+zstd.
+/// jsonParsed falls back to base64, as agave does for accounts it cannot parse (we parse none).
+pub struct AccountOptions {
     encoding: UiAccountEncoding,
     slice: Option<(usize, usize)>,
 }
 
 impl AccountOptions {
-    fn parse(cfg: Option<&Value>) -> Result<Self, RpcError> {
+    pub fn parse(cfg: Option<&Value>) -> Result<Self, RpcError> {
         let encoding = match cfg.and_then(|c| c.get("encoding")).and_then(Value::as_str) {
             None | Some("base64") | Some("jsonParsed") => UiAccountEncoding::Base64,
             Some("base58") => UiAccountEncoding::Base58,
             Some("binary") => UiAccountEncoding::Binary,
+            Some("base64+zstd") => UiAccountEncoding::Base64Zstd,
             Some(other) => return Err(RpcError::params(format!("Invalid params: unsupported encoding {other}"))),
         };
         let slice = cfg.and_then(|c| c.get("dataSlice")).and_then(|s| {
@@ -434,7 +776,7 @@ impl AccountOptions {
         Ok(AccountOptions { encoding, slice })
     }
 
-    fn encode(&self, a: &Account) -> UiAccount {
+    pub fn encode(&self, a: &Account) -> UiAccount {
         let data: &[u8] = match self.slice {
             Some((offset, length)) => {
                 let start = offset.min(a.data.len());
@@ -445,6 +787,11 @@ impl AccountOptions {
         let data = match self.encoding {
             UiAccountEncoding::Base58 => UiAccountData::Binary(bs58::encode(data).into_string(), UiAccountEncoding::Base58),
             UiAccountEncoding::Binary => UiAccountData::LegacyBinary(bs58::encode(data).into_string()),
+            // What agave does: zstd level 0, then base64 (solana-rpc-client's default for accounts).
+            UiAccountEncoding::Base64Zstd => match zstd::stream::encode_all(data, 0) {
+                Ok(z) => UiAccountData::Binary(base64::engine::general_purpose::STANDARD.encode(z), UiAccountEncoding::Base64Zstd),
+                Err(_) => UiAccountData::Binary(base64::engine::general_purpose::STANDARD.encode(data), UiAccountEncoding::Base64),
+            },
             _ => UiAccountData::Binary(base64::engine::general_purpose::STANDARD.encode(data), UiAccountEncoding::Base64),
         };
         UiAccount {

@@ -8,7 +8,7 @@
 //! | `chain.json` | chain identity (genesis hash we report), creation time, current slot |
 //! | `id.json` | the funded local wallet, Solana CLI keypair format (64-byte JSON array) |
 //! | `accounts.bin` | every non-executable, non-sysvar account a transaction touched (bincode) |
-//! | `transactions.jsonl` | one line per landed transaction: slot, time, error, logs, fee, balances, bytes |
+//! | `transactions.jsonl` | one line per landed transaction: slot, time, error, logs, fee, balances, bytes, account keys, memo |
 //!
 //! Writes are atomic (temporary file + rename) so a killed process leaves the previous state.
 
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use solana_sdk::account::Account;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signature};
-use solana_sdk::transaction::TransactionError;
+use solana_sdk::transaction::{TransactionError, VersionedTransaction};
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
 #[serde(rename_all = "camelCase")]
@@ -50,6 +50,20 @@ pub struct TxRecord {
     pub compute_units: u64,
     /// bincode of the `VersionedTransaction`, base64.
     pub transaction: String,
+    /// Every static account key (base58): the per-address index of getSignaturesForAddress.
+    /// Lines written before this field existed get it from `transaction` on load.
+    #[serde(default)]
+    pub account_keys: Vec<String>,
+    /// The SPL memos of the transaction, formatted as agave's `memo` field; None without any.
+    #[serde(default)]
+    pub memo: Option<String>,
+}
+
+impl TxRecord {
+    pub fn decode(&self) -> Option<VersionedTransaction> {
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &self.transaction).ok()?;
+        bincode::deserialize(&bytes).ok()
+    }
 }
 
 pub struct Store {
@@ -60,7 +74,8 @@ pub struct Loaded {
     pub identity: Identity,
     pub wallet: Keypair,
     pub accounts: HashMap<Pubkey, Account>,
-    pub transactions: HashMap<Signature, TxRecord>,
+    /// In landing (= slot) order.
+    pub transactions: Vec<TxRecord>,
     pub fresh: bool,
 }
 
@@ -114,7 +129,7 @@ impl Store {
                 identity,
                 wallet,
                 accounts: HashMap::new(),
-                transactions: HashMap::new(),
+                transactions: Vec::new(),
                 fresh: true,
             });
         }
@@ -138,19 +153,27 @@ impl Store {
         } else {
             HashMap::new()
         };
-        let mut transactions = HashMap::new();
+        let mut transactions = Vec::new();
         let tx_path = self.dir.join("transactions.jsonl");
         if tx_path.exists() {
             let text = fs::read_to_string(&tx_path).map_err(|e| format!("cannot read {}: {e}", tx_path.display()))?;
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
                 // A line cut short by a crash is the only one that can be bad: skip it.
-                if let Ok(rec) = serde_json::from_str::<TxRecord>(line) {
-                    if let Ok(sig) = rec.signature.parse::<Signature>() {
-                        transactions.insert(sig, rec);
+                if let Ok(mut rec) = serde_json::from_str::<TxRecord>(line) {
+                    if rec.signature.parse::<Signature>().is_err() {
+                        continue;
                     }
+                    if rec.account_keys.is_empty() {
+                        if let Some(tx) = rec.decode() {
+                            rec.account_keys = tx.message.static_account_keys().iter().map(|k| k.to_string()).collect();
+                            rec.memo = crate::rpc::memo_of(&tx.message);
+                        }
+                    }
+                    transactions.push(rec);
                 }
             }
         }
+        transactions.sort_by_key(|r| r.slot);
         Ok(Loaded { identity, wallet, accounts, transactions, fresh: false })
     }
 

@@ -14,7 +14,15 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { checkedInVkPath } from "@provenance/prover/artifacts";
-import { ceremonyAttestation, ceremonyBeacon, ceremonyContribute, ceremonyExportVk, ceremonyInit, ceremonyVerify } from "@provenance/trusted-setup";
+import {
+  ceremonyAttestation,
+  ceremonyBeacon,
+  ceremonyCheckInstallable,
+  ceremonyContribute,
+  ceremonyExportVk,
+  ceremonyInit,
+  ceremonyVerify,
+} from "@provenance/trusted-setup";
 import { terminateSnarkjsCurve, writeTextAtomic } from "@provenance/trusted-setup";
 
 const USAGE = `usage: npx tsx scripts/ceremony.ts <verb> [options]
@@ -22,10 +30,12 @@ const USAGE = `usage: npx tsx scripts/ceremony.ts <verb> [options]
   contribute  --in FILE --out FILE --name NAME [--entropy TEXT]
   beacon      --in FILE --out FILE --beacon HEX [--iterations N (10)] [--name NAME]
   verify      --r1cs FILE --ptau FILE --zkey FILE         check the whole transcript
-  export      --zkey FILE --out FILE                      write the verifying key
+  export      --zkey FILE --out FILE [--ptau FILE]        write the verifying key
   export      --zkey FILE --circuit NAME --r1cs FILE --ptau FILE [--keys-dir DIR]
               verify the transcript, then install circuits/keys/NAME.vk.json and the
               NAME.ceremony.json attestation (what lets cluster builds compile the key in)
+              export refuses a zkey with no contribution other than beacons, and a ptau made
+              by the insecure dev setup (or with no phase-1 contribution other than beacons)
   --verbose   show snarkjs's progress`;
 
 function need(values: Record<string, unknown>, ...keys: string[]): void {
@@ -99,17 +109,22 @@ async function main(argv: string[]): Promise<number> {
       const res = await ceremonyVerify({ r1cs: values.r1cs!, ptau: values.ptau!, zkey: values.zkey!, log });
       for (const line of res.report) console.log(`  ${line}`);
       if (!res.ok) {
-        console.error(`[ceremony] VERIFICATION FAILED: ${values.zkey} is not a valid phase-2 transcript of ${values.r1cs} over ${values.ptau}`);
+        console.error(
+          res.refusal
+            ? `[ceremony] VERIFICATION FAILED: ${res.refusal}`
+            : `[ceremony] VERIFICATION FAILED: ${values.zkey} is not a valid phase-2 transcript of ${values.r1cs} over ${values.ptau}`,
+        );
         return 1;
       }
       console.log(`[ceremony] transcript ok: ${values.zkey}`);
+      if (res.refusal) console.log(`[ceremony] not installable yet: ${res.refusal}`);
       return 0;
     }
     case "export": {
       need(values, "zkey");
       if (!values.out && !values.circuit) throw new UsageError("export needs --out FILE or --circuit NAME");
       if (values.out) {
-        const { text } = await ceremonyExportVk({ zkey: values.zkey! });
+        const { text } = await ceremonyExportVk({ zkey: values.zkey!, ptau: values.ptau });
         await writeTextAtomic(path.resolve(values.out), text);
         console.log(`[ceremony] wrote verifying key ${path.resolve(values.out)}`);
         return 0;
@@ -120,14 +135,16 @@ async function main(argv: string[]): Promise<number> {
       const name = values.circuit!;
       const vkFile = values["keys-dir"] ? path.resolve(values["keys-dir"], `${name}.vk.json`) : checkedInVkPath(name);
       const attestation = vkFile.replace(/\.vk\.json$/, ".ceremony.json");
+      // The cheap refusals first (no real contribution, insecure ptau): they throw INVALID_SETUP.
+      await ceremonyCheckInstallable({ zkey: values.zkey!, ptau: values.ptau! });
       const res = await ceremonyVerify({ r1cs: values.r1cs!, ptau: values.ptau!, zkey: values.zkey!, log });
       for (const line of res.report) console.log(`  ${line}`);
-      if (!res.ok) {
-        console.error(`[ceremony] VERIFICATION FAILED: not installing ${values.zkey} as the key of "${name}"`);
+      if (!res.ok || res.refusal) {
+        console.error(`[ceremony] VERIFICATION FAILED: not installing ${values.zkey} as the key of "${name}"${res.refusal ? `: ${res.refusal}` : ""}`);
         return 1;
       }
-      const { text } = await ceremonyExportVk({ zkey: values.zkey!, description: `phase-2 ceremony for circuit "${name}"` });
-      const record = await ceremonyAttestation({ circuit: name, r1cs: values.r1cs!, ptau: values.ptau!, zkey: values.zkey!, report: res.report });
+      const { text } = await ceremonyExportVk({ zkey: values.zkey!, ptau: values.ptau!, description: `phase-2 ceremony for circuit "${name}"` });
+      const record = await ceremonyAttestation({ circuit: name, r1cs: values.r1cs!, ptau: values.ptau!, zkey: values.zkey!, vkText: text, verification: res });
       await writeTextAtomic(vkFile, text);
       await writeTextAtomic(attestation, JSON.stringify(record, null, 2) + "\n");
       console.log(`[ceremony] wrote ${vkFile} and ${attestation}`);

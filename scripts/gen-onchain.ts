@@ -9,20 +9,20 @@
  *   npx tsx scripts/gen-onchain.ts --keys-only / --idl-only
  *   --keys-dir DIR                            read <name>.vk.json from DIR instead (experiments)
  *
- * Which keys a build may use: a circuit's key is compiled in unconditionally only when a
- * ceremony produced it, which `circuits/keys/<name>.ceremony.json` attests. Every other key
- * (the locally made, INSECURE test/dev setups) sits behind the cargo feature
- * `insecure-dev-keys`, so a cluster build cannot accept proofs made with them. See
- * docs/on-chain.md.
+ * Which keys a build may use (scripts/onchain-keys.ts): a circuit's key is compiled in
+ * unconditionally only when `circuits/keys/<name>.ceremony.json` attests a ceremony and the
+ * attestation checks (schema, sha256 of the vk file it attests = the vk compiled, the vk not
+ * marked insecure); a present attestation that does not check fails the generation. Every
+ * other key (the locally made, INSECURE test/dev setups) sits behind the cargo feature
+ * `insecure-dev-keys`, which an SBF build refuses without the demo feature `devnet-demo`.
+ * See docs/on-chain.md.
  */
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type CircuitConfig, loadCircuitConfigs } from "@provenance/circuits";
-import { type SnarkjsVerifyingKey, verifyingKeyToSolana } from "@provenance/prover";
+import { verifyingKeyRust } from "./onchain-keys.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PROGRAM_DIR = path.join(ROOT, "programs", "provenance");
@@ -39,7 +39,14 @@ const keysDirArg = args.indexOf("--keys-dir");
 const keysDir = keysDirArg >= 0 ? path.resolve(args[keysDirArg + 1] ?? "") : path.join(ROOT, "circuits", "keys");
 
 const outputs = new Map<string, string>();
-if (!idlOnly) outputs.set(VK_RS, verifyingKeyRust());
+if (!idlOnly) {
+  try {
+    outputs.set(VK_RS, verifyingKeyRust(keysDir));
+  } catch (err) {
+    console.error(`gen-onchain: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}
 if (!keysOnly) {
   const idl = buildIdl();
   outputs.set(IDL_JSON, JSON.stringify(idl, null, 2) + "\n");
@@ -64,111 +71,6 @@ for (const [file, text] of outputs) {
 if (stale > 0) {
   console.error(`${stale} generated file(s) are stale: run \`npm run gen:onchain\` and commit the result`);
   process.exit(1);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Verifying keys -> Rust
-
-/**
- * The circuits the program knows are the variants of `enum Circuit` (state/circuit.rs), by
- * lowercase name in circuits.json; other configurations there (benchmarks) are never deployed.
- */
-function onChainCircuits(): CircuitConfig[] {
-  const source = readFileSync(path.join(PROGRAM_DIR, "src", "state", "circuit.rs"), "utf8");
-  const body = /pub enum Circuit \{([^}]*)\}/.exec(source)?.[1];
-  if (!body) throw new Error("programs/provenance/src/state/circuit.rs: enum Circuit not found");
-  const variants = body
-    .split("\n")
-    .map((l) => l.trim().replace(/,$/, ""))
-    .filter((l) => /^[A-Z]\w*$/.test(l));
-  const configs = loadCircuitConfigs();
-  return variants.map((variant) => {
-    const config = configs[variant.toLowerCase()];
-    if (!config) throw new Error(`circuits/circuits.json has no "${variant.toLowerCase()}" for Circuit::${variant}`);
-    return config;
-  });
-}
-
-function verifyingKeyRust(): string {
-  const configs = onChainCircuits();
-  const header: string[] = [];
-  const statics: string[] = [];
-  const arms: string[] = [];
-  for (const config of configs) {
-    const variant = config.name.charAt(0).toUpperCase() + config.name.slice(1);
-    const capacity = 2 ** config.batchLevels;
-    const vkFile = path.join(keysDir, `${config.name}.vk.json`);
-    if (!existsSync(vkFile)) {
-      header.push(`//! - ${config.name}: batch capacity ${capacity}; no verifying key yet (circuits/keys/${config.name}.vk.json is missing).`);
-      continue;
-    }
-    const raw = readFileSync(vkFile);
-    const vk = verifyingKeyToSolana(JSON.parse(raw.toString("utf8")) as SnarkjsVerifyingKey);
-    if (vk.nPublic !== 1) {
-      throw new Error(`${vkFile}: the batch circuit has exactly one public signal, the key says nPublic = ${vk.nPublic}`);
-    }
-    const secure = existsSync(path.join(keysDir, `${config.name}.ceremony.json`));
-    const digest = createHash("sha256").update(raw).digest("hex");
-    header.push(
-      `//! - ${config.name}: batch capacity ${capacity}; key sha256(${config.name}.vk.json) = ${digest}` +
-        (secure ? " (ceremony)." : ` — INSECURE setup, only with feature "insecure-dev-keys".`),
-    );
-    const gate = secure ? "" : `#[cfg(feature = "insecure-dev-keys")]\n`;
-    const name = config.name.toUpperCase();
-    statics.push(
-      `${gate}static ${name}: CircuitKey = CircuitKey {
-    batch_capacity: ${capacity},
-    vk: Groth16Verifyingkey {
-        nr_pubinputs: ${vk.nPublic},
-        vk_alpha_g1: ${rustBytes(vk.alphaG1, 8)},
-        vk_beta_g2: ${rustBytes(vk.betaG2, 8)},
-        vk_gamme_g2: ${rustBytes(vk.gammaG2, 8)},
-        vk_delta_g2: ${rustBytes(vk.deltaG2, 8)},
-        vk_ic: &[
-${vk.ic.map((p) => `            ${rustBytes(p, 12)},`).join("\n")}
-        ],
-    },
-};
-`,
-    );
-    arms.push(`        ${gate.replace("\n", "\n        ")}Circuit::${variant} => Some(&${name}),`);
-  }
-  return `//! generated — do not edit. Regenerate with \`npm run gen:onchain\` (scripts/gen-onchain.ts)
-//! from circuits/circuits.json and circuits/keys/<name>.vk.json.
-//!
-//! Verifying keys in the byte layout of groth16-solana (client-sdk/src/groth16-layout.ts). A key is
-//! compiled in unconditionally only if circuits/keys/<name>.ceremony.json attests a ceremony;
-//! every other key needs the cargo feature "insecure-dev-keys" (never for a real cluster).
-${header.join("\n")}
-use groth16_solana::groth16::Groth16Verifyingkey;
-
-use crate::state::Circuit;
-
-pub struct CircuitKey {
-    /// 2^batchLevels records.
-    pub batch_capacity: u32,
-    pub vk: Groth16Verifyingkey<'static>,
-}
-
-${statics.join("\n")}
-/// The key of \`circuit\`, if this build carries one.
-pub fn circuit_key(circuit: Circuit) -> Option<&'static CircuitKey> {
-    #[allow(unreachable_patterns)]
-    match circuit {
-${arms.join("\n")}
-        _ => None,
-    }
-}
-`;
-}
-
-function rustBytes(bytes: Uint8Array, indent: number): string {
-  const pad = " ".repeat(indent + 4);
-  const lines: string[] = [];
-  for (let i = 0; i < bytes.length; i += 16) {
-    lines.push(pad + Array.from(bytes.subarray(i, i + 16), (b) => `0x${b.toString(16).padStart(2, "0")}`).join(", ") + ",");
-  }
-  return `[\n${lines.join("\n")}\n${" ".repeat(indent)}]`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,12 +4,16 @@
  * first and turn snarkjs's silent `false`/`-1` returns and log lines into errors that say what
  * is wrong. See docs/trusted-setup.md for the procedure.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { open, readFile, rename, rm, stat } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { open, rename, rm, stat } from "node:fs/promises";
 import * as snarkjs from "snarkjs";
 import type { SnarkjsLogger, VerificationKey } from "snarkjs";
 import { ProvenanceError } from "@provenance/client-sdk";
+import { ATTESTATION_SCHEMA, sha256Hex, type CeremonyAttestation } from "./attestation.js";
 import { readR1csHeader, requiredPower, toolVersions, vkToText, type Log } from "./dev-setup.js";
+import { insecurePtauReason, missingContributionReason, readZkeyContributions, sha256File, type SetupContribution } from "./transcript.js";
+
+type Env = Record<string, string | undefined>;
 
 function fail(message: string): never {
   throw new ProvenanceError("INVALID_SETUP", message);
@@ -98,8 +102,10 @@ async function atomically<T>(out: string, fn: (tmp: string) => Promise<T>): Prom
 }
 
 /** Starts phase 2: the initial zkey (no contributions yet) of `r1cs` over `ptau`. */
-export async function ceremonyInit(opts: { r1cs: string; ptau: string; out: string; log?: Log }): Promise<void> {
+export async function ceremonyInit(opts: { r1cs: string; ptau: string; out: string; log?: Log; env?: Env }): Promise<void> {
   await checkCircuitFitsPtau(opts.r1cs, opts.ptau);
+  const insecure = await insecurePtauReason(opts.ptau, { env: opts.env });
+  if (insecure) fail(`refusing to start a ceremony: ${insecure}`);
   const { logger, lines } = capture(opts.log);
   await atomically(opts.out, async (tmp) => {
     const res = await snarkjs.zKey.newZKey(opts.r1cs, opts.ptau, tmp, logger);
@@ -145,48 +151,103 @@ export async function ceremonyBeacon(opts: {
 }
 
 export interface CeremonyVerification {
+  /**
+   * The transcript checks (snarkjs: `zkey` is the initial key of `r1cs` over `ptau` followed by
+   * valid contributions), its ptau is not insecure, and it is not a finished (beacon-applied)
+   * transcript without a real contribution. A transcript with no contributions yet (just
+   * `init`) is ok here, and `refusal` says why `export` would still refuse it.
+   */
   ok: boolean;
-  /** snarkjs's report: circuit hash and every contribution (name, hash, beacon parameters). */
+  /** snarkjs's report: circuit hash and every contribution (name, hash, beacon parameters), then ours. */
   report: string[];
+  /** the zkey's phase-2 contributions (section 10) */
+  contributions: SetupContribution[];
+  /** why `export` refuses this transcript (the insecure ptau or the missing real contribution), if it does */
+  refusal?: string;
+}
+
+/**
+ * What `export` requires beyond a valid transcript: the zkey has at least one phase-2
+ * contribution of type 0 (not only beacons), and the ptau (when given) is not the project's
+ * insecure dev ptau nor any ptau without a real phase-1 contribution. Throws INVALID_SETUP.
+ */
+export async function ceremonyCheckInstallable(opts: { zkey: string; ptau?: string; env?: Env }): Promise<SetupContribution[]> {
+  await expectFile(opts.zkey, "zkey", "zkey");
+  if (opts.ptau !== undefined) {
+    await expectFile(opts.ptau, "ptau", "powers of tau");
+    const insecure = await insecurePtauReason(opts.ptau, { env: opts.env });
+    if (insecure) fail(`refusing to export: ${insecure}`);
+  }
+  const contributions = await readZkeyContributions(opts.zkey);
+  const missing = missingContributionReason(opts.zkey, contributions);
+  if (missing) fail(`refusing to export: ${missing}`);
+  return contributions;
 }
 
 /**
  * Verifies a ceremony transcript: that `zkey` is the initial key of `r1cs` over `ptau`
- * followed by a chain of valid contributions. Throws on unusable inputs; returns ok=false
- * (with snarkjs's reasons in the report) when the transcript does not check.
+ * followed by a chain of valid contributions, over a ptau that is not insecure. Throws on
+ * unusable inputs; returns ok=false (with the reasons in the report) when the transcript does
+ * not check.
  */
-export async function ceremonyVerify(opts: { r1cs: string; ptau: string; zkey: string; log?: Log }): Promise<CeremonyVerification> {
+export async function ceremonyVerify(opts: { r1cs: string; ptau: string; zkey: string; log?: Log; env?: Env }): Promise<CeremonyVerification> {
   await checkCircuitFitsPtau(opts.r1cs, opts.ptau);
   await expectFile(opts.zkey, "zkey", "zkey");
   const { logger, lines } = capture(opts.log);
-  const ok = await snarkjs.zKey.verifyFromR1cs(opts.r1cs, opts.ptau, opts.zkey, logger);
-  return { ok: ok === true, report: lines };
+  const valid = (await snarkjs.zKey.verifyFromR1cs(opts.r1cs, opts.ptau, opts.zkey, logger)) === true;
+  const contributions = await readZkeyContributions(opts.zkey);
+  const insecure = await insecurePtauReason(opts.ptau, { env: opts.env });
+  const missing = missingContributionReason(opts.zkey, contributions);
+  // A beacon ends a ceremony: a transcript with beacons and no real contribution is finished and unsound.
+  const finishedUnsound = missing !== undefined && contributions.length > 0;
+  const refusal = insecure ?? missing;
+  if (refusal) lines.push(`${insecure || finishedUnsound ? "INSECURE" : "NOT YET USABLE"}: ${refusal}`);
+  return { ok: valid && !insecure && !finishedUnsound, report: lines, contributions, refusal };
 }
 
-/** Exports the verifying key of a (verified) final zkey, marked as coming from a ceremony. */
-export async function ceremonyExportVk(opts: { zkey: string; description?: string }): Promise<{ vk: VerificationKey; text: string }> {
-  await expectFile(opts.zkey, "zkey", "zkey");
+/**
+ * Exports the verifying key of a final zkey, marked as coming from a ceremony. Refuses (as
+ * `ceremonyCheckInstallable`) a zkey without a real contribution, and an insecure `ptau`.
+ */
+export async function ceremonyExportVk(opts: { zkey: string; ptau?: string; description?: string; env?: Env }): Promise<{ vk: VerificationKey; text: string }> {
+  await ceremonyCheckInstallable({ zkey: opts.zkey, ptau: opts.ptau, env: opts.env });
   const vk = await snarkjs.zKey.exportVerificationKey(opts.zkey);
   vk.provenance_setup = { kind: "ceremony", description: opts.description ?? "phase-2 ceremony (see docs/trusted-setup.md)" };
   return { vk, text: vkToText(vk) };
 }
 
-async function sha256File(file: string): Promise<string> {
-  return createHash("sha256").update(await readFile(file)).digest("hex");
-}
-
 /**
- * The record written next to a ceremony's verifying key (circuits/keys/<name>.ceremony.json):
- * what was verified, with which files (by hash) and tools, and snarkjs's transcript report.
+ * The record written next to a ceremony's verifying key (circuits/keys/<name>.ceremony.json),
+ * in the schema `scripts/gen-onchain.ts` checks (trusted-setup/src/attestation.ts): the hash of
+ * the verifying key's exact text, the transcript's files by hash, its contributions and final
+ * beacon, and snarkjs's report.
  */
-export async function ceremonyAttestation(opts: { circuit: string; r1cs: string; ptau: string; zkey: string; report: string[] }): Promise<Record<string, unknown>> {
+export async function ceremonyAttestation(opts: {
+  circuit: string;
+  r1cs: string;
+  ptau: string;
+  zkey: string;
+  vkText: string;
+  verification: CeremonyVerification;
+}): Promise<CeremonyAttestation> {
+  const contributions = opts.verification.contributions.map((c) => ({
+    type: c.type === 0 ? ("contribution" as const) : ("beacon" as const),
+    name: c.name ?? "",
+    hash: c.hash ?? "",
+  }));
+  const last = opts.verification.contributions[opts.verification.contributions.length - 1];
+  const beacon = last && last.type === 1 ? { name: last.name ?? "", hash: last.beaconHash ?? "", iterationsExp: last.numIterationsExp ?? 0 } : null;
   return {
     kind: "ceremony",
+    schema: ATTESTATION_SCHEMA,
     circuit: opts.circuit,
+    vkSha256: sha256Hex(opts.vkText),
     r1csSha256: await sha256File(opts.r1cs),
     ptauSha256: await sha256File(opts.ptau),
     zkeySha256: await sha256File(opts.zkey),
+    contributions,
+    beacon,
     verifiedWith: `snarkjs ${toolVersions().snarkjs} zKey.verifyFromR1cs`,
-    transcript: opts.report,
+    report: opts.verification.report,
   };
 }

@@ -4,3 +4,5 @@
  */
 export * from "./dev-setup.js";
 export * from "./ceremony.js";
+export * from "./transcript.js";
+export * from "./attestation.js";

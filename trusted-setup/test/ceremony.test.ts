@@ -1,28 +1,33 @@
 /**
  * The production path, end to end on a tiny circuit: a real (random) phase-1 ptau made here
  * with snarkjs, phase-2 init, two contributions, a beacon, transcript verification against the
- * circuit and the ptau, verifying-key export, and a proof; plus the errors for wrong inputs.
+ * circuit and the ptau, verifying-key export, and a proof; plus the errors for wrong inputs,
+ * and what export refuses (security review M1): a transcript with no real contribution, and
+ * any ptau made by the insecure dev setup (each detection method on its own).
  */
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
 import type { Groth16Proof } from "snarkjs";
 import { ProvenanceError } from "@provenance/client-sdk/errors";
-import { ceremonyBeacon, ceremonyContribute, ceremonyExportVk, ceremonyInit, ceremonyVerify } from "../src/ceremony.js";
-import { terminateSnarkjsCurve } from "../src/dev-setup.js";
-import { writeDevPtau } from "../src/dev-ptau.js";
+import { checkAttestedKey } from "../src/attestation.js";
+import { ceremonyBeacon, ceremonyCheckInstallable, ceremonyContribute, ceremonyExportVk, ceremonyInit, ceremonyVerify } from "../src/ceremony.js";
+import { DEV_SEED, ensureDevPtau, terminateSnarkjsCurve } from "../src/dev-setup.js";
+import { DEV_PTAU_CONTRIBUTION_NAME, writeDevPtau } from "../src/dev-ptau.js";
+import { readPtauContributions, readZkeyContributions } from "../src/transcript.js";
 import { chainOutput, compileChain, tempDir } from "./helpers.js";
 import type { CompiledTestCircuit } from "./helpers.js";
 import { expectRefusal } from "../../tests/support/expect.js";
 
 const REPO = path.resolve(import.meta.dirname, "..", "..");
 
-function runCeremony(args: string[]): Promise<{ code: number; out: string }> {
+function runCeremony(args: string[], env: Record<string, string | undefined> = process.env): Promise<{ code: number; out: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO, "scripts", "ceremony.ts"), ...args], {
       cwd: REPO,
+      env,
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -71,6 +76,11 @@ describe("phase-2 ceremony", function () {
 
     const res = await ceremonyVerify({ r1cs: circuit.r1cs, ptau, zkey: f("c_final.zkey") });
     expect(res.ok, res.report.join("\n")).to.equal(true);
+    expect(res.refusal).to.equal(undefined);
+    // the zkey's own contribution list (section 10), read here, not by snarkjs
+    expect(res.contributions.map((c) => [c.type, c.name])).to.deep.equal([[0, "Alice"], [0, "Bob"], [1, "final beacon"]]);
+    expect(res.contributions.map((c) => c.hash).slice(0, 2)).to.deep.equal([h1, h2]);
+    expect(res.contributions[2]!.beaconHash).to.equal("0123456789abcdef".repeat(4));
     const report = res.report.join("\n");
     expect(report).to.contain("Alice");
     expect(report).to.contain("Bob");
@@ -130,6 +140,79 @@ describe("phase-2 ceremony", function () {
     await expectRefusal(() => readFile(f("x.zkey")).catch(() => { throw new ProvenanceError("INVALID_SETUP", "absent"); }), "INVALID_SETUP", /absent/);
   });
 
+  it("export refuses a transcript with no contribution other than a beacon, or with none at all", async () => {
+    await ceremonyInit({ r1cs: circuit.r1cs, ptau, out: f("b_0000.zkey") });
+    await ceremonyBeacon({ input: f("b_0000.zkey"), out: f("b_final.zkey"), name: "only a beacon", beaconHex: "ab".repeat(32), iterationsExp: 10 });
+    const onlyBeacon = /refusing to export: zkey .*b_final\.zkey has no phase-2 contribution other than beacons: its 1 contribution\(s\) \(#1 "only a beacon"\) are all public random beacons, so delta is public/;
+    // snarkjs alone accepts it (the finding); ours does not
+    expect(await snarkjs.zKey.verifyFromR1cs(circuit.r1cs, ptau, f("b_final.zkey"))).to.equal(true);
+    const v = await ceremonyVerify({ r1cs: circuit.r1cs, ptau, zkey: f("b_final.zkey") });
+    expect(v.ok).to.equal(false);
+    expect(v.refusal).to.match(/no phase-2 contribution other than beacons/);
+    await expectRefusal(() => ceremonyExportVk({ zkey: f("b_final.zkey") }), "INVALID_SETUP", onlyBeacon);
+    await expectRefusal(() => ceremonyExportVk({ zkey: f("b_final.zkey"), ptau }), "INVALID_SETUP", onlyBeacon);
+    // no contribution at all (the output of init): verify says so, export refuses
+    const v0 = await ceremonyVerify({ r1cs: circuit.r1cs, ptau, zkey: f("b_0000.zkey") });
+    expect(v0.ok).to.equal(true);
+    expect(v0.refusal).to.match(/has no phase-2 contribution at all/);
+    await expectRefusal(() => ceremonyExportVk({ zkey: f("b_0000.zkey") }), "INVALID_SETUP", /refusing to export: zkey .*b_0000\.zkey has no phase-2 contribution at all \(the initial key/);
+    // the CLI: install refuses and writes nothing; verify exits 1
+    const keys = f("keys-beacon");
+    const inst = await runCeremony(["export", "--zkey", f("b_final.zkey"), "--circuit", "chain", "--r1cs", circuit.r1cs, "--ptau", ptau, "--keys-dir", keys]);
+    expect(inst.code, inst.out).to.equal(1);
+    expect(inst.out).to.match(/error \(INVALID_SETUP\): refusing to export: .* no phase-2 contribution other than beacons/);
+    await expectRefusal(() => readFile(path.join(keys, "chain.vk.json")).catch(() => { throw new ProvenanceError("INVALID_SETUP", "absent"); }), "INVALID_SETUP", /absent/);
+    const ver = await runCeremony(["verify", "--r1cs", circuit.r1cs, "--ptau", ptau, "--zkey", f("b_final.zkey")]);
+    expect(ver.code, ver.out).to.equal(1);
+    expect(ver.out).to.contain("VERIFICATION FAILED: zkey");
+  });
+
+  it("a transcript built on the dev ptau is refused (marker, dev beacon, cached file hash, beacon-only phase 1)", async () => {
+    const devPtau = f("dev-6.ptau");
+    await writeDevPtau(devPtau, { power: 6, seed: DEV_SEED });
+    expect((await readPtauContributions(devPtau)).map((c) => [c.type, c.name])).to.deep.equal([[1, DEV_PTAU_CONTRIBUTION_NAME]]);
+    // init refuses it; a coordinator going around init (snarkjs directly) still gets no key
+    await expectRefusal(() => ceremonyInit({ r1cs: circuit.r1cs, ptau: devPtau, out: f("d_0000.zkey") }), "INVALID_SETUP", /refusing to start a ceremony: powers of tau .*dev-6\.ptau was made by the project's INSECURE dev setup/);
+    expect(await snarkjs.zKey.newZKey(circuit.r1cs, devPtau, f("d_0000.zkey"))).to.not.equal(-1);
+    await ceremonyContribute({ input: f("d_0000.zkey"), out: f("d_0001.zkey"), name: "Carol", entropy: "a genuine contribution" });
+    expect(await snarkjs.zKey.verifyFromR1cs(circuit.r1cs, devPtau, f("d_0001.zkey"))).to.equal(true);
+    const v = await ceremonyVerify({ r1cs: circuit.r1cs, ptau: devPtau, zkey: f("d_0001.zkey") });
+    expect(v.ok).to.equal(false);
+    const byMarker = /refusing to export: powers of tau .*dev-6\.ptau was made by the project's INSECURE dev setup: contribution #1 "INSECURE DEV SETUP: tau is public, anyone can forge proofs" carries its marker/;
+    await expectRefusal(() => ceremonyExportVk({ zkey: f("d_0001.zkey"), ptau: devPtau }), "INVALID_SETUP", byMarker);
+    const keys = f("keys-dev");
+    const inst = await runCeremony(["export", "--zkey", f("d_0001.zkey"), "--circuit", "chain", "--r1cs", circuit.r1cs, "--ptau", devPtau, "--keys-dir", keys]);
+    expect(inst.code, inst.out).to.equal(1);
+    expect(inst.out).to.contain("was made by the project's INSECURE dev setup");
+    await expectRefusal(() => readFile(path.join(keys, "chain.ceremony.json")).catch(() => { throw new ProvenanceError("INVALID_SETUP", "absent"); }), "INVALID_SETUP", /absent/);
+
+    // The name is not covered by any hash: renamed, the dev beacon hash still gives it away.
+    const renamed = f("dev-6-renamed.ptau");
+    const bytes = Buffer.from(await readFile(devPtau));
+    const at = bytes.indexOf(Buffer.from(DEV_PTAU_CONTRIBUTION_NAME, "utf8"));
+    expect(at).to.be.greaterThan(0);
+    Buffer.from("A".repeat(DEV_PTAU_CONTRIBUTION_NAME.length), "utf8").copy(bytes, at);
+    await writeFile(renamed, bytes);
+    await expectRefusal(() => ceremonyCheckInstallable({ zkey: f("d_0001.zkey"), ptau: renamed }), "INVALID_SETUP", /dev-6-renamed\.ptau was made by the project's INSECURE dev setup: contribution #1 "A+" is a beacon with the dev setup's public beacon hash [0-9a-f]{64}/);
+
+    // The cached dev ptau, by its SHA-256 (checked first, before the contribution records).
+    const cache = f("cache");
+    const cached = await ensureDevPtau(6, DEV_SEED, { env: { PROVENANCE_CACHE_DIR: cache } });
+    const copy = f("downloaded.ptau");
+    await copyFile(cached.file, copy);
+    await expectRefusal(() => ceremonyCheckInstallable({ zkey: f("d_0001.zkey"), ptau: copy, env: { PROVENANCE_CACHE_DIR: cache } }), "INVALID_SETUP", /downloaded\.ptau is the project's cached INSECURE dev ptau \(.*insecure-dev-06-[0-9a-f]{16}\.ptau, same SHA-256 [0-9a-f]{64}\)/);
+
+    // Any phase 1 made only of beacons (another seed, or snarkjs's own beacon): tau is public too.
+    const b0 = f("pb_0.ptau");
+    const curve = await snarkjs.curves.getCurveFromName("bn128");
+    await snarkjs.powersOfTau.newAccumulator(curve, 6, b0);
+    await snarkjs.powersOfTau.beacon(b0, f("pb_1.ptau"), "a public beacon", "cd".repeat(32), 10);
+    await snarkjs.powersOfTau.preparePhase2(f("pb_1.ptau"), f("pb_final.ptau"));
+    await expectRefusal(() => ceremonyCheckInstallable({ zkey: f("d_0001.zkey"), ptau: f("pb_final.ptau") }), "INVALID_SETUP", /pb_final\.ptau has no phase-1 contribution made with private randomness: its 1 contribution\(s\) \(#1 "a public beacon"\) are all public beacons/);
+    // ...while the genuine phase 1 (one random contribution) passes
+    expect((await ceremonyCheckInstallable({ zkey: f("d_0001.zkey"), ptau })).map((c) => c.name)).to.deep.equal(["Carol"]);
+  });
+
   it("scripts/ceremony.ts: verify exits 0 on a good transcript and 1 on a wrong circuit; export writes the key", async () => {
     const good = await runCeremony(["verify", "--r1cs", circuit.r1cs, "--ptau", ptau, "--zkey", f("c_final.zkey")]);
     expect(good.code, good.out).to.equal(0);
@@ -149,9 +232,13 @@ describe("phase-2 ceremony", function () {
     await expectRefusal(() => readFile(path.join(keys, "chain.vk.json")).catch(() => { throw new ProvenanceError("INVALID_SETUP", "absent"); }), "INVALID_SETUP", /absent/);
     const inst = await runCeremony(["export", "--zkey", f("c_final.zkey"), "--circuit", "chain", "--r1cs", circuit.r1cs, "--ptau", ptau, "--keys-dir", keys]);
     expect(inst.code, inst.out).to.equal(0);
-    const att = JSON.parse(await readFile(path.join(keys, "chain.ceremony.json"), "utf8")) as { kind: string; zkeySha256: string };
+    // a genuine transcript is accepted, and its attestation is the schema gen-onchain checks
+    const att = checkAttestedKey({ circuit: "chain", vkFile: path.join(keys, "chain.vk.json"), attestationFile: path.join(keys, "chain.ceremony.json") });
     expect(att.kind).to.equal("ceremony");
     expect(att.zkeySha256).to.match(/^[0-9a-f]{64}$/);
+    const zc = await readZkeyContributions(f("c_final.zkey"));
+    expect(att.contributions).to.deep.equal(zc.map((c) => ({ type: c.type === 0 ? "contribution" : "beacon", name: c.name, hash: c.hash })));
+    expect(att.beacon).to.deep.equal({ name: "final beacon", hash: "0123456789abcdef".repeat(4), iterationsExp: 10 });
     const installed = JSON.parse(await readFile(path.join(keys, "chain.vk.json"), "utf8")) as Record<string, unknown>;
     expect(installed.vk_delta_2).to.deep.equal((vk as unknown as Record<string, unknown>).vk_delta_2);
     // and the dev setup refuses to overwrite a ceremony key

@@ -2,14 +2,24 @@
 //! from circuits/circuits.json and circuits/keys/<name>.vk.json.
 //!
 //! Verifying keys in the byte layout of groth16-solana (client-sdk/src/groth16-layout.ts). A key is
-//! compiled in unconditionally only if circuits/keys/<name>.ceremony.json attests a ceremony;
-//! every other key needs the cargo feature "insecure-dev-keys" (never for a real cluster).
+//! compiled in unconditionally only if circuits/keys/<name>.ceremony.json attests a ceremony
+//! (and checks against the key); every other key needs the cargo feature "insecure-dev-keys"
+//! (never for a real cluster; an SBF build refuses it without "devnet-demo").
 //! - test: batch capacity 4; key sha256(test.vk.json) = aac34d50acb246c0055e529cd55603469193e1b7065595bd4b7e3718caec66d6 — INSECURE setup, only with feature "insecure-dev-keys".
 //! - dev: batch capacity 8; key sha256(dev.vk.json) = e27eacd6fae1526d8698a5b0fe442ba27a9b7bb2613086b3c09ad1128174bcb9 — INSECURE setup, only with feature "insecure-dev-keys".
 //! - prod: batch capacity 64; no verifying key yet (circuits/keys/prod.vk.json is missing).
 use groth16_solana::groth16::Groth16Verifyingkey;
 
 use crate::state::Circuit;
+
+// A cluster build must not carry the INSECURE keys below. Cargo unifies features across the
+// packages of one build, so a build that also selects provenance-localnet (which enables
+// "insecure-dev-keys" for its host build) would silently add them: on the Solana target that
+// is refused unless the deliberately named feature "devnet-demo" is on (docs/on-chain.md).
+#[cfg(all(target_os = "solana", feature = "insecure-dev-keys", not(feature = "devnet-demo")))]
+compile_error!(
+    "provenance: this SBF build has the cargo feature \"insecure-dev-keys\": its test/dev verifying keys come from a PUBLIC setup and anyone can forge proofs against them. For a real cluster build the program alone, without that feature (`anchor build`, or `cargo build-sbf --manifest-path programs/provenance/Cargo.toml`; not a workspace build that also selects provenance-localnet). For a localnet/devnet demo, enable the feature \"devnet-demo\" deliberately (`anchor build -- --features devnet-demo`)."
+);
 
 pub struct CircuitKey {
     /// 2^batchLevels records.

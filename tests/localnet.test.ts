@@ -7,7 +7,6 @@
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
 import anchor from "@coral-xyz/anchor";
 import {
@@ -26,20 +25,12 @@ import { expect } from "chai";
 import { PROVENANCE_IDL, type Provenance } from "@provenance/client-sdk/idl";
 import { confirmationError, programErrorOf, submitBatchMethodArgs } from "@provenance/client-sdk/chain";
 import { startLocalnet, type Localnet } from "@provenance/localnet";
+import { loadVector, type BatchVector } from "./support/vectors.js";
 
 const { AnchorProvider, Program, Wallet, AnchorError, EventParser } = anchor;
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-interface BatchVector {
-  registryRoot: string;
-  batchRoot: string;
-  count: number;
-  minTs: number;
-  maxTs: number;
-  solana: { proofA: string; proofB: string; proofC: string };
-}
-const vector = JSON.parse(readFileSync(path.join(ROOT, "test-vectors", "batch-test.json"), "utf8")) as BatchVector;
+const vector = loadVector();
 
 const hexBytes = (hex: string): number[] => Array.from(Buffer.from(hex, "hex"));
 const toHex = (bytes: ArrayLike<number>): string => Buffer.from(Uint8Array.from(bytes)).toString("hex");

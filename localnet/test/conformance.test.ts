@@ -15,7 +15,6 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
 import {
   AccountRole,
@@ -45,22 +44,14 @@ import {
 import { expect } from "chai";
 
 import { startLocalnet, type Localnet } from "@provenance/localnet";
+import { loadVector } from "../../tests/support/vectors.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SYSTEM_PROGRAM = address("11111111111111111111111111111111");
 const TOKEN_PROGRAM = address("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
 const LOADER = address("BPFLoaderUpgradeab1e11111111111111111111111");
 const WAIT_MS = 10_000;
 
-interface BatchVector {
-  registryRoot: string;
-  batchRoot: string;
-  count: number;
-  minTs: number;
-  maxTs: number;
-  solana: { proofA: string; proofB: string; proofC: string };
-}
-const vector = JSON.parse(readFileSync(path.join(ROOT, "test-vectors", "batch-test.json"), "utf8")) as BatchVector;
+const vector = loadVector();
 
 const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, "hex"));
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex");

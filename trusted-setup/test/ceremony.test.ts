@@ -6,7 +6,6 @@
  * any ptau made by the insecure dev setup (each detection method on its own).
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { copyFile, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
@@ -17,25 +16,13 @@ import { ceremonyBeacon, ceremonyCheckInstallable, ceremonyContribute, ceremonyE
 import { DEV_SEED, ensureDevPtau, terminateSnarkjsCurve } from "../src/dev-setup.js";
 import { DEV_PTAU_CONTRIBUTION_NAME, writeDevPtau } from "../src/dev-ptau.js";
 import { readPtauContributions, readZkeyContributions } from "../src/transcript.js";
-import { chainOutput, compileChain, tempDir } from "./helpers.js";
+import { chainOutput, compileChain, runScript, tempDir } from "./helpers.js";
 import type { CompiledTestCircuit } from "./helpers.js";
 import { expectRefusal } from "../../tests/support/expect.js";
 
-const REPO = path.resolve(import.meta.dirname, "..", "..");
 
 function runCeremony(args: string[], env: Record<string, string | undefined> = process.env): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO, "scripts", "ceremony.ts"), ...args], {
-      cwd: REPO,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, out }));
-  });
+  return runScript("ceremony.ts", args, env);
 }
 
 describe("phase-2 ceremony", function () {
@@ -242,18 +229,7 @@ describe("phase-2 ceremony", function () {
     const installed = JSON.parse(await readFile(path.join(keys, "chain.vk.json"), "utf8")) as Record<string, unknown>;
     expect(installed.vk_delta_2).to.deep.equal((vk as unknown as Record<string, unknown>).vk_delta_2);
     // and the dev setup refuses to overwrite a ceremony key
-    const setup = await new Promise<{ code: number; out: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO, "scripts", "setup.ts"), "--circuit", "chain", "--r1cs", circuit.r1cs, "--keys-dir", keys], {
-        cwd: REPO,
-        env: { ...process.env, PROVENANCE_CACHE_DIR: f("cache") },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let out = "";
-      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code: code ?? -1, out }));
-    });
+    const setup = await runScript("setup.ts", ["--circuit", "chain", "--r1cs", circuit.r1cs, "--keys-dir", keys], { ...process.env, PROVENANCE_CACHE_DIR: f("cache") });
     expect(setup.code, setup.out).to.equal(2);
     expect(setup.out).to.contain("ceremony key");
     const usage = await runCeremony(["contribute", "--in", f("c_0000.zkey")]);

@@ -5,31 +5,18 @@
  * fails when the checked-in key differs.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { readFile, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
 import type { Groth16Proof } from "snarkjs";
 import { readR1csHeader, requiredPower, runDevSetup, terminateSnarkjsCurve, ensureDevPtau, DEV_SEED } from "../src/dev-setup.js";
 import { setupDir } from "@provenance/prover/artifacts";
-import { chainOutput, compileChain, tempDir } from "./helpers.js";
+import { chainOutput, compileChain, runScript, tempDir } from "./helpers.js";
 import type { CompiledTestCircuit } from "./helpers.js";
 
-const REPO = path.resolve(import.meta.dirname, "..", "..");
 
-function runScript(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO, "scripts", "setup.ts"), ...args], {
-      cwd: REPO,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, out }));
-  });
+function runSetupScript(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
+  return runScript("setup.ts", args, { ...process.env, ...env });
 }
 
 describe("dev setup", function () {
@@ -151,28 +138,28 @@ describe("dev setup", function () {
     const keys = path.join(work, "keys");
     const env = { PROVENANCE_CACHE_DIR: path.join(work, "cache-cli") };
     const args = ["--circuit", "chain", "--r1cs", c.r1cs, "--keys-dir", keys];
-    const run1 = await runScript(args, env);
+    const run1 = await runSetupScript(args, env);
     expect(run1.code, run1.out).to.equal(0);
     expect(run1.out).to.contain("INSECURE DEV SETUP");
     const vkFile = path.join(keys, "chain.vk.json");
     const vk = JSON.parse(await readFile(vkFile, "utf8")) as { provenance_setup: { kind: string } };
     expect(vk.provenance_setup.kind).to.equal("insecure-dev");
 
-    const ok = await runScript([...args, "--check"], env);
+    const ok = await runSetupScript([...args, "--check"], env);
     expect(ok.code, ok.out).to.equal(0);
     expect(ok.out).to.contain("check ok");
 
     const text = await readFile(vkFile, "utf8");
     await writeFile(vkFile, text.replace(/"nPublic": 2/, '"nPublic": 3'));
-    const bad = await runScript([...args, "--check"], env);
+    const bad = await runSetupScript([...args, "--check"], env);
     expect(bad.code).to.equal(1);
     expect(bad.out).to.contain("CHECK FAILED");
 
-    const missing = await runScript(["--circuit", "chain", "--r1cs", path.join(work, "nope.r1cs"), "--keys-dir", keys], env);
+    const missing = await runSetupScript(["--circuit", "chain", "--r1cs", path.join(work, "nope.r1cs"), "--keys-dir", keys], env);
     expect(missing.code).to.equal(1);
     expect(missing.out).to.match(/cannot read R1CS .*nope\.r1cs/);
 
-    const prod = await runScript(["--circuit", "prod"], env);
+    const prod = await runSetupScript(["--circuit", "prod"], env);
     expect(prod.code).to.equal(2);
     expect(prod.out).to.contain("refusing");
   });

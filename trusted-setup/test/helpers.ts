@@ -88,3 +88,22 @@ export function readBinSections(data: Uint8Array, magic: string): Map<number, Ui
   if (pos !== data.byteLength) throw new Error(`trailing bytes after the last section (${pos} != ${data.byteLength})`);
   return out;
 }
+
+const REPO = path.resolve(import.meta.dirname, "..", "..");
+
+/** Runs `scripts/<script>` (tsx) from the repository root; resolves to its exit code and interleaved output. */
+export function runScript(script: string, args: string[], env: Record<string, string | undefined> = process.env): Promise<{ code: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO, "scripts", script), ...args], {
+      cwd: REPO,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, out }));
+  });
+}
+

@@ -22,28 +22,13 @@ import {
 } from "../../src/index.js";
 import { submitBatchMethodArgs } from "../../src/chain.js";
 import type { Localnet } from "@provenance/localnet";
+import { loadVector, type BatchVector } from "../../../tests/support/vectors.js";
 
 const { AnchorProvider, Program, Wallet } = anchor;
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
-export interface BatchVector {
-  circuit: string;
-  batchLevels: number;
-  registryRoot: string;
-  batchRoot: string;
-  count: number;
-  minTs: number;
-  maxTs: number;
-  records: RecordV1[];
-  proof: unknown;
-  publicSignals: string[];
-  solana: { proofA: string; proofB: string; proofC: string };
-}
-
-export function loadVector(): BatchVector {
-  return JSON.parse(readFileSync(path.join(ROOT, "test-vectors", "batch-test.json"), "utf8")) as BatchVector;
-}
+export { loadVector, type BatchVector };
 
 export interface AnchorInfo {
   batchIndex: number;

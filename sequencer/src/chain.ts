@@ -36,7 +36,7 @@ import {
   type TransactionInstruction,
 } from "@solana/web3.js";
 import type { Logger } from "pino";
-import { BATCH_LOG_CAPACITY, PROVENANCE_IDL, REGISTRY_ROOT_GRACE_SECS, type Provenance } from "@provenance/client-sdk";
+import { BATCH_LOG_CAPACITY, KNOWN_CLUSTERS, PROVENANCE_IDL, REGISTRY_ROOT_GRACE_SECS, type Provenance } from "@provenance/client-sdk";
 import { ChainReader, programErrorOf, submitBatchMethodArgs } from "@provenance/client-sdk/chain";
 import type { SequencerConfig } from "./config.js";
 import type { BatchMeta, StoredAnchor } from "./store.js";
@@ -127,6 +127,7 @@ function readJson<T>(file: string): T | null {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class AnchorChainSubmitter implements ChainSubmitter {
+  private clusterLabel: string;
   readonly description: string;
   readonly programId: PublicKey;
   readonly connection: Connection;
@@ -162,11 +163,14 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     this.pollMs = options.pollIntervalMs ?? 400;
     this.rebroadcastMs = options.rebroadcastMs ?? 2000;
     this.maxAttempts = options.maxAttempts ?? 5;
-    this.description = `program ${this.programId.toBase58()} on ${options.cluster} (${options.rpcUrl}) as ${this.wallet.publicKey.toBase58()}`;
+    this.clusterLabel = options.cluster;
+    // The RPC's host only: its path or query may carry an API key.
+    this.description = `program ${this.programId.toBase58()} on ${options.cluster} (${new URL(options.rpcUrl).host}) as ${this.wallet.publicKey.toBase58()}`;
   }
 
+  /** The cluster's name for anchors and bundles (`clusterName`): final once `checkCluster` has read the genesis hash. */
   get cluster(): string {
-    return this.options.cluster;
+    return this.clusterLabel;
   }
 
   get walletPublicKey(): PublicKey {
@@ -193,6 +197,7 @@ export class AnchorChainSubmitter implements ChainSubmitter {
       );
     }
     this.pinChecked = true;
+    this.clusterLabel = clusterName(this.options.rpcUrl, genesisHash);
   }
 
   /** Reads Config (through the SDK's ChainReader): next index, accepted registry roots, keys. */
@@ -270,7 +275,7 @@ export class AnchorChainSubmitter implements ChainSubmitter {
   }
 
   private anchorOf(signature: string, slot: number): StoredAnchor {
-    return { txSignature: signature, slot, anchoredAt: Date.now(), programId: this.programId.toBase58(), cluster: this.options.cluster };
+    return { txSignature: signature, slot, anchoredAt: Date.now(), programId: this.programId.toBase58(), cluster: this.cluster };
   }
 
   /** Records a signature of batch `meta.index` before it is sent (durably). */
@@ -467,13 +472,19 @@ export class AnchorChainSubmitter implements ChainSubmitter {
 }
 
 /** A short cluster name for anchors and bundles: localnet, devnet, testnet, mainnet-beta, or the URL. */
-export function clusterName(rpcUrl: string): string {
-  const host = new URL(rpcUrl).hostname;
-  if (host === "127.0.0.1" || host === "localhost" || host === "::1" || host === "[::1]") return "localnet";
-  if (host.includes("devnet")) return "devnet";
-  if (host.includes("testnet")) return "testnet";
-  if (host.includes("mainnet")) return "mainnet-beta";
-  return rpcUrl;
+/**
+ * The cluster as bundles and anchors name it: `localnet` for an RPC on this machine; else, once
+ * the RPC's genesis hash is known, the public cluster it belongs to (mainnet-beta, devnet,
+ * testnet) or the genesis hash itself. Never the RPC URL, which may carry an API key, and never
+ * a guess from the host name. Before the genesis hash is known: the RPC's host, for messages.
+ */
+export function clusterName(rpcUrl: string, genesisHash?: string): string {
+  const url = new URL(rpcUrl);
+  const host = url.hostname;
+  if (host === "127.0.0.1" || host === "localhost" || host === "::1" || host === "[::1]" || /^127\./.test(host)) return "localnet";
+  if (genesisHash === undefined) return url.host;
+  const known = Object.entries(KNOWN_CLUSTERS).find(([, g]) => g === genesisHash);
+  return known ? known[0] : genesisHash;
 }
 
 /**

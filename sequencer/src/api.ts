@@ -49,6 +49,9 @@ import type { ChainSubmitter } from "./submitter.js";
 // SequencerClient: every answer below is built typed by it.
 export { RECEIPT_KEY_ROUTE };
 
+/** How long one answer of the chain's health serves /healthz. */
+export const HEALTH_CACHE_MS = 2_000;
+
 export interface ApiDeps {
   store: Store;
   ingest: Ingest;
@@ -202,10 +205,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       if (q.url !== undefined) filter.url = q.url;
       if (q.contentHash !== undefined) filter.contentHash = q.contentHash;
       if (q.nodeId !== undefined) filter.nodeId = q.nodeId;
-      const found = await store.search(filter, limit, q.after === undefined ? -1 : Number(q.after));
+      // At most SEARCH_MAX_SCAN index entries per request: `next` then says where to go on,
+      // even when this page holds fewer than `limit` records.
+      const page = await store.searchPage(filter, limit, q.after === undefined ? -1 : Number(q.after));
       const records: RecordView[] = [];
-      for (const rec of found) records.push(recordView(rec, await store.recordStatus(rec.seq)));
-      return { records, next: found.length === limit ? String(found[found.length - 1]!.seq) : null };
+      for (const rec of page.records) records.push(recordView(rec, await store.recordStatus(rec.seq)));
+      return { records, next: page.cursor === null ? null : String(page.cursor) };
     },
   );
 
@@ -340,9 +345,20 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   }));
 
+  // The chain's part of /healthz costs RPC calls: a healthy answer serves every request for a
+  // few seconds, so an unauthenticated client cannot turn health checks into RPC traffic. It is
+  // asked again at once after a failed submission, and an unhealthy answer is never reused.
+  let chainHealth: { at: number; value: { ok: boolean; detail: string } } | null = null;
+  const cachedChainHealth = async (submitter: NonNullable<ApiDeps["submitter"]>) => {
+    const now = Date.now();
+    if (chainHealth && chainHealth.value.ok && deps.pipeline.lastSubmitError === null && now - chainHealth.at <= HEALTH_CACHE_MS) return chainHealth.value;
+    const value = await submitter.health();
+    chainHealth = { at: now, value };
+    return value;
+  };
   app.get(ROUTES.health, async (_request, reply: FastifyReply) => {
     const chain = deps.submitter
-      ? { configured: true, description: deps.submitter.description, ...(await deps.submitter.health()), lastError: deps.pipeline.lastSubmitError }
+      ? { configured: true, description: deps.submitter.description, ...(await cachedChainHealth(deps.submitter)), lastError: deps.pipeline.lastSubmitError }
       : { configured: false, ok: true, detail: "no chain client in this build: batches stop at proven" };
     const prover = {
       ok: deps.pipeline.lastProverError === null,

@@ -121,6 +121,9 @@ interface Group {
   reject: (err: Error) => void;
 }
 
+/** Index entries one search request reads at most (GET /v1/records?…): see `Store.searchPage`. */
+export const SEARCH_MAX_SCAN = 10_000;
+
 export class Store {
   readonly capacity: number;
   private readonly db: Level<string, Json>;
@@ -419,6 +422,21 @@ export class Store {
 
   /** Records matching every given filter (url, contentHash, nodeId), in seq order. */
   async search(filter: { url?: string; contentHash?: string; nodeId?: string }, limit: number, afterSeq = -1): Promise<StoredRecord[]> {
+    return (await this.searchPage(filter, limit, afterSeq)).records;
+  }
+
+  /**
+   * Records matching every field of `filter`, in seq order after `afterSeq`, through the index
+   * of the first given field. At most `maxScan` index entries are read per call (a filter on a
+   * URL with many records and a content hash none of them has cannot make one request read
+   * them all); `cursor` is where to continue (the last seq read) or null when the index is done.
+   */
+  async searchPage(
+    filter: { url?: string; contentHash?: string; nodeId?: string },
+    limit: number,
+    afterSeq = -1,
+    maxScan = SEARCH_MAX_SCAN,
+  ): Promise<{ records: StoredRecord[]; cursor: number | null }> {
     let prefix: string;
     if (filter.url !== undefined) prefix = `xu!${bytesToHex(sha256(new TextEncoder().encode(filter.url)))}!`;
     else if (filter.contentHash !== undefined) prefix = `xc!${filter.contentHash.toLowerCase()}!`;
@@ -426,16 +444,21 @@ export class Store {
     else throw new SequencerError("INVALID_REQUEST", "search needs at least one of url, contentHash, nodeId");
     const out: StoredRecord[] = [];
     const gt = afterSeq >= 0 ? `${prefix}${pad(afterSeq)}` : prefix;
+    let scanned = 0;
     for await (const [, seq] of this.db.iterator({ gt, lt: `${prefix}~` })) {
-      const rec = await this.getRecordBySeq(seq as number);
-      if (!rec) continue;
-      if (filter.url !== undefined && rec.record.url !== filter.url) continue;
-      if (filter.contentHash !== undefined && rec.record.contentHash.toLowerCase() !== filter.contentHash.toLowerCase()) continue;
-      if (filter.nodeId !== undefined && rec.record.nodeId.toLowerCase() !== filter.nodeId.toLowerCase()) continue;
-      out.push(rec);
-      if (out.length >= limit) break;
+      scanned++;
+      const last = seq as number;
+      const rec = await this.getRecordBySeq(last);
+      if (rec) {
+        const matches =
+          (filter.url === undefined || rec.record.url === filter.url) &&
+          (filter.contentHash === undefined || rec.record.contentHash.toLowerCase() === filter.contentHash.toLowerCase()) &&
+          (filter.nodeId === undefined || rec.record.nodeId.toLowerCase() === filter.nodeId.toLowerCase());
+        if (matches) out.push(rec);
+      }
+      if (out.length >= limit || scanned >= maxScan) return { records: out, cursor: last };
     }
-    return out;
+    return { records: out, cursor: null };
   }
 
   // --- batches ------------------------------------------------------------------------------

@@ -104,6 +104,27 @@ describe("store (LevelDB)", () => {
     await store.close();
   });
 
+  it("reads at most a bounded number of index entries per search, and says where to go on", async () => {
+    const store = await open();
+    await store.addNode(nodeA.nodeId);
+    await store.addNode(nodeB.nodeId);
+    await store.append([newRecord(nodeA, 1), newRecord(nodeA, 2), newRecord(nodeB, 1), newRecord(nodeB, 3)]);
+    const nodeIdB = fieldToHex(nodeB.nodeId);
+    // Page 1's content (records 0 and 2, through the content index) of a node that has none.
+    const filter = { contentHash: newRecord(nodeA, 1).record.contentHash, nodeId: "ab".repeat(32) };
+    let page = await store.searchPage(filter, 10, -1, 1);
+    expect(page).to.deep.equal({ records: [], cursor: 0 }); // stopped after one entry, not at the end
+    page = await store.searchPage(filter, 10, page.cursor!, 1);
+    expect(page).to.deep.equal({ records: [], cursor: 2 });
+    page = await store.searchPage(filter, 10, page.cursor!, 1);
+    expect(page).to.deep.equal({ records: [], cursor: null }); // the index is done
+    // A page full of matches stops at the limit with the cursor on its last record.
+    const full = await store.searchPage({ nodeId: nodeIdB }, 1);
+    expect(full.records.map((r) => r.seq)).to.deep.equal([2]);
+    expect(full.cursor).to.equal(2);
+    await store.close();
+  });
+
   it("seals full batches at once and a partial one when its first record is old enough", async () => {
     const store = await open();
     await store.addNode(nodeA.nodeId);

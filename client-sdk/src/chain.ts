@@ -273,6 +273,30 @@ export class ChainReader {
     return this.genesis;
   }
 
+  /**
+   * Every transaction that names the program, newest first, from the chain alone
+   * (`getSignaturesForAddress`, paged 1000 at a time; the RPC must keep that history): what an
+   * auditor walks without the sequencer's list. Failed transactions are included, with `err`.
+   */
+  async *programTransactions(): AsyncGenerator<{ signature: string; slot: number; err: unknown; blockTime: number | null }> {
+    let before: string | undefined;
+    for (;;) {
+      let page;
+      try {
+        page = await this.connection.getSignaturesForAddress(
+          this.programId,
+          { limit: 1000, ...(before ? { before } : {}) },
+          this.commitment === "processed" ? "confirmed" : (this.commitment as "confirmed" | "finalized"),
+        );
+      } catch (e) {
+        throw rpcError(e, this.rpcUrl, `getSignaturesForAddress ${this.programId.toBase58()}`);
+      }
+      for (const s of page) yield { signature: s.signature, slot: s.slot, err: s.err, blockTime: s.blockTime ?? null };
+      if (page.length < 1000) return;
+      before = page[page.length - 1]!.signature;
+    }
+  }
+
   /** Decodes `submit_batch` instruction data; null when it is another instruction. */
   decodeSubmitBatch(data: Uint8Array): SubmitBatchArgs | null {
     let d;

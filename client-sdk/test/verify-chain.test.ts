@@ -52,6 +52,18 @@ describe("inclusion bundles against the local chain", function () {
     expect(tx!.proofA).to.equal(anchored.vector.solana.proofA);
   });
 
+  it("lists the program's transactions from the chain alone, newest first, and finds the batch's", async function () {
+    const listed: { signature: string; slot: number; err: unknown }[] = [];
+    for await (const t of reader.programTransactions()) listed.push(t);
+    expect(listed.map((t) => t.signature)).to.include(anchored.info.txSignature);
+    for (let i = 1; i < listed.length; i++) expect(listed[i - 1]!.slot).to.be.at.least(listed[i]!.slot);
+    const submit = listed.find((t) => t.signature === anchored.info.txSignature)!;
+    expect(submit).to.include({ slot: anchored.info.slot, err: null });
+    // Each listed signature decodes back to the program's instruction from chain data only.
+    const [tx] = (await reader.submitBatchTx(submit.signature))!;
+    expect(tx).to.include({ index: 0, batchRoot: anchored.vector.batchRoot });
+  });
+
   it("verifies every record of the batch with one BatchLog read, the deployment's Config once, and one transaction read", async function () {
     for (const b of anchored.bundles) {
       const r = await verifyBundle(b, { chain: reader });

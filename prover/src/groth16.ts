@@ -8,10 +8,8 @@
 import { readFileSync } from "node:fs";
 import * as snarkjs from "snarkjs";
 import { ProvenanceError, fail, publicHash, type BatchStatement } from "@provenance/client-sdk";
-import type { CircuitInput } from "./input.js";
-import { loadNativeProver, nativeProver, resolveBackend, verifyNative, type ProverBackend } from "./native.js";
+import { loadNativeProver, nativeProver, verifyNative, type ProverBackend } from "./native.js";
 import type { SnarkjsProof, SnarkjsVerifyingKey } from "./solana-layout.js";
-import { WitnessGenerator } from "./witness.js";
 
 export interface ProofOutput {
   proof: SnarkjsProof;
@@ -66,23 +64,6 @@ export async function loadBackend(name: ProverBackend, zkeyPath: string, options
       return { proof: proof as SnarkjsProof, publicSignals, proveMs: performance.now() - t0, backend: name };
     },
   };
-}
-
-/**
- * Proves one input in the calling process (tests, benchmarks, scripts; the service proves in
- * the pool). `wasm` and `zkey` are file paths, or for `wasm` its bytes. The backend defaults
- * to native where it loaded.
- */
-export async function proveInput(
-  input: CircuitInput,
-  wasm: string | Uint8Array,
-  zkey: string,
-  options: { singleThread?: boolean; backend?: ProverBackend } = {},
-): Promise<ProofOutput> {
-  const witnesses = await WitnessGenerator.load(typeof wasm === "string" ? readFileSync(wasm) : wasm);
-  const backend = await loadBackend(options.backend ?? resolveBackend(undefined).backend, zkey, options);
-  const { wtns, witnessMs } = await witnesses.calculate(input);
-  return { ...(await backend.prove(wtns)), witnessMs };
 }
 
 /**

@@ -2,9 +2,10 @@
  * CLI plumbing: exit codes, output (human or `--json`), and turning every error into a message
  * a person can act on.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ProvenanceError, type ErrorCode } from "@provenance/client-sdk/errors";
+import { isLoopbackHost } from "@provenance/client-sdk/hosts";
 
 /** Exit codes, documented in `provenance --help` and docs/sdk.md. */
 export const EXIT = {
@@ -127,18 +128,18 @@ export function parseJsonFile(file: string, what: string): unknown {
  * `--admin-token-file FILE`, else `PROVENANCE_ADMIN_TOKEN`, else `<dataDir>/admin-token`. A
  * token file that group or others can read is refused.
  */
-export function resolveAdminToken(file: string | undefined, env: Io["env"], dataDir: string): string {
+export async function resolveAdminToken(file: string | undefined, env: Io["env"], dataDir: string): Promise<string> {
+  // Loaded here, not at the top: the SDK's Node part brings Poseidon's WebAssembly with it.
+  const { readPrivateFile } = await import("@provenance/client-sdk/node");
   const fromFile = (f: string): string => {
-    let mode: number;
+    let token: string;
     try {
-      mode = statSync(f).mode & 0o777;
+      token = readPrivateFile(f, "the admin token file").trim();
     } catch (e) {
-      throw new ProvenanceError("IO_ERROR", `cannot read the admin token file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      // A file too open is the caller's to fix (exit 2); one that cannot be opened, exit 3.
+      if (e instanceof ProvenanceError && /too open/.test(e.message)) throw new UsageError(e.message);
+      throw e;
     }
-    if (process.platform !== "win32" && (mode & 0o077) !== 0) {
-      throw new UsageError(`the admin token file ${f} has permissions ${mode.toString(8).padStart(4, "0")}: too open; run chmod 600 ${f}`);
-    }
-    const token = readFileSync(f, "utf8").trim();
     if (!token) throw new UsageError(`the admin token file ${f} is empty`);
     return token;
   };
@@ -159,9 +160,7 @@ export function plainHttpWarning(url: string, what: string): string | null {
   } catch {
     return null;
   }
-  if (u.protocol !== "http:") return null;
-  const host = u.hostname.replace(/^\[|\]$/g, "");
-  if (host === "localhost" || host === "::1" || /^127\./.test(host)) return null;
+  if (u.protocol !== "http:" || isLoopbackHost(u.hostname)) return null;
   return `warning: sending ${what} over plain HTTP to ${u.host}: anyone on the path can read it; use an https:// sequencer URL`;
 }
 

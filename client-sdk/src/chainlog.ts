@@ -9,6 +9,8 @@ import { fail } from "./errors.js";
 import { bytesToHex } from "./field.js";
 import { BATCH_CHAIN_DOMAIN } from "./idl/constants.js";
 
+export { isLoopbackHost } from "./hosts.js";
+
 /** Roots kept in `BatchLog` (`BATCH_LOG_CAPACITY` in the program, read from its IDL). */
 export { BATCH_LOG_CAPACITY } from "./idl/constants.js";
 /** The program's `BATCH_CHAIN_DOMAIN` (read from its IDL) as text: `provenance.batch.v1`. */

@@ -103,19 +103,27 @@ async function checkCluster(cluster: string, chain: ChainReader, log: CheckLog):
 }
 
 /**
+ * Reads a program account through `read`, turning its refusals into the failed check that names
+ * them: a missing or foreign account is the `account` check, a batch not on chain `batch-log`.
+ */
+async function accountRead<T>(log: CheckLog, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    const code = (e as ProvenanceError).code;
+    if (code === "ACCOUNT_OWNER" || code === "ACCOUNT_MISSING") log.fail("account", code, (e as Error).message);
+    if (code === "BATCH_NOT_ON_CHAIN") log.fail("batch-log", code, (e as Error).message);
+    throw e;
+  }
+}
+
+/**
  * The deployment behind the root: the program's Config (read once per reader). Its key must not
  * be an INSECURE dev key and its admin not its sequencer (a failure, or a warning on a local
  * chain or with `allowInsecure`); the bundle's path must have the depth of its batch capacity.
  */
 async function checkDeployment(b: InclusionBundle, chain: ChainReader, log: CheckLog, allowInsecure: boolean): Promise<void> {
-  let config;
-  try {
-    config = await chain.deployment();
-  } catch (e) {
-    const code = (e as ProvenanceError).code;
-    if (code === "ACCOUNT_OWNER" || code === "ACCOUNT_MISSING") log.fail("account", code, (e as Error).message);
-    throw e;
-  }
+  const config = await accountRead(log, () => chain.deployment());
   const problems: string[] = [];
   if (INSECURE_CIRCUITS.includes(config.circuit)) {
     problems.push(`the program verifies proofs with the INSECURE "${config.circuit}" key, whose setup is public: anyone can forge its proofs`);
@@ -148,15 +156,7 @@ async function checkAgainstChain(b: InclusionBundle, chain: ChainReader, log: Ch
 
   const index = b.batch.index;
   let source: VerifyResult["rootSource"];
-  let chainRoot: string | null;
-  try {
-    chainRoot = await chain.batchLogRoot(index);
-  } catch (e) {
-    const code = (e as ProvenanceError).code;
-    if (code === "ACCOUNT_OWNER" || code === "ACCOUNT_MISSING") log.fail("account", code, (e as Error).message);
-    if (code === "BATCH_NOT_ON_CHAIN") log.fail("batch-log", code, (e as Error).message);
-    throw e;
-  }
+  const chainRoot = await accountRead(log, () => chain.batchLogRoot(index));
   log.pass("account", `BatchLog ${chain.batchLogAddress.toBase58()} is owned by the program`);
   if (chainRoot !== null) {
     if (chainRoot !== b.batch.batchRoot) {

@@ -36,7 +36,7 @@ import {
   type TransactionInstruction,
 } from "@solana/web3.js";
 import type { Logger } from "pino";
-import { BATCH_LOG_CAPACITY, KNOWN_CLUSTERS, PROVENANCE_IDL, REGISTRY_ROOT_GRACE_SECS, type Provenance } from "@provenance/client-sdk";
+import { BATCH_LOG_CAPACITY, KNOWN_CLUSTERS, PROVENANCE_IDL, isLoopbackHost, REGISTRY_ROOT_GRACE_SECS, type Provenance } from "@provenance/client-sdk";
 import { ChainReader, programErrorOf, submitBatchMethodArgs } from "@provenance/client-sdk/chain";
 import type { SequencerConfig } from "./config.js";
 import type { BatchMeta, StoredAnchor } from "./store.js";
@@ -480,8 +480,7 @@ export class AnchorChainSubmitter implements ChainSubmitter {
  */
 export function clusterName(rpcUrl: string, genesisHash?: string): string {
   const url = new URL(rpcUrl);
-  const host = url.hostname;
-  if (host === "127.0.0.1" || host === "localhost" || host === "::1" || host === "[::1]" || /^127\./.test(host)) return "localnet";
+  if (isLoopbackHost(url.hostname)) return "localnet";
   if (genesisHash === undefined) return url.host;
   const known = Object.entries(KNOWN_CLUSTERS).find(([, g]) => g === genesisHash);
   return known ? known[0] : genesisHash;

@@ -21,11 +21,11 @@ export function registerNodes(program: Command, ctx: CliContext): void {
         .option("--data-dir <dir>", "the sequencer's data directory, where its admin-token file is", "./.provenance"),
     );
   /** The admin token, from a file or the environment (never argv), with a warning before plain HTTP off this machine. */
-  const adminToken = (opts: AdminOpts, sequencerUrl: string): string => {
+  const adminToken = async (opts: AdminOpts, sequencerUrl: string): Promise<string> => {
     if (opts.adminToken !== undefined) {
       throw new UsageError("--admin-token is not accepted: a token on the command line is visible to every user in `ps`; use --admin-token-file FILE (mode 0600) or PROVENANCE_ADMIN_TOKEN");
     }
-    const token = resolveAdminToken(opts.adminTokenFile ? ctx.resolvePath(opts.adminTokenFile) : undefined, ctx.io.env, ctx.resolvePath(opts.dataDir));
+    const token = await resolveAdminToken(opts.adminTokenFile ? ctx.resolvePath(opts.adminTokenFile) : undefined, ctx.io.env, ctx.resolvePath(opts.dataDir));
     const warning = plainHttpWarning(sequencerUrl, "the admin token");
     if (warning) ctx.out.note(warning);
     return token;
@@ -55,21 +55,21 @@ export function registerNodes(program: Command, ctx: CliContext): void {
     ctx.run(async (publicKey: string | undefined, opts: AdminOpts & { key?: string }, cmd: Command) => {
       const g = ctx.globals(cmd);
       const pk = await keyOrArg(publicKey, opts.key, "publicKey");
-      const client = await ctx.sequencerClient(g, { adminToken: adminToken(opts, g.sequencer) });
+      const client = await ctx.sequencerClient(g, { adminToken: await adminToken(opts, g.sequencer) });
       printNode(await client.addNode(pk), "registered");
     }),
   );
   adminOptions(
     nodes
       .command("revoke")
-      .description("revoke a node: its pending records are sealed first, new ones are refused")
+      .description("revoke a node: every pending record (its own included) is sealed into a batch first; its new records are refused")
       .argument("[nodeId]", "the node id, 64 hex")
       .option("-k, --key <file>", "read the node id from this node key file"),
   ).action(
     ctx.run(async (nodeId: string | undefined, opts: AdminOpts & { key?: string }, cmd: Command) => {
       const g = ctx.globals(cmd);
       const id = await keyOrArg(nodeId, opts.key, "nodeId");
-      const client = await ctx.sequencerClient(g, { adminToken: adminToken(opts, g.sequencer) });
+      const client = await ctx.sequencerClient(g, { adminToken: await adminToken(opts, g.sequencer) });
       const r = await client.revokeNode(id);
       printNode(r, "revoked");
       if (r.sealedBatches.length) ctx.out.say(`  sealed its pending records into batch(es) ${r.sealedBatches.join(", ")}`);

@@ -110,30 +110,37 @@ export function saveNodeKey(file: string, key: NodeKey, options: { overwrite?: b
   }
 }
 
-/** Loads a key file, refusing files that group or others can read or write. */
-export function loadNodeKey(file: string): NodeKey {
+/**
+ * Reads a secret file (`what` names it in errors, e.g. "key file"), refusing one that group or
+ * others can read or write. The mode is checked on the open descriptor, so the file read is
+ * the file checked. Errors are KEY_FILE: "cannot open …" or "… too open; run chmod 600 …".
+ */
+export function readPrivateFile(file: string, what: string): string {
   let fd: number;
   try {
     fd = openSync(file, "r");
   } catch (e) {
-    throw new ProvenanceError("KEY_FILE", `cannot open key file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ProvenanceError("KEY_FILE", `cannot open ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   try {
     const mode = fstatSync(fd).mode & 0o777;
     if (process.platform !== "win32" && (mode & 0o077) !== 0) {
-      throw new ProvenanceError(
-        "KEY_FILE",
-        `key file ${file} has permissions ${mode.toString(8).padStart(4, "0")}: too open; run chmod 600 ${file}`,
-      );
+      throw new ProvenanceError("KEY_FILE", `${what} ${file} has permissions ${mode.toString(8).padStart(4, "0")}: too open; run chmod 600 ${file}`);
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(fd, "utf8"));
-    } catch {
-      throw new ProvenanceError("KEY_FILE", `key file ${file} is not valid JSON`);
-    }
-    return NodeKey.fromJSON(json, file);
+    return readFileSync(fd, "utf8");
   } finally {
     closeSync(fd);
   }
+}
+
+/** Loads a key file, refusing files that group or others can read or write. */
+export function loadNodeKey(file: string): NodeKey {
+  const text = readPrivateFile(file, "key file");
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ProvenanceError("KEY_FILE", `key file ${file} is not valid JSON`);
+  }
+  return NodeKey.fromJSON(json, file);
 }

@@ -37,7 +37,7 @@ import {
 } from "@solana/web3.js";
 import type { Logger } from "pino";
 import { BATCH_LOG_CAPACITY, KNOWN_CLUSTERS, PROVENANCE_IDL, isLoopbackHost, REGISTRY_ROOT_GRACE_SECS, type Provenance } from "@provenance/client-sdk";
-import { ChainReader, programErrorOf, submitBatchMethodArgs } from "@provenance/client-sdk/chain";
+import { ChainReader, acceptedRegistryRoots, programErrorOf, submitBatchMethodArgs } from "@provenance/client-sdk/chain";
 import type { SequencerConfig } from "./config.js";
 import type { BatchMeta, StoredAnchor } from "./store.js";
 import type { ChainHealth, ChainState, ChainSubmitter } from "./submitter.js";
@@ -206,11 +206,7 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     const [config, clockInfo] = await Promise.all([this.reader.config(), this.connection.getAccountInfo(SYSVAR_CLOCK_PUBKEY)]);
     // Cluster time decides the grace period; fall back to ours when the sysvar is not served.
     const now = clockInfo && clockInfo.data.length >= 40 ? Number(clockInfo.data.readBigInt64LE(32)) : Math.floor(Date.now() / 1000);
-    const accepted = [config.registryRoot];
-    for (const r of config.recentRegistryRoots) {
-      if (r.replacedAt !== 0 && now - r.replacedAt <= REGISTRY_ROOT_GRACE_SECS - GRACE_MARGIN_SECS) accepted.push(r.root);
-    }
-    return { ...config, acceptedRegistryRoots: accepted };
+    return { ...config, acceptedRegistryRoots: acceptedRegistryRoots(config, now, REGISTRY_ROOT_GRACE_SECS - GRACE_MARGIN_SECS) };
   }
 
   async setRegistryRoot(root: string, version: number): Promise<string> {

@@ -19,6 +19,7 @@ import { fail, ProvenanceError, type ErrorCode } from "./errors.js";
 import { fieldToHex } from "./field.js";
 import { parseRecord, type RecordV1 } from "./record.js";
 import { checkReceipt, type Receipt } from "./receipt.js";
+import { checkDroppedNotice, type DroppedNotice } from "./notice.js";
 import type { InclusionBundle } from "./bundle.js";
 import {
   DEFAULT_PAGE_LIMIT,
@@ -290,6 +291,23 @@ export class SequencerClient {
     return this.request<RecordView>("GET", routePath(ROUTES.record, { id }));
   }
 
+  /**
+   * A dropped record's notice, checked: the view must say `dropped`, and its notice must be
+   * signed by the sequencer's (pinned) receipt key for this record id and the view's seq
+   * (`expected` adds the program id and genesis hash a caller knows). Throws BAD_NOTICE /
+   * INVALID_NOTICE when it does not check, NOT_FOUND-like HTTP errors as `record` does.
+   */
+  async droppedNotice(
+    idOrView: string | RecordView,
+    expected: { programId?: string; genesisHash?: string } = {},
+  ): Promise<{ view: RecordView; notice: DroppedNotice; reason: string }> {
+    const view = typeof idOrView === "string" ? await this.record(idOrView) : idOrView;
+    if (view.status !== "dropped") fail("INVALID_NOTICE", `record ${view.id} is ${view.status}, not dropped: it has no dropped notice`);
+    if (view.notice === undefined) fail("INVALID_NOTICE", `the sequencer says record ${view.id} is dropped but gives no signed notice`);
+    const notice = checkDroppedNotice(view.notice, await this.receiptKey(), { id: view.id, seq: view.seq, ...expected });
+    return { view, notice, reason: view.reason ?? notice.reason };
+  }
+
   /** The record's inclusion proof bundle; throws NOT_ANCHORED until its batch is anchored. */
   async proof(id: string): Promise<InclusionBundle> {
     return this.request<InclusionBundle>("GET", routePath(ROUTES.recordProof, { id }));
@@ -307,6 +325,10 @@ export class SequencerClient {
       if (view.status !== last) options.onStatus?.(view.status);
       last = view.status;
       if (view.status === "anchored") return view;
+      if (view.status === "dropped") {
+        const { notice, reason } = await this.droppedNotice(view);
+        throw new ProvenanceError("RECORD_DROPPED", `record ${id} was dropped from batch ${notice.batch} and will not be anchored (${notice.reason}): ${reason}`);
+      }
       if (Date.now() >= deadline) {
         throw new SequencerHttpError("TIMEOUT", `record ${id} is still ${view.status} after ${options.timeoutMs ?? 600_000} ms (is the sequencer's prover and chain submitter running? see GET /healthz)`, 0, null);
       }

@@ -35,6 +35,12 @@ export type ErrorCode =
   // receipts (receipt.ts): malformed, or signature / id / seq / key not as expected
   | "INVALID_RECEIPT"
   | "BAD_RECEIPT"
+  /** A dropped notice is malformed (client-sdk/src/notice.ts). */
+  | "INVALID_NOTICE"
+  /** A dropped notice's signature, key or fields do not check. */
+  | "BAD_NOTICE"
+  /** The record was dropped from its batch for good (a valid signed notice says why). */
+  | "RECORD_DROPPED"
   // inclusion proof bundles (bundle.ts, verify.ts): each names the check that failed
   | "INVALID_BUNDLE"
   | "ID_MISMATCH"

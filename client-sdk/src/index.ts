@@ -16,6 +16,7 @@ export * from "./batch.js";
 export * from "./idl/index.js";
 export * from "./idl/constants.js";
 export * from "./receipt.js";
+export * from "./notice.js";
 export * from "./bundle.js";
 export * from "./chainlog.js";
 export * from "./groth16-layout.js";

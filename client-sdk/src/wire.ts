@@ -9,6 +9,7 @@
  */
 import type { InclusionBundle } from "./bundle.js";
 import type { RecordV1 } from "./record.js";
+import type { DroppedNotice } from "./notice.js";
 import type { Receipt } from "./receipt.js";
 import type { NodeStatus } from "./registry.js";
 
@@ -92,7 +93,12 @@ export interface ErrorEnvelope {
 // --- records ----------------------------------------------------------------------------------
 
 export type BatchState = "batched" | "proven" | "anchored";
-export type RecordStatus = "pending" | BatchState;
+/**
+ * A record's status: its batch's state once sealed, or `dropped` when it was taken out of its
+ * batch for good (its node was revoked and the roots it was a member under retired on-chain
+ * before the batch landed): the answer then carries the reason and the signed notice.
+ */
+export type RecordStatus = "pending" | BatchState | "dropped";
 
 /** One record's answer to POST /v1/records. */
 export interface SubmitAnswer {
@@ -122,6 +128,10 @@ export interface RecordView {
   receivedAt: number;
   record: RecordV1;
   receipt: Receipt;
+  /** Status `dropped` only: why, in words (the notice carries the signed reason code). */
+  reason?: string;
+  /** Status `dropped` only: the sequencer's signed notice (client-sdk/src/notice.ts). */
+  notice?: DroppedNotice;
 }
 
 /** GET /v1/records?…: `next` is the `after` of the next page, null on the last one. */

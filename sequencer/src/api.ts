@@ -42,7 +42,7 @@ import type { Ingest } from "./ingest.js";
 import type { Metrics } from "./metrics.js";
 import type { Pipeline } from "./pipeline.js";
 import { RECEIPT_DOMAIN, RECEIPT_MESSAGE_BYTES } from "./receipt.js";
-import type { BatchMeta, Store, StoredRecord } from "./store.js";
+import type { BatchMeta, Store, StoredDrop, StoredRecord } from "./store.js";
 import type { ChainSubmitter } from "./submitter.js";
 
 // Routes and answers are the SDK's wire contract (client-sdk/src/wire.ts), shared with its
@@ -66,6 +66,8 @@ export interface ApiDeps {
   /** The proving backend in use (native, snarkjs). */
   proverBackend?: string;
   bodyLimitBytes: number;
+  /** /healthz is 503 once submission has been stuck this long (ms; default 5 min). */
+  submitUnhealthyAfterMs?: number;
 }
 
 const HEX64 = "^[0-9a-f]{64}$";
@@ -94,16 +96,18 @@ function digest(s: string): Buffer {
   return createHash("sha256").update(s).digest();
 }
 
-function recordView(rec: StoredRecord, status: { status: RecordStatus; batch?: BatchMeta; leafIndex?: number }): RecordView {
+function recordView(rec: StoredRecord, status: { status: RecordStatus; batch?: BatchMeta; leafIndex?: number; drop?: StoredDrop }): RecordView {
   return {
     id: rec.id,
     seq: rec.seq,
     status: status.status,
-    batch: status.batch?.index ?? null,
+    // A dropped record names the batch it was taken from (the notice signs it too).
+    batch: status.batch?.index ?? status.drop?.batch ?? null,
     leafIndex: status.leafIndex ?? null,
     receivedAt: rec.receivedAt,
     record: rec.record,
     receipt: rec.receipt,
+    ...(status.drop ? { reason: status.drop.reason, notice: status.drop.notice } : {}),
   };
 }
 
@@ -356,10 +360,31 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     chainHealth = { at: now, value };
     return value;
   };
+  const unhealthyAfterMs = deps.submitUnhealthyAfterMs ?? 300_000;
   app.get(ROUTES.health, async (_request, reply: FastifyReply) => {
+    // Submission stuck (failing, waiting for the admin, blocked) longer than the setting is
+    // unhealthy even when the chain itself answers well: anchoring is what the service is for.
+    const stall = deps.pipeline.submitStall;
+    const stalledMs = stall ? Date.now() - stall.since : 0;
+    const stuck = stall !== null && stalledMs >= unhealthyAfterMs;
+    const submission = stall
+      ? { ok: !stuck, state: stall.kind, since: stall.since, forMs: stalledMs, reason: stall.reason, unhealthyAfterMs }
+      : { ok: true, state: "moving", unhealthyAfterMs };
     const chain = deps.submitter
-      ? { configured: true, description: deps.submitter.description, ...(await cachedChainHealth(deps.submitter)), lastError: deps.pipeline.lastSubmitError }
-      : { configured: false, ok: true, detail: "no chain client in this build: batches stop at proven" };
+      ? (() => {
+          const base = { configured: true, description: deps.submitter.description };
+          return cachedChainHealth(deps.submitter).then((h) => ({
+            ...base,
+            ...h,
+            ok: h.ok && !stuck,
+            ...(stuck ? { detail: `${h.detail}; SUBMISSION STUCK for ${Math.round(stalledMs / 1000)} s: ${stall.reason}` } : {}),
+            lastError: deps.pipeline.lastSubmitError,
+            submission,
+            registry: deps.pipeline.registryNote,
+          }));
+        })()
+      : Promise.resolve({ configured: false, ok: true, detail: "no chain client in this build: batches stop at proven" });
+    const chainView = await chain;
     const prover = {
       ok: deps.pipeline.lastProverError === null,
       circuit: deps.circuit,
@@ -368,15 +393,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       batchesWaiting: deps.pipeline.provingBatches,
       lastError: deps.pipeline.lastProverError,
     };
-    const ok = prover.ok && chain.ok;
+    const ok = prover.ok && chainView.ok;
     void reply.status(ok ? 200 : 503);
     return {
       status: ok ? "ok" : "degraded",
-      records: { total: store.recordCount, pending: store.pendingRecords, unproven: store.unprovenRecords, inFlight: ingest.inFlightRecords },
+      records: { total: store.recordCount, pending: store.pendingRecords, unproven: store.unprovenRecords, unanchored: store.unanchoredRecords, inFlight: ingest.inFlightRecords },
       batches: { total: store.batchCount },
       registry: { version: store.currentRegistryVersion, root: fieldToHex(store.currentRegistry.root), nodes: store.currentRegistry.size },
       prover,
-      chain,
+      chain: chainView,
     };
   });
 
@@ -384,6 +409,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     metrics.queueDepth.set({ stage: "inflight" }, ingest.inFlightRecords);
     metrics.queueDepth.set({ stage: "pending" }, store.pendingRecords);
     metrics.queueDepth.set({ stage: "unproven" }, store.unprovenRecords);
+    metrics.queueDepth.set({ stage: "unanchored" }, store.unanchoredRecords);
     metrics.queueDepth.set({ stage: "proving" }, deps.pipeline.provingBatches);
     void reply.header("content-type", metrics.registry.contentType);
     return metrics.registry.metrics();

@@ -40,7 +40,7 @@ import { BATCH_LOG_CAPACITY, KNOWN_CLUSTERS, PROVENANCE_IDL, isLoopbackHost, REG
 import { ChainReader, acceptedRegistryRoots, programErrorOf, submitBatchMethodArgs } from "@provenance/client-sdk/chain";
 import type { SequencerConfig } from "./config.js";
 import type { BatchMeta, StoredAnchor } from "./store.js";
-import type { ChainHealth, ChainState, ChainSubmitter } from "./submitter.js";
+import type { ChainHealth, ChainIdentity, ChainState, ChainSubmitter } from "./submitter.js";
 import { SequencerError } from "./errors.js";
 import { readSecret } from "./secrets.js";
 
@@ -68,6 +68,12 @@ export interface ChainSubmitterOptions {
   maxAttempts?: number;
   /** Per-request timeout of the RPC client (ms). */
   rpcTimeoutMs?: number;
+  /**
+   * Whether `wallet` is the program's admin, so this submitter may send `set_registry_root`
+   * (default true: on a local chain the sequencer's key initializes the program and is its
+   * admin). False: the pipeline only reports a registry version the admin must stage.
+   */
+  canSetRegistry?: boolean;
 }
 
 interface Journal {
@@ -129,6 +135,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export class AnchorChainSubmitter implements ChainSubmitter {
   private clusterLabel: string;
   readonly description: string;
+  readonly canSetRegistry: boolean;
   readonly programId: PublicKey;
   readonly connection: Connection;
   private readonly program: InstanceType<typeof Program<Provenance>>;
@@ -142,6 +149,7 @@ export class AnchorChainSubmitter implements ChainSubmitter {
   private readonly rebroadcastMs: number;
   private readonly maxAttempts: number;
   private pinChecked = false;
+  private genesisHash: string | null = null;
   private closed = false;
 
   constructor(private readonly options: ChainSubmitterOptions) {
@@ -164,6 +172,7 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     this.rebroadcastMs = options.rebroadcastMs ?? 2000;
     this.maxAttempts = options.maxAttempts ?? 5;
     this.clusterLabel = options.cluster;
+    this.canSetRegistry = options.canSetRegistry ?? true;
     // The RPC's host only: its path or query may carry an API key.
     this.description = `program ${this.programId.toBase58()} on ${options.cluster} (${new URL(options.rpcUrl).host}) as ${this.wallet.publicKey.toBase58()}`;
   }
@@ -197,7 +206,13 @@ export class AnchorChainSubmitter implements ChainSubmitter {
       );
     }
     this.pinChecked = true;
+    this.genesisHash = genesisHash;
     this.clusterLabel = clusterName(this.options.rpcUrl, genesisHash);
+  }
+
+  async identity(): Promise<ChainIdentity> {
+    await this.checkCluster();
+    return { programId: this.programId.toBase58(), genesisHash: this.genesisHash! };
   }
 
   /** Reads Config (through the SDK's ChainReader): next index, accepted registry roots, keys. */
@@ -209,28 +224,33 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     return { ...config, acceptedRegistryRoots: acceptedRegistryRoots(config, now, REGISTRY_ROOT_GRACE_SECS - GRACE_MARGIN_SECS) };
   }
 
-  async setRegistryRoot(root: string, version: number): Promise<string> {
+  async setRegistryRoot(root: string, version: number, retirePrevious: boolean): Promise<string> {
     const state = await this.chainState();
-    if (state.registryRoot === root && state.registryVersion === version) return "";
-    if (version <= state.registryVersion) {
+    if (!retirePrevious && state.stagedRegistryRoot === root && state.stagedRegistryVersion === version) return "";
+    if (!retirePrevious && state.registryRoot === root && state.registryVersion === version) return "";
+    const newest = Math.max(state.registryVersion, state.stagedRegistryVersion);
+    // The program's rule: above the current and the staged version; an emergency may repeat the
+    // current root and version (it then only forgets the other roots).
+    const clearsHistoryOnly = retirePrevious && root === state.registryRoot && version === state.registryVersion;
+    if (!clearsHistoryOnly && version <= newest) {
       throw new ChainError(
-        `the on-chain registry is at version ${state.registryVersion}; root ${root} (version ${version}) cannot be set: ` +
-          "versions only move forward",
+        `the on-chain registry is at version ${newest}${state.stagedRegistryRoot !== null ? " (staged)" : ""}; root ${root} ` +
+          `(version ${version}) cannot be set: versions only move forward`,
         "RegistryVersionNotNewer",
       );
     }
-    if (state.admin !== this.wallet.publicKey.toBase58()) {
+    if (!this.canSetRegistry || state.admin !== this.wallet.publicKey.toBase58()) {
       throw new ChainError(
         `the on-chain registry root must move to ${root} but only the admin ${state.admin} may set it ` +
           `(this sequencer signs as ${this.wallet.publicKey.toBase58()}): have the admin send set_registry_root`,
       );
     }
     const ix = await this.program.methods
-      .setRegistryRoot(hexBytes(root), new BN(version), false)
+      .setRegistryRoot(hexBytes(root), new BN(version), retirePrevious)
       .accountsPartial({ admin: this.wallet.publicKey, config: this.reader.configAddress })
       .instruction();
     const { signature, slot } = await this.send([ix], "set_registry_root");
-    this.logger.info({ registryRoot: root, registryVersion: version, signature, slot }, "registry root set on-chain");
+    this.logger.info({ registryRoot: root, registryVersion: version, retirePrevious, signature, slot }, retirePrevious ? "registry root set on-chain (previous roots retired)" : "registry root staged on-chain");
     return signature;
   }
 

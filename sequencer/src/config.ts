@@ -42,7 +42,10 @@ export interface SequencerConfig {
   proverNiceness: number;
   /** Signature-verification worker threads; 0 verifies on the main thread. */
   verifyWorkers: number;
-  /** Backpressure: refuse new records (503) while this many accepted records are not yet proven. */
+  /**
+   * Backpressure: refuse new records (503) while this many accepted records are not yet
+   * anchored (pending, batched or proven; with anchoring off: not yet proven).
+   */
   maxBacklogRecords: number;
   /** Backpressure: refuse new records (503) while this many are being validated or written. */
   maxInFlightRecords: number;
@@ -54,6 +57,8 @@ export interface SequencerConfig {
   maxRecordsPerRequest: number;
   /** A record's timestamp may be at most this far ahead of the sequencer's clock. */
   maxFutureSkewMs: number;
+  /** /healthz answers 503 once submission has been failing, waiting for the admin or blocked this long (ms). */
+  submitUnhealthyAfterMs: number;
   /** pino level. */
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
@@ -74,6 +79,7 @@ export const DEFAULTS = {
   bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES,
   maxRecordsPerRequest: MAX_RECORDS_PER_REQUEST,
   maxFutureSkewMs: 60_000,
+  submitUnhealthyAfterMs: 300_000,
   logLevel: "info",
   solanaKeypairFile: "solana-keypair.json",
   computeUnitLimit: 400_000,
@@ -97,6 +103,7 @@ export const ENV = {
   retryAfterSeconds: "PROVENANCE_RETRY_AFTER_SECONDS",
   bodyLimitBytes: "PROVENANCE_BODY_LIMIT_BYTES",
   maxFutureSkewMs: "PROVENANCE_MAX_FUTURE_SKEW_MS",
+  submitUnhealthyAfterMs: "PROVENANCE_SUBMIT_UNHEALTHY_AFTER_MS",
   logLevel: "PROVENANCE_LOG_LEVEL",
   anchoring: "PROVENANCE_ANCHORING",
   solanaKeypair: "PROVENANCE_SOLANA_KEYPAIR",
@@ -217,6 +224,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Capped below the program's own tolerance (MAX_CLOCK_SKEW_MS against the cluster clock,
     // which may lag by tens of seconds): a record the sequencer accepts must be anchorable.
     maxFutureSkewMs: int("maxFutureSkewMs", DEFAULTS.maxFutureSkewMs, 0, MAX_FUTURE_SKEW_CAP_MS),
+    submitUnhealthyAfterMs: int("submitUnhealthyAfterMs", DEFAULTS.submitUnhealthyAfterMs, 100, 7 * 24 * 3600 * 1000),
     logLevel,
   };
   if (!Number.isSafeInteger(config.maxRecordsPerRequest) || config.maxRecordsPerRequest < 1 || config.maxRecordsPerRequest > MAX_RECORDS_PER_REQUEST) {

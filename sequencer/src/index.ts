@@ -2,6 +2,7 @@
 export * from "./config.js";
 export * from "./errors.js";
 export * from "./receipt.js";
+export * from "./notice.js";
 export * from "./store.js";
 export * from "./ingest.js";
 export * from "./pipeline.js";

@@ -2,7 +2,8 @@
  * Ingest: from a request body to durably sequenced records. Checks, in this order, each
  * refusing the whole request with the index of the first offending record:
  *   1. envelope (one record, or `{ records: [...] }` with 1..maxRecordsPerRequest) — 400
- *   2. pushback when pending work is past its bounds — 503 + Retry-After
+ *   2. pushback when pending work is past its bounds (records in flight; accepted records not
+ *      yet anchored — proven ones included — or, with no chain, not yet proven) — 503 + Retry-After
  *   3. record format (the SDK's `parseRecord`, exact codes and messages) — 400
  *   4. timestamp not too far ahead of the sequencer's clock — 400
  *   5. the node is an active registry member — 403 (unless the record is already stored:
@@ -38,7 +39,13 @@ export interface IngestResult {
 
 const NODE_ID = /^[0-9a-f]{64}$/;
 
-type IngestConfig = Pick<SequencerConfig, "maxBacklogRecords" | "maxInFlightRecords" | "retryAfterSeconds" | "maxRecordsPerRequest" | "maxFutureSkewMs">;
+type IngestConfig = Pick<SequencerConfig, "maxBacklogRecords" | "maxInFlightRecords" | "retryAfterSeconds" | "maxRecordsPerRequest" | "maxFutureSkewMs"> & {
+  /**
+   * Count proven-but-unanchored records in the backlog bound (true when there is a chain: a
+   * stalled submitter must push back on ingest, not let receipts pile up unboundedly).
+   */
+  backlogCountsProven?: boolean;
+};
 
 export class Ingest {
   private inFlight = 0;
@@ -163,9 +170,10 @@ export class Ingest {
     if (this.inFlight + n > this.config.maxInFlightRecords) {
       throw new SequencerError("OVERLOADED", `too many records in flight (${this.inFlight}); retry later`, { retryAfterSeconds });
     }
-    const backlog = this.store.unprovenRecords + this.store.queuedForWrite;
+    const countsProven = this.config.backlogCountsProven ?? true;
+    const backlog = (countsProven ? this.store.unanchoredRecords : this.store.unprovenRecords) + this.store.queuedForWrite;
     if (backlog + n > this.config.maxBacklogRecords) {
-      throw new SequencerError("OVERLOADED", `${backlog} accepted records are waiting to be proven; retry later`, { retryAfterSeconds });
+      throw new SequencerError("OVERLOADED", `${backlog} accepted records are waiting to be ${countsProven ? "anchored" : "proven"}; retry later`, { retryAfterSeconds });
     }
   }
 

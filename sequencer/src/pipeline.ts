@@ -7,23 +7,36 @@
  *   prover process takes two, the next one's witness computed while one proves), each rebuilt from the stored records and the registry version it was sealed
  *   under, and checked against its stored root before proving; failures are retried with
  *   backoff;
- * - submission: proven batches go to the chain submitter strictly in index order, after the
- *   on-chain registry root is moved forward to the batch's when the chain does not accept it
- *   yet. Registry versions only increase on-chain (the program enforces it), so a batch whose
- *   root expired there is proven again against the current registry. With no submitter
- *   batches stay `proven`;
- * - registry sync: every `registrySyncMs`, with nothing waiting to be submitted, the on-chain
- *   registry root is moved forward to the store's current one.
+ * - submission: proven batches go to the chain submitter strictly in index order. The program
+ *   keeps the current registry root current until a batch proven against the staged one lands
+ *   (which promotes it), so the root moves only on this in-order path:
+ *   - the batch's root is accepted (current, staged, or superseded within the grace period):
+ *     it is submitted;
+ *   - its registry version is newer than the chain's newest (staged, else current): with the
+ *     admin key it is staged (`set_registry_root(root, version, false)`) and submitted; without
+ *     it the batch waits, and /healthz says the admin must push that version;
+ *   - otherwise (the staged root it was proven against was replaced, or an emergency
+ *     `retire_previous` forgot it): it is proven again against the chain's target registry —
+ *     the staged version if any, else the current one, one version at a time, never the
+ *     store's newest (M4). Records whose node is not active there are dropped: the batch is
+ *     re-sealed without them (same index; a batch left empty is removed and the later ones
+ *     renumbered), and each gets status `dropped` with a reason and a signed notice.
+ *   With no submitter batches stay `proven`;
+ * - registry sync: every `registrySyncMs`, with the admin key, the store's current registry
+ *   version is staged when it is newer than the chain's newest and no unanchored batch needs a
+ *   version newer than the chain's current (so a staged root is never replaced while batches
+ *   need it); without the admin key it is only reported.
  *
  * On start every batch resumes from its persisted state: the store lists the batches waiting
  * in `batched` and in `proven`.
  */
 import type { Logger } from "pino";
 import { buildBatch, fieldToHex, hexToField, parseRecord, publicHash, type ParsedRecord } from "@provenance/client-sdk";
+import type { NoticeSigner } from "./notice.js";
 import type { BatchProver } from "@provenance/prover";
 import type { Metrics } from "./metrics.js";
-import type { BatchMeta, Store } from "./store.js";
-import type { ChainSubmitter } from "./submitter.js";
+import { batchSeqs, type BatchMeta, type Store, type StoredDrop } from "./store.js";
+import type { ChainState, ChainSubmitter } from "./submitter.js";
 import { SequencerError } from "./errors.js";
 
 export interface PipelineOptions {
@@ -36,8 +49,19 @@ export interface PipelineOptions {
   /** Backoff after a failed attempt: first delay and cap (ms). */
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** How often the on-chain registry root is compared with the store's (ms). */
+  /** How often the on-chain registry root is compared with the store's (ms); also how often a batch waiting for the admin looks again. */
   registrySyncMs?: number;
+  /** Signs dropped notices (the receipt key); without it a batch that must drop records waits with an error. */
+  noticeSigner?: NoticeSigner | null;
+}
+
+/** Why submission is not moving, since when: what /healthz reports once it lasts too long. */
+export interface SubmitStall {
+  /** ms since the epoch when the current streak of failing (or waiting) began. */
+  since: number;
+  reason: string;
+  /** `failing`: attempts fail; `waiting`: a registry version must be staged by the admin. */
+  kind: "failing" | "waiting";
 }
 
 const bytesHex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -52,6 +76,7 @@ export class Pipeline {
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly registrySyncMs: number;
+  private readonly noticeSigner: NoticeSigner | null;
   private readonly toProve: number[] = [];
   private readonly proving = new Set<number>();
   private readonly toSubmit: number[] = [];
@@ -63,6 +88,14 @@ export class Pipeline {
   /** Last failure of the prover or the submitter, for /healthz (cleared on the next success). */
   lastProverError: string | null = null;
   lastSubmitError: string | null = null;
+  /** Set while submission fails or waits; cleared when a batch lands or moves on. */
+  private stall: SubmitStall | null = null;
+  /** The registry sync's last report (e.g. a version the admin must stage), for /healthz. */
+  registryNote: string | null = null;
+  /** While true no new proof starts (a batch is being removed and the later ones renumbered). */
+  private proveHold = false;
+  /** set_registry_root calls, one at a time (the submit path and the sync). */
+  private registryLock: Promise<unknown> = Promise.resolve();
 
   constructor(options: PipelineOptions) {
     this.store = options.store;
@@ -74,6 +107,17 @@ export class Pipeline {
     this.retryBaseMs = options.retryBaseMs ?? 1000;
     this.retryMaxMs = options.retryMaxMs ?? 60_000;
     this.registrySyncMs = options.registrySyncMs ?? 5000;
+    this.noticeSigner = options.noticeSigner ?? null;
+  }
+
+  /** Why submission is stuck and since when, or null when it is moving (or has nothing to do). */
+  get submitStall(): SubmitStall | null {
+    return this.stall;
+  }
+
+  private stalled(kind: SubmitStall["kind"], reason: string): void {
+    if (this.stall && this.stall.kind === kind) this.stall = { ...this.stall, reason };
+    else this.stall = { since: this.stall?.since ?? Date.now(), reason, kind };
   }
 
   /** Resumes every batch from its persisted state, then seals what is due. */
@@ -143,8 +187,9 @@ export class Pipeline {
   }
 
   private proveNext(): void {
-    while (!this.stopped && this.toProve.length > 0 && this.proving.size < this.prover.capacity) {
+    while (!this.stopped && !this.proveHold && this.toProve.length > 0 && this.proving.size < this.prover.capacity) {
       const index = this.toProve.shift()!;
+      if (this.proving.has(index)) continue; // queued twice: the running proof covers it
       this.proving.add(index);
       void this.proveBatch(index).finally(() => {
         this.proving.delete(index);
@@ -157,8 +202,8 @@ export class Pipeline {
     const log = this.logger.child({ batch: index });
     try {
       const meta = await this.store.batch(index);
-      if (!meta) throw new SequencerError("INTERNAL", `batch ${index} is missing`);
-      if (meta.state !== "batched") return;
+      // Gone: an emptied batch was removed and the later ones renumbered (they are queued anew).
+      if (!meta || meta.state !== "batched") return;
       const records = await this.store.batchRecords(meta);
       const parsed: ParsedRecord[] = records.map((r) => parseRecord(r.record));
       const registry = await this.store.registryAt(meta.registryVersion);
@@ -227,17 +272,15 @@ export class Pipeline {
         const started = performance.now();
         const chain = await submitter.chainState();
         if (chain.nextIndex <= index && !chain.acceptedRegistryRoots.includes(meta.registryRoot)) {
-          if (meta.registryVersion > chain.registryVersion) {
-            log.info(
-              { registryRoot: meta.registryRoot, registryVersion: meta.registryVersion, onChainVersion: chain.registryVersion },
-              "moving the on-chain registry root forward for this batch",
-            );
-            await submitter.setRegistryRoot(meta.registryRoot, meta.registryVersion);
-          } else {
-            await this.reprove(meta, log);
-            this.toSubmit.shift();
+          const next = await this.registryStep(meta, chain, submitter, log);
+          if (next === "wait") {
+            await this.sleep(this.registrySyncMs);
             continue;
           }
+          attempt = 0;
+          this.stall = null;
+          if (next === "requeued") this.toSubmit.shift();
+          continue; // "staged" or "reloaded": look at the chain (and the queue) again
         }
         const anchor = await submitter.submitBatch(meta);
         await this.store.markAnchored(index, anchor);
@@ -247,6 +290,7 @@ export class Pipeline {
         const oldest = first[0]?.receivedAt;
         if (oldest !== undefined) this.metrics.batchLagSeconds.observe({ state: "anchored" }, (Date.now() - oldest) / 1000);
         this.lastSubmitError = null;
+        this.stall = null;
         log.info({ txSignature: anchor.txSignature, slot: anchor.slot }, "batch anchored");
         this.toSubmit.shift();
         attempt = 0;
@@ -254,6 +298,7 @@ export class Pipeline {
         if (this.stopped) return;
         this.metrics.submitFailures.inc();
         this.lastSubmitError = `batch ${index}: ${(err as Error).message}`;
+        this.stalled("failing", this.lastSubmitError);
         const delay = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** attempt++);
         log.error({ err, retryInMs: delay }, "submission failed; will retry");
         await this.sleep(delay);
@@ -261,59 +306,172 @@ export class Pipeline {
     }
   }
 
-  /**
-   * The batch's registry root expired on-chain: prove it again against the current registry.
-   * Every node of the batch must still be a member; if one was revoked since, the batch cannot
-   * be proven any more and stays here with an error for the operator (docs/operations.md).
-   */
-  private async reprove(meta: BatchMeta, log: Logger): Promise<void> {
-    const version = this.store.currentRegistryVersion;
-    const registry = await this.store.registryAt(version);
-    const records = await this.store.batchRecords(meta);
-    for (const r of records) {
-      const nodeId = hexToField(r.record.nodeId, "stored nodeId");
-      if (!registry.isActive(nodeId)) {
-        throw new SequencerError(
-          "INTERNAL",
-          `batch ${meta.index} was proven against registry root ${meta.registryRoot}, which the chain no longer accepts, ` +
-            `and its node ${r.record.nodeId} has been revoked since, so it cannot be proven against the current registry: ` +
-            `operator action needed (see docs/operations.md, "A batch whose registry root expired")`,
-        );
-      }
-    }
-    const statement = { registryRoot: registry.root, batchRoot: hexToField(meta.batchRoot, "batch root"), count: meta.count, minTs: meta.minTs, maxTs: meta.maxTs };
-    await this.store.reassignRegistry(meta.index, {
-      registryVersion: version,
-      registryRoot: fieldToHex(registry.root),
-      publicHash: fieldToHex(publicHash(statement)),
-    });
-    log.warn({ from: meta.registryRoot, to: fieldToHex(registry.root), registryVersion: version }, "registry root expired on-chain: proving the batch again");
-    this.toProve.push(meta.index);
-    this.proveNext();
+  /** The chain's newest registry version: the staged one if any, else the current one. */
+  private static newest(chain: ChainState): { version: number; root: string } {
+    return chain.stagedRegistryRoot !== null
+      ? { version: chain.stagedRegistryVersion, root: chain.stagedRegistryRoot }
+      : { version: chain.registryVersion, root: chain.registryRoot };
+  }
+
+  private withRegistryLock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.registryLock.then(fn);
+    this.registryLock = run.catch(() => undefined);
+    return run;
   }
 
   /**
-   * Keeps the on-chain registry root in step with the store's: when nothing is waiting to be
-   * submitted, moves it forward to the current root (a registration or revocation reaches the
-   * chain within `registrySyncMs` even when no batch follows it).
+   * The chain does not accept the head batch's registry root. Newer than the chain's newest:
+   * stage it (admin key) or wait for the admin. Otherwise the root it was proven against is
+   * gone for good: prove it again against the chain's target registry, dropping records whose
+   * node is not a member there.
    */
-  private async syncRegistry(submitter: ChainSubmitter): Promise<void> {
-    if (this.stopped || this.submitting || this.toSubmit.length > 0) return;
-    const root = fieldToHex(this.store.currentRegistry.root);
-    const version = this.store.currentRegistryVersion;
-    const chain = await submitter.chainState();
-    if (chain.registryRoot === root && chain.registryVersion === version) return;
-    if (version > chain.registryVersion) {
-      this.logger.info({ registryRoot: root, registryVersion: version }, "syncing the registry root to the chain");
-      await submitter.setRegistryRoot(root, version);
-    } else if (version < chain.registryVersion) {
+  private async registryStep(meta: BatchMeta, chain: ChainState, submitter: ChainSubmitter, log: Logger): Promise<"staged" | "wait" | "requeued" | "reloaded"> {
+    const newest = Pipeline.newest(chain);
+    if (meta.registryVersion > newest.version) {
+      if (submitter.canSetRegistry) {
+        log.info({ registryRoot: meta.registryRoot, registryVersion: meta.registryVersion, onChainVersion: newest.version }, "staging the batch's registry root on-chain");
+        await this.withRegistryLock(() => submitter.setRegistryRoot(meta.registryRoot, meta.registryVersion, false));
+        return "staged";
+      }
+      const reason =
+        `registry version ${meta.registryVersion} is not staged on-chain: the admin must run \`provenance registry push\` ` +
+        `(batch ${meta.index} is proven against root ${meta.registryRoot}; the chain's newest is version ${newest.version})`;
+      if (this.stall?.kind !== "waiting" || this.stall.reason !== reason) log.warn({ registryVersion: meta.registryVersion, onChainVersion: newest.version }, reason);
+      this.stalled("waiting", reason);
+      return "wait";
+    }
+    return this.reprove(meta, newest, submitter, log);
+  }
+
+  /**
+   * Proves `meta` again against the chain's target registry (`target`: its staged version if
+   * any, else its current one), which the store must hold with the same root. Records whose
+   * node is not active there are dropped (signed notices), the rest re-sealed; all in one
+   * synced write, so a crash anywhere resumes from either the old proven batch (decided again
+   * the same way) or the re-sealed batched one (proven on start).
+   */
+  private async reprove(meta: BatchMeta, target: { version: number; root: string }, submitter: ChainSubmitter, log: Logger): Promise<"requeued" | "reloaded"> {
+    const current = this.store.currentRegistryVersion;
+    if (target.version > current) {
       throw new SequencerError(
         "CHAIN",
-        `the on-chain registry is at version ${chain.registryVersion} (root ${chain.registryRoot}), ahead of this sequencer's ` +
-          `version ${version}: someone else set it; this sequencer cannot move it back, and its new batches will not land ` +
-          "until the registries agree (see docs/operations.md)",
+        `batch ${meta.index} is proven against registry root ${meta.registryRoot} (version ${meta.registryVersion}), which the chain no longer accepts, ` +
+          `and the chain's registry is at version ${target.version} (root ${target.root}), ahead of this sequencer's version ${current}: ` +
+          "someone else set it; this sequencer cannot prove against a registry it does not hold (see docs/operations.md)",
       );
     }
+    const registry = await this.store.registryAt(target.version);
+    if (fieldToHex(registry.root) !== target.root) {
+      throw new SequencerError(
+        "CHAIN",
+        `the chain's registry version ${target.version} has root ${target.root}, but this sequencer's version ${target.version} has root ` +
+          `${fieldToHex(registry.root)}: the registries disagree, so batch ${meta.index} cannot be proven again against the chain's (see docs/operations.md)`,
+      );
+    }
+    if (target.version <= meta.registryVersion) {
+      throw new SequencerError(
+        "CHAIN",
+        `batch ${meta.index} is proven against registry version ${meta.registryVersion} (root ${meta.registryRoot}), which the chain does not accept, ` +
+          `and the chain's target version ${target.version} is not newer: the registries disagree (see docs/operations.md)`,
+      );
+    }
+    const records = await this.store.batchRecords(meta);
+    const seqs = batchSeqs(meta);
+    const kept: typeof records = [];
+    const dropped: typeof records = [];
+    for (const r of records) (registry.isActive(hexToField(r.record.nodeId, "stored nodeId")) ? kept : dropped).push(r);
+    if (dropped.length === 0) {
+      const statement = { registryRoot: registry.root, batchRoot: hexToField(meta.batchRoot, "batch root"), count: meta.count, minTs: meta.minTs, maxTs: meta.maxTs };
+      await this.store.reassignRegistry(meta.index, {
+        registryVersion: target.version,
+        registryRoot: target.root,
+        publicHash: fieldToHex(publicHash(statement)),
+      });
+      log.warn({ from: meta.registryRoot, to: target.root, registryVersion: target.version }, "registry root not accepted on-chain: proving the batch again against the chain's registry");
+      this.toProve.push(meta.index);
+      this.proveNext();
+      return "requeued";
+    }
+    if (!this.noticeSigner) throw new SequencerError("INTERNAL", `batch ${meta.index} must drop ${dropped.length} records but this pipeline has no notice signer`);
+    const { programId, genesisHash } = await submitter.identity();
+    const droppedAt = Date.now();
+    const drops: StoredDrop[] = dropped.map((r) => ({
+      seq: r.seq,
+      id: r.id,
+      batch: meta.index,
+      reason:
+        `node ${r.record.nodeId} is not an active member of the registry at version ${target.version} (root ${target.root}), the one the chain ` +
+        `accepts; the roots it was a member under were retired on-chain before batch ${meta.index} landed`,
+      notice: this.noticeSigner!.sign({ id: r.id, seq: r.seq, batch: meta.index, reason: "NODE_REVOKED", droppedAt, programId, genesisHash }),
+    }));
+    if (seqs.length !== records.length) throw new SequencerError("INTERNAL", `batch ${meta.index}: ${records.length} records read for ${seqs.length} members`);
+    if (kept.length > 0) {
+      const batch = buildBatch(kept.map((r) => parseRecord(r.record)), Math.log2(this.store.capacity), registry.root);
+      await this.store.resealBatch(meta.index, {
+        seqs: kept.map((r) => r.seq),
+        registryVersion: target.version,
+        registryRoot: target.root,
+        batchRoot: fieldToHex(batch.statement.batchRoot),
+        minTs: batch.statement.minTs,
+        maxTs: batch.statement.maxTs,
+        publicHash: fieldToHex(publicHash(batch.statement)),
+        drops,
+      });
+      this.toProve.push(meta.index);
+      this.proveNext();
+      return "requeued";
+    }
+    // Every record dropped: the batch is removed and the later ones move down an index. No
+    // proof may be running meanwhile (it would be of a batch whose index changes).
+    this.proveHold = true;
+    try {
+      while (this.proving.size > 0 && !this.stopped) await this.sleep(50);
+      if (this.stopped) throw new SequencerError("SHUTTING_DOWN", "the pipeline is stopping");
+      await this.store.resealBatch(meta.index, { seqs: [], registryVersion: target.version, registryRoot: target.root, batchRoot: meta.batchRoot, minTs: meta.minTs, maxTs: meta.maxTs, publicHash: meta.publicHash, drops });
+      this.toProve.length = 0;
+      this.toProve.push(...(await this.store.waiting("batched")));
+      this.toSubmit.length = 0;
+      this.toSubmit.push(...(await this.store.waiting("proven")));
+    } finally {
+      this.proveHold = false;
+    }
+    this.proveNext();
+    return "reloaded";
+  }
+
+  /**
+   * With the admin key: stages the store's current registry version when it is newer than the
+   * chain's newest and no unanchored batch needs a version newer than the chain's current one
+   * (those are staged in order on the submit path; staging past them would replace a root
+   * they need). Without it: reports the version the admin must push.
+   */
+  private async syncRegistry(submitter: ChainSubmitter): Promise<void> {
+    if (this.stopped) return;
+    const version = this.store.currentRegistryVersion;
+    const root = fieldToHex(this.store.currentRegistry.root);
+    const chain = await submitter.chainState();
+    const newest = Pipeline.newest(chain);
+    if (version <= newest.version) {
+      this.registryNote =
+        version < newest.version
+          ? `the on-chain registry is at version ${newest.version} (root ${newest.root}), ahead of this sequencer's version ${version}: ` +
+            "someone else set it; batches sealed under this sequencer's registry land only once it holds that version (see docs/operations.md)"
+          : null;
+      return;
+    }
+    if (!submitter.canSetRegistry) {
+      this.registryNote = `registry version ${version} is not staged on-chain (the chain's newest is ${newest.version}): the admin must run \`provenance registry push\``;
+      return;
+    }
+    this.registryNote = null;
+    const last = this.store.batchCount > 0 ? await this.store.batch(this.store.batchCount - 1) : undefined;
+    if (last && last.state !== "anchored" && last.registryVersion > chain.registryVersion) return; // the submit path stages it
+    await this.withRegistryLock(async () => {
+      const again = Pipeline.newest(await submitter.chainState());
+      if (version <= again.version) return;
+      this.logger.info({ registryRoot: root, registryVersion: version, onChainVersion: again.version }, "staging the registry root on-chain");
+      await submitter.setRegistryRoot(root, version, false);
+    });
   }
 
   private scheduleRegistrySync(): void {
@@ -323,7 +481,7 @@ export class Pipeline {
       this.timers.delete(t);
       this.syncRegistry(submitter)
         .catch((err: unknown) => {
-          this.lastSubmitError = `registry sync: ${(err as Error).message}`;
+          this.registryNote = `registry sync: ${(err as Error).message}`;
           this.logger.error({ err }, "registry root sync failed; will retry");
         })
         .finally(() => this.scheduleRegistrySync());

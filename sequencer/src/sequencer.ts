@@ -13,6 +13,7 @@ import type { SequencerConfig } from "./config.js";
 import { Ingest } from "./ingest.js";
 import { Metrics } from "./metrics.js";
 import { Pipeline } from "./pipeline.js";
+import { NoticeSigner } from "./notice.js";
 import { ReceiptSigner } from "./receipt.js";
 import { loadOrCreateAdminToken, loadOrCreateReceiptKey } from "./secrets.js";
 import { Store } from "./store.js";
@@ -26,6 +27,9 @@ export interface SequencerOptions {
   prover?: { wasm?: string; zkey?: string };
   /** Pipeline retry backoff (tests use short ones). */
   retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** How often the registry is compared with the chain's, and a batch waiting for the admin looks again (ms, default 5000). */
+  registrySyncMs?: number;
   /** Collect Node's default process metrics (default true). */
   defaultMetrics?: boolean;
 }
@@ -48,7 +52,8 @@ export class Sequencer {
   static async start(config: SequencerConfig, options: SequencerOptions = {}): Promise<Sequencer> {
     const logger = options.logger ?? pino({ level: config.logLevel, name: "sequencer" });
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    const signer = new ReceiptSigner(loadOrCreateReceiptKey(config.dataDir));
+    const receiptKey = loadOrCreateReceiptKey(config.dataDir);
+    const signer = new ReceiptSigner(receiptKey);
     const adminToken = loadOrCreateAdminToken(config.dataDir, config.adminToken);
     const circuit = circuitConfig(config.circuit);
     const store = await Store.open({
@@ -75,9 +80,14 @@ export class Sequencer {
         metrics,
         logger,
         batchMaxAgeMs: config.batchMaxAgeMs,
+        noticeSigner: new NoticeSigner(receiptKey),
         ...(options.retryBaseMs !== undefined ? { retryBaseMs: options.retryBaseMs } : {}),
+        ...(options.retryMaxMs !== undefined ? { retryMaxMs: options.retryMaxMs } : {}),
+        ...(options.registrySyncMs !== undefined ? { registrySyncMs: options.registrySyncMs } : {}),
       });
-      const ingest = new Ingest(store, config, verifyPool, metrics, logger);
+      // With a chain, a proven batch is not done until it is anchored: the backlog bound counts
+      // every accepted record not yet anchored. Without one, `proven` is where batches stop.
+      const ingest = new Ingest(store, { ...config, backlogCountsProven: submitter !== null }, verifyPool, metrics, logger);
       const app = await buildApi({
         store,
         ingest,
@@ -91,6 +101,7 @@ export class Sequencer {
         proverWorkers: config.proverWorkers,
         proverBackend: prover.backend,
         bodyLimitBytes: config.bodyLimitBytes,
+        submitUnhealthyAfterMs: config.submitUnhealthyAfterMs,
       });
       await app.listen({ host: config.host, port: config.port });
       await pipeline.start();

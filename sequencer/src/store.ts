@@ -18,6 +18,11 @@
  *   bs!<firstSeq>                        index of the batch starting at this seq (record -> batch)
  *   q!<state>!<index>                    batches waiting in `batched` / `proven` (resume lists)
  *   g!<version>                          registry operation number <version> (1-based)
+ *   d!<seq>                              StoredDrop: the record was dropped from its batch (reason, signed notice)
+ *
+ * A batch is the contiguous seq range `firstSeq..firstSeq+count-1`, unless it was re-sealed
+ * without dropped records (`resealBatch`): then `seqs` lists its members, in seq order, within
+ * its original range, and every other seq of that range has a `d!` entry.
  */
 import { Level } from "level";
 import type { Logger } from "pino";
@@ -36,6 +41,7 @@ import {
 } from "@provenance/client-sdk";
 import { merkleRootFast } from "@provenance/ingest-engine";
 import { SequencerError } from "./errors.js";
+import type { DroppedNotice } from "./notice.js";
 import type { Receipt, ReceiptSigner } from "./receipt.js";
 
 // A batch's and a record's states are the wire contract's (client-sdk/src/wire.ts).
@@ -71,8 +77,45 @@ export interface BatchMeta {
   minTs: number;
   maxTs: number;
   publicHash: string;
+  /**
+   * The members' seqs when the batch was re-sealed without dropped records (ascending, inside
+   * the range it was first sealed with, starting at or after `firstSeq`); absent: the range
+   * `firstSeq..firstSeq+count-1`.
+   */
+  seqs?: number[];
+  /** When it was last re-sealed (ms), if ever. */
+  resealedAt?: number;
   proof?: StoredProof;
   anchor?: StoredAnchor;
+}
+
+/** A record dropped from its batch for good (`d!<seq>`): why, and the signed notice. */
+export interface StoredDrop {
+  seq: number;
+  id: string;
+  /** Index of the batch it was taken from, when it was taken. */
+  batch: number;
+  /** Why, in words (the notice signs the reason code). */
+  reason: string;
+  notice: DroppedNotice;
+}
+
+/** What a re-seal writes: the batch's new statement and its dropped records. */
+export interface Reseal {
+  /** The members that stay, ascending. Empty: every record is dropped and the batch removed. */
+  seqs: number[];
+  registryVersion: number;
+  registryRoot: string;
+  batchRoot: string;
+  minTs: number;
+  maxTs: number;
+  publicHash: string;
+  drops: StoredDrop[];
+}
+
+/** The seqs of a batch's records, in leaf order. */
+export function batchSeqs(meta: Pick<BatchMeta, "firstSeq" | "count" | "seqs">): number[] {
+  return meta.seqs ?? Array.from({ length: meta.count }, (_, i) => meta.firstSeq + i);
 }
 
 /** A validated record ready to be sequenced (from ingest). */
@@ -140,6 +183,8 @@ export class Store {
   private firstPendingAt: number | null = null;
   /** Records in batches not yet proven. */
   private unprovenSealed = 0;
+  /** Records in batches not yet anchored (batched or proven). */
+  private unanchoredSealed = 0;
   private tail: Promise<unknown> = Promise.resolve();
   private queue: Group[] = [];
   private queuedRecords = 0;
@@ -178,6 +223,11 @@ export class Store {
     for (const index of await this.waiting("batched")) {
       const meta = await this.batch(index);
       if (meta) this.unprovenSealed += meta.count;
+    }
+    this.unanchoredSealed = this.unprovenSealed;
+    for (const index of await this.waiting("proven")) {
+      const meta = await this.batch(index);
+      if (meta) this.unanchoredSealed += meta.count;
     }
   }
 
@@ -241,6 +291,11 @@ export class Store {
   /** Records accepted and not yet proven (pending + in `batched` batches). */
   get unprovenRecords(): number {
     return this.pendingRecords + this.unprovenSealed;
+  }
+
+  /** Records accepted and not yet anchored (pending + in `batched` and `proven` batches). */
+  get unanchoredRecords(): number {
+    return this.pendingRecords + this.unanchoredSealed;
   }
 
   /** Records waiting in the group-commit queue. */
@@ -409,13 +464,17 @@ export class Store {
     return seq === undefined ? undefined : this.getRecordBySeq(seq);
   }
 
-  /** A record's lifecycle status and, once sealed, its batch and leaf index. */
-  async recordStatus(seq: number): Promise<{ status: RecordStatus; batch?: BatchMeta; leafIndex?: number }> {
+  /** A record's lifecycle status and, once sealed, its batch and leaf index (or its drop). */
+  async recordStatus(seq: number): Promise<{ status: RecordStatus; batch?: BatchMeta; leafIndex?: number; drop?: StoredDrop }> {
     if (seq >= this.sealedSeq) return { status: "pending" };
+    const drop = (await this.db.get(`d!${pad(seq)}`)) as StoredDrop | undefined;
+    if (drop) return { status: "dropped", drop };
     for await (const [, index] of this.db.iterator({ gte: "bs!", lte: `bs!${pad(seq)}`, reverse: true, limit: 1 })) {
       const batch = await this.batch(index as number);
       if (!batch) break;
-      return { status: batch.state, batch, leafIndex: seq - batch.firstSeq };
+      const leafIndex = batch.seqs ? batch.seqs.indexOf(seq) : seq - batch.firstSeq;
+      if (leafIndex < 0 || leafIndex >= batch.count) break;
+      return { status: batch.state, batch, leafIndex };
     }
     throw new SequencerError("INTERNAL", `store is inconsistent: sealed record ${seq} has no batch`);
   }
@@ -547,6 +606,7 @@ export class Store {
     this.sealedSeq = seq;
     this.nextBatch = index;
     this.unprovenSealed += seq - first;
+    this.unanchoredSealed += seq - first;
     if (seq < first + records.length) this.firstPendingAt = records[seq - first]!.receivedAt;
     else await this.refreshFirstPending();
     for (const m of metas) this.logger.info({ batch: m.index, count: m.count, firstSeq: m.firstSeq, batchRoot: m.batchRoot }, "batch sealed");
@@ -570,6 +630,13 @@ export class Store {
   }
 
   async batchRecords(meta: BatchMeta): Promise<StoredRecord[]> {
+    if (meta.seqs) {
+      const recs = (await this.db.getMany(meta.seqs.slice(0, meta.count).map((s) => `r!${pad(s)}`))) as Array<StoredRecord | undefined>;
+      return recs.map((r, i) => {
+        if (!r) throw new SequencerError("INTERNAL", `store is inconsistent: record ${meta.seqs![i]} of batch ${meta.index} is missing`);
+        return r;
+      });
+    }
     const out: StoredRecord[] = [];
     for await (const [, v] of this.db.iterator({ gte: `r!${pad(meta.firstSeq)}`, lt: `r!${pad(meta.firstSeq + meta.count)}` })) {
       out.push(v as StoredRecord);
@@ -589,6 +656,12 @@ export class Store {
       const meta = await this.batch(index);
       if (!meta) throw new SequencerError("NOT_FOUND", `batch ${index} does not exist`);
       if (meta.state !== "batched") throw new SequencerError("INTERNAL", `batch ${index} is ${meta.state}, not batched`);
+      // The proof's one public signal is the statement's hash: a proof of another statement
+      // (the batch was re-sealed or renumbered while it was proven) is never kept.
+      const signal = proof.publicSignals[0];
+      if (proof.publicSignals.length !== 1 || signal === undefined || !/^\d+$/.test(signal) || fieldToHex(BigInt(signal)) !== meta.publicHash) {
+        throw new SequencerError("INTERNAL", `the proof's public signal is not batch ${index}'s public hash ${meta.publicHash} (the batch changed while it was proven)`);
+      }
       const next: BatchMeta = { ...meta, state: "proven", proof };
       await this.write(
         [
@@ -630,6 +703,79 @@ export class Store {
     });
   }
 
+  /**
+   * Re-seals a proven batch without its dropped records, in one synced write: the dropped
+   * records get their `d!` entries (reason and signed notice), the batch its new statement
+   * (members, registry version and root, batch root, count, window, public hash) and goes back
+   * to `batched`, to be proven again. Its index stays (the index is not part of the proof
+   * statement). When no record is left the batch is removed and every later batch — none of
+   * them anchored: submission is in index order and this is the next one — moves down one
+   * index, so the indexes the chain sees stay gapless. Returns the new meta (null when removed).
+   */
+  resealBatch(index: number, update: Reseal): Promise<BatchMeta | null> {
+    return this.exclusive(async () => {
+      const meta = await this.batch(index);
+      if (!meta) throw new SequencerError("NOT_FOUND", `batch ${index} does not exist`);
+      if (meta.state !== "proven") throw new SequencerError("INTERNAL", `batch ${index} is ${meta.state}, not proven`);
+      const members = batchSeqs(meta);
+      const dropped = new Set(update.drops.map((d) => d.seq));
+      const expectKept = members.filter((s) => !dropped.has(s));
+      if (update.drops.length === 0 || dropped.size !== update.drops.length || update.drops.some((d) => !members.includes(d.seq)) ||
+        expectKept.length !== update.seqs.length || expectKept.some((s, i) => update.seqs[i] !== s)) {
+        throw new SequencerError("INTERNAL", `re-seal of batch ${index}: the kept and dropped records must partition its ${members.length} records`);
+      }
+      const ops: Op[] = update.drops.map((d) => ({ type: "put", key: `d!${pad(d.seq)}`, value: d }));
+      ops.push({ type: "del", key: `q!proven!${pad(index)}` });
+      let next: BatchMeta | null = null;
+      if (update.seqs.length > 0) {
+        const { proof: _superseded, ...rest } = meta;
+        next = {
+          ...rest,
+          state: "batched",
+          count: update.seqs.length,
+          seqs: update.seqs,
+          registryVersion: update.registryVersion,
+          registryRoot: update.registryRoot,
+          batchRoot: update.batchRoot,
+          minTs: update.minTs,
+          maxTs: update.maxTs,
+          publicHash: update.publicHash,
+          resealedAt: this.now(),
+        };
+        ops.push({ type: "put", key: `b!${pad(index)}`, value: next }, { type: "put", key: `q!batched!${pad(index)}`, value: index });
+      } else {
+        // Removed: every later batch moves down one index.
+        ops.push({ type: "del", key: `bs!${pad(meta.firstSeq)}` });
+        const [batchedList, provenList] = [new Set(await this.waiting("batched")), new Set(await this.waiting("proven"))];
+        for (let j = index + 1; j < this.nextBatch; j++) {
+          const later = await this.batch(j);
+          if (!later) throw new SequencerError("INTERNAL", `store is inconsistent: batch ${j} is missing`);
+          if (later.state === "anchored") throw new SequencerError("INTERNAL", `batch ${j} is anchored after unanchored batch ${index}`);
+          const moved: BatchMeta = { ...later, index: j - 1 };
+          ops.push({ type: "put", key: `b!${pad(j - 1)}`, value: moved }, { type: "put", key: `bs!${pad(later.firstSeq)}`, value: j - 1 });
+          for (const [state, list] of [["batched", batchedList], ["proven", provenList]] as const) {
+            if (list.has(j)) ops.push({ type: "del", key: `q!${state}!${pad(j)}` }, { type: "put", key: `q!${state}!${pad(j - 1)}`, value: j - 1 });
+          }
+        }
+        ops.push({ type: "del", key: `b!${pad(this.nextBatch - 1)}` }, { type: "put", key: "m!batch", value: this.nextBatch - 1 });
+      }
+      await this.write(ops);
+      this.unanchoredSealed -= update.drops.length;
+      this.unprovenSealed += update.seqs.length;
+      if (!next) this.nextBatch--;
+      this.logger.warn(
+        { batch: index, dropped: update.drops.map((d) => d.id), kept: update.seqs.length, registryVersion: update.registryVersion, removed: next === null },
+        next ? "batch re-sealed without dropped records" : "batch removed: every record dropped; later batches renumbered",
+      );
+      return next;
+    });
+  }
+
+  /** The drop of the record at `seq`, if it was dropped. */
+  async dropOf(seq: number): Promise<StoredDrop | undefined> {
+    return (await this.db.get(`d!${pad(seq)}`)) as StoredDrop | undefined;
+  }
+
   markAnchored(index: number, anchor: StoredAnchor): Promise<BatchMeta> {
     return this.exclusive(async () => {
       const meta = await this.batch(index);
@@ -642,6 +788,7 @@ export class Store {
           { type: "del", key: `q!proven!${pad(index)}` },
         ],
       );
+      this.unanchoredSealed -= meta.count;
       return next;
     });
   }

@@ -16,6 +16,14 @@ describe("sequencer config", () => {
     expect(c.circuit).to.equal("dev");
     expect(c.maxRecordsPerRequest).to.equal(1000);
     expect(c.bodyLimitBytes).to.equal(DEFAULTS.bodyLimitBytes);
+    expect(c.submitUnhealthyAfterMs).to.equal(300_000);
+  });
+
+  it("takes PROVENANCE_SUBMIT_UNHEALTHY_AFTER_MS, validated", () => {
+    expect(loadConfig({ PROVENANCE_SUBMIT_UNHEALTHY_AFTER_MS: "1500" }).submitUnhealthyAfterMs).to.equal(1500);
+    expect(loadConfig({}, { submitUnhealthyAfterMs: 200 }).submitUnhealthyAfterMs).to.equal(200);
+    expectRefusal(() => loadConfig({ PROVENANCE_SUBMIT_UNHEALTHY_AFTER_MS: "5s" }), "INVALID_CONFIG", 'PROVENANCE_SUBMIT_UNHEALTHY_AFTER_MS must be an integer in [100, 604800000], got "5s"');
+    expectRefusal(() => loadConfig({ PROVENANCE_SUBMIT_UNHEALTHY_AFTER_MS: "99" }), "INVALID_CONFIG", 'PROVENANCE_SUBMIT_UNHEALTHY_AFTER_MS must be an integer in [100, 604800000], got "99"');
   });
 
   it("reads every PROVENANCE_* variable, and overrides win over the environment", () => {

@@ -4,10 +4,10 @@
  */
 import { generateKeyPairSync } from "node:crypto";
 import { expect } from "chai";
-import { FixedMerkleTree, fieldToHex, hexToField, parseRecord, recordId } from "@provenance/client-sdk";
+import { FixedMerkleTree, fieldToHex, hexToField, parseRecord, recordId, type DroppedNotice } from "@provenance/client-sdk";
 import { ReceiptSigner, verifyReceipt } from "../src/receipt.js";
 import { SequencerError } from "../src/errors.js";
-import { Store, type NewRecord } from "../src/store.js";
+import { Store, type NewRecord, type StoredDrop, type StoredProof } from "../src/store.js";
 import { quietLogger, recentRecord, tempDir, testNode } from "./helpers.js";
 
 const signer = new ReceiptSigner(generateKeyPairSync("ed25519").privateKey);
@@ -154,7 +154,11 @@ describe("store (LevelDB)", () => {
     await store.addNode(nodeA.nodeId);
     await store.append([0, 1, 2, 3, 4, 5, 6, 7].map((n) => newRecord(nodeA, n)));
     await store.sealDue(5000);
-    const proof = { circuit: "test", proof: { x: 1 }, publicSignals: ["1"], solana: { proofA: "aa", proofB: "bb", proofC: "cc" }, provenAt: 5, proveMs: 1, witnessMs: 1 };
+    const signal = hexToField((await store.batch(1))!.publicHash, "publicHash").toString();
+    const wrong = { circuit: "test", proof: { x: 1 }, publicSignals: ["1"], solana: { proofA: "aa", proofB: "bb", proofC: "cc" }, provenAt: 5, proveMs: 1, witnessMs: 1 };
+    const refused = await store.markProven(1, wrong).catch((e: unknown) => e as Error);
+    expect((refused as Error).message).to.contain("is not batch 1's public hash");
+    const proof = { ...wrong, publicSignals: [signal] };
     await store.markProven(1, proof);
     expect(store.unprovenRecords).to.equal(4);
     await store.close();
@@ -196,6 +200,62 @@ describe("store (LevelDB)", () => {
     expect(again.currentRegistry.root).to.equal(revoked.root);
     expect((await again.registryAt(2)).root).to.equal(before);
     expect((await again.registryLog()).map((o) => o.op)).to.deep.equal(["add", "add", "revoke"]);
+    await again.close();
+  });
+
+  it("re-seals a proven batch without dropped records, removes an emptied one and renumbers the later ones, durably", async () => {
+    const store = await open();
+    await store.addNode(nodeA.nodeId);
+    await store.addNode(nodeB.nodeId);
+    // Batch 0: B only; batch 1: A, B, A, B; batch 2: A (partial).
+    await store.append([0, 1, 2, 3].map((n) => newRecord(nodeB, n)));
+    await store.append([newRecord(nodeA, 10), newRecord(nodeB, 4), newRecord(nodeA, 11), newRecord(nodeB, 5), newRecord(nodeA, 12)]);
+    await store.sealDue(0, true);
+    const proofOf = async (i: number): Promise<StoredProof> => ({
+      circuit: "test", proof: {}, publicSignals: [hexToField((await store.batch(i))!.publicHash, "h").toString()], solana: { proofA: "", proofB: "", proofC: "" }, provenAt: 1, proveMs: 1, witnessMs: 1,
+    });
+    for (const i of [0, 1, 2]) await store.markProven(i, await proofOf(i));
+    expect(store.unprovenRecords).to.equal(0);
+    expect(store.unanchoredRecords).to.equal(9);
+    const drop = (seq: number, id: string, batch: number): StoredDrop => ({ seq, id, batch, reason: "revoked", notice: { id, seq, batch } as unknown as DroppedNotice });
+    const ids = async (i: number) => (await store.batchRecords((await store.batch(i))!)).map((r) => r.seq);
+
+    // Batch 1 without B's records (seqs 5 and 7): same index, members listed, back to batched.
+    const one = (await store.batch(1))!;
+    const recs = await store.batchRecords(one);
+    const kept = recs.filter((r) => r.record.nodeId === fieldToHex(nodeA.nodeId));
+    const resealed = await store.resealBatch(1, {
+      seqs: kept.map((r) => r.seq), registryVersion: 3, registryRoot: one.registryRoot, batchRoot: "11".repeat(32), minTs: 1, maxTs: 2, publicHash: "22".repeat(32),
+      drops: recs.filter((r) => !kept.includes(r)).map((r) => drop(r.seq, r.id, 1)),
+    });
+    expect(resealed).to.include({ index: 1, state: "batched", count: 2, registryVersion: 3, firstSeq: 4 });
+    expect(await ids(1)).to.deep.equal([4, 6]);
+    expect(store.unanchoredRecords).to.equal(7);
+    expect(store.unprovenRecords).to.equal(2);
+    expect((await store.recordStatus(5)).status).to.equal("dropped");
+    expect((await store.recordStatus(6))).to.deep.include({ status: "batched", leafIndex: 1 });
+
+    // Batch 0: every record dropped; batches 1 and 2 become 0 and 1.
+    const zero = (await store.batch(0))!;
+    const zeroRecs = await store.batchRecords(zero);
+    expect(await store.resealBatch(0, { ...resealed!, seqs: [], drops: zeroRecs.map((r) => drop(r.seq, r.id, 0)) })).to.equal(null);
+    await store.close();
+
+    const again = await open();
+    expect(again.batchCount).to.equal(2);
+    expect(await again.waiting("batched")).to.deep.equal([0]);
+    expect(await again.waiting("proven")).to.deep.equal([1]);
+    expect(again.unanchoredRecords).to.equal(3);
+    expect((await again.batch(0))).to.include({ index: 0, firstSeq: 4, count: 2 });
+    expect((await again.batch(1))).to.include({ index: 1, firstSeq: 8, count: 1, state: "proven" });
+    expect(await again.batch(2)).to.equal(undefined);
+    for (const seq of [0, 1, 2, 3, 5, 7]) expect((await again.recordStatus(seq)).status, `seq ${seq}`).to.equal("dropped");
+    expect((await again.recordStatus(0)).drop?.batch).to.equal(0);
+    expect((await again.recordStatus(6))).to.deep.include({ status: "batched", leafIndex: 1 });
+    expect((await again.recordStatus(8))).to.deep.include({ status: "proven", leafIndex: 0 });
+    // New batches continue after the renumbered ones.
+    await again.append([newRecord(nodeA, 13)]);
+    expect((await again.sealDue(0, true)).map((b) => b.index)).to.deep.equal([2]);
     await again.close();
   });
 });

@@ -60,7 +60,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
               if (!opts.skipProofs) ctx.out.say(`  proofs: ${report.proofs.valid}/${report.proofs.checked} Groth16 proofs verify off-chain (${report.proofs.verifier})`);
               if (!opts.skipData) ctx.out.say(`  data: ${report.data.matching}/${report.data.checked} batches' records (${report.data.records}) re-hash to their on-chain roots`);
               ctx.out.say(`  sequencer: lists ${report.sequencer.listed} batch(es), ${report.sequencer.notYetAnchored} not yet anchored`);
-              if (receipts) ctx.out.say(`  receipts: ${report.receipts.anchored}/${report.receipts.checked} anchored, ${report.receipts.pending} pending, ${report.receipts.failed} failed`);
+              if (receipts) ctx.out.say(`  receipts: ${report.receipts.anchored}/${report.receipts.checked} anchored, ${report.receipts.pending} pending, ${report.receipts.dropped} dropped (signed notice), ${report.receipts.failed} failed`);
               for (const f of report.findings) ctx.out.say(`  ${f.severity === "error" ? "FAIL" : "warn"} ${f.code}${f.batch !== undefined ? ` batch ${f.batch}` : ""}: ${f.message}`);
               ctx.out.say(report.ok ? "audit passed" : `audit FAILED: ${report.findings.filter((f) => f.severity === "error").length} problem(s)`);
               return report.ok ? EXIT.OK : EXIT.FAILED;

@@ -19,7 +19,9 @@
  *    anchored must be on chain.
  * 5. Receipts a node collected: each must carry the sequencer's valid signature, name a record
  *    the sequencer still has with the same seq, and (after a grace period) be anchored, inside
- *    the audited batch it claims.
+ *    the audited batch it claims — or be `dropped` with the sequencer's valid signed notice for
+ *    this program and cluster (its own finding, RECEIPT_DROPPED: a promise broken openly, for a
+ *    stated reason, not silent censorship); a notice that does not check is an error.
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -34,6 +36,7 @@ import { proofFromSolana } from "../groth16-layout.js";
 import { fieldToHex, hexToField } from "../field.js";
 import { FixedMerkleTree } from "../merkle.js";
 import { checkReceipt, type Receipt } from "../receipt.js";
+import { checkDroppedNotice } from "../notice.js";
 import { validateRecord } from "../record.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -57,7 +60,11 @@ export type FindingCode =
   | "RECEIPT_RECORD_MISSING"
   | "RECEIPT_NOT_ANCHORED"
   | "RECEIPT_PENDING"
-  | "RECEIPT_NOT_IN_BATCH";
+  | "RECEIPT_NOT_IN_BATCH"
+  /** A receipted record the sequencer dropped, with a valid signed notice saying why. */
+  | "RECEIPT_DROPPED"
+  /** A receipted record the sequencer calls dropped, but its notice does not check. */
+  | "DROPPED_NOTICE_INVALID";
 
 export interface Finding {
   /** `error`: the log or the sequencer is wrong; `warning`: not (yet) wrong, but look. */
@@ -78,7 +85,7 @@ export interface AuditReport {
   proofs: { checked: number; valid: number; verifier: string };
   data: { checked: number; matching: number; records: number };
   sequencer: { listed: number; notYetAnchored: number };
-  receipts: { checked: number; anchored: number; pending: number; failed: number };
+  receipts: { checked: number; anchored: number; pending: number; dropped: number; failed: number };
   findings: Finding[];
   elapsedMs: number;
 }
@@ -342,9 +349,11 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
   }
 
   // 5. Receipts.
-  const receipts = { checked: 0, anchored: 0, pending: 0, failed: 0 };
+  const receipts = { checked: 0, anchored: 0, pending: 0, dropped: 0, failed: 0 };
   if (options.receipts && options.receipts.length > 0) {
     const key = await sequencer.receiptKey();
+    const genesisHash = await chain.genesisHash();
+    const programId = chain.programId.toBase58();
     const grace = options.receiptGraceMs ?? 15 * 60_000;
     await pool(options.receipts, concurrency * 2, async (raw, n) => {
       receipts.checked++;
@@ -371,6 +380,17 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
       if (view.seq !== r.seq) {
         receipts.failed++;
         add({ severity: "error", code: "RECEIPT_RECORD_MISSING", message: `${where}: the sequencer signed seq ${r.seq} for record ${r.id}, but now holds it at seq ${view.seq}` });
+        return;
+      }
+      if (view.status === "dropped") {
+        try {
+          const notice = checkDroppedNotice(view.notice, key, { id: r.id, seq: r.seq, programId, genesisHash });
+          receipts.dropped++;
+          add({ severity: "warning", code: "RECEIPT_DROPPED", batch: notice.batch, message: `${where}: record ${r.id} (seq ${r.seq}) was dropped from batch ${notice.batch} (${notice.reason}${view.reason ? `: ${view.reason}` : ""}); the sequencer's signed notice checks` });
+        } catch (e) {
+          receipts.failed++;
+          add({ severity: "error", code: "DROPPED_NOTICE_INVALID", message: `${where}: the sequencer says record ${r.id} (seq ${r.seq}) was dropped, but its notice does not check: ${(e as Error).message}` });
+        }
         return;
       }
       if (view.status !== "anchored" || view.batch === null || view.batch >= total) {

@@ -85,6 +85,24 @@ export function acceptedRegistryRoots(config: ChainConfig, nowSecs: number, grac
   return accepted;
 }
 
+/** One top-level instruction of the program, decoded (`ChainReader.programTransaction`). */
+export interface ProgramInstruction {
+  /** The IDL name, snake_case (`set_registry_root`); "unknown" when it does not decode. */
+  name: string;
+  args: Record<string, unknown>;
+  accounts: string[];
+}
+
+/** A transaction that called the program, with its instructions of the program. */
+export interface ProgramTransaction {
+  signature: string;
+  slot: number;
+  blockTime: number | null;
+  /** The transaction's error; null when it succeeded. */
+  err: unknown;
+  instructions: ProgramInstruction[];
+}
+
 /** `BatchLog`, decoded: `roots[i % 256]` is batch i's root while `nextIndex - 256 <= i < nextIndex`. */
 export interface BatchLogSnapshot {
   address: string;
@@ -331,6 +349,43 @@ export class ChainReader {
     }
   }
 
+  /**
+   * Every top-level instruction of this program in a transaction, decoded with the IDL
+   * (`name` snake_case, `args` as Anchor's coder gives them, `accounts` base58). Null when the
+   * RPC does not know the signature; `err` is the transaction's error (a failed transaction
+   * changed nothing). For the auditor's registry history; `submitBatchTx` is the cached,
+   * checked reader of batches.
+   */
+  async programTransaction(signature: string): Promise<ProgramTransaction | null> {
+    let tx: VersionedTransactionResponse | null;
+    try {
+      this.stats.transactionReads++;
+      tx = await this.connection.getTransaction(signature, { commitment: this.commitment === "processed" ? "confirmed" : (this.commitment as "confirmed" | "finalized"), maxSupportedTransactionVersion: 0 });
+    } catch (e) {
+      throw rpcError(e, this.rpcUrl, `getTransaction ${signature}`);
+    }
+    if (!tx) return null;
+    const message = tx.transaction.message;
+    const keys = message.getAccountKeys({ accountKeysFromLookups: tx.meta?.loadedAddresses ?? null });
+    const instructions: ProgramInstruction[] = [];
+    for (const ix of message.compiledInstructions) {
+      const program = keys.get(ix.programIdIndex);
+      if (!program || !program.equals(this.programId)) continue;
+      let d;
+      try {
+        d = this.instructions.decode(Buffer.from(ix.data));
+      } catch {
+        d = null;
+      }
+      instructions.push({
+        name: d ? d.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) : "unknown",
+        args: (d?.data ?? {}) as Record<string, unknown>,
+        accounts: ix.accountKeyIndexes.map((i) => keys.get(i)?.toBase58() ?? ""),
+      });
+    }
+    return { signature, slot: tx.slot, blockTime: tx.blockTime ?? null, err: tx.meta?.err ?? null, instructions };
+  }
+
   /** Decodes `submit_batch` instruction data; null when it is another instruction. */
   decodeSubmitBatch(data: Uint8Array): SubmitBatchArgs | null {
     let d;
@@ -486,3 +541,4 @@ export async function confirmationError(confirmation: Promise<{ value: { err: un
     return e; // a TransactionError: an object such as { InstructionError: [...] } or a string such as "AccountInUse"
   }
 }
+export * from "./registry-history.js";

@@ -28,7 +28,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Groth16Proof, VerificationKey } from "snarkjs";
 import { publicHash } from "../batch.js";
-import { INSECURE_CIRCUITS, type ChainConfig, type ChainReader, type SubmitBatchTx } from "../chain.js";
+import { INSECURE_CIRCUITS, registryHistory, type ChainConfig, type ChainReader, type RegistryFindingCode, type RegistryHistory, type SubmitBatchTx } from "../chain.js";
 import { GENESIS_HEAD, KNOWN_CLUSTERS, nextChainHead } from "../chainlog.js";
 import { SequencerHttpError, type BatchSummary, type SequencerClient } from "../client.js";
 import { ProvenanceError } from "../errors.js";
@@ -42,6 +42,7 @@ import { validateRecord } from "../record.js";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 export type FindingCode =
+  | RegistryFindingCode
   | "CONFIG"
   | "INSECURE_KEYS"
   | "ADMIN_IS_SEQUENCER"
@@ -81,6 +82,8 @@ export interface AuditReport {
   sequencerUrl: string;
   config: ChainConfig;
   chain: { batches: number; computedHead: string; onChainHead: string; headMatches: boolean };
+  /** The registry-root history replayed from the chain (registry-history.ts); null when skipped. */
+  registry: { changes: RegistryHistory["changes"]; graceBatches: number } | null;
   /** Groth16 proofs re-verified off-chain, and by which verifier (native, snarkjs). */
   proofs: { checked: number; valid: number; verifier: string };
   data: { checked: number; matching: number; records: number };
@@ -107,6 +110,8 @@ export interface AuditOptions {
   allowInsecure?: boolean;
   /** Skip the off-chain Groth16 checks (default false). */
   skipProofs?: boolean;
+  /** Skip replaying the registry-root history from the program's transactions (default false). */
+  skipRegistryHistory?: boolean;
   /** Skip fetching and re-hashing every batch's records (default false). */
   skipData?: boolean;
   /** Receipts a node collected. */
@@ -241,6 +246,14 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     add({ severity: "error", code: "CHAIN_HEAD_MISMATCH", message: `recomputing the hash chain over the ${total} submit_batch transactions gives head ${head}, but Config.chain_head is ${config.chainHead}: the transactions the sequencer listed are not the chain's batches` });
   } else if (linked < total) {
     add({ severity: "error", code: "CHAIN_HEAD_MISMATCH", message: `the hash chain could be recomputed only up to batch ${linked} of ${total} (see the findings for batch ${linked})` });
+  }
+
+  // The registry-root history, from the chain alone: every root change replayed, ending at Config.
+  let registry: AuditReport["registry"] = null;
+  if (!options.skipRegistryHistory) {
+    const history = await registryHistory(chain, config, txs);
+    for (const f of history.findings) add(f);
+    registry = { changes: history.changes, graceBatches: history.graceBatches };
   }
 
   // The BatchLog ring must agree with the transactions it still covers.
@@ -423,6 +436,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     sequencerUrl: sequencer.url,
     config,
     chain: { batches: total, computedHead: head, onChainHead: config.chainHead, headMatches },
+    registry,
     proofs,
     data,
     sequencer: { listed: listed.size, notYetAnchored },

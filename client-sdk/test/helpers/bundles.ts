@@ -84,7 +84,7 @@ const hexBytes = (hex: string): number[] => Array.from(Buffer.from(hex, "hex"));
  * Initializes the program on a fresh local chain (test circuit) and submits the real proven
  * batch of the test vector as batch 0, as tests/localnet.test.ts does. Returns its bundles.
  */
-export async function anchorVector(chain: Localnet): Promise<AnchoredVector> {
+export async function anchorVector(chain: Localnet, opts: { initialRoot?: string } = {}): Promise<AnchoredVector> {
   const vector = loadVector();
   const connection = new Connection(chain.rpcUrl, "confirmed");
   const admin = Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(chain.wallet, "utf8")) as number[]));
@@ -94,9 +94,16 @@ export async function anchorVector(chain: Localnet): Promise<AnchoredVector> {
   const batchLog = PublicKey.findProgramAddressSync([BATCH_LOG_SEED], programId)[0];
   const adminProgram = new Program<Provenance>(PROVENANCE_IDL, new AnchorProvider(connection, new Wallet(admin), { commitment: "confirmed" }));
   await adminProgram.methods
-    .initialize({ test: {} }, sequencer.publicKey, hexBytes(vector.registryRoot))
+    .initialize({ test: {} }, sequencer.publicKey, hexBytes(opts.initialRoot ?? vector.registryRoot))
     .accountsPartial({ admin: admin.publicKey, config, batchLog, systemProgram: SystemProgram.programId })
     .rpc();
+  if (opts.initialRoot !== undefined) {
+    // Initialized with another root: stage the batch's, which its landing then makes current.
+    await adminProgram.methods
+      .setRegistryRoot(hexBytes(vector.registryRoot), new anchor.BN(1), false)
+      .accountsPartial({ admin: admin.publicKey, config })
+      .rpc();
+  }
   const drop = await connection.requestAirdrop(sequencer.publicKey, 10 * LAMPORTS_PER_SOL);
   await connection.confirmTransaction({ signature: drop, ...(await connection.getLatestBlockhash()) });
   const seqProgram = new Program<Provenance>(PROVENANCE_IDL, new AnchorProvider(connection, new Wallet(sequencer), { commitment: "confirmed" }));

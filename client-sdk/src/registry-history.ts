@@ -157,7 +157,6 @@ export async function registryHistory(chain: ChainReader, config: ChainConfig, b
   };
 
   const onInstruction = (ix: ProgramInstruction, tx: { signature: string; slot: number; blockTime: number | null }) => {
-    const at = tx.blockTime ?? 0;
     if (ix.name === "initialize") {
       const root = rootArg(ix.args, "registry_root", "registryRoot");
       state.current = { root, version: 0 };

@@ -73,6 +73,7 @@ describe("provenance CLI", function () {
       [["verify", "bundle-0.json", "--root", "nothex"], /--root must be 64 lowercase hex/],
       [["verify", "bundle-0.json", "--concurrency", "0"], /--concurrency must be an integer/],
       [["audit", "--grace", "soon"], /--grace must be a number of seconds/],
+      [["verify", "bundle-0.json", "--commitment", "processed"], /argument 'processed' is invalid\. Allowed choices are confirmed, finalized/],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli(args, { cwd: work })));
     runs.forEach((run, i) => {

@@ -16,6 +16,8 @@ export interface GlobalOptions {
   sequencer: string;
   rpc: string;
   programId: string;
+  /** Commitment of every chain read (ChainReader). */
+  commitment: "confirmed" | "finalized";
   json: boolean;
 }
 
@@ -55,7 +57,7 @@ export class CliContext {
 
   async chainReader(g: GlobalOptions): Promise<ChainReader> {
     const { ChainReader } = await import("@provenance/client-sdk/chain");
-    return new ChainReader({ connection: g.rpc, programId: g.programId });
+    return new ChainReader({ connection: g.rpc, programId: g.programId, commitment: g.commitment });
   }
 
   /** Wraps an action: its return value (default 0) or the error it throws decides the exit code. */

@@ -33,6 +33,12 @@ export function buildProgram(ctx: CliContext): Command {
     .addOption(new Option("--sequencer <url>", "sequencer base URL").env("PROVENANCE_SEQUENCER_URL").default(DEFAULT_SEQUENCER_URL))
     .addOption(new Option("--rpc <url>", "Solana JSON-RPC URL").env("PROVENANCE_RPC_URL").default(DEFAULT_RPC_URL))
     .addOption(new Option("--program-id <base58>", "the provenance program to trust").env("PROVENANCE_PROGRAM_ID").default(PROVENANCE_PROGRAM_ID))
+    .addOption(
+      new Option("--commitment <level>", "how settled the chain data verify and audit read must be: confirmed (supermajority voted, seconds) or finalized (rooted, cannot roll back, ~13 s later)")
+        .choices(["confirmed", "finalized"])
+        .env("PROVENANCE_COMMITMENT")
+        .default("confirmed"),
+    )
     .option("--json", "print the result as JSON on stdout", false)
     .addHelpText("after", `\n${EXIT_CODES_HELP}\n\nRun \`provenance <verb> --help\` for each verb; docs/sdk.md has a walkthrough.`)
     .showHelpAfterError("(add --help for usage)")

@@ -47,7 +47,7 @@ describe("provenance CLI end to end (local chain + anchoring sequencer)", functi
     work = mkdtempSync(path.join(os.tmpdir(), "provenance-cli-e2e-"));
     chainDir = path.join(work, "chain");
     chain = await startLocalnet({ dataDir: chainDir });
-    config = loadConfig({}, { dataDir: path.join(work, "sequencer"), circuit: "test", listen: "127.0.0.1:0", adminToken: ADMIN, rpcUrl: chain.rpcUrl, batchMaxAgeMs: 300, verifyWorkers: 1 });
+    config = loadConfig({}, { dataDir: path.join(work, "sequencer"), circuit: "test", listen: "127.0.0.1:0", adminToken: ADMIN, rpcUrl: chain.rpcUrl, adminKeypair: chain.wallet, batchMaxAgeMs: 300, verifyWorkers: 1 });
     const submitter = createChainSubmitter(config, quietLogger(), { pollIntervalMs: 100 });
     const drop = await submitter.connection.requestAirdrop(submitter.walletPublicKey, 10 * LAMPORTS_PER_SOL);
     for (let i = 0; i < 100 && !(await submitter.connection.getSignatureStatuses([drop])).value[0]; i++) await new Promise((r) => setTimeout(r, 100));

@@ -232,7 +232,7 @@ export class Pipeline {
               { registryRoot: meta.registryRoot, registryVersion: meta.registryVersion, onChainVersion: chain.registryVersion },
               "moving the on-chain registry root forward for this batch",
             );
-            await submitter.setRegistryRoot(meta.registryRoot, meta.registryVersion);
+            await submitter.setRegistryRoot(meta.registryRoot, meta.registryVersion, false);
           } else {
             await this.reprove(meta, log);
             this.toSubmit.shift();
@@ -305,7 +305,7 @@ export class Pipeline {
     if (chain.registryRoot === root && chain.registryVersion === version) return;
     if (version > chain.registryVersion) {
       this.logger.info({ registryRoot: root, registryVersion: version }, "syncing the registry root to the chain");
-      await submitter.setRegistryRoot(root, version);
+      await submitter.setRegistryRoot(root, version, false);
     } else if (version < chain.registryVersion) {
       throw new SequencerError(
         "CHAIN",

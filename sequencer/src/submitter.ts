@@ -12,9 +12,20 @@ export interface ChainHealth {
   detail: string;
 }
 
+/** Config's staged registry root and pending admin hand-over (null / 0 when none). */
+export interface StagedFields {
+  stagedRegistryRoot: string | null;
+  stagedRegistryVersion: number;
+  stagedAt: number;
+  pendingAdmin: string | null;
+}
+
 /** The program's Config account as the pipeline needs it. */
-export interface ChainState extends ChainConfig {
-  /** Roots `submit_batch` accepts now: the current one and superseded ones still in their grace period. */
+export interface ChainState extends ChainConfig, StagedFields {
+  /**
+   * Roots `submit_batch` accepts now: the current one, superseded ones still in their grace
+   * period, and the staged one (a batch proven against it promotes it).
+   */
   acceptedRegistryRoots: string[];
 }
 
@@ -23,10 +34,21 @@ export interface ChainSubmitter {
   readonly description: string;
   chainState(): Promise<ChainState>;
   /**
-   * Makes `root` (hex), registry version `version`, the current registry root with
-   * `set_registry_root`; returns the signature ("" when it already was).
+   * True only when this submitter holds the admin key (the local chain, PROVENANCE_ADMIN_KEYPAIR),
+   * so `setRegistryRoot` can work. Otherwise registry changes stay in the store until the admin
+   * stages them (`provenance registry push`); `registryNote` says so for logs and /healthz.
    */
-  setRegistryRoot(root: string, version: number): Promise<string>;
+  readonly canSetRegistry: boolean;
+  /** Why registry changes do not reach the chain by themselves and what to do; null when `canSetRegistry`. */
+  readonly registryNote: string | null;
+  /**
+   * `set_registry_root(root, version, retirePrevious)` signed by the admin key: `retirePrevious`
+   * false stages `root` (hex) at registry version `version` (it becomes current once a batch
+   * proven against it lands), true makes it current at once and forgets every other root.
+   * Returns the signature ("" when the chain already has it). Rejects with a ChainError when the
+   * admin key is not held.
+   */
+  setRegistryRoot(root: string, version: number, retirePrevious: boolean): Promise<string>;
   /**
    * Submits a proven batch with `submit_batch` and resolves once it is confirmed. Idempotent by
    * batch index: when the chain already holds batch `meta.index` with the same root (a resubmission

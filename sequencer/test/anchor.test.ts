@@ -128,7 +128,8 @@ describe("sequencer -> local chain: anchoring", function () {
       t = tempDir("anchor");
       const config = loadConfig(
         {},
-        { dataDir: t.dir, circuit: "test", listen: "127.0.0.1:0", adminToken: ADMIN, rpcUrl: chain.rpcUrl, batchMaxAgeMs: 300, verifyWorkers: 1 },
+        // The admin is the local chain's wallet (the program's upgrade authority), never the sequencer's key.
+        { dataDir: t.dir, circuit: "test", listen: "127.0.0.1:0", adminToken: ADMIN, rpcUrl: chain.rpcUrl, adminKeypair: chain.wallet, batchMaxAgeMs: 300, verifyWorkers: 1 },
       );
       const logger = quietLogger();
       submitter = createChainSubmitter(config, logger, { pollIntervalMs: 100 });
@@ -218,9 +219,13 @@ describe("sequencer -> local chain: anchoring", function () {
       expect((await post(`${seq.url}/v1/nodes`, { publicKey: publicKeyHex(other) }, { authorization: `Bearer ${ADMIN}` })).status).to.equal(201);
       const want = fieldToHex(seq.store.currentRegistry.root);
       const program = reader(chain.rpcUrl);
-      await waitFor("the registry root on-chain", async () => {
-        const config = await program.account.config.fetch(configPda);
-        return toHex(config.registryRoot) === want && config.registryVersion.toNumber() === seq.store.currentRegistryVersion ? true : undefined;
+      // Staged (set_registry_root with retire_previous = false): current once a batch proven against it lands.
+      await waitFor("the registry root staged on-chain", async () => {
+        const config = (await program.account.config.fetch(configPda)) as unknown as Record<string, { toNumber(): number } & number[]>;
+        const staged = config.stagedRegistryRoot ? { root: toHex(config.stagedRegistryRoot), version: config.stagedRegistryVersion!.toNumber() } : null;
+        const current = { root: toHex(config.registryRoot!), version: config.registryVersion!.toNumber() };
+        const want2 = { root: want, version: seq.store.currentRegistryVersion };
+        return (staged && staged.root === want2.root && staged.version === want2.version) || (current.root === want2.root && current.version === want2.version) ? true : undefined;
       }, 30_000);
       expect(seq.store.currentRegistryVersion).to.equal(2);
     });
@@ -262,6 +267,7 @@ describe("sequencer -> local chain: anchoring", function () {
           PROVENANCE_ADMIN_TOKEN: ADMIN,
           PROVENANCE_VERIFY_WORKERS: "1",
           PROVENANCE_RPC_URL: secondChain.rpcUrl,
+          PROVENANCE_ADMIN_KEYPAIR: secondChain.wallet,
           PROVENANCE_BATCH_MAX_AGE_MS: "200",
           PROVENANCE_LOG_LEVEL: "info",
         },

@@ -511,7 +511,7 @@ export class AnchorChainSubmitter implements ChainSubmitter {
       const state = await this.chainState();
       const balance = await this.connection.getBalance(this.wallet.publicKey);
       const low = balance < 10_000_000;
-      const problems = this.adminProblems(state);
+      const problems = adminProblems(state, { localChain: this.localChain, cluster: this.cluster, expectedAdmin: this.expectedAdmin });
       return {
         ok: !state.paused && !low && problems.length === 0,
         detail:
@@ -526,26 +526,6 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     } catch (err) {
       return { ok: false, detail: (err as Error).message };
     }
-  }
-
-  /**
-   * What is wrong with the Config's keys, for /healthz: the admin is this sequencer's hot key
-   * off the local chain (ADMIN IS SEQUENCER), or the admin is not the configured one (it
-   * changed since start: a hand-over, or worse).
-   */
-  private adminProblems(state: ChainState): string[] {
-    const out: string[] = [];
-    if (state.admin === state.sequencer && !this.localChain) {
-      out.push(
-        `ADMIN IS SEQUENCER: the program's admin is the sequencer's hot key ${state.admin} on ${this.cluster}, so whoever steals it can ` +
-          "change the registry, pause the program or replace the sequencer: hand the admin over to an offline key (provenance admin propose, then accept)",
-      );
-    }
-    const expected = this.expectedAdmin;
-    if (expected !== null && state.admin !== expected) {
-      out.push(`ADMIN CHANGED: the program's admin is ${state.admin}, not the configured ${expected} (PROVENANCE_ADMIN_PUBKEY)`);
-    }
-    return out;
   }
 
   /**
@@ -624,6 +604,28 @@ export class AnchorChainSubmitter implements ChainSubmitter {
   async close(): Promise<void> {
     this.closed = true;
   }
+}
+
+/**
+ * What is wrong with the Config's keys, for /healthz (each makes it degraded): the admin is the
+ * sequencer's hot key off the local chain (ADMIN IS SEQUENCER: security review H2), or the admin
+ * is not the configured one (it changed since start: a hand-over, or worse).
+ */
+export function adminProblems(
+  state: Pick<ChainState, "admin" | "sequencer">,
+  where: { localChain: boolean; cluster: string; expectedAdmin: string | null },
+): string[] {
+  const out: string[] = [];
+  if (state.admin === state.sequencer && !where.localChain) {
+    out.push(
+      `ADMIN IS SEQUENCER: the program's admin is the sequencer's hot key ${state.admin} on ${where.cluster}, so whoever steals it can ` +
+        "change the registry, pause the program or replace the sequencer: hand the admin over to an offline key (provenance admin propose, then accept)",
+    );
+  }
+  if (where.expectedAdmin !== null && state.admin !== where.expectedAdmin) {
+    out.push(`ADMIN CHANGED: the program's admin is ${state.admin}, not the configured ${where.expectedAdmin} (PROVENANCE_ADMIN_PUBKEY)`);
+  }
+  return out;
 }
 
 /** Why PROVENANCE_ADMIN_KEYPAIR is refused on `where`. */

@@ -188,7 +188,14 @@ export async function pushRegistry(ctx: CliContext, g: GlobalOptions, signer: { 
   const staged = config.stagedRegistryRoot === list.registryRoot && config.stagedRegistryVersion === list.registryVersion;
   if (current || (staged && !emergency)) return { ...base, action: "unchanged", signature: null };
   const floor = Math.max(config.registryVersion, config.stagedRegistryRoot !== null ? config.stagedRegistryVersion : 0);
-  if (list.registryVersion < floor || (list.registryVersion === floor && !staged)) {
+  if (staged && emergency) {
+    throw refused(
+      `the sequencer's registry version ${list.registryVersion} is already staged on-chain, and the program takes an emergency root only under a ` +
+        "newer version than the staged one: it becomes current with the next batch; to retire every other root now, change the registry first " +
+        "(`provenance nodes revoke ID --emergency` does both)",
+    );
+  }
+  if (list.registryVersion <= floor) {
     throw refused(
       `the sequencer's registry is at version ${list.registryVersion}, but the chain is at version ${config.registryVersion}` +
         (config.stagedRegistryRoot !== null ? ` with version ${config.stagedRegistryVersion} staged` : "") +

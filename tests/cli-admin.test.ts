@@ -25,8 +25,6 @@ import { cli, expectExit } from "./support/cli.js";
 const ADMIN_TOKEN = "cli-admin-admin-token-0123456789";
 const EMPTY = fieldToHex(new NodeRegistry(circuitConfig("test").registryLevels).root);
 
-type Staged = { stagedRegistryRoot: string | null; stagedRegistryVersion: number; pendingAdmin: string | null };
-
 describe("provenance admin, registry push (local chain, a sequencer without the admin key)", function () {
   this.timeout(900_000);
   let work: string;
@@ -37,7 +35,7 @@ describe("provenance admin, registry push (local chain, a sequencer without the 
   let env: Record<string, string>;
   let reader: ChainReader;
   let nodeId: string;
-  const onChain = async () => (await reader.config()) as Awaited<ReturnType<ChainReader["config"]>> & Staged;
+  const onChain = () => reader.config();
   const keyFile = (name: string, kp: Keypair, mode = 0o600): string => {
     const file = path.join(work, name);
     writeFileSync(file, JSON.stringify(Array.from(kp.secretKey)), { mode });

@@ -25,18 +25,8 @@ export interface AdminKeyOpts {
   dataDir: string;
 }
 
-/** The Config fields of the admin hand-over and the staged root (absent from an older program's IDL). */
-export interface AdminConfig extends ChainConfig {
-  stagedRegistryRoot: string | null;
-  stagedRegistryVersion: number;
-  stagedAt: number;
-  pendingAdmin: string | null;
-}
-
-export function withStaged(config: ChainConfig): AdminConfig {
-  const c = config as ChainConfig & Partial<AdminConfig>;
-  return { ...c, stagedRegistryRoot: c.stagedRegistryRoot ?? null, stagedRegistryVersion: c.stagedRegistryVersion ?? 0, stagedAt: c.stagedAt ?? 0, pendingAdmin: c.pendingAdmin ?? null };
-}
+/** The program's Config (with its staged root and pending admin). */
+export type AdminConfig = ChainConfig;
 
 export const refused = (message: string): ProvenanceError => new ProvenanceError("ADMIN_REFUSED", message);
 
@@ -110,7 +100,7 @@ export async function adminSession(ctx: CliContext, g: GlobalOptions): Promise<A
     reader,
     ix,
     send: async (signer, instruction, what) => sendAdminTransaction(reader.connection, signer, [await instruction], what),
-    config: async () => withStaged(await reader.config()),
+    config: () => reader.config(),
   };
 }
 

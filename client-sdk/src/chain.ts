@@ -47,10 +47,42 @@ export interface ChainConfig {
   /** Version of `registryRoot` in the registry's history; only increases. */
   registryVersion: number;
   recentRegistryRoots: { root: string; replacedAt: number }[];
+  /**
+   * The root the admin staged (`set_registry_root` without `retire_previous`): it becomes
+   * current with the first batch proven against it. `null` when nothing is staged.
+   */
+  stagedRegistryRoot: string | null;
+  /** Its version (0 when nothing is staged). */
+  stagedRegistryVersion: number;
+  /** When it was staged (cluster unix seconds; 0 when nothing is staged). */
+  stagedAt: number;
+  /** The admin's proposed successor (`propose_admin`), `null` when none. */
+  pendingAdmin: string | null;
   chainHead: string;
   nextIndex: number;
   totalRecords: number;
   paused: boolean;
+}
+
+function staged(c: Record<string, unknown>): Pick<ChainConfig, "stagedRegistryRoot" | "stagedRegistryVersion" | "stagedAt"> {
+  const stagedAt = toNumber(c.staged_at, "staged_at");
+  if (stagedAt === 0) return { stagedRegistryRoot: null, stagedRegistryVersion: 0, stagedAt: 0 };
+  return { stagedRegistryRoot: hex(c.staged_registry_root as number[]), stagedRegistryVersion: toNumber(c.staged_registry_version, "staged_registry_version"), stagedAt };
+}
+
+/**
+ * The registry roots a `submit_batch` may use at cluster time `nowSecs`, as the program decides
+ * (`Config::accepts_registry_root`): the current root, the staged one, and superseded ones
+ * within `graceSecs` of their replacement (the program's `REGISTRY_ROOT_GRACE_SECS`; a caller
+ * that must land before the end may pass less).
+ */
+export function acceptedRegistryRoots(config: ChainConfig, nowSecs: number, graceSecs: number): string[] {
+  const accepted = [config.registryRoot];
+  if (config.stagedRegistryRoot !== null) accepted.push(config.stagedRegistryRoot);
+  for (const r of config.recentRegistryRoots) {
+    if (r.replacedAt !== 0 && nowSecs - r.replacedAt <= graceSecs) accepted.push(r.root);
+  }
+  return accepted;
 }
 
 /** `BatchLog`, decoded: `roots[i % 256]` is batch i's root while `nextIndex - 256 <= i < nextIndex`. */
@@ -216,6 +248,8 @@ export class ChainReader {
         root: hex(r.root),
         replacedAt: toNumber(r.replaced_at, "replaced_at"),
       })),
+      ...staged(c),
+      pendingAdmin: (c.pending_admin as PublicKey).equals(PublicKey.default) ? null : (c.pending_admin as PublicKey).toBase58(),
       chainHead: hex(c.chain_head as number[]),
       nextIndex: toNumber(c.next_index, "next_index"),
       totalRecords: toNumber(c.total_records, "total_records"),

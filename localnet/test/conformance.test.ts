@@ -131,6 +131,8 @@ describe("localnet conformance: @solana/kit", function () {
   let rpc: ReturnType<typeof createSolanaRpc<ReturnType<typeof devnet>>>;
   let subs: ReturnType<typeof createSolanaRpcSubscriptions<ReturnType<typeof devnet>>>;
   let wallet: KeyPairSigner;
+  // The program refuses a sequencer that is its admin (the wallet, its upgrade authority).
+  let sequencer: KeyPairSigner;
   let program: Address;
   let configPda: Address;
   let batchLogPda: Address;
@@ -258,17 +260,23 @@ describe("localnet conformance: @solana/kit", function () {
       programAbort,
     );
 
-    // initialize(circuit Test, sequencer = the wallet, registry root)
+    // initialize(circuit Test, sequencer, registry root), signed by the upgrade authority
+    sequencer = await generateKeyPairSigner();
+    const [programData] = await getProgramDerivedAddress({
+      programAddress: address("BPFLoaderUpgradeab1e11111111111111111111111"),
+      seeds: [getAddressEncoder().encode(program)],
+    });
     sent.initialize = await send([
       {
         programAddress: program,
         accounts: [
           { address: wallet.address, role: AccountRole.WRITABLE_SIGNER, signer: wallet } as never,
+          { address: programData, role: AccountRole.READONLY },
           { address: configPda, role: AccountRole.WRITABLE },
           { address: batchLogPda, role: AccountRole.WRITABLE },
           { address: SYSTEM_PROGRAM, role: AccountRole.READONLY },
         ],
-        data: concat(discriminator("global:initialize"), Uint8Array.of(0), getAddressEncoder().encode(wallet.address) as Uint8Array, hex(vector.registryRoot)),
+        data: concat(discriminator("global:initialize"), Uint8Array.of(0), getAddressEncoder().encode(sequencer.address) as Uint8Array, hex(vector.registryRoot)),
       },
     ]);
     const created = await owned.first((n) => n.value.pubkey === configPda, "programNotification (Config)");
@@ -279,7 +287,7 @@ describe("localnet conformance: @solana/kit", function () {
       {
         programAddress: program,
         accounts: [
-          { address: wallet.address, role: AccountRole.READONLY_SIGNER, signer: wallet } as never,
+          { address: sequencer.address, role: AccountRole.READONLY_SIGNER, signer: sequencer } as never,
           { address: configPda, role: AccountRole.WRITABLE },
           { address: batchLogPda, role: AccountRole.WRITABLE },
         ],

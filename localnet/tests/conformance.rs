@@ -184,6 +184,7 @@ fn initialize_ix(admin: &Pubkey) -> Instruction {
         program_id: provenance::ID,
         accounts: provenance::accounts::Initialize {
             admin: *admin,
+            program_data: Pubkey::find_program_address(&[provenance::ID.as_ref()], &provenance::instructions::initialize::UPGRADEABLE_LOADER_ID).0,
             config: pda(provenance::constants::CONFIG_SEED),
             batch_log: pda(provenance::constants::BATCH_LOG_SEED),
             system_program: system_program::ID,
@@ -191,7 +192,8 @@ fn initialize_ix(admin: &Pubkey) -> Instruction {
         .to_account_metas(None),
         data: provenance::instruction::Initialize {
             circuit: provenance::state::Circuit::Test,
-            sequencer: *admin,
+            // Any key but the admin's (the program refuses the admin as its sequencer).
+            sequencer: Pubkey::new_from_array([7u8; 32]),
             registry_root: [0u8; 32],
         }
         .data(),

@@ -37,11 +37,11 @@ import {
 } from "@solana/web3.js";
 import type { Logger } from "pino";
 import { BATCH_LOG_CAPACITY, KNOWN_CLUSTERS, PROVENANCE_IDL, isLoopbackHost, REGISTRY_ROOT_GRACE_SECS, type Provenance } from "@provenance/client-sdk";
-import { ChainReader, programErrorOf, submitBatchMethodArgs, type ChainConfig } from "@provenance/client-sdk/chain";
+import { ChainReader, acceptedRegistryRoots, programErrorOf, submitBatchMethodArgs } from "@provenance/client-sdk/chain";
 import { AdminInstructions } from "@provenance/client-sdk/node";
 import type { SequencerConfig } from "./config.js";
 import type { BatchMeta, StoredAnchor } from "./store.js";
-import type { ChainHealth, ChainState, ChainSubmitter, StagedFields } from "./submitter.js";
+import type { ChainHealth, ChainState, ChainSubmitter } from "./submitter.js";
 import { SequencerError } from "./errors.js";
 import { readSecret } from "./secrets.js";
 
@@ -290,14 +290,8 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     const [config, clockInfo] = await Promise.all([this.reader.config(), this.connection.getAccountInfo(SYSVAR_CLOCK_PUBKEY)]);
     // Cluster time decides the grace period; fall back to ours when the sysvar is not served.
     const now = clockInfo && clockInfo.data.length >= 40 ? Number(clockInfo.data.readBigInt64LE(32)) : Math.floor(Date.now() / 1000);
-    const accepted = [config.registryRoot];
-    for (const r of config.recentRegistryRoots) {
-      if (r.replacedAt !== 0 && now - r.replacedAt <= REGISTRY_ROOT_GRACE_SECS - GRACE_MARGIN_SECS) accepted.push(r.root);
-    }
-    const staged = stagedOf(config);
-    // A staged root is accepted too: the first batch proven against it promotes it (submit_batch).
-    if (staged.stagedRegistryRoot !== null && !accepted.includes(staged.stagedRegistryRoot)) accepted.push(staged.stagedRegistryRoot);
-    return { ...config, ...staged, acceptedRegistryRoots: accepted };
+    // The staged root is accepted too: the first batch proven against it promotes it (submit_batch).
+    return { ...config, acceptedRegistryRoots: acceptedRegistryRoots(config, now, REGISTRY_ROOT_GRACE_SECS - GRACE_MARGIN_SECS) };
   }
 
   /**
@@ -637,15 +631,6 @@ function adminKeyOffLocalChain(where: string): string {
   );
 }
 
-function stagedOf(config: ChainConfig): StagedFields {
-  const c = config as ChainConfig & Partial<StagedFields>;
-  return {
-    stagedRegistryRoot: c.stagedRegistryRoot ?? null,
-    stagedRegistryVersion: c.stagedRegistryVersion ?? 0,
-    stagedAt: c.stagedAt ?? 0,
-    pendingAdmin: c.pendingAdmin ?? null,
-  };
-}
 
 /**
  * The cluster as bundles and anchors name it: `localnet` for an RPC on this machine; else, once

@@ -12,16 +12,8 @@ export interface ChainHealth {
   detail: string;
 }
 
-/** Config's staged registry root and pending admin hand-over (null / 0 when none). */
-export interface StagedFields {
-  stagedRegistryRoot: string | null;
-  stagedRegistryVersion: number;
-  stagedAt: number;
-  pendingAdmin: string | null;
-}
-
 /** The program's Config account as the pipeline needs it. */
-export interface ChainState extends ChainConfig, StagedFields {
+export interface ChainState extends ChainConfig {
   /**
    * Roots `submit_batch` accepts now: the current one, superseded ones still in their grace
    * period, and the staged one (a batch proven against it promotes it).

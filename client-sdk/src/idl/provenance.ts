@@ -16,10 +16,53 @@ export type Provenance = {
   },
   "instructions": [
     {
+      "name": "acceptAdmin",
+      "docs": [
+        "The proposed admin: takes the admin role."
+      ],
+      "discriminator": [
+        112,
+        42,
+        45,
+        90,
+        116,
+        181,
+        13,
+        170
+      ],
+      "accounts": [
+        {
+          "name": "newAdmin",
+          "signer": true
+        },
+        {
+          "name": "config",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  110,
+                  102,
+                  105,
+                  103
+                ]
+              }
+            ]
+          }
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "initialize",
       "docs": [
-        "Creates `Config` and `BatchLog`; the signer becomes admin. Refuses a circuit whose",
-        "verifying key is not compiled into this build."
+        "Creates `Config` and `BatchLog`; the signer, who must be the program's upgrade",
+        "authority, becomes admin. Refuses a circuit whose verifying key is not compiled into",
+        "this build, and a sequencer that is the admin."
       ],
       "discriminator": [
         175,
@@ -35,10 +78,96 @@ export type Provenance = {
         {
           "name": "admin",
           "docs": [
-            "Becomes the admin; pays for both accounts."
+            "Becomes the admin; pays for both accounts. Must be the program's upgrade authority, so",
+            "nobody can initialize a freshly deployed program before its deployer does."
           ],
           "writable": true,
           "signer": true
+        },
+        {
+          "name": "programData",
+          "docs": [
+            "The program's ProgramData account (BPF upgradeable loader, PDA `[program id]`), which",
+            "names the upgrade authority."
+          ],
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  5,
+                  219,
+                  24,
+                  207,
+                  182,
+                  104,
+                  75,
+                  158,
+                  138,
+                  9,
+                  53,
+                  48,
+                  33,
+                  119,
+                  116,
+                  252,
+                  87,
+                  210,
+                  45,
+                  191,
+                  154,
+                  191,
+                  231,
+                  16,
+                  145,
+                  101,
+                  167,
+                  142,
+                  53,
+                  188,
+                  180,
+                  207
+                ]
+              }
+            ],
+            "program": {
+              "kind": "const",
+              "value": [
+                2,
+                168,
+                246,
+                145,
+                78,
+                136,
+                161,
+                176,
+                226,
+                16,
+                21,
+                62,
+                247,
+                99,
+                174,
+                43,
+                0,
+                194,
+                185,
+                61,
+                22,
+                193,
+                36,
+                210,
+                192,
+                83,
+                122,
+                16,
+                4,
+                128,
+                0,
+                0
+              ]
+            }
+          }
         },
         {
           "name": "config",
@@ -114,6 +243,56 @@ export type Provenance = {
       ]
     },
     {
+      "name": "proposeAdmin",
+      "docs": [
+        "Admin: names its successor, who takes over with `accept_admin`."
+      ],
+      "discriminator": [
+        121,
+        214,
+        199,
+        212,
+        87,
+        39,
+        117,
+        234
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "config"
+          ]
+        },
+        {
+          "name": "config",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  110,
+                  102,
+                  105,
+                  103
+                ]
+              }
+            ]
+          }
+        }
+      ],
+      "args": [
+        {
+          "name": "newAdmin",
+          "type": "pubkey"
+        }
+      ]
+    },
+    {
       "name": "setPaused",
       "docs": [
         "Admin: stops or resumes `submit_batch`."
@@ -166,7 +345,8 @@ export type Provenance = {
     {
       "name": "setRegistryRoot",
       "docs": [
-        "Admin: publishes a new node-registry root."
+        "Admin: stages a new node-registry root (current once a batch uses it), or, retiring",
+        "every previous root, makes it current at once."
       ],
       "discriminator": [
         87,
@@ -434,6 +614,32 @@ export type Provenance = {
   "events": [
     {
       "discriminator": [
+        232,
+        34,
+        31,
+        226,
+        62,
+        18,
+        19,
+        114
+      ],
+      "name": "adminChanged"
+    },
+    {
+      "discriminator": [
+        129,
+        249,
+        226,
+        227,
+        199,
+        82,
+        110,
+        243
+      ],
+      "name": "adminProposed"
+    },
+    {
+      "discriminator": [
         144,
         55,
         16,
@@ -470,6 +676,19 @@ export type Provenance = {
         170
       ],
       "name": "registryRootChanged"
+    },
+    {
+      "discriminator": [
+        130,
+        150,
+        240,
+        189,
+        20,
+        210,
+        168,
+        17
+      ],
+      "name": "registryRootStaged"
     },
     {
       "discriminator": [
@@ -559,10 +778,63 @@ export type Provenance = {
     {
       "code": 6014,
       "name": "registryVersionNotNewer",
-      "msg": "registry_version must be greater than Config.registry_version: a superseded registry root cannot be restored"
+      "msg": "registry_version must be greater than Config.registry_version and than a staged root's version"
+    },
+    {
+      "code": 6015,
+      "name": "notUpgradeAuthority",
+      "msg": "initialize must be signed by the program's upgrade authority (its ProgramData account)"
+    },
+    {
+      "code": 6016,
+      "name": "adminIsSequencer",
+      "msg": "the admin and the sequencer must be different keys: the sequencer's hot key must not hold the admin's powers"
+    },
+    {
+      "code": 6017,
+      "name": "notPendingAdmin",
+      "msg": "only the key the admin proposed (Config.pending_admin) may accept the admin role"
     }
   ],
   "types": [
+    {
+      "docs": [
+        "The proposed key accepted the admin role."
+      ],
+      "name": "adminChanged",
+      "type": {
+        "fields": [
+          {
+            "name": "previousAdmin",
+            "type": "pubkey"
+          },
+          {
+            "name": "newAdmin",
+            "type": "pubkey"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "docs": [
+        "The admin proposed a successor (`pending_admin`; `Pubkey::default()` withdraws a proposal)."
+      ],
+      "name": "adminProposed",
+      "type": {
+        "fields": [
+          {
+            "name": "admin",
+            "type": "pubkey"
+          },
+          {
+            "name": "pendingAdmin",
+            "type": "pubkey"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
     {
       "name": "batchLog",
       "docs": [
@@ -776,6 +1048,42 @@ export type Provenance = {
             "type": "u8"
           },
           {
+            "name": "stagedRegistryRoot",
+            "docs": [
+              "A registry root the admin published to become current with the first batch proven",
+              "against it (`submit_batch` promotes it), so the current root never moves past batches",
+              "still sealed under it. All zero with `staged_at == 0` when nothing is staged."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "stagedRegistryVersion",
+            "docs": [
+              "Version of `staged_registry_root`; above `registry_version`."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "stagedAt",
+            "docs": [
+              "When the root was staged (cluster unix time, seconds); 0 when nothing is staged."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "pendingAdmin",
+            "docs": [
+              "The key the admin proposed as its successor (`propose_admin`); it becomes admin when it",
+              "signs `accept_admin`. `Pubkey::default()` when there is no proposal."
+            ],
+            "type": "pubkey"
+          },
+          {
             "name": "chainHead",
             "docs": [
               "Head of the hash chain of batches; 32 zero bytes before the first batch."
@@ -854,6 +1162,10 @@ export type Provenance = {
       }
     },
     {
+      "docs": [
+        "The current registry root changed: an emergency `set_registry_root` (`retired_previous`),",
+        "or the first batch proven against the staged root landed (`promoted_by_batch`)."
+      ],
       "name": "registryRootChanged",
       "type": {
         "fields": [
@@ -886,6 +1198,68 @@ export type Provenance = {
           {
             "name": "retiredPrevious",
             "type": "bool"
+          },
+          {
+            "name": "promotedByBatch",
+            "type": {
+              "option": "u64"
+            }
+          },
+          {
+            "name": "unixTimestamp",
+            "type": "i64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "docs": [
+        "The admin staged a registry root (`set_registry_root` without `retire_previous`). A root",
+        "staged before and not yet promoted is replaced (`replaced_staged_version` is then its",
+        "version, else 0)."
+      ],
+      "name": "registryRootStaged",
+      "type": {
+        "fields": [
+          {
+            "name": "root",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "version",
+            "type": "u64"
+          },
+          {
+            "name": "currentRoot",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "currentVersion",
+            "type": "u64"
+          },
+          {
+            "name": "replacedStagedRoot",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "replacedStagedVersion",
+            "type": "u64"
           },
           {
             "name": "unixTimestamp",

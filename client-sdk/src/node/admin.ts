@@ -97,7 +97,6 @@ export class AdminInstructions {
         admin,
         config: this.configAddress,
         batchLog: this.batchLogAddress,
-        program: this.programId,
         programData: this.programDataAddress,
         systemProgram: SystemProgram.programId,
       })

@@ -32,6 +32,12 @@ pub enum ProvenanceError {
     CounterOverflow,
     #[msg("the new registry root is the current one")]
     RegistryRootUnchanged,
-    #[msg("registry_version must be greater than Config.registry_version: a superseded registry root cannot be restored")]
+    #[msg("registry_version must be greater than Config.registry_version and than a staged root's version")]
     RegistryVersionNotNewer,
+    #[msg("initialize must be signed by the program's upgrade authority (its ProgramData account)")]
+    NotUpgradeAuthority,
+    #[msg("the admin and the sequencer must be different keys: the sequencer's hot key must not hold the admin's powers")]
+    AdminIsSequencer,
+    #[msg("only the key the admin proposed (Config.pending_admin) may accept the admin role")]
+    NotPendingAdmin,
 }

@@ -18,6 +18,8 @@ pub struct BatchSubmitted {
     pub unix_timestamp: i64,
 }
 
+/// The current registry root changed: an emergency `set_registry_root` (`retired_previous`),
+/// or the first batch proven against the staged root landed (`promoted_by_batch`).
 #[event]
 pub struct RegistryRootChanged {
     pub previous_root: [u8; 32],
@@ -25,7 +27,36 @@ pub struct RegistryRootChanged {
     pub previous_version: u64,
     pub new_version: u64,
     pub retired_previous: bool,
+    pub promoted_by_batch: Option<u64>,
     pub unix_timestamp: i64,
+}
+
+/// The admin staged a registry root (`set_registry_root` without `retire_previous`). A root
+/// staged before and not yet promoted is replaced (`replaced_staged_version` is then its
+/// version, else 0).
+#[event]
+pub struct RegistryRootStaged {
+    pub root: [u8; 32],
+    pub version: u64,
+    pub current_root: [u8; 32],
+    pub current_version: u64,
+    pub replaced_staged_root: [u8; 32],
+    pub replaced_staged_version: u64,
+    pub unix_timestamp: i64,
+}
+
+/// The admin proposed a successor (`pending_admin`; `Pubkey::default()` withdraws a proposal).
+#[event]
+pub struct AdminProposed {
+    pub admin: Pubkey,
+    pub pending_admin: Pubkey,
+}
+
+/// The proposed key accepted the admin role.
+#[event]
+pub struct AdminChanged {
+    pub previous_admin: Pubkey,
+    pub new_admin: Pubkey,
 }
 
 #[event]

@@ -21,8 +21,9 @@ declare_id!("ProvC2tA11BGUd9XuDU9h7KgHEc7j8wf2Rj6K2s843Q");
 pub mod provenance {
     use super::*;
 
-    /// Creates `Config` and `BatchLog`; the signer becomes admin. Refuses a circuit whose
-    /// verifying key is not compiled into this build.
+    /// Creates `Config` and `BatchLog`; the signer, who must be the program's upgrade
+    /// authority, becomes admin. Refuses a circuit whose verifying key is not compiled into
+    /// this build, and a sequencer that is the admin.
     pub fn initialize(
         ctx: Context<Initialize>,
         circuit: Circuit,
@@ -37,7 +38,18 @@ pub mod provenance {
         instructions::set_sequencer::handler(ctx, new_sequencer)
     }
 
-    /// Admin: publishes a new node-registry root.
+    /// Admin: names its successor, who takes over with `accept_admin`.
+    pub fn propose_admin(ctx: Context<ProposeAdmin>, new_admin: Pubkey) -> Result<()> {
+        instructions::admin::propose(ctx, new_admin)
+    }
+
+    /// The proposed admin: takes the admin role.
+    pub fn accept_admin(ctx: Context<AcceptAdmin>) -> Result<()> {
+        instructions::admin::accept(ctx)
+    }
+
+    /// Admin: stages a new node-registry root (current once a batch uses it), or, retiring
+    /// every previous root, makes it current at once.
     pub fn set_registry_root(
         ctx: Context<SetRegistryRoot>,
         new_root: [u8; 32],

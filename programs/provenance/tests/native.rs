@@ -105,7 +105,37 @@ fn batch_log_pda() -> Pubkey {
     Pubkey::find_program_address(&[BATCH_LOG_SEED], &provenance::ID).0
 }
 
+/// The BPF upgradeable loader, which owns a deployed program's ProgramData account.
+const LOADER: Pubkey = provenance::instructions::initialize::UPGRADEABLE_LOADER_ID;
+
+/// The program's ProgramData address: the loader's PDA of `[program id]`.
+fn program_data_pda() -> Pubkey {
+    Pubkey::find_program_address(&[provenance::ID.as_ref()], &LOADER).0
+}
+
+/// A ProgramData account as the loader writes it (`UpgradeableLoaderState::ProgramData`:
+/// tag 3 u32 LE, slot u64 LE, Option<Pubkey>), header only, no ELF.
+fn program_data_account(upgrade_authority: Option<Pubkey>) -> Account {
+    let mut data = vec![3u8, 0, 0, 0];
+    data.extend_from_slice(&0u64.to_le_bytes());
+    match upgrade_authority {
+        Some(key) => {
+            data.push(1);
+            data.extend_from_slice(key.as_ref());
+        }
+        None => data.push(0),
+    }
+    Account { lamports: 1_000_000_000, data, owner: LOADER, executable: false, rent_epoch: u64::MAX }
+}
+
+/// The program as deployed by `admin` (its upgrade authority).
 async fn start() -> Env {
+    start_deployed(None).await
+}
+
+/// `upgrade_authority`: `None` deploys with the admin as upgrade authority; `Some(x)` with `x`
+/// (`Some(None)`: an immutable program, no authority).
+async fn start_deployed(upgrade_authority: Option<Option<Pubkey>>) -> Env {
     let mut pt = ProgramTest::new("provenance", provenance::ID, processor!(entry));
     pt.prefer_bpf(false);
     let admin = Keypair::new();
@@ -116,6 +146,7 @@ async fn start() -> Env {
             Account { lamports: 10_000_000_000, owner: system_program::ID, ..Account::default() },
         );
     }
+    pt.add_account(program_data_pda(), program_data_account(upgrade_authority.unwrap_or(Some(admin.pubkey()))));
     let ctx = pt.start_with_context().await;
     Env { ctx, admin, sequencer }
 }
@@ -170,6 +201,7 @@ fn initialize_ix(admin: &Pubkey, circuit: Circuit, sequencer: Pubkey, registry_r
         program_id: provenance::ID,
         accounts: provenance::accounts::Initialize {
             admin: *admin,
+            program_data: program_data_pda(),
             config: config_pda(),
             batch_log: batch_log_pda(),
             system_program: system_program::ID,
@@ -196,6 +228,23 @@ fn set_sequencer_ix(admin: &Pubkey, new_sequencer: Pubkey) -> Instruction {
         program_id: provenance::ID,
         accounts: provenance::accounts::SetSequencer { admin: *admin, config: config_pda() }.to_account_metas(None),
         data: provenance::instruction::SetSequencer { new_sequencer }.data(),
+    }
+}
+
+fn propose_admin_ix(admin: &Pubkey, new_admin: Pubkey) -> Instruction {
+    Instruction {
+        program_id: provenance::ID,
+        accounts: provenance::accounts::ProposeAdmin { admin: *admin, config: config_pda() }.to_account_metas(None),
+        data: provenance::instruction::ProposeAdmin { new_admin }.data(),
+    }
+}
+
+fn accept_admin_ix(new_admin: &Pubkey) -> Instruction {
+    Instruction {
+        program_id: provenance::ID,
+        accounts: provenance::accounts::AcceptAdmin { new_admin: *new_admin, config: config_pda() }
+            .to_account_metas(None),
+        data: provenance::instruction::AcceptAdmin {}.data(),
     }
 }
 
@@ -299,6 +348,9 @@ fn error_codes_are_stable() {
         (CounterOverflow, 6012),
         (RegistryRootUnchanged, 6013),
         (RegistryVersionNotNewer, 6014),
+        (NotUpgradeAuthority, 6015),
+        (AdminIsSequencer, 6016),
+        (NotPendingAdmin, 6017),
     ];
     for (error, code) in expected {
         assert_eq!(u32::from(error), code, "{}", error.name());
@@ -538,20 +590,107 @@ mod with_test_key {
         assert_refused(env.submit(&s).await, ProvenanceError::UnknownRegistryRoot, "never published");
     }
 
+    /// The vector's batch is proven against `v.registry_root`: initialized with another root,
+    /// the batch lands only once `v.registry_root` is staged (or current).
+    async fn ready_with_other_root() -> (Env, Vector, [u8; 32]) {
+        let v = load_vector();
+        let mut env = start().await;
+        let mut first = v.registry_root;
+        first[31] ^= 1;
+        env.initialize(Circuit::Test, first).await.expect("initialize");
+        env.set_clock_ms(v.max_ts + 1000).await;
+        (env, v, first)
+    }
+
     #[tokio::test]
-    async fn accepts_a_recent_registry_root_within_the_grace_period_only() {
-        let (mut env, v) = ready().await;
+    async fn a_staged_root_becomes_current_with_the_first_batch_proven_against_it() {
+        let (mut env, v, first) = ready_with_other_root().await;
+        let admin = env.admin.insecure_clone();
+        assert_refused(env.submit(&Submission::of(&v)).await, ProvenanceError::UnknownRegistryRoot, "not published yet");
+        env.send(set_registry_root_ix(&admin.pubkey(), v.registry_root, 1, false), &admin).await.expect("stage");
+        let staged = env.config().await;
+        // Staging moves nothing: the current root stays current, no grace clock starts.
+        assert_eq!((staged.registry_root, staged.registry_version), (first, 0));
+        assert_eq!((staged.staged_registry_root, staged.staged_registry_version), (v.registry_root, 1));
+        assert_ne!(staged.staged_at, 0);
+        assert!(staged.recent_roots.iter().all(|r| r.replaced_at == 0));
+
+        // A long wait (a backlog, an outage, a pause) changes nothing either.
+        env.set_clock_ms(v.max_ts + 1000 + 10 * REGISTRY_ROOT_GRACE_SECS as u64 * 1000).await;
+        assert!(env.config().await.accepts_registry_root(&first, (v.max_ts / 1000) as i64 + 10 * REGISTRY_ROOT_GRACE_SECS));
+
+        env.submit(&Submission::of(&v)).await.expect("the batch proven against the staged root lands");
+        let promoted = env.config().await;
+        assert_eq!((promoted.registry_root, promoted.registry_version), (v.registry_root, 1));
+        assert_eq!(promoted.staged_at, 0, "nothing staged any more");
+        assert_eq!(promoted.recent_roots[0].root, first, "the previous root is in the grace ring");
+        assert_ne!(promoted.recent_roots[0].replaced_at, 0);
+    }
+
+    #[tokio::test]
+    async fn a_failed_batch_does_not_promote_the_staged_root() {
+        let (mut env, v, first) = ready_with_other_root().await;
+        let admin = env.admin.insecure_clone();
+        env.send(set_registry_root_ix(&admin.pubkey(), v.registry_root, 1, false), &admin).await.expect("stage");
+        let mut s = Submission::of(&v);
+        s.proof_c[3] ^= 1;
+        assert_refused(env.submit(&s).await, ProvenanceError::ProofVerificationFailed, "bad proof");
+        let config = env.config().await;
+        assert_eq!((config.registry_root, config.staged_registry_root), (first, v.registry_root));
+    }
+
+    #[tokio::test]
+    async fn a_newer_stage_replaces_an_unused_one() {
+        let (mut env, v, first) = ready_with_other_root().await;
         let admin = env.admin.insecure_clone();
         let mut other = v.registry_root;
-        other[31] ^= 1;
-        env.send(set_registry_root_ix(&admin.pubkey(), other, 1, false), &admin).await.expect("set root");
-        let replaced_at = env.config().await.recent_roots[0].replaced_at;
-        assert_eq!(env.config().await.recent_roots[0].root, v.registry_root);
+        other[30] ^= 1;
+        env.send(set_registry_root_ix(&admin.pubkey(), v.registry_root, 1, false), &admin).await.expect("stage v1");
+        env.send(set_registry_root_ix(&admin.pubkey(), other, 2, false), &admin).await.expect("stage v2");
+        assert_refused(env.submit(&Submission::of(&v)).await, ProvenanceError::UnknownRegistryRoot, "replaced stage");
+        // The stage's version is a floor too.
+        for version in [1u64, 2] {
+            let ix = set_registry_root_ix(&admin.pubkey(), v.registry_root, version, false);
+            assert_refused(env.send(ix, &admin).await, ProvenanceError::RegistryVersionNotNewer, "at or below the staged version");
+            let ix = set_registry_root_ix(&admin.pubkey(), v.registry_root, version, true);
+            assert_refused(env.send(ix, &admin).await, ProvenanceError::RegistryVersionNotNewer, "emergency at or below the staged version");
+        }
+        env.send(set_registry_root_ix(&admin.pubkey(), v.registry_root, 3, false), &admin).await.expect("stage v3");
+        env.submit(&Submission::of(&v)).await.expect("lands under v3");
+        let config = env.config().await;
+        assert_eq!((config.registry_root, config.registry_version, config.staged_at), (v.registry_root, 3, 0));
+        assert_eq!(config.recent_roots[0].root, first, "the never-current stage is not in the ring");
+        assert!(config.recent_roots[1..].iter().all(|r| r.replaced_at == 0));
+    }
 
-        env.set_clock_ms((replaced_at + REGISTRY_ROOT_GRACE_SECS + 1) as u64 * 1000).await;
-        assert_refused(env.submit(&Submission::of(&v)).await, ProvenanceError::UnknownRegistryRoot, "grace over");
-        env.set_clock_ms((replaced_at + REGISTRY_ROOT_GRACE_SECS) as u64 * 1000).await;
-        env.submit(&Submission::of(&v)).await.expect("previous root within the grace period");
+    #[tokio::test]
+    async fn an_emergency_root_is_current_at_once_and_forgets_every_other() {
+        let (mut env, v) = ready().await;
+        let admin = env.admin.insecure_clone();
+        let (mut staged, mut emergency) = (v.registry_root, v.registry_root);
+        staged[30] ^= 1;
+        emergency[29] ^= 1;
+        env.send(set_registry_root_ix(&admin.pubkey(), staged, 1, false), &admin).await.expect("stage");
+        env.send(set_registry_root_ix(&admin.pubkey(), emergency, 2, true), &admin).await.expect("emergency");
+        let config = env.config().await;
+        assert_eq!((config.registry_root, config.registry_version, config.staged_at), (emergency, 2, 0));
+        assert!(config.recent_roots.iter().all(|r| r.replaced_at == 0));
+        assert!(!config.accepts_registry_root(&staged, 0), "the stage is forgotten");
+        assert_refused(env.submit(&Submission::of(&v)).await, ProvenanceError::UnknownRegistryRoot, "retired current root");
+    }
+
+    /// The grace ring after a promotion, on the account the program reads (no second proof needed).
+    #[tokio::test]
+    async fn the_replaced_root_is_accepted_for_the_grace_period_only() {
+        let (mut env, v, first) = ready_with_other_root().await;
+        let admin = env.admin.insecure_clone();
+        env.send(set_registry_root_ix(&admin.pubkey(), v.registry_root, 1, false), &admin).await.expect("stage");
+        env.submit(&Submission::of(&v)).await.expect("promotes");
+        let config = env.config().await;
+        let replaced_at = config.recent_roots[0].replaced_at;
+        assert!(config.accepts_registry_root(&first, replaced_at + REGISTRY_ROOT_GRACE_SECS));
+        assert!(!config.accepts_registry_root(&first, replaced_at + REGISTRY_ROOT_GRACE_SECS + 1));
+        assert!(config.accepts_registry_root(&v.registry_root, i64::MAX), "the current root never expires");
     }
 
     #[tokio::test]
@@ -596,7 +735,8 @@ mod with_test_key {
         // SystemError::AccountAlreadyInUse (custom error 0) inside the CPI.
         assert_code(result, 0, "second initialize (SystemError::AccountAlreadyInUse)");
         let stranger = Keypair::new();
-        let ix = initialize_ix(&stranger.pubkey(), Circuit::Test, stranger.pubkey(), [1u8; 32]);
+        let ix = initialize_ix(&stranger.pubkey(), Circuit::Test, env.sequencer.pubkey(), [1u8; 32]);
+        // `init` runs before the other constraints, so the existing PDA refuses it first.
         assert_code(env.send(ix, &stranger).await, 0, "initialize by someone else");
         assert_eq!(env.config().await.admin, env.admin.pubkey(), "the admin is unchanged");
     }
@@ -610,6 +750,7 @@ mod with_test_key {
             ("set_sequencer", set_sequencer_ix(&who, who)),
             ("set_registry_root", set_registry_root_ix(&who, [3u8; 32], 1, true)),
             ("set_paused", set_paused_ix(&who, true)),
+            ("propose_admin", propose_admin_ix(&who, who)),
         ];
         for (name, ix) in cases {
             assert_refused(env.send(ix, &stranger).await, ProvenanceError::Unauthorized, name);
@@ -642,11 +783,15 @@ mod with_test_key {
         assert_refused(env.send(ix, &admin).await, ProvenanceError::RegistryRootUnchanged, "same root");
         let mut other = v.registry_root;
         other[0] ^= 1;
-        env.send(set_registry_root_ix(&admin.pubkey(), other, 1, false), &admin).await.expect("new root");
+        env.send(set_registry_root_ix(&admin.pubkey(), other, 1, true), &admin).await.expect("new root at once");
+        let mut staged = other;
+        staged[1] ^= 1;
+        env.send(set_registry_root_ix(&admin.pubkey(), staged, 2, false), &admin).await.expect("stage");
         env.send(set_registry_root_ix(&admin.pubkey(), other, 1, true), &admin).await.expect("retire history");
         let config = env.config().await;
         assert_eq!((config.registry_root, config.registry_version), (other, 1));
         assert!(config.recent_roots.iter().all(|r| r.replaced_at == 0), "history cleared");
+        assert_eq!(config.staged_at, 0, "the stage is cleared too");
     }
 
     #[tokio::test]
@@ -656,9 +801,7 @@ mod with_test_key {
         assert_eq!(env.config().await.registry_version, 0);
         let mut newer = v.registry_root;
         newer[0] ^= 1;
-        env.send(set_registry_root_ix(&admin.pubkey(), newer, 5, false), &admin).await.expect("version 5");
-        // Restoring the superseded root (it may still list a node revoked since) is refused,
-        // whatever version it claims to be at or below the current one...
+        env.send(set_registry_root_ix(&admin.pubkey(), newer, 5, true), &admin).await.expect("version 5");
         for version in [0, 4, 5] {
             let ix = set_registry_root_ix(&admin.pubkey(), v.registry_root, version, false);
             assert_refused(env.send(ix, &admin).await, ProvenanceError::RegistryVersionNotNewer, "old version");
@@ -668,9 +811,82 @@ mod with_test_key {
         assert_refused(env.send(ix, &admin).await, ProvenanceError::RegistryVersionNotNewer, "retire at an old version");
         let config = env.config().await;
         assert_eq!((config.registry_root, config.registry_version), (newer, 5));
-        // A newer version moves on.
-        env.send(set_registry_root_ix(&admin.pubkey(), v.registry_root, 6, false), &admin).await.expect("version 6");
+        // The version does not bind the root: a superseded root comes back under a higher
+        // version (docs/threat-model.md; the auditor reports it, RESTORED_REGISTRY_ROOT).
+        env.send(set_registry_root_ix(&admin.pubkey(), v.registry_root, 6, true), &admin).await.expect("version 6");
         assert_eq!(env.config().await.registry_version, 6);
+    }
+
+    #[tokio::test]
+    async fn initialize_is_refused_unless_signed_by_the_upgrade_authority() {
+        let v = load_vector();
+        // Someone else deployed it (or the program is immutable): the admin may not initialize.
+        for authority in [Some(Keypair::new().pubkey()), None] {
+            let mut env = start_deployed(Some(authority)).await;
+            assert_refused(env.initialize(Circuit::Test, v.registry_root).await, ProvenanceError::NotUpgradeAuthority, "not the authority");
+        }
+        // A ProgramData-shaped account elsewhere naming the signer does not pass for the real one.
+        let mut env = start().await;
+        let stranger = Keypair::new();
+        let fake = Pubkey::new_unique();
+        env.ctx.set_account(&fake, &program_data_account(Some(stranger.pubkey())).into());
+        env.ctx.set_account(&stranger.pubkey(), &Account { lamports: 10_000_000_000, owner: system_program::ID, ..Account::default() }.into());
+        let mut ix = initialize_ix(&stranger.pubkey(), Circuit::Test, env.sequencer.pubkey(), v.registry_root);
+        ix.accounts[1].pubkey = fake;
+        // anchor_lang::error::ErrorCode::ConstraintSeeds
+        assert_code(env.send(ix, &stranger).await, 2006, "a fake ProgramData account");
+        assert!(env.ctx.banks_client.get_account(config_pda()).await.unwrap().is_none());
+        env.initialize(Circuit::Test, v.registry_root).await.expect("the upgrade authority initializes");
+        assert_eq!(env.config().await.admin, env.admin.pubkey());
+    }
+
+    #[tokio::test]
+    async fn the_admin_and_the_sequencer_must_be_different_keys() {
+        let v = load_vector();
+        let mut env = start().await;
+        let admin = env.admin.insecure_clone();
+        let ix = initialize_ix(&admin.pubkey(), Circuit::Test, admin.pubkey(), v.registry_root);
+        assert_refused(env.send(ix, &admin).await, ProvenanceError::AdminIsSequencer, "initialize");
+        env.initialize(Circuit::Test, v.registry_root).await.expect("initialize");
+        let ix = set_sequencer_ix(&admin.pubkey(), admin.pubkey());
+        assert_refused(env.send(ix, &admin).await, ProvenanceError::AdminIsSequencer, "set_sequencer to the admin");
+        let ix = propose_admin_ix(&admin.pubkey(), env.sequencer.pubkey());
+        assert_refused(env.send(ix, &admin).await, ProvenanceError::AdminIsSequencer, "propose the sequencer");
+        // A proposal accepted after the sequencer was moved onto the proposed key is refused too.
+        let next = Keypair::new();
+        env.ctx.set_account(&next.pubkey(), &Account { lamports: 10_000_000_000, owner: system_program::ID, ..Account::default() }.into());
+        env.send(propose_admin_ix(&admin.pubkey(), next.pubkey()), &admin).await.expect("propose");
+        env.send(set_sequencer_ix(&admin.pubkey(), next.pubkey()), &admin).await.expect("set sequencer");
+        assert_refused(env.send(accept_admin_ix(&next.pubkey()), &next).await, ProvenanceError::AdminIsSequencer, "accept as the sequencer");
+        assert_eq!(env.config().await.admin, admin.pubkey());
+    }
+
+    #[tokio::test]
+    async fn the_admin_role_is_handed_over_in_two_steps() {
+        let (mut env, _v) = ready().await;
+        let admin = env.admin.insecure_clone();
+        let next = Keypair::new();
+        let stranger = Keypair::new();
+        for who in [&next, &stranger] {
+            env.ctx.set_account(&who.pubkey(), &Account { lamports: 10_000_000_000, owner: system_program::ID, ..Account::default() }.into());
+        }
+        assert_refused(env.send(accept_admin_ix(&next.pubkey()), &next).await, ProvenanceError::NotPendingAdmin, "nothing proposed");
+        let ix = propose_admin_ix(&stranger.pubkey(), stranger.pubkey());
+        assert_refused(env.send(ix, &stranger).await, ProvenanceError::Unauthorized, "propose by a non-admin");
+        env.send(propose_admin_ix(&admin.pubkey(), next.pubkey()), &admin).await.expect("propose");
+        assert_eq!(env.config().await.pending_admin, next.pubkey());
+        // Proposing changes nothing yet.
+        assert_eq!(env.config().await.admin, admin.pubkey());
+        assert_refused(env.send(accept_admin_ix(&stranger.pubkey()), &stranger).await, ProvenanceError::NotPendingAdmin, "accept by another key");
+        // Withdrawn, then proposed again.
+        env.send(propose_admin_ix(&admin.pubkey(), Pubkey::default()), &admin).await.expect("withdraw");
+        assert_refused(env.send(accept_admin_ix(&next.pubkey()), &next).await, ProvenanceError::NotPendingAdmin, "withdrawn");
+        env.send(propose_admin_ix(&admin.pubkey(), next.pubkey()), &admin).await.expect("propose again");
+        env.send(accept_admin_ix(&next.pubkey()), &next).await.expect("accept");
+        let config = env.config().await;
+        assert_eq!((config.admin, config.pending_admin), (next.pubkey(), Pubkey::default()));
+        assert_refused(env.send(set_paused_ix(&admin.pubkey(), true), &admin).await, ProvenanceError::Unauthorized, "the old admin");
+        env.send(set_paused_ix(&next.pubkey(), true), &next).await.expect("the new admin pauses");
     }
 
     /// The size of the transaction the sequencer sends: `submit_batch` plus a compute-budget

@@ -6,11 +6,24 @@ use crate::errors::ProvenanceError;
 use crate::state::{BatchLog, Circuit, Config};
 use crate::verifying_key::circuit_key;
 
+/// `BPFLoaderUpgradeab1e11111111111111111111111`, the loader a cluster deploys programs with.
+pub const UPGRADEABLE_LOADER_ID: Pubkey = pubkey!("BPFLoaderUpgradeab1e11111111111111111111111");
+
 #[derive(Accounts)]
 pub struct Initialize<'info> {
-    /// Becomes the admin; pays for both accounts.
+    /// Becomes the admin; pays for both accounts. Must be the program's upgrade authority, so
+    /// nobody can initialize a freshly deployed program before its deployer does.
     #[account(mut)]
     pub admin: Signer<'info>,
+    /// The program's ProgramData account (BPF upgradeable loader, PDA `[program id]`), which
+    /// names the upgrade authority.
+    #[account(
+        seeds = [crate::ID.as_ref()],
+        bump,
+        seeds::program = UPGRADEABLE_LOADER_ID,
+        constraint = program_data.upgrade_authority_address == Some(admin.key()) @ ProvenanceError::NotUpgradeAuthority,
+    )]
+    pub program_data: Account<'info, ProgramData>,
     /// `init` makes a second `initialize` fail: the PDA already exists.
     #[account(init, payer = admin, space = 8 + Config::INIT_SPACE, seeds = [CONFIG_SEED], bump)]
     pub config: Account<'info, Config>,
@@ -21,13 +34,15 @@ pub struct Initialize<'info> {
 
 /// Creates `Config` and the `BatchLog` ring for `circuit`, whose verifying key must be compiled
 /// into this build: a cluster build has no test/dev keys, so it cannot be set up to accept
-/// proofs from their public (insecure) trusted setup.
+/// proofs from their public (insecure) trusted setup. Refused unless signed by the program's
+/// upgrade authority, and when the sequencer would be the admin.
 pub fn handler(
     ctx: Context<Initialize>,
     circuit: Circuit,
     sequencer: Pubkey,
     registry_root: [u8; 32],
 ) -> Result<()> {
+    require!(sequencer != ctx.accounts.admin.key(), ProvenanceError::AdminIsSequencer);
     let key = circuit_key(circuit).ok_or(ProvenanceError::CircuitKeyNotCompiled)?;
     require!(
         is_canonical_field_element(&registry_root),
@@ -46,6 +61,10 @@ pub fn handler(
     config.chain_head = [0u8; 32];
     config.next_index = 0;
     config.total_records = 0;
+    config.staged_registry_root = [0u8; 32];
+    config.staged_registry_version = 0;
+    config.staged_at = 0;
+    config.pending_admin = Pubkey::default();
     config.paused = false;
     config.bump = ctx.bumps.config;
     config.batch_log_bump = ctx.bumps.batch_log;

@@ -1,3 +1,4 @@
+pub mod admin;
 pub mod initialize;
 pub mod set_paused;
 pub mod set_registry_root;
@@ -6,6 +7,7 @@ pub mod submit_batch;
 
 // Anchor's generated account modules must be reachable from the crate root; every
 // instruction module also has a `handler`, which lib.rs names by its full path.
+pub use admin::*;
 #[allow(ambiguous_glob_reexports)]
 pub use initialize::*;
 pub use set_paused::*;

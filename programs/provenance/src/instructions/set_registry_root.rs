@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::constants::CONFIG_SEED;
 use crate::crypto::is_canonical_field_element;
 use crate::errors::ProvenanceError;
-use crate::events::RegistryRootChanged;
+use crate::events::{RegistryRootChanged, RegistryRootStaged};
 use crate::state::Config;
 
 #[derive(Accounts)]
@@ -13,12 +13,22 @@ pub struct SetRegistryRoot<'info> {
     pub config: Account<'info, Config>,
 }
 
-/// Publishes a new node-registry root, `registry_version` in the registry's history. Versions
-/// only increase, so a superseded root (one that may still list a revoked node) can never be
-/// made current again. The previous root stays acceptable for `REGISTRY_ROOT_GRACE_SECS`
-/// (batches already being proven against it still land) unless `retire_previous` is set, which
-/// forgets every superseded root immediately — for revoking a compromised node.
-/// `retire_previous` with the current root and version only clears the history.
+/// Publishes node-registry root `new_root`, `registry_version` in the registry's history.
+///
+/// Without `retire_previous` the root is **staged**: the current root stays current, and the
+/// first `submit_batch` proven against the staged root makes it current (the previous one then
+/// stays acceptable for `REGISTRY_ROOT_GRACE_SECS`). Batches are submitted in index order and
+/// sealed under non-decreasing versions, so the current root never moves past a batch still
+/// sealed under it: an ordinary registration or revocation cannot expire a batch in flight.
+/// A newer stage replaces a staged root that no batch has used yet.
+///
+/// With `retire_previous` (an emergency revocation: a node revoked for cause) the root becomes
+/// current at once, and every superseded root and the staged one are forgotten, so no batch
+/// proven against them lands any more. With the current root and version it only clears them.
+///
+/// Versions only increase (above the current and the staged version). They do not bind the
+/// root: the admin can publish under a higher version a root it superseded before; auditors
+/// read the history from these transactions (docs/threat-model.md).
 pub fn handler(
     ctx: Context<SetRegistryRoot>,
     new_root: [u8; 32],
@@ -31,26 +41,45 @@ pub fn handler(
     );
     let config = &mut ctx.accounts.config;
     let previous_root = config.registry_root;
+    let previous_version = config.registry_version;
     require!(
         new_root != previous_root || retire_previous,
         ProvenanceError::RegistryRootUnchanged
     );
-    let previous_version = config.registry_version;
     let clears_history_only =
         retire_previous && new_root == previous_root && registry_version == previous_version;
     require!(
-        registry_version > previous_version || clears_history_only,
+        clears_history_only || registry_version > config.newest_registry_version().max(previous_version),
         ProvenanceError::RegistryVersionNotNewer
     );
     let now = Clock::get()?.unix_timestamp;
-    config.replace_registry_root(new_root, registry_version, retire_previous, now);
-    emit!(RegistryRootChanged {
-        previous_root,
-        new_root,
-        previous_version,
-        new_version: registry_version,
-        retired_previous: retire_previous,
-        unix_timestamp: now,
-    });
+    if retire_previous {
+        config.replace_registry_root(new_root, registry_version, true, now);
+        emit!(RegistryRootChanged {
+            previous_root,
+            new_root,
+            previous_version,
+            new_version: registry_version,
+            retired_previous: true,
+            promoted_by_batch: None,
+            unix_timestamp: now,
+        });
+    } else {
+        let (replaced_staged_root, replaced_staged_version) = if config.has_staged_root() {
+            (config.staged_registry_root, config.staged_registry_version)
+        } else {
+            ([0u8; 32], 0)
+        };
+        config.stage_registry_root(new_root, registry_version, now);
+        emit!(RegistryRootStaged {
+            root: new_root,
+            version: registry_version,
+            current_root: previous_root,
+            current_version: previous_version,
+            replaced_staged_root,
+            replaced_staged_version,
+            unix_timestamp: now,
+        });
+    }
     Ok(())
 }

@@ -14,6 +14,7 @@ pub struct SetSequencer<'info> {
 
 pub fn handler(ctx: Context<SetSequencer>, new_sequencer: Pubkey) -> Result<()> {
     let config = &mut ctx.accounts.config;
+    require!(new_sequencer != config.admin, ProvenanceError::AdminIsSequencer);
     emit!(SequencerChanged {
         previous_sequencer: config.sequencer,
         new_sequencer,

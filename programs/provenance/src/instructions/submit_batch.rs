@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::constants::{BATCH_LOG_SEED, CONFIG_SEED, MAX_CLOCK_SKEW_MS};
 use crate::crypto::{next_chain_head, public_hash, verify_proof};
 use crate::errors::ProvenanceError;
-use crate::events::BatchSubmitted;
+use crate::events::{BatchSubmitted, RegistryRootChanged};
 use crate::state::{BatchLog, Config};
 use crate::verifying_key::circuit_key;
 
@@ -65,6 +65,9 @@ pub fn handler(
         config.accepts_registry_root(&registry_root, clock.unix_timestamp),
         ProvenanceError::UnknownRegistryRoot
     );
+    // The first batch proven against the staged root makes it current (the whole transaction
+    // fails, and the stage stays, if the proof does not verify).
+    let promotes_staged_root = config.is_staged_root(&registry_root);
 
     let public_input = public_hash(&registry_root, &batch_root, count, min_ts, max_ts)?;
     let key = circuit_key(config.circuit).ok_or(ProvenanceError::CircuitKeyNotCompiled)?;
@@ -79,6 +82,19 @@ pub fn handler(
         .checked_add(u64::from(count))
         .ok_or(ProvenanceError::CounterOverflow)?;
     ctx.accounts.batch_log.load_mut()?.append(index, batch_root);
+    if promotes_staged_root {
+        let (previous_root, previous_version) = (config.registry_root, config.registry_version);
+        config.promote_staged_root(clock.unix_timestamp);
+        emit!(RegistryRootChanged {
+            previous_root,
+            new_root: config.registry_root,
+            previous_version,
+            new_version: config.registry_version,
+            retired_previous: false,
+            promoted_by_batch: Some(index),
+            unix_timestamp: clock.unix_timestamp,
+        });
+    }
 
     emit!(BatchSubmitted {
         index,

@@ -22,6 +22,17 @@ pub struct Config {
     pub recent_roots: [RecentRegistryRoot; 8],
     /// Next slot of the `recent_roots` ring.
     pub recent_roots_next: u8,
+    /// A registry root the admin published to become current with the first batch proven
+    /// against it (`submit_batch` promotes it), so the current root never moves past batches
+    /// still sealed under it. All zero with `staged_at == 0` when nothing is staged.
+    pub staged_registry_root: [u8; 32],
+    /// Version of `staged_registry_root`; above `registry_version`.
+    pub staged_registry_version: u64,
+    /// When the root was staged (cluster unix time, seconds); 0 when nothing is staged.
+    pub staged_at: i64,
+    /// The key the admin proposed as its successor (`propose_admin`); it becomes admin when it
+    /// signs `accept_admin`. `Pubkey::default()` when there is no proposal.
+    pub pending_admin: Pubkey,
     /// Head of the hash chain of batches; 32 zero bytes before the first batch.
     pub chain_head: [u8; 32],
     /// Index the next accepted batch must carry; also the number of batches accepted so far.
@@ -44,10 +55,30 @@ pub struct RecentRegistryRoot {
 }
 
 impl Config {
+    /// Whether a root is staged.
+    pub fn has_staged_root(&self) -> bool {
+        self.staged_at != 0
+    }
+
+    /// Whether `root` is the staged root, which the batch proven against it promotes.
+    pub fn is_staged_root(&self, root: &[u8; 32]) -> bool {
+        self.has_staged_root() && &self.staged_registry_root == root
+    }
+
+    /// The highest registry version the chain knows: the staged one, else the current one.
+    pub fn newest_registry_version(&self) -> u64 {
+        if self.has_staged_root() {
+            self.staged_registry_version
+        } else {
+            self.registry_version
+        }
+    }
+
     /// Whether a batch proven against `root` may land at cluster time `now`: the current root
-    /// always; a superseded one for `REGISTRY_ROOT_GRACE_SECS` after it was replaced.
+    /// and the staged root always; a superseded one for `REGISTRY_ROOT_GRACE_SECS` after it was
+    /// replaced.
     pub fn accepts_registry_root(&self, root: &[u8; 32], now: i64) -> bool {
-        if &self.registry_root == root {
+        if &self.registry_root == root || self.is_staged_root(root) {
             return true;
         }
         self.recent_roots.iter().any(|r| {
@@ -57,13 +88,36 @@ impl Config {
         })
     }
 
-    /// Makes `new_root` current. The previous root stays acceptable for the grace period unless
-    /// `retire_previous` is set, which forgets every superseded root at once (use it when a
-    /// node is revoked for cause).
+    /// Stages `root` (version `version`) in place of any staged root.
+    pub fn stage_registry_root(&mut self, root: [u8; 32], version: u64, now: i64) {
+        self.staged_registry_root = root;
+        self.staged_registry_version = version;
+        // A cluster clock of 0 would read as "nothing staged"; 1 s later is harmless.
+        self.staged_at = now.max(1);
+    }
+
+    fn clear_staged(&mut self) {
+        self.staged_registry_root = [0u8; 32];
+        self.staged_registry_version = 0;
+        self.staged_at = 0;
+    }
+
+    /// Makes the staged root current (the first batch proven against it is landing); the
+    /// previous current root stays acceptable for the grace period.
+    pub fn promote_staged_root(&mut self, now: i64) {
+        let (root, version) = (self.staged_registry_root, self.staged_registry_version);
+        self.clear_staged();
+        self.replace_registry_root(root, version, false, now);
+    }
+
+    /// Makes `new_root` current now. The previous root stays acceptable for the grace period
+    /// unless `retire_previous` is set, which forgets every superseded root and the staged one
+    /// at once (an emergency revocation: a node revoked for cause).
     pub fn replace_registry_root(&mut self, new_root: [u8; 32], version: u64, retire_previous: bool, now: i64) {
         if retire_previous {
             self.recent_roots = Default::default();
             self.recent_roots_next = 0;
+            self.clear_staged();
         } else {
             let slot = usize::from(self.recent_roots_next) % self.recent_roots.len();
             self.recent_roots[slot] = RecentRegistryRoot {

@@ -64,7 +64,7 @@ interface Run {
 async function startRun(overrides: Partial<SequencerConfig> & { anchoring: boolean }): Promise<Run> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "provenance-bench-pipeline-"));
   const chain = overrides.anchoring ? await startLocalnet({ dataDir: path.join(dir, "chain") }) : null;
-  const config = loadConfig({}, { dataDir: dir, circuit: CIRCUIT, listen: "127.0.0.1:0", adminToken: ADMIN, verifyWorkers: 1, ...(chain ? { rpcUrl: chain.rpcUrl } : {}), ...overrides });
+  const config = loadConfig({}, { dataDir: dir, circuit: CIRCUIT, listen: "127.0.0.1:0", adminToken: ADMIN, verifyWorkers: 1, ...(chain ? { rpcUrl: chain.rpcUrl, adminKeypair: chain.wallet } : {}), ...overrides });
   const submitter = chain ? createChainSubmitter(config, logger, { pollIntervalMs: 100 }) : null;
   if (submitter) {
     await submitter.airdrop(10 * LAMPORTS_PER_SOL);

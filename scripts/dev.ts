@@ -6,7 +6,9 @@
  *    checked against the verifying key compiled into the program;
  * 2. the chain: with no PROVENANCE_RPC_URL, the local chain (`localnet/`, data under
  *    `<dataDir>/localnet`) is started and the sequencer's key funded; the program is
- *    initialized for the circuit when it is not yet (this key becomes admin and sequencer);
+ *    initialized for the circuit when it is not yet, signed by the local chain's wallet (its
+ *    upgrade authority, which becomes the admin; the sequencer's own key is never the admin),
+ *    recorded in `<dataDir>/dev-admin.json` for the CLI's admin verbs;
  *    `PROVENANCE_ANCHORING=off` runs without a chain (batches stop at `proven`);
  * 3. the sequencer (HTTP API, store, prover and verify workers, pipeline), configured as the
  *    production entry `sequencer/src/main.ts` is (docs/operations.md#settings).
@@ -85,6 +87,7 @@ async function startLocalChain(cfg: SequencerConfig, log: Logger): Promise<Local
 let localnet: Localnet | null = null;
 let sequencer: Sequencer | null = null;
 let submitter: AnchorChainSubmitter | null = null;
+let cfg: SequencerConfig = config;
 try {
   const { insecure } = await ensureCircuit(config, logger);
   checkProvingArtifacts(config);
@@ -93,12 +96,16 @@ try {
     if (config.localChain) {
       localnet = await startLocalChain(config, logger);
       rpcUrl = localnet.rpcUrl;
+      // Two keys: the sequencer's (<dataDir>/solana-keypair.json) signs batches; the admin is the
+      // local chain's wallet, the program's upgrade authority there, the only key `initialize`
+      // accepts. The sequencer holds it only because this is the local chain.
+      if (cfg.adminKeypair === undefined) cfg = { ...cfg, adminKeypair: localnet.wallet, adminPubkey: cfg.adminPubkey ?? localnet.walletPubkey };
     }
-    submitter = await connectChain(config, rpcUrl, logger);
+    submitter = await connectChain(cfg, rpcUrl, logger);
   }
-  sequencer = await Sequencer.start(config, { logger, submitter });
+  sequencer = await Sequencer.start(cfg, { logger, submitter });
   printBanner(
-    config,
+    cfg,
     sequencer,
     submitter ? { rpcUrl, submitter, ...(localnet ? { note: `local chain, state in ${path.join(config.dataDir, "localnet")}` } : {}) } : null,
     insecure ? [`circuit setup: INSECURE dev setup — anyone can forge proofs`, INSECURE_WARNING] : [],

@@ -47,7 +47,7 @@ describe("provenance CLI end to end (local chain + anchoring sequencer)", functi
     work = mkdtempSync(path.join(os.tmpdir(), "provenance-cli-e2e-"));
     chainDir = path.join(work, "chain");
     chain = await startLocalnet({ dataDir: chainDir });
-    config = loadConfig({}, { dataDir: path.join(work, "sequencer"), circuit: "test", listen: "127.0.0.1:0", adminToken: ADMIN, rpcUrl: chain.rpcUrl, batchMaxAgeMs: 300, verifyWorkers: 1 });
+    config = loadConfig({}, { dataDir: path.join(work, "sequencer"), circuit: "test", listen: "127.0.0.1:0", adminToken: ADMIN, rpcUrl: chain.rpcUrl, adminKeypair: chain.wallet, batchMaxAgeMs: 300, verifyWorkers: 1 });
     const submitter = createChainSubmitter(config, quietLogger(), { pollIntervalMs: 100 });
     const drop = await submitter.connection.requestAirdrop(submitter.walletPublicKey, 10 * LAMPORTS_PER_SOL);
     for (let i = 0; i < 100 && !(await submitter.connection.getSignatureStatuses([drop])).value[0]; i++) await new Promise((r) => setTimeout(r, 100));
@@ -185,10 +185,11 @@ describe("provenance CLI end to end (local chain + anchoring sequencer)", functi
     const r = run.json as { passed: number; batches: number; warnings: string[]; rpc: { accountReads: number; transactionReads: number } };
     expect(r.passed).to.equal(ids.length);
     // BatchLog once, and the deployment's Config once (the local dev stack: INSECURE test key,
-    // and the sequencer is its own admin — both reported as warnings on a local chain).
+    // reported as a warning on a local chain; its admin is the local wallet, not the sequencer).
     expect(r.rpc.accountReads).to.equal(2);
     expect(r.warnings).to.have.length(1);
-    expect(r.warnings[0]).to.match(/INSECURE "test" key.*; the program's admin is its sequencer key/);
+    expect(r.warnings[0]).to.match(/INSECURE "test" key/);
+    expect(r.warnings[0]).to.not.contain("admin is its sequencer key");
     expect(r.rpc.transactionReads).to.equal(r.batches);
   });
 
@@ -207,7 +208,8 @@ describe("provenance CLI end to end (local chain + anchoring sequencer)", functi
     expectExit(human, 0, "audit (human)");
     expect(human.stdout).to.contain("= Config.chain_head").and.contain("audit passed");
     expect(human.stdout).to.contain('warn INSECURE_KEYS: the program verifies proofs with the INSECURE "test" key');
-    expect(human.stdout).to.contain("warn ADMIN_IS_SEQUENCER: the program's admin is its sequencer key");
+    // The sequencer never initializes as admin (H2): the admin is the local chain's wallet.
+    expect(human.stdout).to.not.contain("ADMIN_IS_SEQUENCER");
   });
 
   it("audit fails after the sequencer's stored batch data is tampered with, and reports receipts never anchored", async function () {

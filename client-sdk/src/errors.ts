@@ -67,7 +67,9 @@ export type ErrorCode =
   // a file could not be read or written (CLI, manifests, receipts)
   | "IO_ERROR"
   // auditing (node/audit.ts)
-  | "AUDIT_FAILED";
+  | "AUDIT_FAILED"
+  // an admin action refused before anything is sent (wrong key, nothing to do, a registry that does not hash to its root)
+  | "ADMIN_REFUSED";
 
 export class ProvenanceError extends Error {
   readonly code: ErrorCode;

@@ -233,6 +233,8 @@ export interface NodeRevoked extends NodeView {
 export interface NodeList {
   registryRoot: string;
   registryVersion: number;
+  /** Depth of the registry tree (the circuit's R): with `nodes` in slot order, enough to recompute `registryRoot`. */
+  registryLevels: number;
   nodes: NodeEntry[];
 }
 

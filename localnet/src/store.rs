@@ -79,10 +79,21 @@ pub struct Loaded {
     pub fresh: bool,
 }
 
+/// Writes `bytes` to `path` through a synced temp file, mode 0600 from its creation: the wallet
+/// (`id.json`) is the program's upgrade authority and so its admin on the local chain, never
+/// readable by others, not even between its creation and a chmod.
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
+    let _ = fs::remove_file(&tmp);
     {
-        let mut f = fs::File::create(&tmp)?;
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut f = options.open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
     }

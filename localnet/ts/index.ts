@@ -8,7 +8,7 @@
  * `ensureLocalnetBinary()` is cargo's up-to-date check: a second or two.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, statSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -67,6 +67,7 @@ export interface LocalnetReady {
   rpcUrl: string;
   wsUrl: string;
   programId: string;
+  /** The funded wallet's keypair file (0600): the program's upgrade authority, so the admin that may `initialize` it. */
   wallet: string;
   walletPubkey: string;
   genesisHash: string;
@@ -167,6 +168,9 @@ export async function startLocalnet(opts: StartOptions): Promise<Localnet> {
       reject(new Error(`localnet exited with ${code} before it was ready:\n${out}`));
     });
   });
+  // The wallet is the program's upgrade authority, so the admin of a local chain: 0600 (the
+  // binary creates it so; a chain directory from an older build is tightened here).
+  if (existsSync(ready.wallet) && (statSync(ready.wallet).mode & 0o077) !== 0) chmodSync(ready.wallet, 0o600);
   const exited = new Promise<number | null>((resolve) => {
     if (child.exitCode !== null) resolve(child.exitCode);
     else child.once("exit", (code) => resolve(code));

@@ -326,6 +326,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return {
       registryRoot: fieldToHex(registry.root),
       registryVersion: store.currentRegistryVersion,
+      registryLevels: registry.levels,
       nodes: registry.list().map((e) => ({ nodeId: fieldToHex(e.nodeId), slot: e.index, status: e.status })),
     };
   });

@@ -38,13 +38,14 @@ import {
 import type { Logger } from "pino";
 import { BATCH_LOG_CAPACITY, KNOWN_CLUSTERS, PROVENANCE_IDL, isLoopbackHost, REGISTRY_ROOT_GRACE_SECS, type Provenance } from "@provenance/client-sdk";
 import { ChainReader, acceptedRegistryRoots, programErrorOf, submitBatchMethodArgs } from "@provenance/client-sdk/chain";
+import { AdminInstructions } from "@provenance/client-sdk/node";
 import type { SequencerConfig } from "./config.js";
 import type { BatchMeta, StoredAnchor } from "./store.js";
 import type { ChainHealth, ChainIdentity, ChainState, ChainSubmitter } from "./submitter.js";
 import { SequencerError } from "./errors.js";
 import { readSecret } from "./secrets.js";
 
-const { AnchorError, AnchorProvider, BN, Program, Wallet, utils } = anchor;
+const { AnchorError, AnchorProvider, Program, Wallet, utils } = anchor;
 
 /** The program's `REGISTRY_ROOT_GRACE_SECS` (programs/provenance/src/constants.rs), from its IDL. */
 export { REGISTRY_ROOT_GRACE_SECS };
@@ -53,8 +54,15 @@ const GRACE_MARGIN_SECS = 120;
 
 export interface ChainSubmitterOptions {
   rpcUrl: string;
-  /** Signs `submit_batch` (must be Config.sequencer) and `set_registry_root` (must be Config.admin). */
+  /** Signs `submit_batch` (must be Config.sequencer). Never the admin. */
   wallet: Keypair;
+  /**
+   * The admin's key (`Config.admin`), held only on the local chain (PROVENANCE_ADMIN_KEYPAIR):
+   * signs `initialize` and `set_registry_root`. Refused on any other cluster.
+   */
+  admin?: Keypair;
+  /** The admin the Config must name (PROVENANCE_ADMIN_PUBKEY); required off the local chain. */
+  adminPubkey?: string;
   /** Directory for the cluster pin and the in-flight journal (created, 0700). */
   stateDir: string;
   /** Stored in each anchor and bundle: "localnet", "devnet", "mainnet-beta" or the RPC URL. */
@@ -69,9 +77,8 @@ export interface ChainSubmitterOptions {
   /** Per-request timeout of the RPC client (ms). */
   rpcTimeoutMs?: number;
   /**
-   * Whether `wallet` is the program's admin, so this submitter may send `set_registry_root`
-   * (default true: on a local chain the sequencer's key initializes the program and is its
-   * admin). False: the pipeline only reports a registry version the admin must stage.
+   * False: hold the admin key (local chain) for `initialize` only and leave every registry
+   * change to the admin, as off the local chain (tests of that path). Default true.
    */
   canSetRegistry?: boolean;
 }
@@ -88,7 +95,6 @@ interface ClusterPin {
   rpcUrl: string;
 }
 
-const hexBytes = (hex: string): number[] => Array.from(Buffer.from(hex, "hex"));
 
 /** Anchor error names by number, from the IDL. */
 /** A refusal or failure from the chain; `programError` is the Anchor error name when there is one. */
@@ -135,7 +141,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export class AnchorChainSubmitter implements ChainSubmitter {
   private clusterLabel: string;
   readonly description: string;
-  readonly canSetRegistry: boolean;
   readonly programId: PublicKey;
   readonly connection: Connection;
   private readonly program: InstanceType<typeof Program<Provenance>>;
@@ -148,13 +153,43 @@ export class AnchorChainSubmitter implements ChainSubmitter {
   private readonly pollMs: number;
   private readonly rebroadcastMs: number;
   private readonly maxAttempts: number;
+  private readonly admin: Keypair | null;
+  private readonly adminIx: AdminInstructions;
   private pinChecked = false;
   private genesisHash: string | null = null;
   private closed = false;
 
   constructor(private readonly options: ChainSubmitterOptions) {
     this.wallet = options.wallet;
+    this.admin = options.admin ?? null;
     this.logger = options.logger.child({ component: "chain" });
+    if (!isLoopbackHost(new URL(options.rpcUrl).hostname)) {
+      if (this.admin) throw new ChainError(adminKeyOffLocalChain(new URL(options.rpcUrl).host));
+      if (!options.adminPubkey) {
+        throw new ChainError(
+          `PROVENANCE_ADMIN_PUBKEY is required off the local chain (${new URL(options.rpcUrl).host}): the sequencer refuses a Config whose admin it does not know`,
+        );
+      }
+    }
+    if (this.admin && this.admin.publicKey.equals(options.wallet.publicKey)) {
+      throw new ChainError(
+        `the admin keypair and the sequencer keypair are the same key ${options.wallet.publicKey.toBase58()}: the admin must be another key ` +
+          "(on the local chain, the local chain's wallet)",
+      );
+    }
+    if (options.adminPubkey) {
+      if (options.adminPubkey === options.wallet.publicKey.toBase58()) {
+        throw new ChainError(
+          `PROVENANCE_ADMIN_PUBKEY is this sequencer's own key ${options.adminPubkey}: the admin must be a key the sequencer does not hold, ` +
+            "or whoever steals the sequencer's hot key could change the registry, pause the program and replace the sequencer",
+        );
+      }
+      if (this.admin && this.admin.publicKey.toBase58() !== options.adminPubkey) {
+        throw new ChainError(
+          `PROVENANCE_ADMIN_KEYPAIR holds ${this.admin.publicKey.toBase58()}, but PROVENANCE_ADMIN_PUBKEY is ${options.adminPubkey}: set one of them, or make them agree`,
+        );
+      }
+    }
     this.connection = new Connection(options.rpcUrl, {
       commitment: "confirmed",
       // Confirmation is by polling (below): no websocket subscriptions are opened.
@@ -165,6 +200,7 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     this.program = new Program<Provenance>(PROVENANCE_IDL, provider);
     this.programId = this.program.programId;
     this.reader = new ChainReader({ connection: this.connection, programId: this.programId.toBase58() });
+    this.adminIx = new AdminInstructions(this.connection, this.programId);
     mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
     this.journalFile = path.join(options.stateDir, "inflight.json");
     this.pinFile = path.join(options.stateDir, "cluster.json");
@@ -172,7 +208,6 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     this.rebroadcastMs = options.rebroadcastMs ?? 2000;
     this.maxAttempts = options.maxAttempts ?? 5;
     this.clusterLabel = options.cluster;
-    this.canSetRegistry = options.canSetRegistry ?? true;
     // The RPC's host only: its path or query may carry an API key.
     this.description = `program ${this.programId.toBase58()} on ${options.cluster} (${new URL(options.rpcUrl).host}) as ${this.wallet.publicKey.toBase58()}`;
   }
@@ -186,6 +221,43 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     return this.wallet.publicKey;
   }
 
+  /** The admin key this process holds (the local chain only), else null. */
+  get adminPublicKey(): PublicKey | null {
+    return this.admin?.publicKey ?? null;
+  }
+
+  /** The admin the Config must name: the held key's, else PROVENANCE_ADMIN_PUBKEY's, else null (a local chain without either). */
+  get expectedAdmin(): string | null {
+    return this.admin?.publicKey.toBase58() ?? this.options.adminPubkey ?? null;
+  }
+
+  /** True when this process holds the admin key, so it may set the registry root itself (the local chain only). */
+  get canSetRegistry(): boolean {
+    return this.admin !== null && this.options.canSetRegistry !== false;
+  }
+
+  /**
+   * Why registry changes do not reach the chain by themselves, and what to do (null when this
+   * process holds the admin key): for logs and /healthz.
+   */
+  get registryNote(): string | null {
+    if (this.canSetRegistry) return null;
+    return (
+      "this sequencer does not hold the admin key: registry changes (POST/DELETE /v1/nodes) stay in its store until the admin " +
+      "stages them on-chain with `provenance registry push --admin-keypair FILE` (batches of new nodes wait for that)"
+    );
+  }
+
+  /**
+   * Whether the chain is the local chain: an RPC on this machine (as `clusterName` says
+   * `localnet`) that does not serve a public cluster's genesis (a tunnel to devnet is not local).
+   * Before `checkCluster` only the RPC URL is known.
+   */
+  get localChain(): boolean {
+    if (!isLoopbackHost(new URL(this.options.rpcUrl).hostname)) return false;
+    return this.genesisHash === null || !Object.values(KNOWN_CLUSTERS).includes(this.genesisHash);
+  }
+
   /**
    * Checks (once) that this is the chain the sequencer has been anchoring to: same genesis hash
    * and program id as pinned on first use. `firstUse` pins it when no pin exists yet.
@@ -193,6 +265,14 @@ export class AnchorChainSubmitter implements ChainSubmitter {
   async checkCluster(): Promise<void> {
     if (this.pinChecked) return;
     const genesisHash = await this.connection.getGenesisHash();
+    this.genesisHash = genesisHash;
+    if (!this.localChain && (this.admin || !this.options.adminPubkey)) {
+      throw new ChainError(
+        this.admin
+          ? adminKeyOffLocalChain(`${new URL(this.options.rpcUrl).host}, which serves the public cluster ${clusterName("https://x", genesisHash)}`)
+          : `${new URL(this.options.rpcUrl).host} serves the public cluster ${clusterName("https://x", genesisHash)}: PROVENANCE_ADMIN_PUBKEY is required there`,
+      );
+    }
     const pin = readJson<ClusterPin>(this.pinFile);
     const programId = this.programId.toBase58();
     if (!pin) {
@@ -221,36 +301,46 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     const [config, clockInfo] = await Promise.all([this.reader.config(), this.connection.getAccountInfo(SYSVAR_CLOCK_PUBKEY)]);
     // Cluster time decides the grace period; fall back to ours when the sysvar is not served.
     const now = clockInfo && clockInfo.data.length >= 40 ? Number(clockInfo.data.readBigInt64LE(32)) : Math.floor(Date.now() / 1000);
+    // The staged root is accepted too: the first batch proven against it promotes it (submit_batch).
     return { ...config, acceptedRegistryRoots: acceptedRegistryRoots(config, now, REGISTRY_ROOT_GRACE_SECS - GRACE_MARGIN_SECS) };
   }
 
+  /**
+   * `set_registry_root(root, version, retirePrevious)`, signed by the admin key (held on the
+   * local chain only; refused with a ChainError otherwise). `retirePrevious` false stages the
+   * root (current once a batch proven against it lands); true makes it current at once and
+   * forgets every other. Returns "" when the chain already has it (current, or staged when
+   * staging).
+   */
   async setRegistryRoot(root: string, version: number, retirePrevious: boolean): Promise<string> {
     const state = await this.chainState();
+    if (state.registryRoot === root && state.registryVersion === version) return "";
     if (!retirePrevious && state.stagedRegistryRoot === root && state.stagedRegistryVersion === version) return "";
-    if (!retirePrevious && state.registryRoot === root && state.registryVersion === version) return "";
-    const newest = Math.max(state.registryVersion, state.stagedRegistryVersion);
-    // The program's rule: above the current and the staged version; an emergency may repeat the
-    // current root and version (it then only forgets the other roots).
-    const clearsHistoryOnly = retirePrevious && root === state.registryRoot && version === state.registryVersion;
-    if (!clearsHistoryOnly && version <= newest) {
+    const floor = Math.max(state.registryVersion, state.stagedRegistryRoot !== null ? state.stagedRegistryVersion : 0);
+    if (version <= floor) {
       throw new ChainError(
-        `the on-chain registry is at version ${newest}${state.stagedRegistryRoot !== null ? " (staged)" : ""}; root ${root} ` +
-          `(version ${version}) cannot be set: versions only move forward`,
+        `the on-chain registry is at version ${state.registryVersion}` +
+          (state.stagedRegistryRoot !== null ? ` (version ${state.stagedRegistryVersion} staged)` : "") +
+          `; root ${root} (version ${version}) cannot be set: versions only move forward`,
         "RegistryVersionNotNewer",
       );
     }
-    if (!this.canSetRegistry || state.admin !== this.wallet.publicKey.toBase58()) {
+    if (!this.admin) {
       throw new ChainError(
-        `the on-chain registry root must move to ${root} but only the admin ${state.admin} may set it ` +
-          `(this sequencer signs as ${this.wallet.publicKey.toBase58()}): have the admin send set_registry_root`,
+        `the on-chain registry root must move to ${root} (version ${version}), but only the admin ${state.admin} may set it and this ` +
+          "sequencer does not hold the admin key: the admin stages it with `provenance registry push --admin-keypair FILE`",
+        "NotAdmin",
       );
     }
-    const ix = await this.program.methods
-      .setRegistryRoot(hexBytes(root), new BN(version), retirePrevious)
-      .accountsPartial({ admin: this.wallet.publicKey, config: this.reader.configAddress })
-      .instruction();
-    const { signature, slot } = await this.send([ix], "set_registry_root");
-    this.logger.info({ registryRoot: root, registryVersion: version, retirePrevious, signature, slot }, retirePrevious ? "registry root set on-chain (previous roots retired)" : "registry root staged on-chain");
+    if (state.admin !== this.admin.publicKey.toBase58()) {
+      throw new ChainError(
+        `the program's admin is ${state.admin}, but PROVENANCE_ADMIN_KEYPAIR holds ${this.admin.publicKey.toBase58()}: it cannot set the registry root`,
+        "NotAdmin",
+      );
+    }
+    const ix = await this.adminIx.setRegistryRoot(this.admin.publicKey, root, version, retirePrevious);
+    const { signature, slot } = await this.send([ix], "set_registry_root", undefined, this.admin);
+    this.logger.info({ registryRoot: root, registryVersion: version, retirePrevious, signature, slot }, retirePrevious ? "registry root set on-chain (emergency)" : "registry root staged on-chain");
     return signature;
   }
 
@@ -339,6 +429,7 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     instructions: TransactionInstruction[],
     what: string,
     beforeSend?: (signature: string) => void,
+    signer: Keypair = this.wallet,
   ): Promise<{ signature: string; slot: number }> {
     const budget = [ComputeBudgetProgram.setComputeUnitLimit({ units: this.options.computeUnitLimit })];
     if (this.options.priorityFeeMicroLamports > 0) {
@@ -346,8 +437,8 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     }
     for (let attempt = 1; attempt <= this.maxAttempts && !this.closed; attempt++) {
       const { blockhash, lastValidBlockHeight } = await this.connection.getLatestBlockhash("confirmed");
-      const tx = new Transaction({ feePayer: this.wallet.publicKey, blockhash, lastValidBlockHeight }).add(...budget, ...instructions);
-      tx.sign(this.wallet);
+      const tx = new Transaction({ feePayer: signer.publicKey, blockhash, lastValidBlockHeight }).add(...budget, ...instructions);
+      tx.sign(signer);
       const raw = tx.serialize();
       const signature = utils.bytes.bs58.encode(tx.signature!);
       beforeSend?.(signature);
@@ -425,12 +516,17 @@ export class AnchorChainSubmitter implements ChainSubmitter {
       const state = await this.chainState();
       const balance = await this.connection.getBalance(this.wallet.publicKey);
       const low = balance < 10_000_000;
+      const problems = adminProblems(state, { localChain: this.localChain, cluster: this.cluster, expectedAdmin: this.expectedAdmin });
       return {
-        ok: !state.paused && !low,
+        ok: !state.paused && !low && problems.length === 0,
         detail:
           `next batch ${state.nextIndex}, ${state.totalRecords} records anchored` +
           (state.paused ? "; program PAUSED" : "") +
-          `; sequencer balance ${balance / 1e9} SOL${low ? " (LOW: fund it)" : ""}`,
+          `; sequencer balance ${balance / 1e9} SOL${low ? " (LOW: fund it)" : ""}` +
+          problems.map((p) => `; ${p}`).join("") +
+          (state.stagedRegistryRoot !== null ? `; registry version ${state.stagedRegistryVersion} staged (current ${state.registryVersion})` : "") +
+          (state.pendingAdmin !== null ? `; admin hand-over to ${state.pendingAdmin} pending (accept_admin)` : "") +
+          (this.registryNote ? `; ${this.registryNote}` : ""),
       };
     } catch (err) {
       return { ok: false, detail: (err as Error).message };
@@ -438,33 +534,61 @@ export class AnchorChainSubmitter implements ChainSubmitter {
   }
 
   /**
-   * Initializes the program for `circuit` with this wallet as admin and sequencer, unless Config
-   * exists; returns whether it did. An existing Config must be for the same circuit and accept
-   * this wallet as sequencer, or this throws saying what differs.
+   * Checks the program's Config against this sequencer's configuration before any batch is
+   * sent: same circuit, this wallet as sequencer, and the configured admin (H3: a Config
+   * someone else initialized first is refused, even one that names this sequencer). When
+   * Config does not exist, initializes it, signed by the admin key, which only the local chain
+   * lets this process hold; off it the admin initializes (`provenance admin init`). Returns
+   * whether it initialized.
    */
   async ensureInitialized(circuit: string, registryRoot: string): Promise<boolean> {
+    await this.checkCluster();
     const info = await this.connection.getAccountInfo(this.reader.configAddress);
+    const sequencer = this.wallet.publicKey.toBase58();
     if (!info) {
-      const ix = await this.program.methods
-        .initialize({ [circuit]: {} } as never, this.wallet.publicKey, hexBytes(registryRoot))
-        .accountsPartial({ admin: this.wallet.publicKey, config: this.reader.configAddress, batchLog: this.reader.batchLogAddress })
-        .instruction();
-      const { signature } = await this.send([ix], "initialize");
-      this.logger.info({ circuit, signature, admin: this.wallet.publicKey.toBase58() }, "program initialized");
+      if (!this.admin || !this.localChain) {
+        throw new ChainError(
+          `the program ${this.programId.toBase58()} on ${this.cluster} is not initialized, and this sequencer never initializes it without ` +
+            "the admin key (which it holds only on the local chain, PROVENANCE_ADMIN_KEYPAIR): the admin initializes it with " +
+            `\`provenance admin init --admin-keypair FILE --circuit ${circuit} --sequencer-pubkey ${sequencer}\`, then start the sequencer again`,
+        );
+      }
+      const ix = await this.adminIx.initialize(this.admin.publicKey, circuit as never, this.wallet.publicKey, registryRoot);
+      const { signature } = await this.send([ix], "initialize", undefined, this.admin);
+      this.logger.info({ circuit, signature, admin: this.admin.publicKey.toBase58(), sequencer }, "program initialized");
       return true;
     }
     const state = await this.chainState();
     if (state.circuit !== circuit) {
       throw new ChainError(
-        `the program on ${this.options.cluster} was initialized for the "${state.circuit}" circuit, but this sequencer proves with "${circuit}": ` +
+        `the program on ${this.cluster} was initialized for the "${state.circuit}" circuit, but this sequencer proves with "${circuit}": ` +
           `set PROVENANCE_CIRCUIT=${state.circuit}, or use a fresh chain`,
       );
     }
-    if (state.sequencer !== this.wallet.publicKey.toBase58()) {
+    const expected = this.expectedAdmin;
+    if (expected !== null && state.admin !== expected) {
       throw new ChainError(
-        `the program accepts batches from ${state.sequencer}, but this sequencer signs as ${this.wallet.publicKey.toBase58()}: ` +
-          `set PROVENANCE_SOLANA_KEYPAIR to that key, or have the admin (${state.admin}) send set_sequencer`,
+        `the program's admin (Config.admin) is ${state.admin}, but this sequencer is configured for the admin ${expected} ` +
+          `(${this.admin ? "PROVENANCE_ADMIN_KEYPAIR" : "PROVENANCE_ADMIN_PUBKEY"}): ` +
+          (state.pendingAdmin === expected
+            ? `the hand-over to ${expected} is proposed but not accepted yet (provenance admin accept, signed by the new admin)`
+            : "someone else initialized this program (or the admin was handed over): do not run on it; if the hand-over was yours, set PROVENANCE_ADMIN_PUBKEY to the new admin"),
       );
+    }
+    if (state.admin === state.sequencer && !this.localChain) {
+      throw new ChainError(
+        `the program's admin is its sequencer key ${state.admin} on ${this.cluster}: whoever steals the sequencer's hot key could change the ` +
+          "registry, pause the program or replace the sequencer. Hand the admin over to an offline key first (provenance admin propose / accept)",
+      );
+    }
+    if (state.sequencer !== sequencer) {
+      throw new ChainError(
+        `the program accepts batches from ${state.sequencer}, but this sequencer signs as ${sequencer}: ` +
+          `set PROVENANCE_SOLANA_KEYPAIR to that key, or have the admin (${state.admin}) send set_sequencer (provenance admin set-sequencer ${sequencer})`,
+      );
+    }
+    if (state.pendingAdmin !== null) {
+      this.logger.warn({ admin: state.admin, pendingAdmin: state.pendingAdmin }, "an admin hand-over is pending (accept_admin signed by the new admin completes it)");
     }
     return false;
   }
@@ -487,7 +611,38 @@ export class AnchorChainSubmitter implements ChainSubmitter {
   }
 }
 
-/** A short cluster name for anchors and bundles: localnet, devnet, testnet, mainnet-beta, or the URL. */
+/**
+ * What is wrong with the Config's keys, for /healthz (each makes it degraded): the admin is the
+ * sequencer's hot key off the local chain (ADMIN IS SEQUENCER: security review H2), or the admin
+ * is not the configured one (it changed since start: a hand-over, or worse).
+ */
+export function adminProblems(
+  state: Pick<ChainState, "admin" | "sequencer">,
+  where: { localChain: boolean; cluster: string; expectedAdmin: string | null },
+): string[] {
+  const out: string[] = [];
+  if (state.admin === state.sequencer && !where.localChain) {
+    out.push(
+      `ADMIN IS SEQUENCER: the program's admin is the sequencer's hot key ${state.admin} on ${where.cluster}, so whoever steals it can ` +
+        "change the registry, pause the program or replace the sequencer: hand the admin over to an offline key (provenance admin propose, then accept)",
+    );
+  }
+  if (where.expectedAdmin !== null && state.admin !== where.expectedAdmin) {
+    out.push(`ADMIN CHANGED: the program's admin is ${state.admin}, not the configured ${where.expectedAdmin} (PROVENANCE_ADMIN_PUBKEY)`);
+  }
+  return out;
+}
+
+/** Why PROVENANCE_ADMIN_KEYPAIR is refused on `where`. */
+function adminKeyOffLocalChain(where: string): string {
+  return (
+    `PROVENANCE_ADMIN_KEYPAIR is accepted only on the local chain, and the RPC is ${where}: off the local chain the admin key must not ` +
+    "be on the sequencer's machine, or a thief of it could change the registry, pause the program or replace the sequencer. Unset it, " +
+    "set PROVENANCE_ADMIN_PUBKEY, and stage registry changes from the admin's machine (provenance registry push --admin-keypair FILE)"
+  );
+}
+
+
 /**
  * The cluster as bundles and anchors name it: `localnet` for an RPC on this machine; else, once
  * the RPC's genesis hash is known, the public cluster it belongs to (mainnet-beta, devnet,
@@ -506,7 +661,7 @@ export function clusterName(rpcUrl: string, genesisHash?: string): string {
  * Loads a solana-keygen JSON keypair (64 numbers). When `create` is set and the file does not
  * exist, generates one (mode 0600, written atomically); otherwise a missing file is an error.
  */
-export function loadSolanaKeypair(file: string, create: boolean): { keypair: Keypair; created: boolean } {
+export function loadSolanaKeypair(file: string, create: boolean, variable = "PROVENANCE_SOLANA_KEYPAIR"): { keypair: Keypair; created: boolean } {
   const text = (() => {
     try {
       // The key that pays for and signs every submit_batch: never readable by others.
@@ -518,7 +673,12 @@ export function loadSolanaKeypair(file: string, create: boolean): { keypair: Key
   })();
   if (text === null) {
     if (!create) {
-      throw new SequencerError("INTERNAL", `no Solana keypair at ${file} (PROVENANCE_SOLANA_KEYPAIR): create one with solana-keygen, or unset it to use the data directory's`);
+      throw new SequencerError(
+        "INTERNAL",
+        variable === "PROVENANCE_SOLANA_KEYPAIR"
+          ? `no Solana keypair at ${file} (PROVENANCE_SOLANA_KEYPAIR): create one with solana-keygen, or unset it to use the data directory's`
+          : `no Solana keypair at ${file} (${variable})`,
+      );
     }
     const keypair = Keypair.generate();
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -537,18 +697,31 @@ export function loadSolanaKeypair(file: string, create: boolean): { keypair: Key
   return { keypair: Keypair.fromSecretKey(Uint8Array.from(bytes as number[])), created: false };
 }
 
-/** The chain submitter for a sequencer configuration (keypair, cluster, compute budget). */
+/**
+ * The chain submitter for a sequencer configuration (keypair, admin, cluster, compute budget).
+ * The admin keypair (PROVENANCE_ADMIN_KEYPAIR) is read only when the RPC is on this machine;
+ * the submitter refuses it on any other cluster.
+ */
 export function createChainSubmitter(
-  config: Pick<SequencerConfig, "rpcUrl" | "dataDir" | "solanaKeypair" | "computeUnitLimit" | "priorityFeeMicroLamports">,
+  config: Pick<SequencerConfig, "rpcUrl" | "dataDir" | "solanaKeypair" | "computeUnitLimit" | "priorityFeeMicroLamports"> &
+    Partial<Pick<SequencerConfig, "adminPubkey" | "adminKeypair">>,
   logger: Logger,
   extra: Partial<ChainSubmitterOptions> = {},
 ): AnchorChainSubmitter {
   const isDefaultKey = path.resolve(config.solanaKeypair) === path.resolve(config.dataDir, "solana-keypair.json");
   const { keypair, created } = loadSolanaKeypair(config.solanaKeypair, isDefaultKey);
   if (created) logger.info({ file: config.solanaKeypair, publicKey: keypair.publicKey.toBase58() }, "generated the sequencer's Solana keypair");
+  let admin: Keypair | undefined;
+  if (config.adminKeypair !== undefined) {
+    const host = new URL(config.rpcUrl).host;
+    if (!isLoopbackHost(new URL(config.rpcUrl).hostname)) throw new ChainError(adminKeyOffLocalChain(host));
+    admin = loadSolanaKeypair(config.adminKeypair, false, "PROVENANCE_ADMIN_KEYPAIR").keypair;
+  }
   return new AnchorChainSubmitter({
     rpcUrl: config.rpcUrl,
     wallet: keypair,
+    ...(admin ? { admin } : {}),
+    ...(config.adminPubkey !== undefined ? { adminPubkey: config.adminPubkey } : {}),
     stateDir: path.join(config.dataDir, "chain"),
     cluster: clusterName(config.rpcUrl),
     computeUnitLimit: config.computeUnitLimit,

@@ -7,7 +7,8 @@
  */
 import { availableParallelism } from "node:os";
 import path from "node:path";
-import { DEFAULT_BODY_LIMIT_BYTES, MAX_CLOCK_SKEW_MS, MAX_RECORDS_PER_REQUEST, ProvenanceError } from "@provenance/client-sdk";
+import { PublicKey } from "@solana/web3.js";
+import { DEFAULT_BODY_LIMIT_BYTES, MAX_CLOCK_SKEW_MS, MAX_RECORDS_PER_REQUEST, ProvenanceError, isLoopbackHost } from "@provenance/client-sdk";
 import { loadCircuitConfigs } from "@provenance/circuits";
 
 export interface SequencerConfig {
@@ -22,6 +23,17 @@ export interface SequencerConfig {
   localChain: boolean;
   /** The sequencer's Solana keypair (solana-keygen JSON); generated when it is the default path. */
   solanaKeypair: string;
+  /**
+   * The program's admin (`Config.admin`, base58), a key this process does not hold: the
+   * sequencer refuses a Config whose admin is any other key. Required off the local chain.
+   */
+  adminPubkey: string | undefined;
+  /**
+   * The admin's keypair file (solana-keygen JSON, 0600): accepted only when the RPC URL is on
+   * this machine (the local chain). With it the sequencer initializes the program and stages
+   * registry roots itself; without it the admin does (`provenance admin init`, `registry push`).
+   */
+  adminKeypair: string | undefined;
   /** Compute unit limit of `submit_batch` transactions (compute budget instruction). */
   computeUnitLimit: number;
   /** Priority fee of chain transactions, micro-lamports per compute unit (0 = none). */
@@ -107,6 +119,8 @@ export const ENV = {
   logLevel: "PROVENANCE_LOG_LEVEL",
   anchoring: "PROVENANCE_ANCHORING",
   solanaKeypair: "PROVENANCE_SOLANA_KEYPAIR",
+  adminPubkey: "PROVENANCE_ADMIN_PUBKEY",
+  adminKeypair: "PROVENANCE_ADMIN_KEYPAIR",
   computeUnitLimit: "PROVENANCE_COMPUTE_UNIT_LIMIT",
   priorityFeeMicroLamports: "PROVENANCE_PRIORITY_FEE_MICROLAMPORTS",
 } as const;
@@ -154,6 +168,23 @@ export function parseListen(raw: string, name: string = ENV.listen): { host: str
   return { host, port: parseInteger(m[3]!, `${name} port`, 0, 65535) };
 }
 
+function parsePubkey(raw: string, name: string): string {
+  try {
+    return new PublicKey(raw.trim()).toBase58();
+  } catch {
+    bad(`${name} must be a base58 Solana public key (32 bytes), got ${JSON.stringify(raw.slice(0, 80))}`);
+  }
+}
+
+/**
+ * Whether an RPC URL names the local chain: a host on this machine (the same test as the
+ * bundles' cluster name `localnet`, `clusterName` in chain.ts). The submitter checks once more
+ * against the genesis hash it serves: a public cluster tunnelled to localhost is not local.
+ */
+export function isLocalRpcUrl(rpcUrl: string): boolean {
+  return isLoopbackHost(new URL(rpcUrl).hostname);
+}
+
 function parseUrl(raw: string, name: string): string {
   let url: URL;
   try {
@@ -199,13 +230,36 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
   const givenRpcUrl = overrides.rpcUrl ?? pick("rpcUrl");
   const dataDir = path.resolve(overrides.dataDir ?? pick("dataDir") ?? DEFAULTS.dataDir);
+  const rpcUrl = parseUrl(givenRpcUrl ?? DEFAULTS.rpcUrl, ENV.rpcUrl);
+  const anchoring = parseOnOff(overrides.anchoring ?? pick("anchoring") ?? true, ENV.anchoring);
+  const adminPubkeyRaw = overrides.adminPubkey ?? pick("adminPubkey");
+  const adminPubkey = adminPubkeyRaw === undefined ? undefined : parsePubkey(adminPubkeyRaw, ENV.adminPubkey);
+  const adminKeypairRaw = overrides.adminKeypair ?? pick("adminKeypair");
+  const adminKeypair = adminKeypairRaw === undefined ? undefined : path.resolve(adminKeypairRaw);
+  const local = isLocalRpcUrl(rpcUrl);
+  if (adminKeypair !== undefined && !local) {
+    bad(
+      `${ENV.adminKeypair} is accepted only on the local chain (an RPC URL on this machine), and ${ENV.rpcUrl} is ${new URL(rpcUrl).host}: ` +
+        "off the local chain the admin key must not be on the sequencer's machine, or a thief of this machine could change the registry, " +
+        `pause the program or replace the sequencer. Unset it, set ${ENV.adminPubkey} to the admin's public key, and stage registry ` +
+        "changes from the admin's machine with `provenance registry push --admin-keypair FILE` (docs/operations.md)",
+    );
+  }
+  if (anchoring && !local && adminPubkey === undefined) {
+    bad(
+      `${ENV.adminPubkey} is required off the local chain (${ENV.rpcUrl} is ${new URL(rpcUrl).host}): set it to the program's admin, ` +
+        "a key kept off this machine; the sequencer refuses a Config whose admin is any other key (docs/operations.md)",
+    );
+  }
   const config: SequencerConfig = {
     host,
     port,
-    rpcUrl: parseUrl(givenRpcUrl ?? DEFAULTS.rpcUrl, ENV.rpcUrl),
+    rpcUrl,
     localChain: givenRpcUrl === undefined,
-    anchoring: parseOnOff(overrides.anchoring ?? pick("anchoring") ?? true, ENV.anchoring),
+    anchoring,
     solanaKeypair: path.resolve(overrides.solanaKeypair ?? pick("solanaKeypair") ?? path.join(dataDir, DEFAULTS.solanaKeypairFile)),
+    adminPubkey,
+    adminKeypair,
     computeUnitLimit: int("computeUnitLimit", DEFAULTS.computeUnitLimit, 10_000, 1_400_000),
     priorityFeeMicroLamports: int("priorityFeeMicroLamports", DEFAULTS.priorityFeeMicroLamports, 0, 1e12),
     dataDir,

@@ -4,7 +4,8 @@
  * SIGTERM. Shared by the production entry (`src/main.ts`) and the dev launcher
  * (`scripts/dev.ts`, `npm start`).
  */
-import { existsSync } from "node:fs";
+import { existsSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { LAMPORTS_PER_SOL } from "@solana/web3.js";
 import type { Logger } from "pino";
 import { NodeRegistry, fieldToHex } from "@provenance/client-sdk";
@@ -36,8 +37,9 @@ export function checkProvingArtifacts(cfg: SequencerConfig): void {
 /**
  * The chain submitter for `rpcUrl`, checked before any batch is sent: the cluster (genesis hash
  * and program) is the pinned one, the sequencer's key can pay (a local chain airdrops it), and
- * the program is initialized for this circuit with this key as sequencer (initialized here when
- * Config does not exist yet).
+ * the program's Config is for this circuit, with this key as sequencer and the configured admin
+ * (PROVENANCE_ADMIN_PUBKEY / PROVENANCE_ADMIN_KEYPAIR). Config is initialized here only on the
+ * local chain with the admin keypair; elsewhere the admin initializes it (`provenance admin init`).
  */
 export async function connectChain(cfg: SequencerConfig, rpcUrl: string, log: Logger): Promise<AnchorChainSubmitter> {
   const submitter = createChainSubmitter({ ...cfg, rpcUrl }, log);
@@ -55,11 +57,39 @@ export async function connectChain(cfg: SequencerConfig, rpcUrl: string, log: Lo
     }
     const registryRoot = fieldToHex(new NodeRegistry(circuitConfig(cfg.circuit).registryLevels).root);
     await submitter.ensureInitialized(cfg.circuit, registryRoot);
+    if (submitter.registryNote) log.warn({ admin: submitter.expectedAdmin }, submitter.registryNote);
+    if (cfg.adminKeypair && submitter.adminPublicKey) {
+      writeDevAdmin(cfg.dataDir, { adminKeypair: cfg.adminKeypair, adminPubkey: submitter.adminPublicKey.toBase58(), rpcUrl, programId: submitter.programId.toBase58() });
+    }
   } catch (err) {
     await submitter.close();
     throw err;
   }
   return submitter;
+}
+
+/** `<dataDir>/dev-admin.json`: where the local chain's admin keypair is, for the CLI's admin verbs (never the key itself). */
+export const DEV_ADMIN_FILE = "dev-admin.json";
+
+export interface DevAdmin {
+  /** Path of the admin's solana-keygen keypair file (0600). */
+  adminKeypair: string;
+  adminPubkey: string;
+  /** The local chain it is the admin of. */
+  rpcUrl: string;
+  programId: string;
+}
+
+/**
+ * Records which keypair is the admin of the local chain, so `provenance admin …` and
+ * `provenance registry push` find the dev stack's admin key without `--admin-keypair`. Written
+ * only on the local chain (the only place this process may hold the admin key).
+ */
+function writeDevAdmin(dataDir: string, value: DevAdmin): void {
+  const file = path.join(dataDir, DEV_ADMIN_FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
 }
 
 /** The lines a person reads at start: where everything is. */
@@ -76,6 +106,10 @@ export function printBanner(
   if (chain) {
     say(`  program         ${chain.submitter.programId.toBase58()} (${chain.submitter.cluster})`);
     say(`  sequencer key   ${chain.submitter.walletPublicKey.toBase58()} (${cfg.solanaKeypair})`);
+    say(
+      `  admin key       ${chain.submitter.expectedAdmin ?? "not configured (PROVENANCE_ADMIN_PUBKEY)"}` +
+        (cfg.adminKeypair ? ` (${cfg.adminKeypair}: this process stages registry roots)` : " (not held here: `provenance registry push` stages registry changes)"),
+    );
   }
   say(`  circuit         ${cfg.circuit}`);
   say(`  prover          ${sequencer.proverBackend === "native" ? `native (arkworks, ${nativeProverThreads()} threads)` : `snarkjs${cfg.prover === "snarkjs" ? " (PROVENANCE_PROVER=snarkjs)" : ` (${nativeProver.reason})`}`}, ${cfg.proverWorkers} process(es)`);

@@ -32,16 +32,23 @@ export interface ChainIdentity {
 export interface ChainSubmitter {
   /** For logs and /healthz: what this submitter talks to. */
   readonly description: string;
-  /** True when this submitter holds the program's admin key (it may send `set_registry_root`). */
+  /**
+   * True only when this submitter holds the admin key (the local chain, PROVENANCE_ADMIN_KEYPAIR),
+   * so `setRegistryRoot` can work. Otherwise registry changes stay in the store until the admin
+   * stages them (`provenance registry push`); `registryNote` says so for logs and /healthz.
+   */
   readonly canSetRegistry: boolean;
   chainState(): Promise<ChainState>;
   /** The program id and the cluster's genesis hash (bound into signed notices). */
   identity(): Promise<ChainIdentity>;
+  /** Why registry changes do not reach the chain by themselves and what to do; null when `canSetRegistry`. */
+  readonly registryNote: string | null;
   /**
-   * Sends `set_registry_root(root, version, retirePrevious)`: without `retirePrevious` it stages
-   * `root` (hex) at `version` (it becomes current when a batch proven against it lands); with
-   * it, `root` becomes current at once and every superseded and staged root is forgotten.
-   * Returns the signature ("" when the chain already had it so).
+   * `set_registry_root(root, version, retirePrevious)` signed by the admin key: `retirePrevious`
+   * false stages `root` (hex) at registry version `version` (it becomes current once a batch
+   * proven against it lands), true makes it current at once and forgets every other root.
+   * Returns the signature ("" when the chain already has it). Rejects with a ChainError when the
+   * admin key is not held.
    */
   setRegistryRoot(root: string, version: number, retirePrevious: boolean): Promise<string>;
   /**

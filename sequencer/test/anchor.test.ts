@@ -128,7 +128,8 @@ describe("sequencer -> local chain: anchoring", function () {
       t = tempDir("anchor");
       const config = loadConfig(
         {},
-        { dataDir: t.dir, circuit: "test", listen: "127.0.0.1:0", adminToken: ADMIN, rpcUrl: chain.rpcUrl, batchMaxAgeMs: 300, verifyWorkers: 1 },
+        // The admin is the local chain's wallet (the program's upgrade authority), never the sequencer's key.
+        { dataDir: t.dir, circuit: "test", listen: "127.0.0.1:0", adminToken: ADMIN, rpcUrl: chain.rpcUrl, adminKeypair: chain.wallet, batchMaxAgeMs: 300, verifyWorkers: 1 },
       );
       const logger = quietLogger();
       submitter = createChainSubmitter(config, logger, { pollIntervalMs: 100 });
@@ -263,6 +264,7 @@ describe("sequencer -> local chain: anchoring", function () {
           PROVENANCE_ADMIN_TOKEN: ADMIN,
           PROVENANCE_VERIFY_WORKERS: "1",
           PROVENANCE_RPC_URL: secondChain.rpcUrl,
+          PROVENANCE_ADMIN_KEYPAIR: secondChain.wallet,
           PROVENANCE_BATCH_MAX_AGE_MS: "200",
           PROVENANCE_LOG_LEVEL: "info",
         },

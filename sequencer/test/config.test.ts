@@ -72,4 +72,38 @@ describe("sequencer config", () => {
     expectRefusal(() => loadConfig({ PROVENANCE_LOG_LEVEL: "loud" }), "INVALID_CONFIG", 'PROVENANCE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"');
     expectRefusal(() => loadConfig({}, { maxRecordsPerRequest: 1001 }), "INVALID_CONFIG", "maxRecordsPerRequest must be in [1, 1000] (docs/protocol.md#http), got 1001");
   });
+
+  describe("the admin key (security review H2/H3)", () => {
+    const admin = "ProvC2tA11BGUd9XuDU9h7KgHEc7j8wf2Rj6K2s843Q";
+
+    it("requires PROVENANCE_ADMIN_PUBKEY off the local chain, and takes it there", () => {
+      expectRefusal(
+        () => loadConfig({ PROVENANCE_RPC_URL: "https://api.devnet.solana.com" }),
+        "INVALID_CONFIG",
+        /^PROVENANCE_ADMIN_PUBKEY is required off the local chain \(PROVENANCE_RPC_URL is api\.devnet\.solana\.com\): set it to the program's admin, a key kept off this machine/,
+      );
+      const c = loadConfig({ PROVENANCE_RPC_URL: "https://api.devnet.solana.com", PROVENANCE_ADMIN_PUBKEY: admin });
+      expect([c.adminPubkey, c.adminKeypair]).to.deep.equal([admin, undefined]);
+      // Without anchoring there is no chain, so no admin to name.
+      expect(loadConfig({ PROVENANCE_RPC_URL: "https://api.devnet.solana.com", PROVENANCE_ANCHORING: "off" }).adminPubkey).to.equal(undefined);
+      // On the local chain it is optional.
+      expect(loadConfig({}).adminPubkey).to.equal(undefined);
+      expectRefusal(() => loadConfig({ PROVENANCE_ADMIN_PUBKEY: "not-a-key" }), "INVALID_CONFIG", 'PROVENANCE_ADMIN_PUBKEY must be a base58 Solana public key (32 bytes), got "not-a-key"');
+    });
+
+    it("accepts PROVENANCE_ADMIN_KEYPAIR only when the RPC is on this machine, saying why", () => {
+      expect(loadConfig({ PROVENANCE_ADMIN_KEYPAIR: "admin.json" }).adminKeypair).to.equal(path.resolve("admin.json"));
+      expect(loadConfig({ PROVENANCE_RPC_URL: "http://localhost:8899", PROVENANCE_ADMIN_KEYPAIR: "/k/admin.json" }).adminKeypair).to.equal("/k/admin.json");
+      for (const url of ["https://api.devnet.solana.com", "http://10.0.0.5:8899"]) {
+        expectRefusal(
+          () => loadConfig({ PROVENANCE_RPC_URL: url, PROVENANCE_ADMIN_PUBKEY: admin, PROVENANCE_ADMIN_KEYPAIR: "/k/admin.json" }),
+          "INVALID_CONFIG",
+          new RegExp(
+            `^PROVENANCE_ADMIN_KEYPAIR is accepted only on the local chain \\(an RPC URL on this machine\\), and PROVENANCE_RPC_URL is ${new URL(url).host.replace(/\./g, "\\.")}: ` +
+              "off the local chain the admin key must not be on the sequencer's machine, or a thief of this machine could change the registry",
+          ),
+        );
+      }
+    });
+  });
 });

@@ -2,7 +2,7 @@
  * Liveness (security review H1, M4) against the local chain with the real prover (`test`
  * circuit) and LevelDB: one chain and one data directory, the sequencer restarted between
  * scenarios with the settings each needs. Submission is held back by pausing the program with
- * the admin key (the sequencer's own on a local chain), as an operator or an outage would.
+ * the admin key (the local chain's wallet), as an operator or an outage would.
  *
  * 1. A normal revocation with a backlog of unanchored batches: every record is anchored, none
  *    dropped, and a registry change while batches wait under the staged root does not replace it.
@@ -81,7 +81,7 @@ describe("sequencer liveness: revocations, retired roots, stalls (local chain, r
   let t: ReturnType<typeof tempDir>;
   let seq: Sequencer | null = null;
   let submitter: AnchorChainSubmitter;
-  /** The admin's own client (the same key as the sequencer's on a local chain), for the test's admin actions. */
+  /** The admin's own client (it holds the local chain's wallet as admin key), for the test's admin actions. */
   let adminChain: AnchorChainSubmitter;
   let adminProgram: InstanceType<typeof Program<Provenance>>;
   let adminKey: Keypair;
@@ -109,7 +109,7 @@ describe("sequencer liveness: revocations, retired roots, stalls (local chain, r
 
   async function start(overrides: ConfigOverrides & { canSetRegistry?: boolean } = {}): Promise<void> {
     const { canSetRegistry, ...config } = overrides;
-    const cfg = loadConfig({}, { dataDir: t.dir, circuit: "test", listen: "127.0.0.1:0", adminToken: ADMIN, rpcUrl: chain.rpcUrl, batchMaxAgeMs: 300, verifyWorkers: 1, ...config });
+    const cfg = loadConfig({}, { dataDir: t.dir, circuit: "test", listen: "127.0.0.1:0", adminToken: ADMIN, rpcUrl: chain.rpcUrl, adminKeypair: chain.wallet, batchMaxAgeMs: 300, verifyWorkers: 1, ...config });
     submitter = createChainSubmitter(cfg, logger, { pollIntervalMs: 100, canSetRegistry: canSetRegistry ?? true });
     seq = await Sequencer.start(cfg, { logger, submitter, retryBaseMs: 100, retryMaxMs: 500, registrySyncMs: 200, defaultMetrics: false });
   }
@@ -167,12 +167,13 @@ describe("sequencer liveness: revocations, retired roots, stalls (local chain, r
     chainDir = tempDir("live-chain");
     chain = await startLocalnet({ dataDir: chainDir.dir });
     t = tempDir("live");
-    const cfg = loadConfig({}, { dataDir: t.dir, circuit: "test", rpcUrl: chain.rpcUrl });
+    // The admin is the local chain's wallet (the program's upgrade authority), not the sequencer's key.
+    const cfg = loadConfig({}, { dataDir: t.dir, circuit: "test", rpcUrl: chain.rpcUrl, adminKeypair: chain.wallet });
     const first = createChainSubmitter(cfg, logger, { pollIntervalMs: 100 });
     await first.airdrop(10 * LAMPORTS_PER_SOL);
     await first.ensureInitialized("test", fieldToHex(new NodeRegistry(circuitConfig("test").registryLevels).root));
-    adminKey = loadSolanaKeypair(cfg.solanaKeypair, false).keypair;
-    adminChain = createChainSubmitter({ ...cfg, dataDir: tempDir("live-admin").dir, solanaKeypair: cfg.solanaKeypair }, logger, { pollIntervalMs: 100 });
+    adminKey = loadSolanaKeypair(chain.wallet, false).keypair;
+    adminChain = createChainSubmitter({ ...cfg, dataDir: tempDir("live-admin").dir }, logger, { pollIntervalMs: 100 });
     adminProgram = new Program<Provenance>(PROVENANCE_IDL, new AnchorProvider(adminChain.connection, new Wallet(adminKey), { commitment: "confirmed" }));
   });
   afterEach(async () => {

@@ -3,6 +3,7 @@ import { Option, type Command } from "commander";
 import { ProvenanceError } from "@provenance/client-sdk/errors";
 import { isHttpError, type CliContext } from "../context.js";
 import { UsageError, hex64, plainHttpWarning, resolveAdminToken } from "../output.js";
+import { DEV_ADMIN_FILE, printPush, pushRegistry, resolveAdminKeypair } from "../admin.js";
 
 interface AdminOpts {
   adminTokenFile?: string;
@@ -64,15 +65,36 @@ export function registerNodes(program: Command, ctx: CliContext): void {
       .command("revoke")
       .description("revoke a node: every pending record (its own included) is sealed into a batch first; its new records are refused")
       .argument("[nodeId]", "the node id, 64 hex")
-      .option("-k, --key <file>", "read the node id from this node key file"),
+      .option("-k, --key <file>", "read the node id from this node key file")
+      .option("--emergency", "then put the new registry on-chain at once, retiring every other root (registry push --emergency; needs the admin keypair)", false)
+      .option("--admin-keypair <file>", `with --emergency: the program admin's Solana keypair (mode 0600; default $PROVENANCE_ADMIN_KEYPAIR, else the dev stack's from <data-dir>/${DEV_ADMIN_FILE})`),
   ).action(
-    ctx.run(async (nodeId: string | undefined, opts: AdminOpts & { key?: string }, cmd: Command) => {
+    ctx.run(async (nodeId: string | undefined, opts: AdminOpts & { key?: string; emergency: boolean; adminKeypair?: string }, cmd: Command) => {
       const g = ctx.globals(cmd);
       const id = await keyOrArg(nodeId, opts.key, "nodeId");
+      if (opts.adminKeypair !== undefined && !opts.emergency) throw new UsageError("--admin-keypair is for --emergency (the on-chain push); a plain revoke needs only the admin token");
+      // The admin keypair is checked before the revocation, so a missing or too-open one stops nothing half-way.
+      const signer = opts.emergency ? await resolveAdminKeypair(ctx, { dataDir: opts.dataDir, ...(opts.adminKeypair !== undefined ? { adminKeypair: opts.adminKeypair } : {}) }, g) : null;
       const client = await ctx.sequencerClient(g, { adminToken: await adminToken(opts, g.sequencer) });
       const r = await client.revokeNode(id);
-      printNode(r, "revoked");
+      if (!signer) {
+        printNode(r, "revoked");
+        if (r.sealedBatches.length) ctx.out.say(`  sealed its pending records into batch(es) ${r.sealedBatches.join(", ")}`);
+        return;
+      }
+      let push;
+      try {
+        push = await pushRegistry(ctx, g, signer, true);
+      } catch (e) {
+        ctx.out.note(`revoked node ${r.nodeId} in the sequencer (registry version ${r.registryVersion}), but the emergency push failed: run \`provenance registry push --emergency\` once fixed`);
+        throw e;
+      }
+      ctx.out.result({ ...r, ok: true, push });
+      ctx.out.say(`revoked node ${r.nodeId}`);
+      ctx.out.say(`  slot ${r.slot}, ${r.status}; registry root ${r.registryRoot}`);
       if (r.sealedBatches.length) ctx.out.say(`  sealed its pending records into batch(es) ${r.sealedBatches.join(", ")}`);
+      const json = ctx.out.json;
+      if (!json) printPush(ctx, push);
     }),
   );
   ctx.addExitHelp(

@@ -41,7 +41,7 @@ import { SequencerError, toHttpError } from "./errors.js";
 import type { Ingest } from "./ingest.js";
 import type { Metrics } from "./metrics.js";
 import type { Pipeline } from "./pipeline.js";
-import { RECEIPT_DOMAIN, RECEIPT_MESSAGE_BYTES } from "./receipt.js";
+import { RECEIPT_DOMAIN, RECEIPT_DOMAIN_V2, RECEIPT_MESSAGE_BYTES, RECEIPT_V2_MESSAGE_BYTES, type ReceiptDeployment } from "./receipt.js";
 import type { BatchMeta, Store, StoredRecord } from "./store.js";
 import type { ChainSubmitter } from "./submitter.js";
 
@@ -61,6 +61,8 @@ export interface ApiDeps {
   logger: Logger;
   adminToken: string;
   receiptKey: string;
+  /** The deployment the receipts bind (v2), or null when the sequencer has no chain (v1). */
+  receiptDeployment?: ReceiptDeployment | null;
   circuit: string;
   proverWorkers: number;
   /** The proving backend in use (native, snarkjs). */
@@ -335,15 +337,27 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   // --- operations -----------------------------------------------------------------------------
 
-  app.get(ROUTES.receiptKey, async (): Promise<ReceiptKeyAnswer> => ({
+  const deployment = deps.receiptDeployment ?? null;
+  const receiptKeyAnswer: ReceiptKeyAnswer = {
     algorithm: "ed25519",
     publicKey: deps.receiptKey,
-    receipt: {
-      domain: RECEIPT_DOMAIN,
-      messageBytes: RECEIPT_MESSAGE_BYTES,
-      layout: "domain(21 ASCII) || id(32, big-endian) || seq(u64 BE) || receivedAt(u64 BE, ms)",
-    },
-  }));
+    receipt: deployment
+      ? {
+          version: 2,
+          domain: RECEIPT_DOMAIN_V2,
+          messageBytes: RECEIPT_V2_MESSAGE_BYTES,
+          layout: "domain(21 ASCII) || id(32, big-endian) || seq(u64 BE) || receivedAt(u64 BE, ms) || programId(32) || genesisHash(32)",
+          programId: deployment.programId,
+          genesisHash: deployment.genesisHash,
+        }
+      : {
+          version: 1,
+          domain: RECEIPT_DOMAIN,
+          messageBytes: RECEIPT_MESSAGE_BYTES,
+          layout: "domain(21 ASCII) || id(32, big-endian) || seq(u64 BE) || receivedAt(u64 BE, ms)",
+        },
+  };
+  app.get(ROUTES.receiptKey, async (): Promise<ReceiptKeyAnswer> => receiptKeyAnswer);
 
   // The chain's part of /healthz costs RPC calls: a healthy answer serves every request for a
   // few seconds, so an unauthenticated client cannot turn health checks into RPC traffic. It is

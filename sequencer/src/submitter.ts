@@ -21,6 +21,11 @@ export interface ChainState extends ChainConfig {
 export interface ChainSubmitter {
   /** For logs and /healthz: what this submitter talks to. */
   readonly description: string;
+  /**
+   * The program id and the cluster's genesis hash (base58) this submitter anchors to: what the
+   * sequencer's v2 receipts bind. Known before the first receipt is signed (at start).
+   */
+  deployment(): Promise<{ programId: string; genesisHash: string }>;
   chainState(): Promise<ChainState>;
   /**
    * Makes `root` (hex), registry version `version`, the current registry root with

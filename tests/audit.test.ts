@@ -122,9 +122,12 @@ describe("auditor against a local chain and an anchoring sequencer", function ()
     ]);
 
     // Receipts need a key the auditor pinned: the audited sequencer's own answer is no evidence.
-    const err = await run({ receipts: [r1] }).catch((e: unknown) => e as Error & { code: string });
+    const err = (await run({ receipts: [r1] }).then(
+      () => null,
+      (e: unknown) => e,
+    )) as (Error & { code: string }) | null;
     expect(err).to.be.instanceOf(Error);
-    expect(err.code).to.equal("INVALID_CONFIG");
-    expect(err.message).to.contain("needs the sequencer's receipt key pinned by the auditor");
+    expect(err!.code).to.equal("INVALID_CONFIG");
+    expect(err!.message).to.contain("needs the sequencer's receipt key pinned by the auditor");
   });
 });

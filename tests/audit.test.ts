@@ -8,6 +8,8 @@
  * removed from the LevelDB store while it is stopped, so the record posted again is sequenced
  * again and lands, proven and accepted by the program, in a second batch.
  */
+import { createPrivateKey } from "node:crypto";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { LAMPORTS_PER_SOL } from "@solana/web3.js";
 import { expect } from "chai";
@@ -18,7 +20,6 @@ import { audit, type AuditReport } from "@provenance/client-sdk/node";
 import { circuitConfig } from "@provenance/circuits";
 import { startLocalnet, type Localnet } from "@provenance/localnet";
 import { ReceiptSigner, Sequencer, createChainSubmitter, loadConfig, type SequencerConfig } from "@provenance/sequencer";
-import { loadOrCreateReceiptKey } from "../sequencer/src/secrets.js";
 import { publicKeyHex, quietLogger, recentRecord, tempDir, testNode } from "../sequencer/test/helpers.js";
 import { ensureSetup } from "./support/circuit-setup.js";
 
@@ -108,7 +109,7 @@ describe("auditor against a local chain and an anchoring sequencer", function ()
     const [, r1, r0again] = receipts as [Receipt, Receipt, Receipt];
     expect(r1).to.include({ v: 2, ...deployment });
     // The same receipt key, signing for other deployments (a reused key), and as v1.
-    const key = loadOrCreateReceiptKey(config.dataDir);
+    const key = createPrivateKey(readFileSync(path.join(config.dataDir, "receipt-key.pem")));
     const otherProgram = new ReceiptSigner(key, { ...deployment, programId: OTHER }).sign(r1.id, r1.seq, r1.receivedAt);
     const otherCluster = new ReceiptSigner(key, { ...deployment, genesisHash: OTHER }).sign(r1.id, r1.seq, r1.receivedAt);
     const v1 = new ReceiptSigner(key).sign(r1.id, r1.seq, r1.receivedAt);

@@ -7,6 +7,7 @@
  * record gets the same code and message at the sequencer as in the SDK.
  */
 import { timingSafeEqual, createHash } from "node:crypto";
+import rateLimit from "@fastify/rate-limit";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import {
@@ -41,6 +42,7 @@ import { SequencerError, toHttpError } from "./errors.js";
 import type { Ingest } from "./ingest.js";
 import type { Metrics } from "./metrics.js";
 import type { Pipeline } from "./pipeline.js";
+import { TokenBuckets, type RateLimits } from "./ratelimit.js";
 import { RECEIPT_DOMAIN, RECEIPT_DOMAIN_V2, RECEIPT_MESSAGE_BYTES, RECEIPT_V2_MESSAGE_BYTES, type ReceiptDeployment } from "./receipt.js";
 import type { BatchMeta, Store, StoredRecord } from "./store.js";
 import type { ChainSubmitter } from "./submitter.js";
@@ -68,6 +70,10 @@ export interface ApiDeps {
   /** The proving backend in use (native, snarkjs). */
   proverBackend?: string;
   bodyLimitBytes: number;
+  /** Per-client limits (ratelimit.ts); null: none. */
+  rateLimits?: RateLimits | null;
+  /** fastify's trustProxy: false takes the socket's address as the client's. */
+  trustProxy?: false | string[];
 }
 
 const HEX64 = "^[0-9a-f]{64}$";
@@ -144,6 +150,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     // Never coerce or strip: a record is checked exactly as posted.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
     return503OnClosing: true,
+    trustProxy: deps.trustProxy ?? false,
   });
 
   // JSON only: fastify also parses text/plain by default, which no route here takes.
@@ -169,12 +176,51 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     }
   };
 
+  // --- per-client limits (before the body is read) -----------------------------------------------
+
+  const limits = deps.rateLimits ?? null;
+  type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  let submitLimit: Hook[] = [];
+  let readLimit: Hook[] = [];
+  if (limits) {
+    await app.register(rateLimit, {
+      global: false,
+      hook: "onRequest",
+      errorResponseBuilder: (request, ctx) =>
+        new SequencerError(
+          "RATE_LIMITED",
+          `client ${request.ip} sent more than ${ctx.max} requests to ${request.routeOptions.url ?? request.url.split("?")[0]} in ${limits.windowMs} ms; retry in ${Math.max(1, Math.ceil(ctx.ttl / 1000))} s`,
+          { retryAfterSeconds: Math.max(1, Math.ceil(ctx.ttl / 1000)) },
+        ),
+    });
+    // One counter per client for the submission route, one shared by the expensive reads.
+    const submits = app.rateLimit({ max: limits.clientSubmits, timeWindow: limits.windowMs });
+    const reads = app.rateLimit({ max: limits.clientReads, timeWindow: limits.windowMs });
+    // Body bytes: charged the declared length (a chunked body: the largest allowed) before a byte is read.
+    const bytes = new TokenBuckets(limits.clientBytesPerSecond, Math.max(limits.clientBytesPerSecond, deps.bodyLimitBytes));
+    const byteBudget: Hook = async (request) => {
+      const declared = Number(request.headers["content-length"]);
+      const cost = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, deps.bodyLimitBytes) : deps.bodyLimitBytes;
+      const now = Date.now();
+      if (!bytes.take(request.ip, cost, now)) {
+        const retryAfterSeconds = bytes.secondsUntil(request.ip, cost, now);
+        throw new SequencerError(
+          "RATE_LIMITED",
+          `client ${request.ip} is over its budget of ${limits.clientBytesPerSecond} request body bytes a second on ${ROUTES.records} (this body: ${cost} bytes); retry in ${retryAfterSeconds} s`,
+          { retryAfterSeconds },
+        );
+      }
+    };
+    submitLimit = [submits, byteBudget];
+    readLimit = [reads];
+  }
+
   // --- records --------------------------------------------------------------------------------
 
   // Not one info line per request on the ingest route (two per POST, thousands a second under
   // load: a measurable share of the main thread); refusals are counted by reason in
   // /metrics, and failures (5xx) are still logged.
-  app.post(ROUTES.records, { logLevel: "warn" }, async (request, reply): Promise<SubmitRecordsAnswer> => {
+  app.post(ROUTES.records, { logLevel: "warn", onRequest: submitLimit }, async (request, reply): Promise<SubmitRecordsAnswer> => {
     const { single, results } = await ingest.submit(request.body);
     deps.pipeline.onAppended();
     const answers = results.map((r): SubmitAnswer => ({ id: r.id, seq: r.seq, status: r.status, duplicate: r.duplicate, receipt: r.receipt }));
@@ -186,6 +232,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.get(
     ROUTES.records,
     {
+      onRequest: readLimit,
       schema: {
         querystring: {
           type: "object",
@@ -227,7 +274,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return recordView(rec, status);
   });
 
-  app.get(ROUTES.recordProof, { schema: { params: idParams } }, async (request): Promise<InclusionBundle> => {
+  app.get(ROUTES.recordProof, { onRequest: readLimit, schema: { params: idParams } }, async (request): Promise<InclusionBundle> => {
     const { rec, status } = await loadRecord((request.params as { id: string }).id);
     const batch = status.batch;
     if (!batch || batch.state !== "anchored" || !batch.anchor || status.leafIndex === undefined) {
@@ -273,7 +320,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return batchDetail(meta);
   });
 
-  app.get(ROUTES.batchRecords, { schema: { params: indexParams } }, async (request): Promise<BatchRecords> => {
+  app.get(ROUTES.batchRecords, { onRequest: readLimit, schema: { params: indexParams } }, async (request): Promise<BatchRecords> => {
     const meta = await loadBatch((request.params as { index: string }).index);
     const records = await store.batchRecords(meta);
     return { index: meta.index, state: meta.state, batchRoot: meta.batchRoot, records: records.map((r) => ({ id: r.id, seq: r.seq, record: r.record })) };

@@ -97,6 +97,17 @@ export class Sequencer {
         proverWorkers: config.proverWorkers,
         proverBackend: prover.backend,
         bodyLimitBytes: config.bodyLimitBytes,
+        rateLimits: config.rateLimit
+          ? {
+              clientSubmits: config.rateLimitClientSubmits,
+              clientReads: config.rateLimitClientReads,
+              windowMs: config.rateLimitWindowMs,
+              clientBytesPerSecond: config.rateLimitClientBytesPerSecond,
+              nodeRecordsPerSecond: config.rateLimitNodeRecordsPerSecond,
+              nodeBurst: config.rateLimitNodeBurst,
+            }
+          : null,
+        trustProxy: config.trustProxy,
       });
       await app.listen({ host: config.host, port: config.port });
       await pipeline.start();

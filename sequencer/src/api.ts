@@ -51,6 +51,9 @@ import type { ChainSubmitter } from "./submitter.js";
 // SequencerClient: every answer below is built typed by it.
 export { RECEIPT_KEY_ROUTE };
 
+/** A request refused before its body was read keeps its connection only when the body is at most this large (it is then drained). */
+const UNREAD_BODY_DRAIN_BYTES = 64 * 1024;
+
 /** How long one answer of the chain's health serves /healthz. */
 export const HEALTH_CACHE_MS = 2_000;
 
@@ -160,6 +163,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     const http = toHttpError(normalize(err));
     if (http.status >= 500 && http.status !== 503) request.log.error({ err, url: request.url }, "request failed");
     if (http.retryAfterSeconds !== undefined) void reply.header("retry-after", String(http.retryAfterSeconds));
+    // Refused before its body was read (a rate limit): a large unread body is not drained to
+    // keep the connection alive: the connection is closed after the answer instead.
+    if (http.status === 429 && !request.raw.complete && !(Number(request.headers["content-length"]) <= UNREAD_BODY_DRAIN_BYTES)) void reply.header("connection", "close");
     return reply.status(http.status).send(http.body);
   });
   app.setNotFoundHandler((request, reply) => {

@@ -101,12 +101,13 @@ export const DEFAULTS = {
   priorityFeeMicroLamports: 0,
   rateLimit: true,
   // Generous for one client: single-record POSTs at 64 in flight make about 1,400 a second on
-  // two cores (docs/benchmarks.md). The body bytes are what a flood costs: 16 MiB/s is ~16
-  // full-size (1 MiB) bodies a second, many times what one honest client sends.
+  // two cores (docs/benchmarks.md). The body bytes are what a flood costs (JSON parsing): 4 MiB
+  // a second is about 9,000 records a second, three times what the whole sequencer ingests on
+  // two cores, and a few full-size (1 MiB) bodies.
   rateLimitClientSubmits: 3_000,
   rateLimitClientReads: 200,
   rateLimitWindowMs: 1_000,
-  rateLimitClientBytesPerSecond: 16 * 1024 * 1024,
+  rateLimitClientBytesPerSecond: 4 * 1024 * 1024,
   rateLimitNodeRecordsPerSecond: 1_000,
   rateLimitNodeBurst: 10_000,
 } as const;

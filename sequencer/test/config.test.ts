@@ -54,7 +54,7 @@ describe("sequencer config", () => {
   it("has rate limits on by default, read from PROVENANCE_RATE_LIMIT_*, and X-Forwarded-For ignored unless proxies are named", () => {
     const c = loadConfig({});
     expect([c.rateLimit, c.rateLimitClientSubmits, c.rateLimitClientReads, c.rateLimitWindowMs, c.rateLimitClientBytesPerSecond, c.rateLimitNodeRecordsPerSecond, c.rateLimitNodeBurst, c.trustProxy]).to.deep.equal([
-      true, 3000, 200, 1000, 16 * 1024 * 1024, 1000, 10_000, false,
+      true, 3000, 200, 1000, 4 * 1024 * 1024, 1000, 10_000, false,
     ]);
     const e = loadConfig({
       PROVENANCE_RATE_LIMIT: "off",

@@ -95,6 +95,10 @@ describe("rate limits (real server, clients by address)", function () {
     expect(garbage.status).to.equal(429);
     expect(garbage.body.error!.code).to.equal("RATE_LIMITED");
     expect(seq.store.recordCount).to.equal(3);
+    // A large unread body is not drained to keep the connection: it is closed after the answer.
+    const large = await post(seq.url, "x".repeat(100 * 1024));
+    expect(large.status).to.equal(429);
+    expect(large.headers.connection).to.equal("close");
     // Another client is not held back by the first.
     const other = await post(seq.url, recentRecord(nodeA, 3), "127.0.0.2");
     expect(other.status).to.equal(201);

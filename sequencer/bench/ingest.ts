@@ -19,10 +19,12 @@
  * lowest CPU priority (nice 19), standing in for proving on other machines (batches are independent
  * and can be proven in parallel, elsewhere: docs/protocol.md#batch). `--prover normal` leaves them alone.
  *
- * The `attack` scenario measures registered nodes' accepted records/s (100 per POST) while an
- * attacker posts 1000-record bodies of validly signed records under fresh random keys (each
- * record a new key, its nodeId consistent with it, none registered), against the same
- * sequencer's rate without the attacker in the same run.
+ * The `attack` scenario measures registered nodes' accepted records/s (100 per POST, from
+ * 127.0.0.1) while an attacker posts 1000-record bodies of validly signed records under fresh
+ * random keys (each record a new key, its nodeId consistent with it, none registered) from
+ * another client address (127.0.0.2, the http agent's `localAddress`), against the same
+ * sequencer's rate without the attacker in the same run; once with rate limits off, once with
+ * the default limits.
  *
  *   npx tsx sequencer/bench/ingest.ts [--records N] [--only batch1000,batch100,single,attack]
  *       [--workers W] [--circuit test|dev] [--log-level info] [--prover low|normal]

@@ -9,7 +9,7 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { LAMPORTS_PER_SOL } from "@solana/web3.js";
+import { Connection, LAMPORTS_PER_SOL } from "@solana/web3.js";
 import { expect } from "chai";
 import { Level } from "level";
 import { NodeRegistry, fieldToHex } from "@provenance/client-sdk";
@@ -112,7 +112,9 @@ describe("provenance CLI end to end (local chain + anchoring sequencer)", functi
     ids.push(one.stdout.slice(0, 64));
     const receipts = readFileSync(path.join(work, "receipts.jsonl"), "utf8").trim().split("\n");
     expect(receipts).to.have.length(6);
-    expect(JSON.parse(receipts[5]!)).to.include({ id: ids[5], seq: 5 });
+    // An anchoring sequencer's receipts bind the deployment (v2): this program on this chain.
+    expect(JSON.parse(receipts[5]!)).to.include({ v: 2, id: ids[5], seq: 5, programId: seq.receiptDeployment!.programId });
+    expect(JSON.parse(receipts[5]!).genesisHash).to.equal(await new Connection(chain.rpcUrl).getGenesisHash());
 
     const again = await cli(["submit", "--key", "node-key.json", "--observations", "pages.jsonl", "--json"], { cwd: work, env });
     expectExit(again, 0, "resubmit");
@@ -194,7 +196,7 @@ describe("provenance CLI end to end (local chain + anchoring sequencer)", functi
   });
 
   it("audit passes: hash chain, proofs, data and receipts", async function () {
-    const run = await cli(["audit", "--receipts", "receipts.jsonl", "--json"], { cwd: work, env, timeoutMs: 300_000 });
+    const run = await cli(["audit", "--receipts", "receipts.jsonl", "--receipt-key", seq.receiptKey, "--json"], { cwd: work, env, timeoutMs: 300_000 });
     expectExit(run, 0, "audit");
     const r = run.json as { ok: boolean; chain: { batches: number; headMatches: boolean }; proofs: { checked: number; valid: number }; data: { matching: number; records: number }; receipts: { anchored: number; checked: number } };
     expect(r.ok).to.equal(true);
@@ -228,7 +230,7 @@ describe("provenance CLI end to end (local chain + anchoring sequencer)", functi
     const late = await cli(["submit", "--key", "node-key.json", "--observations", "late.jsonl", "--receipts", "receipts.jsonl"], { cwd: work, env });
     expectExit(late, 0, "submit to a sequencer that does not anchor");
 
-    const run = await cli(["audit", "--receipts", "receipts.jsonl", "--grace", "0", "--json"], { cwd: work, env, timeoutMs: 300_000 });
+    const run = await cli(["audit", "--receipts", "receipts.jsonl", "--receipt-key", seq.receiptKey, "--grace", "0", "--json"], { cwd: work, env, timeoutMs: 300_000 });
     expectExit(run, 1, "audit after tampering");
     const r = run.json as { ok: boolean; chain: { headMatches: boolean }; findings: { code: string; batch?: number; message: string }[] };
     expect(r.ok).to.equal(false);
@@ -241,7 +243,7 @@ describe("provenance CLI end to end (local chain + anchoring sequencer)", functi
     expect(never, JSON.stringify(r.findings)).to.not.equal(undefined);
     expect(never!.message).to.contain("not on chain");
 
-    const human = await cli(["audit", "--skip-proofs", "--receipts", "receipts.jsonl", "--grace", "0"], { cwd: work, env });
+    const human = await cli(["audit", "--skip-proofs", "--receipts", "receipts.jsonl", "--receipt-key", seq.receiptKey, "--grace", "0"], { cwd: work, env });
     expectExit(human, 1, "audit (human) after tampering");
     expect(human.stdout).to.contain("FAIL DATA_MISMATCH batch 0").and.contain("audit FAILED");
 

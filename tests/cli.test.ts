@@ -74,6 +74,8 @@ describe("provenance CLI", function () {
       [["verify", "bundle-0.json", "--concurrency", "0"], /--concurrency must be an integer/],
       [["audit", "--grace", "soon"], /--grace must be a number of seconds/],
       [["verify", "bundle-0.json", "--commitment", "processed"], /argument 'processed' is invalid\. Allowed choices are confirmed, finalized/],
+      // The key the audited sequencer serves is no evidence: the auditor pins it.
+      [["audit", "--receipts", "receipts.jsonl"], /--receipts needs --receipt-key HEX.*it could serve another one/],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli(args, { cwd: work })));
     runs.forEach((run, i) => {

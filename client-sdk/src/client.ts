@@ -18,7 +18,7 @@
 import { fail, ProvenanceError, type ErrorCode } from "./errors.js";
 import { fieldToHex } from "./field.js";
 import { parseRecord, type RecordV1 } from "./record.js";
-import { checkReceipt, type Receipt } from "./receipt.js";
+import { base58To32Bytes, checkReceipt, type Receipt, type ReceiptDeployment } from "./receipt.js";
 import { checkDroppedNotice, type DroppedNotice } from "./notice.js";
 import type { InclusionBundle } from "./bundle.js";
 import {
@@ -89,6 +89,12 @@ export interface SequencerClientOptions {
   url?: string;
   /** The sequencer's receipt key (64 hex). Unset: fetched on first use and pinned. */
   receiptKey?: string;
+  /**
+   * The deployment (program id, genesis hash) this client trusts: a v2 receipt naming another
+   * one is refused (BAD_RECEIPT). Unset: a v2 receipt's deployment is only covered by its
+   * signature. A v1 receipt binds no deployment and passes either way.
+   */
+  deployment?: ReceiptDeployment;
   /** Bearer token for registry writes. */
   adminToken?: string;
   retry?: Partial<RetryPolicy>;
@@ -122,6 +128,7 @@ export class SequencerClient {
   private readonly onRetry: SequencerClientOptions["onRetry"];
   private adminToken: string | undefined;
   private pinnedKey: string | undefined;
+  private readonly deployment: ReceiptDeployment | undefined;
   private keyRead: Promise<string> | null = null;
 
   constructor(options: SequencerClientOptions = {}) {
@@ -142,6 +149,13 @@ export class SequencerClient {
     if (options.receiptKey !== undefined) {
       if (!/^[0-9a-f]{64}$/.test(options.receiptKey)) fail("INVALID_CONFIG", "receiptKey must be 64 lowercase hex characters (a raw ed25519 public key)");
       this.pinnedKey = options.receiptKey;
+    }
+    if (options.deployment !== undefined) {
+      for (const k of ["programId", "genesisHash"] as const) {
+        const v = options.deployment[k];
+        if (typeof v !== "string" || !base58To32Bytes(v)) fail("INVALID_CONFIG", `deployment.${k} must be base58 of 32 bytes, got ${JSON.stringify(v)}`);
+      }
+      this.deployment = { programId: options.deployment.programId, genesisHash: options.deployment.genesisHash };
     }
   }
 
@@ -243,7 +257,7 @@ export class SequencerClient {
       const a = raw as Partial<SubmitAnswer>;
       if (a.id !== ids[i]) fail("BAD_RECEIPT", `sequencer answered id ${String(a.id)} for record ${i}, whose id is ${ids[i]}`);
       if (typeof a.seq !== "number") fail("SEQUENCER_ERROR", `sequencer answer for record ${i} has no seq`);
-      const receipt = checkReceipt(a.receipt, key, { id: ids[i]!, seq: a.seq });
+      const receipt = checkReceipt(a.receipt, key, { id: ids[i]!, seq: a.seq, ...(this.deployment ? { deployment: this.deployment } : {}) });
       return { id: a.id!, seq: a.seq, status: (a.status ?? "pending") as RecordStatus, duplicate: a.duplicate === true, receipt };
     });
   }

@@ -27,6 +27,7 @@
 import { ed25519 } from "@noble/curves/ed25519";
 import { fail } from "./errors.js";
 import { describe, hexToBytes, hexToField } from "./field.js";
+import { base58To32Bytes } from "./receipt.js";
 
 export const DROPPED_DOMAIN = "provenance.dropped.v1";
 export const DROPPED_MESSAGE_BYTES = 142;
@@ -67,29 +68,11 @@ export interface DroppedNotice {
 /** The fields a notice signs. */
 export type DroppedNoticeFields = Pick<DroppedNotice, "id" | "seq" | "batch" | "reason" | "droppedAt" | "programId" | "genesisHash">;
 
-const B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-
-/** Decodes base58 (Bitcoin alphabet) to exactly `size` bytes; throws RangeError otherwise. */
-export function base58ToBytes(text: string, size: number, what: string): Uint8Array {
-  if (typeof text !== "string" || text.length === 0 || text.length > 64) throw new RangeError(`${what} must be a base58 string`);
-  let n = 0n;
-  let zeros = 0;
-  let leading = true;
-  for (const ch of text) {
-    const d = B58.indexOf(ch);
-    if (d < 0) throw new RangeError(`${what} is not base58 (character ${JSON.stringify(ch)})`);
-    if (leading && d === 0) zeros++;
-    else leading = false;
-    n = n * 58n + BigInt(d);
-  }
-  const body: number[] = [];
-  while (n > 0n) {
-    body.unshift(Number(n & 0xffn));
-    n >>= 8n;
-  }
-  const bytes = [...new Array<number>(zeros).fill(0), ...body];
-  if (bytes.length !== size) throw new RangeError(`${what} must decode to ${size} bytes, got ${bytes.length}`);
-  return Uint8Array.from(bytes);
+/** The 32 bytes of a base58 program id or genesis hash (the receipts' decoder); RangeError otherwise. */
+function base58Field(text: string, what: string): Uint8Array {
+  const bytes = typeof text === "string" ? base58To32Bytes(text) : null;
+  if (!bytes) throw new RangeError(`${what} must be base58 of 32 bytes, got ${JSON.stringify(text)}`);
+  return bytes;
 }
 
 function u64(out: Uint8Array, offset: number, value: number, what: string): void {
@@ -109,8 +92,8 @@ export function droppedNoticeMessage(n: DroppedNoticeFields): Uint8Array {
   u64(out, 61, n.batch, "batch");
   out[69] = code;
   u64(out, 70, n.droppedAt, "droppedAt");
-  out.set(base58ToBytes(n.programId, 32, "notice programId"), 78);
-  out.set(base58ToBytes(n.genesisHash, 32, "notice genesisHash"), 110);
+  out.set(base58Field(n.programId, "notice programId"), 78);
+  out.set(base58Field(n.genesisHash, "notice genesisHash"), 110);
   return out;
 }
 
@@ -135,7 +118,7 @@ export function parseDroppedNotice(json: unknown): DroppedNotice {
   }
   for (const k of ["programId", "genesisHash"] as const) {
     try {
-      base58ToBytes(o[k] as string, 32, k);
+      base58Field(o[k] as string, k);
     } catch {
       fail("INVALID_NOTICE", `dropped notice ${k} must be base58 of 32 bytes`);
     }

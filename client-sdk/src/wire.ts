@@ -245,5 +245,11 @@ export interface ReceiptKeyAnswer {
   algorithm: "ed25519";
   /** Raw ed25519 public key, 64 hex. */
   publicKey: string;
-  receipt: { domain: string; messageBytes: number; layout: string };
+  /**
+   * The receipts this sequencer issues now: v2 (bound to `programId` and `genesisHash`, base58)
+   * when it anchors to a chain, v1 without one. Informative: a checker takes the deployment it
+   * trusts from its own configuration, not from here. `version`, `programId` and `genesisHash`
+   * are absent from sequencers older than receipt v2.
+   */
+  receipt: { version?: 1 | 2; domain: string; messageBytes: number; layout: string; programId?: string; genesisHash?: string };
 }

@@ -7,9 +7,9 @@ import { createPublicKey, generateKeyPairSync, sign, type KeyObject } from "node
 import { expect } from "chai";
 import {
   DROPPED_DOMAIN,
+  base58To32Bytes,
   DROPPED_MESSAGE_BYTES,
   ProvenanceError,
-  base58ToBytes,
   checkDroppedNotice,
   droppedNoticeMessage,
   parseDroppedNotice,
@@ -65,8 +65,8 @@ describe("dropped notices", () => {
     expect(Buffer.from(m.subarray(61, 69)).readBigUInt64BE()).to.equal(3n);
     expect(m[69]).to.equal(1);
     expect(Buffer.from(m.subarray(70, 78)).readBigUInt64BE()).to.equal(1764300000500n);
-    expect(Buffer.from(m.subarray(78, 110))).to.deep.equal(Buffer.from(base58ToBytes(PROGRAM_ID, 32, "p")));
-    expect(Buffer.from(m.subarray(110, 142))).to.deep.equal(Buffer.from(base58ToBytes(GENESIS, 32, "g")));
+    expect(Buffer.from(m.subarray(78, 110))).to.deep.equal(Buffer.from(base58To32Bytes(PROGRAM_ID)!));
+    expect(Buffer.from(m.subarray(110, 142))).to.deep.equal(Buffer.from(base58To32Bytes(GENESIS)!));
   });
 
   it("a sequencer-signed notice checks, bound to its record, seq, program and cluster", () => {

@@ -19,10 +19,12 @@
  * lowest CPU priority (nice 19), standing in for proving on other machines (batches are independent
  * and can be proven in parallel, elsewhere: docs/protocol.md#batch). `--prover normal` leaves them alone.
  *
- * The `attack` scenario measures registered nodes' accepted records/s (100 per POST) while an
- * attacker posts 1000-record bodies of validly signed records under fresh random keys (each
- * record a new key, its nodeId consistent with it, none registered), against the same
- * sequencer's rate without the attacker in the same run.
+ * The `attack` scenario measures registered nodes' accepted records/s (100 per POST, from
+ * 127.0.0.1) while an attacker posts 1000-record bodies of validly signed records under fresh
+ * random keys (each record a new key, its nodeId consistent with it, none registered) from
+ * another client address (127.0.0.2, the http agent's `localAddress`), against the same
+ * sequencer's rate without the attacker in the same run; once with rate limits off, once with
+ * the default limits.
  *
  *   npx tsx sequencer/bench/ingest.ts [--records N] [--only batch1000,batch100,single,attack]
  *       [--workers W] [--circuit test|dev] [--log-level info] [--prover low|normal]
@@ -233,7 +235,7 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks (USER_HZ = 100)
 }
 
-async function startSequencer(tree = ""): Promise<Running> {
+async function startSequencer(tree = "", extraEnv: Record<string, string> = {}): Promise<Running> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "provenance-bench-"));
   const ready = path.join(dataDir, "ready.json");
   const log = openSync(path.join(dataDir, "sequencer.log"), "w");
@@ -251,6 +253,7 @@ async function startSequencer(tree = ""): Promise<Running> {
       PROVENANCE_LOG_LEVEL: LOG_LEVEL,
       ...(WORKERS ? { PROVENANCE_VERIFY_WORKERS: WORKERS } : {}),
       BENCH_READY_FILE: ready,
+      ...extraEnv,
     },
     // Its logs (pino, one line per request and more) go to a file, as they would to a collector.
     stdio: ["ignore", log, "inherit"],
@@ -284,13 +287,15 @@ async function stopSequencer(s: Running): Promise<void> {
 
 // --- load -----------------------------------------------------------------------------------
 
-let agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+// Registered nodes' client connects from 127.0.0.1; the attack scenario's attacker from 127.0.0.2
+// (another client address on Linux loopback), as it would from another machine.
+let agent = new http.Agent({ keepAlive: true, maxSockets: 64, localAddress: "127.0.0.1" });
 
-function post(base: string, pathname: string, body: Buffer, headers: Record<string, string> = {}): Promise<number> {
+function post(base: string, pathname: string, body: Buffer, headers: Record<string, string> = {}, via: http.Agent = agent): Promise<number> {
   const u = new URL(pathname, base);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: "POST", agent, headers: { "content-type": "application/json", "content-length": body.length, ...headers } },
+      { host: u.hostname, port: u.port, path: u.pathname, method: "POST", agent: via, headers: { "content-type": "application/json", "content-length": body.length, ...headers } },
       (res) => {
         res.on("data", () => undefined);
         res.on("end", () => resolve(res.statusCode ?? 0));
@@ -372,7 +377,7 @@ interface Measured {
 
 async function scenario(s: (typeof SCENARIOS)[number], tree: string, recs: RecordV1[], loopRate: number): Promise<Measured> {
   agent.destroy();
-  agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(64, s.concurrency) });
+  agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(64, s.concurrency), localAddress: "127.0.0.1" });
   const seq = await startSequencer(tree);
   try {
     await load(seq.url, bodiesOf(warm, s.perRequest), s.concurrency);
@@ -412,42 +417,86 @@ function attackerBodies(n: number): Buffer[] {
   return bodies;
 }
 
-async function attackScenario(recs: RecordV1[]): Promise<string[]> {
+interface AttackRun {
+  rate0: number;
+  rate1: number;
+  sent: number;
+  refused403: number;
+  refused429: number;
+  reset: number;
+  seconds: number;
+  /** Registered nodes' requests not answered 201 (none expected). */
+  notCreated: number;
+  /** Cores busy in the sequencer and in this process (the load generator and the attacker), without and with the attacker. */
+  server0: number;
+  server1: number;
+  client0: number;
+  client1: number;
+}
+
+/** Registered nodes' rate without, then with, the attacker, against one sequencer. */
+async function attackRun(recs: RecordV1[], attack: Buffer[], env: Record<string, string>): Promise<AttackRun> {
   agent.destroy();
-  agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const attack = attackerBodies(4);
-  const seq = await startSequencer();
+  agent = new http.Agent({ keepAlive: true, maxSockets: 64, localAddress: "127.0.0.1" });
+  const attackerAgent = new http.Agent({ keepAlive: true, maxSockets: 64, localAddress: "127.0.0.2" });
+  const seq = await startSequencer("", env);
   try {
     await load(seq.url, bodiesOf(warm, 100), 8);
     const half = Math.floor(recs.length / 2);
+    const cpu0 = cpuSeconds(seq.pid);
+    const client0 = process.cpuUsage();
     const quiet = await load(seq.url, bodiesOf(recs.slice(0, half), 100), 8);
+    const cpu1 = cpuSeconds(seq.pid);
+    const client1 = process.cpuUsage();
     let stop = false;
-    let sent = 0;
-    let refused403 = 0;
+    const r = { sent: 0, refused403: 0, refused429: 0, reset: 0 };
     const attacker = Promise.all(
       Array.from({ length: 4 }, async (_, w) => {
         for (let i = w; !stop; i += 4) {
-          const status = await post(seq.url, "/v1/records", attack[i % attack.length]!);
-          sent++;
-          if (status === 403) refused403++;
+          // A server refusing before it reads the body may close the connection under it.
+          const status = await post(seq.url, "/v1/records", attack[i % attack.length]!, {}, attackerAgent).catch(() => -1);
+          r.sent++;
+          if (status === 403) r.refused403++;
+          else if (status === 429) r.refused429++;
+          else if (status === -1) r.reset++;
         }
       }),
     );
     const loud = await load(seq.url, bodiesOf(recs.slice(half), 100), 8);
+    const cpu2 = cpuSeconds(seq.pid);
+    const client2 = process.cpuUsage();
     stop = true;
     await attacker;
-    const rate0 = half / quiet.seconds;
-    const rate1 = (recs.length - half) / loud.seconds;
-    return [
-      "",
-      "| registered nodes' records (100 per POST), same sequencer, same run | accepted/s | against no attacker |",
-      "| --- | ---: | ---: |",
-      `| no attacker | ${rate0.toFixed(0)} | baseline |`,
-      `| an attacker posting 1000 fresh-key records per POST, 4 at a time (${sent} requests, ${(sent * 1000 / loud.seconds).toFixed(0)} attacker records/s, ${refused403} refused 403) | ${rate1.toFixed(0)} | ${(rate1 / rate0).toFixed(2)}× |`,
-    ];
+    const clientSeconds = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): number => (b.user + b.system - a.user - a.system) / 1e6;
+    const cores = {
+      server0: (cpu1 - cpu0) / quiet.seconds,
+      server1: (cpu2 - cpu1) / loud.seconds,
+      client0: clientSeconds(client0, client1) / quiet.seconds,
+      client1: clientSeconds(client1, client2) / loud.seconds,
+    };
+    return { ...cores, rate0: half / quiet.seconds, rate1: (recs.length - half) / loud.seconds, seconds: loud.seconds, notCreated: quiet.notCreated + loud.notCreated, ...r };
   } finally {
+    attackerAgent.destroy();
     await stopSequencer(seq);
   }
+}
+
+async function attackScenario(recs: RecordV1[]): Promise<string[]> {
+  const attack = attackerBodies(4);
+  const off = await attackRun(recs, attack, { PROVENANCE_RATE_LIMIT: "off" });
+  const on = await attackRun(recs, attack, {}); // the default limits
+  const row = (label: string, a: AttackRun): string[] => [
+    `| ${label}: no attacker${a.notCreated ? ` (${a.notCreated} of the nodes' requests not 201)` : ""} | ${a.rate0.toFixed(0)} | baseline | ${a.server0.toFixed(2)} | ${a.client0.toFixed(2)} |`,
+    `| ${label}: an attacker (127.0.0.2) posting 1000 fresh-key records per POST, 4 at a time (${a.sent} requests: ${a.refused403} refused 403, ${a.refused429} refused 429, ${a.reset} reset; ` +
+      `${((a.refused403 * 1000) / a.seconds).toFixed(0)} attacker records/s parsed) | ${a.rate1.toFixed(0)} | ${(a.rate1 / a.rate0).toFixed(2)}× | ${a.server1.toFixed(2)} | ${a.client1.toFixed(2)} |`,
+  ];
+  return [
+    "",
+    "| registered nodes' records (100 per POST, from 127.0.0.1), same sequencer, same run | accepted/s | against no attacker | sequencer cores busy | load generator + attacker cores busy |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    ...row("rate limits off", off),
+    ...row("rate limits on (defaults)", on),
+  ];
 }
 
 const comparisons: string[] = [];

@@ -7,6 +7,7 @@
  * record gets the same code and message at the sequencer as in the SDK.
  */
 import { timingSafeEqual, createHash } from "node:crypto";
+import rateLimit from "@fastify/rate-limit";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import {
@@ -41,13 +42,17 @@ import { SequencerError, toHttpError } from "./errors.js";
 import type { Ingest } from "./ingest.js";
 import type { Metrics } from "./metrics.js";
 import type { Pipeline } from "./pipeline.js";
-import { RECEIPT_DOMAIN, RECEIPT_MESSAGE_BYTES } from "./receipt.js";
+import { TokenBuckets, type RateLimits } from "./ratelimit.js";
+import { RECEIPT_DOMAIN, RECEIPT_DOMAIN_V2, RECEIPT_MESSAGE_BYTES, RECEIPT_V2_MESSAGE_BYTES, type ReceiptDeployment } from "./receipt.js";
 import type { BatchMeta, Store, StoredDrop, StoredRecord } from "./store.js";
 import type { ChainSubmitter } from "./submitter.js";
 
 // Routes and answers are the SDK's wire contract (client-sdk/src/wire.ts), shared with its
 // SequencerClient: every answer below is built typed by it.
 export { RECEIPT_KEY_ROUTE };
+
+/** A request refused before its body was read keeps its connection only when the body is at most this large (it is then drained). */
+const UNREAD_BODY_DRAIN_BYTES = 64 * 1024;
 
 /** How long one answer of the chain's health serves /healthz. */
 export const HEALTH_CACHE_MS = 2_000;
@@ -61,6 +66,8 @@ export interface ApiDeps {
   logger: Logger;
   adminToken: string;
   receiptKey: string;
+  /** The deployment the receipts bind (v2), or null when the sequencer has no chain (v1). */
+  receiptDeployment?: ReceiptDeployment | null;
   circuit: string;
   proverWorkers: number;
   /** The proving backend in use (native, snarkjs). */
@@ -68,6 +75,10 @@ export interface ApiDeps {
   bodyLimitBytes: number;
   /** /healthz is 503 once submission has been stuck this long (ms; default 5 min). */
   submitUnhealthyAfterMs?: number;
+  /** Per-client limits (ratelimit.ts); null: none. */
+  rateLimits?: RateLimits | null;
+  /** fastify's trustProxy: false takes the socket's address as the client's. */
+  trustProxy?: false | string[];
 }
 
 const HEX64 = "^[0-9a-f]{64}$";
@@ -146,6 +157,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     // Never coerce or strip: a record is checked exactly as posted.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
     return503OnClosing: true,
+    trustProxy: deps.trustProxy ?? false,
   });
 
   // JSON only: fastify also parses text/plain by default, which no route here takes.
@@ -155,6 +167,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     const http = toHttpError(normalize(err));
     if (http.status >= 500 && http.status !== 503) request.log.error({ err, url: request.url }, "request failed");
     if (http.retryAfterSeconds !== undefined) void reply.header("retry-after", String(http.retryAfterSeconds));
+    // Refused before its body was read (a rate limit): a large unread body is not drained to
+    // keep the connection alive: the connection is closed after the answer instead.
+    if (http.status === 429 && !request.raw.complete && !(Number(request.headers["content-length"]) <= UNREAD_BODY_DRAIN_BYTES)) void reply.header("connection", "close");
     return reply.status(http.status).send(http.body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -171,12 +186,51 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     }
   };
 
+  // --- per-client limits (before the body is read) -----------------------------------------------
+
+  const limits = deps.rateLimits ?? null;
+  type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  let submitLimit: Hook[] = [];
+  let readLimit: Hook[] = [];
+  if (limits) {
+    await app.register(rateLimit, {
+      global: false,
+      hook: "onRequest",
+      errorResponseBuilder: (request, ctx) =>
+        new SequencerError(
+          "RATE_LIMITED",
+          `client ${request.ip} sent more than ${ctx.max} requests to ${request.routeOptions.url ?? request.url.split("?")[0]} in ${limits.windowMs} ms; retry in ${Math.max(1, Math.ceil(ctx.ttl / 1000))} s`,
+          { retryAfterSeconds: Math.max(1, Math.ceil(ctx.ttl / 1000)) },
+        ),
+    });
+    // One counter per client for the submission route, one shared by the expensive reads.
+    const submits = app.rateLimit({ max: limits.clientSubmits, timeWindow: limits.windowMs });
+    const reads = app.rateLimit({ max: limits.clientReads, timeWindow: limits.windowMs });
+    // Body bytes: charged the declared length (a chunked body: the largest allowed) before a byte is read.
+    const bytes = new TokenBuckets(limits.clientBytesPerSecond, Math.max(limits.clientBytesPerSecond, deps.bodyLimitBytes));
+    const byteBudget: Hook = async (request) => {
+      const declared = Number(request.headers["content-length"]);
+      const cost = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, deps.bodyLimitBytes) : deps.bodyLimitBytes;
+      const now = Date.now();
+      if (!bytes.take(request.ip, cost, now)) {
+        const retryAfterSeconds = bytes.secondsUntil(request.ip, cost, now);
+        throw new SequencerError(
+          "RATE_LIMITED",
+          `client ${request.ip} is over its budget of ${limits.clientBytesPerSecond} request body bytes a second on ${ROUTES.records} (this body: ${cost} bytes); retry in ${retryAfterSeconds} s`,
+          { retryAfterSeconds },
+        );
+      }
+    };
+    submitLimit = [submits, byteBudget];
+    readLimit = [reads];
+  }
+
   // --- records --------------------------------------------------------------------------------
 
   // Not one info line per request on the ingest route (two per POST, thousands a second under
   // load: a measurable share of the main thread); refusals are counted by reason in
   // /metrics, and failures (5xx) are still logged.
-  app.post(ROUTES.records, { logLevel: "warn" }, async (request, reply): Promise<SubmitRecordsAnswer> => {
+  app.post(ROUTES.records, { logLevel: "warn", onRequest: submitLimit }, async (request, reply): Promise<SubmitRecordsAnswer> => {
     const { single, results } = await ingest.submit(request.body);
     deps.pipeline.onAppended();
     const answers = results.map((r): SubmitAnswer => ({ id: r.id, seq: r.seq, status: r.status, duplicate: r.duplicate, receipt: r.receipt }));
@@ -188,6 +242,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.get(
     ROUTES.records,
     {
+      onRequest: readLimit,
       schema: {
         querystring: {
           type: "object",
@@ -229,7 +284,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return recordView(rec, status);
   });
 
-  app.get(ROUTES.recordProof, { schema: { params: idParams } }, async (request): Promise<InclusionBundle> => {
+  app.get(ROUTES.recordProof, { onRequest: readLimit, schema: { params: idParams } }, async (request): Promise<InclusionBundle> => {
     const { rec, status } = await loadRecord((request.params as { id: string }).id);
     const batch = status.batch;
     if (!batch || batch.state !== "anchored" || !batch.anchor || status.leafIndex === undefined) {
@@ -275,7 +330,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return batchDetail(meta);
   });
 
-  app.get(ROUTES.batchRecords, { schema: { params: indexParams } }, async (request): Promise<BatchRecords> => {
+  app.get(ROUTES.batchRecords, { onRequest: readLimit, schema: { params: indexParams } }, async (request): Promise<BatchRecords> => {
     const meta = await loadBatch((request.params as { index: string }).index);
     const records = await store.batchRecords(meta);
     return { index: meta.index, state: meta.state, batchRoot: meta.batchRoot, records: records.map((r) => ({ id: r.id, seq: r.seq, record: r.record })) };
@@ -340,15 +395,27 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   // --- operations -----------------------------------------------------------------------------
 
-  app.get(ROUTES.receiptKey, async (): Promise<ReceiptKeyAnswer> => ({
+  const deployment = deps.receiptDeployment ?? null;
+  const receiptKeyAnswer: ReceiptKeyAnswer = {
     algorithm: "ed25519",
     publicKey: deps.receiptKey,
-    receipt: {
-      domain: RECEIPT_DOMAIN,
-      messageBytes: RECEIPT_MESSAGE_BYTES,
-      layout: "domain(21 ASCII) || id(32, big-endian) || seq(u64 BE) || receivedAt(u64 BE, ms)",
-    },
-  }));
+    receipt: deployment
+      ? {
+          version: 2,
+          domain: RECEIPT_DOMAIN_V2,
+          messageBytes: RECEIPT_V2_MESSAGE_BYTES,
+          layout: "domain(21 ASCII) || id(32, big-endian) || seq(u64 BE) || receivedAt(u64 BE, ms) || programId(32) || genesisHash(32)",
+          programId: deployment.programId,
+          genesisHash: deployment.genesisHash,
+        }
+      : {
+          version: 1,
+          domain: RECEIPT_DOMAIN,
+          messageBytes: RECEIPT_MESSAGE_BYTES,
+          layout: "domain(21 ASCII) || id(32, big-endian) || seq(u64 BE) || receivedAt(u64 BE, ms)",
+        },
+  };
+  app.get(ROUTES.receiptKey, async (): Promise<ReceiptKeyAnswer> => receiptKeyAnswer);
 
   // The chain's part of /healthz costs RPC calls: a healthy answer serves every request for a
   // few seconds, so an unauthenticated client cannot turn health checks into RPC traffic. It is

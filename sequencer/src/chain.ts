@@ -290,9 +290,21 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     this.clusterLabel = clusterName(this.options.rpcUrl, genesisHash);
   }
 
-  async identity(): Promise<ChainIdentity> {
-    await this.checkCluster();
-    return { programId: this.programId.toBase58(), genesisHash: this.genesisHash! };
+  /**
+   * The deployment this sequencer anchors to, for its v2 receipts: the program id and the
+   * cluster's genesis hash as pinned (`checkCluster`). Read from the pin when there is one (no
+   * RPC call: receipts can be signed while the chain is away; every submission still checks
+   * the RPC against the pin), else asked of the RPC and pinned now.
+   */
+  async deployment(): Promise<ChainIdentity> {
+    const programId = this.programId.toBase58();
+    let pin = readJson<ClusterPin>(this.pinFile);
+    if (!pin || pin.programId !== programId) {
+      await this.checkCluster(); // pins on first use; refuses a pin of another program
+      pin = readJson<ClusterPin>(this.pinFile);
+      if (!pin) throw new ChainError(`the cluster pin ${this.pinFile} is missing after pinning`);
+    }
+    return { programId, genesisHash: pin.genesisHash };
   }
 
   /** Reads Config (through the SDK's ChainReader): next index, accepted registry roots, keys. */

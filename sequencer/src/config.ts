@@ -5,6 +5,7 @@
  *
  * Precedence: explicit overrides (flags, tests) > environment > defaults.
  */
+import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { PublicKey } from "@solana/web3.js";
@@ -71,6 +72,26 @@ export interface SequencerConfig {
   maxFutureSkewMs: number;
   /** /healthz answers 503 once submission has been failing, waiting for the admin or blocked this long (ms). */
   submitUnhealthyAfterMs: number;
+  /** Per-client and per-node rate limits (docs/operations.md#rate-limits); off: none. */
+  rateLimit: boolean;
+  /** Per client address: most POST /v1/records requests per window. */
+  rateLimitClientSubmits: number;
+  /** Per client address: most expensive reads (search, proof bundles, batch records) per window. */
+  rateLimitClientReads: number;
+  /** The window of the two request limits, ms. */
+  rateLimitWindowMs: number;
+  /** Per client address: request body bytes per second on POST /v1/records (burst: one second's worth, at least one largest body). */
+  rateLimitClientBytesPerSecond: number;
+  /** Per node: records per second accepted (a token bucket per nodeId). */
+  rateLimitNodeRecordsPerSecond: number;
+  /** Per node: the most records it may send at once (the bucket's size). */
+  rateLimitNodeBurst: number;
+  /**
+   * Who the client is behind a reverse proxy: false (default) takes the socket's address and
+   * ignores X-Forwarded-For; a list of proxy addresses or CIDRs takes the client's address from
+   * X-Forwarded-For as those proxies wrote it (a client can write any X-Forwarded-For itself).
+   */
+  trustProxy: false | string[];
   /** pino level. */
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
@@ -96,6 +117,17 @@ export const DEFAULTS = {
   solanaKeypairFile: "solana-keypair.json",
   computeUnitLimit: 400_000,
   priorityFeeMicroLamports: 0,
+  rateLimit: true,
+  // Generous for one client: single-record POSTs at 64 in flight make about 1,400 a second on
+  // two cores (docs/benchmarks.md). The body bytes are what a flood costs (JSON parsing): 4 MiB
+  // a second is about 9,000 records a second, three times what the whole sequencer ingests on
+  // two cores, and a few full-size (1 MiB) bodies.
+  rateLimitClientSubmits: 3_000,
+  rateLimitClientReads: 200,
+  rateLimitWindowMs: 1_000,
+  rateLimitClientBytesPerSecond: 4 * 1024 * 1024,
+  rateLimitNodeRecordsPerSecond: 1_000,
+  rateLimitNodeBurst: 10_000,
 } as const;
 
 /** Environment variable of each setting. */
@@ -123,6 +155,14 @@ export const ENV = {
   adminKeypair: "PROVENANCE_ADMIN_KEYPAIR",
   computeUnitLimit: "PROVENANCE_COMPUTE_UNIT_LIMIT",
   priorityFeeMicroLamports: "PROVENANCE_PRIORITY_FEE_MICROLAMPORTS",
+  rateLimit: "PROVENANCE_RATE_LIMIT",
+  rateLimitClientSubmits: "PROVENANCE_RATE_LIMIT_CLIENT_SUBMITS",
+  rateLimitClientReads: "PROVENANCE_RATE_LIMIT_CLIENT_READS",
+  rateLimitWindowMs: "PROVENANCE_RATE_LIMIT_WINDOW_MS",
+  rateLimitClientBytesPerSecond: "PROVENANCE_RATE_LIMIT_CLIENT_BYTES_PER_SECOND",
+  rateLimitNodeRecordsPerSecond: "PROVENANCE_RATE_LIMIT_NODE_RECORDS_PER_SECOND",
+  rateLimitNodeBurst: "PROVENANCE_RATE_LIMIT_NODE_BURST",
+  trustProxy: "PROVENANCE_TRUST_PROXY",
 } as const;
 
 /**
@@ -158,6 +198,32 @@ function parseOnOff(raw: string | boolean, name: string): boolean {
   if (["on", "true", "1", "yes"].includes(v)) return true;
   if (["off", "false", "0", "no"].includes(v)) return false;
   bad(`${name} must be on or off, got ${JSON.stringify(raw)}`);
+}
+
+function parsePositive(raw: string | number, name: string, max: number): number {
+  const n = typeof raw === "number" ? raw : /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!Number.isFinite(n) || n <= 0 || n > max) bad(`${name} must be a number above 0 and at most ${max}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** off | comma-separated addresses or CIDRs of the reverse proxies in front of the sequencer. */
+export function parseTrustProxy(raw: string | boolean | string[], name: string = ENV.trustProxy): false | string[] {
+  if (raw === false) return false;
+  const parts = (Array.isArray(raw) ? raw : typeof raw === "string" ? raw.split(",") : [String(raw)]).map((p) => p.trim()).filter((p) => p !== "");
+  if (parts.length === 1 && ["off", "false", "no"].includes(parts[0]!.toLowerCase())) return false;
+  if (parts.length === 0) bad(`${name} must be off or proxy addresses/CIDRs, got ${JSON.stringify(raw)}`);
+  for (const p of parts) {
+    const [addr, bits, more] = p.split("/");
+    const family = isIP(addr ?? "");
+    const ok = family !== 0 && more === undefined && (bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)));
+    if (!ok) {
+      bad(
+        `${name} must be off or comma-separated addresses or CIDRs of your reverse proxies (e.g. 10.0.0.1,10.1.0.0/16), got ${JSON.stringify(p)}` +
+          (["on", "true", "yes"].includes(p.toLowerCase()) ? ": trusting every sender's X-Forwarded-For would let any client choose its own address" : ""),
+      );
+    }
+  }
+  return parts;
 }
 
 /** "host:port", "[v6]:port" or ":port" (all interfaces). */
@@ -279,8 +345,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // which may lag by tens of seconds): a record the sequencer accepts must be anchorable.
     maxFutureSkewMs: int("maxFutureSkewMs", DEFAULTS.maxFutureSkewMs, 0, MAX_FUTURE_SKEW_CAP_MS),
     submitUnhealthyAfterMs: int("submitUnhealthyAfterMs", DEFAULTS.submitUnhealthyAfterMs, 100, 7 * 24 * 3600 * 1000),
+    rateLimit: parseOnOff(overrides.rateLimit ?? pick("rateLimit") ?? DEFAULTS.rateLimit, ENV.rateLimit),
+    rateLimitClientSubmits: int("rateLimitClientSubmits", DEFAULTS.rateLimitClientSubmits, 1, 1e9),
+    rateLimitClientReads: int("rateLimitClientReads", DEFAULTS.rateLimitClientReads, 1, 1e9),
+    rateLimitWindowMs: int("rateLimitWindowMs", DEFAULTS.rateLimitWindowMs, 100, 3_600_000),
+    rateLimitClientBytesPerSecond: int("rateLimitClientBytesPerSecond", DEFAULTS.rateLimitClientBytesPerSecond, 1, 1e12),
+    rateLimitNodeRecordsPerSecond:
+      overrides.rateLimitNodeRecordsPerSecond !== undefined
+        ? parsePositive(overrides.rateLimitNodeRecordsPerSecond, "rateLimitNodeRecordsPerSecond", 1e9)
+        : pick("rateLimitNodeRecordsPerSecond") !== undefined
+          ? parsePositive(pick("rateLimitNodeRecordsPerSecond")!, ENV.rateLimitNodeRecordsPerSecond, 1e9)
+          : DEFAULTS.rateLimitNodeRecordsPerSecond,
+    rateLimitNodeBurst: int("rateLimitNodeBurst", DEFAULTS.rateLimitNodeBurst, 1, 1e9),
+    trustProxy: parseTrustProxy(overrides.trustProxy ?? pick("trustProxy") ?? false, overrides.trustProxy !== undefined ? "trustProxy" : ENV.trustProxy),
     logLevel,
   };
+  if (config.rateLimit && config.rateLimitNodeBurst < config.maxRecordsPerRequest) {
+    bad(
+      `${ENV.rateLimitNodeBurst} (${config.rateLimitNodeBurst}) must be at least the records one request may carry (${config.maxRecordsPerRequest}): ` +
+        "a node could never send a full request",
+    );
+  }
   if (!Number.isSafeInteger(config.maxRecordsPerRequest) || config.maxRecordsPerRequest < 1 || config.maxRecordsPerRequest > MAX_RECORDS_PER_REQUEST) {
     bad(`maxRecordsPerRequest must be in [1, ${MAX_RECORDS_PER_REQUEST}] (docs/protocol.md#http), got ${config.maxRecordsPerRequest}`);
   }

@@ -17,6 +17,8 @@ export type SequencerErrorCode =
   | "NOT_FOUND"
   /** The record exists but its inclusion proof bundle needs an anchored batch. */
   | "NOT_ANCHORED"
+  /** A client address or a node is over its rate limit; retry after `retryAfterSeconds`. */
+  | "RATE_LIMITED"
   /** Pushback: pending work is past its bound; retry after `retryAfterSeconds`. */
   | "OVERLOADED"
   | "SHUTTING_DOWN"
@@ -48,6 +50,7 @@ const SEQUENCER_STATUS: Record<SequencerErrorCode, number> = {
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
   NOT_ANCHORED: 409,
+  RATE_LIMITED: 429,
   OVERLOADED: 503,
   SHUTTING_DOWN: 503,
   CHAIN: 502,

@@ -9,6 +9,7 @@
  *   5. the node is an active registry member — 403 (unless the record is already stored:
  *      a duplicate still gets its original receipt after its node is revoked)
  *   6. the EdDSA-Poseidon signature — 400 BAD_SIGNATURE
+ *   7. each node's rate limit (records a second, a token bucket per node) — 429 RATE_LIMITED
  * then `Store.append` (group-committed, synced) assigns seq and receipts.
  *
  * Before any curve work, a request naming a node the registry has never held (a well-formed
@@ -29,6 +30,7 @@ import type { CheckedRecord, VerifyPool } from "@provenance/ingest-engine";
 import type { SequencerConfig } from "./config.js";
 import { SequencerError, atIndex } from "./errors.js";
 import type { Metrics } from "./metrics.js";
+import { TokenBuckets } from "./ratelimit.js";
 import type { AppendResult, NewRecord, Store } from "./store.js";
 
 export interface IngestResult {
@@ -39,16 +41,19 @@ export interface IngestResult {
 
 const NODE_ID = /^[0-9a-f]{64}$/;
 
-type IngestConfig = Pick<SequencerConfig, "maxBacklogRecords" | "maxInFlightRecords" | "retryAfterSeconds" | "maxRecordsPerRequest" | "maxFutureSkewMs"> & {
-  /**
-   * Count proven-but-unanchored records in the backlog bound (true when there is a chain: a
-   * stalled submitter must push back on ingest, not let receipts pile up unboundedly).
-   */
-  backlogCountsProven?: boolean;
-};
+type IngestConfig = Pick<SequencerConfig, "maxBacklogRecords" | "maxInFlightRecords" | "retryAfterSeconds" | "maxRecordsPerRequest" | "maxFutureSkewMs"> &
+  Partial<Pick<SequencerConfig, "rateLimit" | "rateLimitNodeRecordsPerSecond" | "rateLimitNodeBurst">> & {
+    /**
+     * Count proven-but-unanchored records in the backlog bound (true when there is a chain: a
+     * stalled submitter must push back on ingest, not let receipts pile up unboundedly).
+     */
+    backlogCountsProven?: boolean;
+  };
 
 export class Ingest {
   private inFlight = 0;
+  /** Records a second per node (step 7), or null when rate limits are off. */
+  private readonly nodeBudget: TokenBuckets | null;
 
   constructor(
     private readonly store: Store,
@@ -57,7 +62,12 @@ export class Ingest {
     private readonly metrics: Metrics,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.nodeBudget =
+      config.rateLimit && config.rateLimitNodeRecordsPerSecond !== undefined && config.rateLimitNodeBurst !== undefined
+        ? new TokenBuckets(config.rateLimitNodeRecordsPerSecond, config.rateLimitNodeBurst)
+        : null;
+  }
 
   /** Records being validated or written right now. */
   get inFlightRecords(): number {
@@ -92,10 +102,18 @@ export class Ingest {
       }
       const bad = checked.findIndex((c) => !c.signatureValid);
       if (bad >= 0) throw atIndex(new ProvenanceError("BAD_SIGNATURE", "signature does not verify for this record and publicKey"), bad);
+      const taken = this.takeNodeBudget(checked);
 
       const records: NewRecord[] = checked.map((c) => ({ id: c.id, nodeId: c.nodeId, record: c.record, urlHash: c.urlHash }));
       const started = performance.now();
-      const results = await this.store.append(records);
+      let results: AppendResult[];
+      try {
+        results = await this.store.append(records);
+      } catch (err) {
+        // Nothing was stored: the nodes get their budget back.
+        for (const [nodeId, n] of taken) this.nodeBudget?.give(nodeId, n, this.now());
+        throw err;
+      }
       this.metrics.commitSeconds.observe((performance.now() - started) / 1000);
       let fresh = 0;
       for (const r of results) if (!r.duplicate) fresh++;
@@ -108,6 +126,39 @@ export class Ingest {
     } finally {
       this.inFlight -= inputs.length;
     }
+  }
+
+  /**
+   * Step 7, once every record is known to be signed by its node (nobody else can spend a node's
+   * budget): each node's records in the request come out of its token bucket, all or nothing.
+   * A request asking more of a node than it holds is refused (429 RATE_LIMITED at the first
+   * record over the budget, nothing stored, nothing taken), like any refusal of a record here.
+   */
+  private takeNodeBudget(checked: readonly CheckedRecord[]): Map<string, number> {
+    const budget = this.nodeBudget;
+    if (!budget) return new Map();
+    const now = this.now();
+    const counts = new Map<string, number>();
+    let over = -1;
+    for (let i = 0; i < checked.length; i++) {
+      const nodeId = checked[i]!.record.nodeId;
+      const n = (counts.get(nodeId) ?? 0) + 1;
+      counts.set(nodeId, n);
+      if (over < 0 && n > budget.available(nodeId, now)) over = i;
+    }
+    if (over >= 0) {
+      const nodeId = checked[over]!.record.nodeId;
+      const asked = counts.get(nodeId)!;
+      const retryAfterSeconds = budget.secondsUntil(nodeId, asked, now);
+      throw new SequencerError(
+        "RATE_LIMITED",
+        `node ${nodeId} is over its rate limit (${budget.rate} records a second, at most ${budget.burst} at once): this request has ${asked} of its records, ` +
+          `${Math.floor(budget.available(nodeId, now))} may be accepted now; nothing was stored, retry in ${retryAfterSeconds} s`,
+        { index: over, retryAfterSeconds },
+      );
+    }
+    for (const [nodeId, n] of counts) budget.take(nodeId, n, now);
+    return counts;
   }
 
   /** Index of the first record whose `nodeId` is well-formed and was never in the registry; -1 if none. */

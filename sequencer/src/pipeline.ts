@@ -393,7 +393,7 @@ export class Pipeline {
       return "requeued";
     }
     if (!this.noticeSigner) throw new SequencerError("INTERNAL", `batch ${meta.index} must drop ${dropped.length} records but this pipeline has no notice signer`);
-    const { programId, genesisHash } = await submitter.identity();
+    const { programId, genesisHash } = await submitter.deployment();
     const droppedAt = Date.now();
     const drops: StoredDrop[] = dropped.map((r) => ({
       seq: r.seq,

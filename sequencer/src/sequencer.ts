@@ -14,7 +14,7 @@ import { Ingest } from "./ingest.js";
 import { Metrics } from "./metrics.js";
 import { Pipeline } from "./pipeline.js";
 import { NoticeSigner } from "./notice.js";
-import { ReceiptSigner } from "./receipt.js";
+import { ReceiptSigner, type ReceiptDeployment } from "./receipt.js";
 import { loadOrCreateAdminToken, loadOrCreateReceiptKey } from "./secrets.js";
 import { Store } from "./store.js";
 import type { ChainSubmitter } from "./submitter.js";
@@ -43,6 +43,8 @@ export class Sequencer {
     readonly app: FastifyInstance,
     readonly adminToken: { token: string; file: string | null },
     readonly receiptKey: string,
+    /** What this sequencer's receipts bind: a deployment (v2), or null (v1, no chain). */
+    readonly receiptDeployment: ReceiptDeployment | null,
     private readonly prover: BatchProver,
     private readonly verifyPool: VerifyPool | null,
     private readonly submitter: ChainSubmitter | null,
@@ -52,8 +54,11 @@ export class Sequencer {
   static async start(config: SequencerConfig, options: SequencerOptions = {}): Promise<Sequencer> {
     const logger = options.logger ?? pino({ level: config.logLevel, name: "sequencer" });
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    // Anchoring to a chain: v2 receipts, bound to its program id and genesis hash (from the
+    // cluster pin, so known before the first receipt); no chain: v1.
+    const deployment = options.submitter ? await options.submitter.deployment() : null;
     const receiptKey = loadOrCreateReceiptKey(config.dataDir);
-    const signer = new ReceiptSigner(receiptKey);
+    const signer = new ReceiptSigner(receiptKey, deployment);
     const adminToken = loadOrCreateAdminToken(config.dataDir, config.adminToken);
     const circuit = circuitConfig(config.circuit);
     const store = await Store.open({
@@ -97,15 +102,27 @@ export class Sequencer {
         logger,
         adminToken: adminToken.token,
         receiptKey: signer.publicKeyHex,
+        receiptDeployment: signer.deployment,
         circuit: config.circuit,
         proverWorkers: config.proverWorkers,
         proverBackend: prover.backend,
         bodyLimitBytes: config.bodyLimitBytes,
         submitUnhealthyAfterMs: config.submitUnhealthyAfterMs,
+        rateLimits: config.rateLimit
+          ? {
+              clientSubmits: config.rateLimitClientSubmits,
+              clientReads: config.rateLimitClientReads,
+              windowMs: config.rateLimitWindowMs,
+              clientBytesPerSecond: config.rateLimitClientBytesPerSecond,
+              nodeRecordsPerSecond: config.rateLimitNodeRecordsPerSecond,
+              nodeBurst: config.rateLimitNodeBurst,
+            }
+          : null,
+        trustProxy: config.trustProxy,
       });
       await app.listen({ host: config.host, port: config.port });
       await pipeline.start();
-      const seq = new Sequencer(config, logger, store, pipeline, app, adminToken, signer.publicKeyHex, prover, verifyPool, submitter);
+      const seq = new Sequencer(config, logger, store, pipeline, app, adminToken, signer.publicKeyHex, signer.deployment, prover, verifyPool, submitter);
       logger.info(
         {
           url: seq.url,
@@ -116,6 +133,7 @@ export class Sequencer {
           verifier: verifyPool ? (verifyPool.native ? "native" : "wasm") : "main thread",
           prover: prover.backend,
           anchoring: submitter ? submitter.description : "disabled (no chain client): batches stop at proven",
+          receipts: signer.deployment ? `v2 (program ${signer.deployment.programId}, genesis ${signer.deployment.genesisHash})` : "v1 (no chain)",
         },
         "sequencer started",
       );

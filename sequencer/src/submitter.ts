@@ -33,14 +33,18 @@ export interface ChainSubmitter {
   /** For logs and /healthz: what this submitter talks to. */
   readonly description: string;
   /**
+   * The program id and the cluster's genesis hash (base58) this submitter anchors to: what the
+   * sequencer's v2 receipts and its dropped-record notices bind. Known before the first receipt
+   * is signed (at start).
+   */
+  deployment(): Promise<ChainIdentity>;
+  /**
    * True only when this submitter holds the admin key (the local chain, PROVENANCE_ADMIN_KEYPAIR),
    * so `setRegistryRoot` can work. Otherwise registry changes stay in the store until the admin
    * stages them (`provenance registry push`); `registryNote` says so for logs and /healthz.
    */
   readonly canSetRegistry: boolean;
   chainState(): Promise<ChainState>;
-  /** The program id and the cluster's genesis hash (bound into signed notices). */
-  identity(): Promise<ChainIdentity>;
   /** Why registry changes do not reach the chain by themselves and what to do; null when `canSetRegistry`. */
   readonly registryNote: string | null;
   /**

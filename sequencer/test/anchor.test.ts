@@ -17,6 +17,7 @@ import {
   BATCH_LOG_SEED,
   CONFIG_SEED,
   GENESIS_HEAD,
+  checkReceipt,
   NodeRegistry,
   nextChainHead,
   PROVENANCE_IDL,
@@ -27,6 +28,7 @@ import {
   recordId,
   verifyInclusion,
   type Provenance,
+  type Receipt,
   type RecordV1,
 } from "@provenance/client-sdk";
 import { startLocalnet, type Localnet } from "@provenance/localnet";
@@ -150,6 +152,15 @@ describe("sequencer -> local chain: anchoring", function () {
       const answer = await post(`${seq.url}/v1/records`, { records });
       expect(answer.status).to.equal(201);
       const ids = (answer.body.records as Array<{ id: string }>).map((r) => r.id);
+      // Anchoring: every receipt is v2, bound to this program on this chain (its genesis hash).
+      const deployment = { programId: programId.toBase58(), genesisHash: await submitter.connection.getGenesisHash() };
+      expect(seq.receiptDeployment).to.deep.equal(deployment);
+      for (const a of answer.body.records as Array<{ receipt: Receipt }>) {
+        expect(a.receipt).to.include({ v: 2, ...deployment });
+        expect(checkReceipt(a.receipt, seq.receiptKey, { deployment }).v).to.equal(2);
+      }
+      const keyAnswer = await getJson<{ receipt: { version: number; domain: string; messageBytes: number; programId: string; genesisHash: string } }>(`${seq.url}/.well-known/provenance/receipt-key`);
+      expect(keyAnswer.receipt).to.include({ version: 2, domain: "provenance.receipt.v2", messageBytes: 133, ...deployment });
 
       const batches = await waitFor("two anchored batches", async () => {
         const list = await allBatches(seq.url);

@@ -112,6 +112,9 @@ describe("sequencer HTTP API (LevelDB, worker verifier, prover on the test circu
       for (const a of answers) {
         expect(a.duplicate).to.equal(false);
         expect(a.receipt.id).to.equal(a.id);
+        // No chain client: v1 receipts, exactly as before receipt v2.
+        expect(a.receipt.v).to.equal(1);
+        expect(Object.keys(a.receipt).sort()).to.deep.equal(["id", "receivedAt", "seq", "sequencerKey", "signature", "v"]);
         expect(verifyReceipt(a.receipt, receiptKey)).to.equal(true);
       }
     });

@@ -59,6 +59,48 @@ describe("sequencer config", () => {
     expect(loadConfig({ PROVENANCE_PROVER: "native" }).prover).to.equal("native");
   });
 
+  it("has rate limits on by default, read from PROVENANCE_RATE_LIMIT_*, and X-Forwarded-For ignored unless proxies are named", () => {
+    const c = loadConfig({});
+    expect([c.rateLimit, c.rateLimitClientSubmits, c.rateLimitClientReads, c.rateLimitWindowMs, c.rateLimitClientBytesPerSecond, c.rateLimitNodeRecordsPerSecond, c.rateLimitNodeBurst, c.trustProxy]).to.deep.equal([
+      true, 3000, 200, 1000, 4 * 1024 * 1024, 1000, 10_000, false,
+    ]);
+    const e = loadConfig({
+      PROVENANCE_RATE_LIMIT: "off",
+      PROVENANCE_RATE_LIMIT_CLIENT_SUBMITS: "5",
+      PROVENANCE_RATE_LIMIT_CLIENT_READS: "6",
+      PROVENANCE_RATE_LIMIT_WINDOW_MS: "60000",
+      PROVENANCE_RATE_LIMIT_CLIENT_BYTES_PER_SECOND: "2048",
+      PROVENANCE_RATE_LIMIT_NODE_RECORDS_PER_SECOND: "0.5",
+      PROVENANCE_RATE_LIMIT_NODE_BURST: "2000",
+      PROVENANCE_TRUST_PROXY: "10.0.0.1, 10.1.0.0/16,::1",
+    });
+    expect([e.rateLimit, e.rateLimitClientSubmits, e.rateLimitClientReads, e.rateLimitWindowMs, e.rateLimitClientBytesPerSecond, e.rateLimitNodeRecordsPerSecond, e.rateLimitNodeBurst, e.trustProxy]).to.deep.equal([
+      false, 5, 6, 60000, 2048, 0.5, 2000, ["10.0.0.1", "10.1.0.0/16", "::1"],
+    ]);
+    expect(loadConfig({ PROVENANCE_TRUST_PROXY: "off" }).trustProxy).to.equal(false);
+  });
+
+  it("refuses bad rate-limit settings, saying why", () => {
+    expectRefusal(() => loadConfig({ PROVENANCE_RATE_LIMIT: "maybe" }), "INVALID_CONFIG", 'PROVENANCE_RATE_LIMIT must be on or off, got "maybe"');
+    expectRefusal(() => loadConfig({ PROVENANCE_RATE_LIMIT_CLIENT_SUBMITS: "0" }), "INVALID_CONFIG", 'PROVENANCE_RATE_LIMIT_CLIENT_SUBMITS must be an integer in [1, 1000000000], got "0"');
+    expectRefusal(() => loadConfig({ PROVENANCE_RATE_LIMIT_WINDOW_MS: "10" }), "INVALID_CONFIG", 'PROVENANCE_RATE_LIMIT_WINDOW_MS must be an integer in [100, 3600000], got "10"');
+    expectRefusal(() => loadConfig({ PROVENANCE_RATE_LIMIT_NODE_RECORDS_PER_SECOND: "-1" }), "INVALID_CONFIG", 'PROVENANCE_RATE_LIMIT_NODE_RECORDS_PER_SECOND must be a number above 0 and at most 1000000000, got "-1"');
+    expectRefusal(() => loadConfig({ PROVENANCE_RATE_LIMIT_NODE_RECORDS_PER_SECOND: "0" }), "INVALID_CONFIG", 'PROVENANCE_RATE_LIMIT_NODE_RECORDS_PER_SECOND must be a number above 0 and at most 1000000000, got "0"');
+    expectRefusal(
+      () => loadConfig({ PROVENANCE_RATE_LIMIT_NODE_BURST: "999" }),
+      "INVALID_CONFIG",
+      "PROVENANCE_RATE_LIMIT_NODE_BURST (999) must be at least the records one request may carry (1000): a node could never send a full request",
+    );
+    expect(loadConfig({ PROVENANCE_RATE_LIMIT_NODE_BURST: "999", PROVENANCE_RATE_LIMIT: "off" }).rateLimitNodeBurst).to.equal(999);
+    expectRefusal(
+      () => loadConfig({ PROVENANCE_TRUST_PROXY: "on" }),
+      "INVALID_CONFIG",
+      'PROVENANCE_TRUST_PROXY must be off or comma-separated addresses or CIDRs of your reverse proxies (e.g. 10.0.0.1,10.1.0.0/16), got "on": trusting every sender\'s X-Forwarded-For would let any client choose its own address',
+    );
+    expectRefusal(() => loadConfig({ PROVENANCE_TRUST_PROXY: "10.0.0.0/33" }), "INVALID_CONFIG", 'PROVENANCE_TRUST_PROXY must be off or comma-separated addresses or CIDRs of your reverse proxies (e.g. 10.0.0.1,10.1.0.0/16), got "10.0.0.0/33"');
+    expectRefusal(() => loadConfig({ PROVENANCE_TRUST_PROXY: "2" }), "INVALID_CONFIG", 'PROVENANCE_TRUST_PROXY must be off or comma-separated addresses or CIDRs of your reverse proxies (e.g. 10.0.0.1,10.1.0.0/16), got "2"');
+  });
+
   it("refuses bad values, naming the variable", () => {
     expectRefusal(() => loadConfig({ PROVENANCE_LISTEN: "8080" }), "INVALID_CONFIG", 'PROVENANCE_LISTEN must be host:port (e.g. 127.0.0.1:8080), got "8080"');
     expectRefusal(() => loadConfig({ PROVENANCE_LISTEN: "h:70000" }), "INVALID_CONFIG", 'PROVENANCE_LISTEN port must be an integer in [0, 65535], got "70000"');

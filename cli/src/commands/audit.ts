@@ -9,7 +9,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
       .command("audit")
       .description("walk the on-chain log from genesis: hash chain, Groth16 proofs, data availability, the sequencer's report, and receipts")
       .option("--receipts <file>", "receipts a node collected (JSON lines, as `provenance submit --receipts` writes): report any not anchored")
-      .option("--receipt-key <hex>", "the sequencer's receipt key to check receipts against (default: fetched from the sequencer)")
+      .option("--receipt-key <hex>", "the sequencer's receipt key to check receipts against, as the node pinned it (required with --receipts)")
       .option("--grace <seconds>", "a receipt younger than this may still be unanchored", "900")
       .option("--vk <file>", "the circuit's snarkjs verifying key (default: circuits/keys/<circuit>.vk.json of this checkout)")
       .option("--skip-proofs", "do not re-verify the Groth16 proofs", false)
@@ -29,6 +29,12 @@ export function registerAudit(program: Command, ctx: CliContext): void {
           ) => {
             const g = ctx.globals(cmd);
             if (opts.receiptKey !== undefined) hex64(opts.receiptKey, "--receipt-key");
+            if (opts.receipts !== undefined && opts.receiptKey === undefined) {
+              throw new UsageError(
+                "--receipts needs --receipt-key HEX, the sequencer's receipt key as the node pinned it (`provenance submit` prints it; " +
+                  "`--json` gives receiptKey): the key the audited sequencer serves now proves nothing, since it could serve another one and make its own receipts look forged",
+              );
+            }
             const grace = Number(opts.grace);
             if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--grace must be a number of seconds, got ${JSON.stringify(opts.grace)}`);
             const concurrency = positiveInt(opts.concurrency, "--concurrency", 64);
@@ -45,6 +51,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
                 sequencer: await ctx.sequencerClient(g, opts.receiptKey ? { receiptKey: opts.receiptKey } : {}),
                 ...(vk !== undefined ? { verifyingKey: vk } : {}),
                 ...(receipts ? { receipts } : {}),
+                ...(opts.receiptKey !== undefined ? { receiptKey: opts.receiptKey } : {}),
                 ...(nativeProver.available ? { verifyProof: verifyNative, verifierName: "native" } : {}),
                 allowInsecure: opts.allowInsecure,
                 receiptGraceMs: grace * 1000,

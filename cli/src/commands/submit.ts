@@ -87,7 +87,7 @@ export function registerSubmit(program: Command, ctx: CliContext): void {
               const a = anchored[i];
               ctx.out.say(`${r.id}  seq ${r.seq}  ${a ? `anchored in batch ${a.batch}` : r.status}${r.duplicate ? "  (already submitted: original receipt)" : ""}`);
             }
-            ctx.out.say(`${results.length} record(s) accepted; receipts signed by ${(await client.receiptKey()).slice(0, 16)}… verified${opts.receipts ? `, appended to ${opts.receipts}` : ""}`);
+            ctx.out.say(`${results.length} record(s) accepted; receipts verified, signed by ${await client.receiptKey()}${opts.receipts ? `, appended to ${opts.receipts} (audit them with --receipt-key and this key)` : ""}`);
           },
         ),
       ),

@@ -15,13 +15,19 @@
  * 3. Data availability. Each batch's records (`GET /v1/batches/:i/records`) are re-validated
  *    (format, signature, time window) and their Merkle root recomputed: it must be the root on
  *    chain, over exactly `count` records.
+ *    A record anchored in more than one batch is reported (DUPLICATE_RECORD, naming the id and
+ *    both batches): neither the circuit (distinct leaves within a batch only) nor the program
+ *    prevents it, and it inflates `total_records`.
  * 4. The sequencer's own report: its batch metadata must match the chain, and a batch it calls
  *    anchored must be on chain.
- * 5. Receipts a node collected: each must carry the sequencer's valid signature, name a record
- *    the sequencer still has with the same seq, and (after a grace period) be anchored, inside
- *    the audited batch it claims — or be `dropped` with the sequencer's valid signed notice for
- *    this program and cluster (its own finding, RECEIPT_DROPPED: a promise broken openly, for a
- *    stated reason, not silent censorship); a notice that does not check is an error.
+ * 5. Receipts a node collected, checked against a receipt key the auditor pinned (never the one
+ *    the audited sequencer serves now: it could serve another key and turn its own promises into
+ *    "invalid" receipts): each must carry that key's valid signature, a v2 receipt must name
+ *    this deployment (the audited program id and the RPC's genesis hash), name a record the
+ *    sequencer still has with the same seq, and (after a grace period) be anchored, inside the
+ *    audited batch it claims — or be `dropped` with the sequencer's valid signed notice
+ *    for this program and cluster (its own finding, RECEIPT_DROPPED: a promise broken openly, for
+ *    a stated reason, not silent censorship); a notice that does not check is an error.
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -65,7 +71,9 @@ export type FindingCode =
   /** A receipted record the sequencer dropped, with a valid signed notice saying why. */
   | "RECEIPT_DROPPED"
   /** A receipted record the sequencer calls dropped, but its notice does not check. */
-  | "DROPPED_NOTICE_INVALID";
+  | "DROPPED_NOTICE_INVALID"
+
+  | "DUPLICATE_RECORD";
 
 export interface Finding {
   /** `error`: the log or the sequencer is wrong; `warning`: not (yet) wrong, but look. */
@@ -114,8 +122,14 @@ export interface AuditOptions {
   skipRegistryHistory?: boolean;
   /** Skip fetching and re-hashing every batch's records (default false). */
   skipData?: boolean;
-  /** Receipts a node collected. */
+  /** Receipts a node collected; needs `receiptKey`. */
   receipts?: unknown[];
+  /**
+   * The sequencer's receipt key (64 hex) the receipts are checked against, pinned by the
+   * auditor (e.g. the key the node pinned when it submitted). Required with `receipts`: the key
+   * the audited sequencer serves is not evidence, since it could serve another one.
+   */
+  receiptKey?: string;
   /** A receipt younger than this may still be unanchored (default 15 min). */
   receiptGraceMs?: number;
   /** Batches fetched and checked at once (default 4). */
@@ -189,6 +203,17 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
   const add = (f: Finding) => findings.push(f);
   const progress = options.onProgress ?? (() => {});
   const concurrency = options.concurrency ?? 4;
+
+  const receiptsGiven = options.receipts !== undefined && options.receipts.length > 0;
+  if (receiptsGiven && options.receiptKey === undefined) {
+    throw new ProvenanceError(
+      "INVALID_CONFIG",
+      "auditing receipts needs the sequencer's receipt key pinned by the auditor (the receiptKey option): the key the audited sequencer serves proves nothing, since it could serve another one and make its own receipts look forged",
+    );
+  }
+  if (options.receiptKey !== undefined && !/^[0-9a-f]{64}$/.test(options.receiptKey)) {
+    throw new ProvenanceError("INVALID_CONFIG", "receiptKey must be 64 lowercase hex characters (a raw ed25519 public key)");
+  }
 
   const config = await chain.config();
   const total = config.nextIndex;
@@ -361,19 +386,41 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     );
   }
 
+  // The same record anchored in more than one batch (or twice in one batch's served records).
+  if (!options.skipData) {
+    const first = new Map<string, { batch: number; leaf: number }>();
+    for (const i of [...membership.keys()].sort((a, b) => a - b)) {
+      membership.get(i)!.forEach((id, leaf) => {
+        const seen = first.get(id);
+        if (!seen) {
+          first.set(id, { batch: i, leaf });
+          return;
+        }
+        add({
+          severity: "error",
+          code: "DUPLICATE_RECORD",
+          batch: i,
+          message:
+            `record ${id} is anchored in batch ${seen.batch} (leaf ${seen.leaf}) and again in batch ${i} (leaf ${leaf}): ` +
+            `the sequencer sequenced it twice, so Config.total_records counts it twice`,
+        });
+      });
+    }
+  }
+
   // 5. Receipts.
   const receipts = { checked: 0, anchored: 0, pending: 0, dropped: 0, failed: 0 };
-  if (options.receipts && options.receipts.length > 0) {
-    const key = await sequencer.receiptKey();
-    const genesisHash = await chain.genesisHash();
-    const programId = chain.programId.toBase58();
+  if (receiptsGiven) {
+    const key = options.receiptKey!;
+    const deployment = { programId: chain.programId.toBase58(), genesisHash: await chain.genesisHash() };
+    const { programId, genesisHash } = deployment;
     const grace = options.receiptGraceMs ?? 15 * 60_000;
-    await pool(options.receipts, concurrency * 2, async (raw, n) => {
+    await pool(options.receipts!, concurrency * 2, async (raw, n) => {
       receipts.checked++;
       const where = `receipt ${n + 1}`;
       let r: Receipt;
       try {
-        r = checkReceipt(raw, key);
+        r = checkReceipt(raw, key, { deployment });
       } catch (e) {
         receipts.failed++;
         add({ severity: "error", code: "RECEIPT_INVALID", message: `${where}: ${(e as Error).message}` });

@@ -51,7 +51,7 @@ describe("auditor against a local chain and an anchoring sequencer", function ()
     await ensureSetup("test");
     dirs = tempDir("audit");
     chain = await startLocalnet({ dataDir: path.join(dirs.dir, "chain") });
-    config = loadConfig({}, { dataDir: path.join(dirs.dir, "sequencer"), circuit: "test", listen: "127.0.0.1:0", adminToken: ADMIN, rpcUrl: chain.rpcUrl, batchMaxAgeMs: 300, verifyWorkers: 1 });
+    config = loadConfig({}, { dataDir: path.join(dirs.dir, "sequencer"), circuit: "test", listen: "127.0.0.1:0", adminToken: ADMIN, rpcUrl: chain.rpcUrl, adminKeypair: chain.wallet, batchMaxAgeMs: 300, verifyWorkers: 1 });
     const submitter = createChainSubmitter(config, quietLogger(), { pollIntervalMs: 100 });
     await submitter.airdrop(10 * LAMPORTS_PER_SOL);
     await submitter.ensureInitialized("test", fieldToHex(new NodeRegistry(circuitConfig("test").registryLevels).root));
@@ -115,7 +115,7 @@ describe("auditor against a local chain and an anchoring sequencer", function ()
     const v1 = new ReceiptSigner(key).sign(r1.id, r1.seq, r1.receivedAt);
 
     const report = await run({ receipts: [r1, r0again, otherProgram, otherCluster, v1], receiptKey: seq.receiptKey });
-    expect(report.receipts).to.deep.equal({ checked: 5, anchored: 3, pending: 0, failed: 2 });
+    expect(report.receipts).to.deep.equal({ checked: 5, anchored: 3, pending: 0, dropped: 0, failed: 2 });
     const invalid = report.findings.filter((f) => f.code === "RECEIPT_INVALID").map((f) => f.message).sort();
     expect(invalid).to.deep.equal([
       `receipt 3: receipt is for program ${OTHER}, not the deployment checked (program ${deployment.programId}): a receipt of another deployment`,

@@ -281,7 +281,7 @@ describe("sequencer liveness: revocations, retired roots, stalls (local chain, r
       expect(() => checkDroppedNotice({ ...notice, batch: notice.batch + 1 }, seq!.receiptKey)).to.throw(/signature does not verify/);
     }
     // The auditor: receipted-but-dropped with a valid notice is its own finding, not censorship.
-    const report = await audit({ sequencer: client(), chain: reader, receipts: posted.map((p) => p.receipt), skipProofs: true, receiptGraceMs: 0 });
+    const report = await audit({ sequencer: client(), chain: reader, receipts: posted.map((p) => p.receipt), receiptKey: seq!.receiptKey, skipProofs: true, receiptGraceMs: 0 });
     expect(report.findings.filter((f) => f.severity === "error"), JSON.stringify(report.findings)).to.deep.equal([]);
     expect(report.findings.filter((f) => f.code === "RECEIPT_DROPPED")).to.have.length(eIds.length);
     expect(report.receipts).to.include({ checked: posted.length, anchored: aIds.length, dropped: eIds.length, failed: 0 });

@@ -198,17 +198,30 @@ describe("provenance CLI end to end (local chain + anchoring sequencer)", functi
   it("audit passes: hash chain, proofs, data and receipts", async function () {
     const run = await cli(["audit", "--receipts", "receipts.jsonl", "--receipt-key", seq.receiptKey, "--json"], { cwd: work, env, timeoutMs: 300_000 });
     expectExit(run, 0, "audit");
-    const r = run.json as { ok: boolean; chain: { batches: number; headMatches: boolean }; proofs: { checked: number; valid: number }; data: { matching: number; records: number }; receipts: { anchored: number; checked: number } };
+    const r = run.json as {
+      ok: boolean;
+      chain: { batches: number; headMatches: boolean };
+      registry: { changes: { kind: string; version: number; batch?: number }[] };
+      proofs: { checked: number; valid: number };
+      data: { matching: number; records: number };
+      receipts: { anchored: number; checked: number };
+    };
     expect(r.ok).to.equal(true);
+    // The registry history from the chain alone: initialized, the node's root staged by the
+    // sequencer (it holds the local admin key) and promoted by the first batch proven against it.
+    const kinds = r.registry.changes.map((c) => c.kind);
+    expect(kinds[0]).to.equal("initialize");
+    expect(kinds).to.include("staged").and.include("promoted");
     expect(r.chain.headMatches).to.equal(true);
     expect(r.chain.batches).to.be.greaterThan(1);
     expect(r.proofs.valid).to.equal(r.chain.batches);
     expect(r.data.matching).to.equal(r.chain.batches);
     expect(r.data.records).to.equal(6);
     expect(r.receipts).to.include({ checked: 6, anchored: 6 });
-    const human = await cli(["audit", "--skip-proofs"], { cwd: work, env });
+    const human = await cli(["audit", "--skip-proofs", "--commitment", "finalized"], { cwd: work, env });
     expectExit(human, 0, "audit (human)");
     expect(human.stdout).to.contain("= Config.chain_head").and.contain("audit passed");
+    expect(human.stdout).to.match(/registry: \d+ root change\(s\) from the chain alone \(1 initialize, \d+ staged, \d+ promoted\), ending at Config/);
     expect(human.stdout).to.contain('warn INSECURE_KEYS: the program verifies proofs with the INSECURE "test" key');
     // The sequencer never initializes as admin (H2): the admin is the local chain's wallet.
     expect(human.stdout).to.not.contain("ADMIN_IS_SEQUENCER");

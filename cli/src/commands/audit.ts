@@ -64,6 +64,12 @@ export function registerAudit(program: Command, ctx: CliContext): void {
               const c = report.config;
               ctx.out.say(`program ${report.programId} on ${report.rpcUrl} (circuit ${c.circuit}, batch capacity ${c.batchCapacity})`);
               ctx.out.say(`  hash chain: ${report.chain.batches} batch(es) from genesis, head ${report.chain.computedHead} ${report.chain.headMatches ? "= Config.chain_head" : `!= Config.chain_head ${report.chain.onChainHead}`}`);
+              if (report.registry) {
+                const kinds = report.registry.changes.reduce<Record<string, number>>((n, c) => ({ ...n, [c.kind]: (n[c.kind] ?? 0) + 1 }), {});
+                const listed = Object.entries(kinds).map(([k, n]) => `${n} ${k}`).join(", ");
+                const mismatch = report.findings.some((f) => f.code === "REGISTRY_HISTORY_MISMATCH" || f.code === "REGISTRY_HISTORY_UNAVAILABLE");
+                ctx.out.say(`  registry: ${report.registry.changes.length} root change(s) from the chain alone (${listed || "none"}), ${mismatch ? "NOT ending at Config" : `ending at Config (version ${report.config.registryVersion})`}`);
+              }
               if (!opts.skipProofs) ctx.out.say(`  proofs: ${report.proofs.valid}/${report.proofs.checked} Groth16 proofs verify off-chain (${report.proofs.verifier})`);
               if (!opts.skipData) ctx.out.say(`  data: ${report.data.matching}/${report.data.checked} batches' records (${report.data.records}) re-hash to their on-chain roots`);
               ctx.out.say(`  sequencer: lists ${report.sequencer.listed} batch(es), ${report.sequencer.notYetAnchored} not yet anchored`);

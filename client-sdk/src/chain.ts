@@ -357,33 +357,44 @@ export class ChainReader {
    * checked reader of batches.
    */
   async programTransaction(signature: string): Promise<ProgramTransaction | null> {
-    let tx: VersionedTransactionResponse | null;
-    try {
-      this.stats.transactionReads++;
-      tx = await this.connection.getTransaction(signature, { commitment: this.commitment === "processed" ? "confirmed" : (this.commitment as "confirmed" | "finalized"), maxSupportedTransactionVersion: 0 });
-    } catch (e) {
-      throw rpcError(e, this.rpcUrl, `getTransaction ${signature}`);
-    }
+    const tx = await this.getTransaction(signature);
     if (!tx) return null;
-    const message = tx.transaction.message;
-    const keys = message.getAccountKeys({ accountKeysFromLookups: tx.meta?.loadedAddresses ?? null });
-    const instructions: ProgramInstruction[] = [];
-    for (const ix of message.compiledInstructions) {
-      const program = keys.get(ix.programIdIndex);
-      if (!program || !program.equals(this.programId)) continue;
+    const instructions = this.ownInstructions(tx).map(({ data, accounts }): ProgramInstruction => {
       let d;
       try {
-        d = this.instructions.decode(Buffer.from(ix.data));
+        d = this.instructions.decode(Buffer.from(data));
       } catch {
         d = null;
       }
-      instructions.push({
-        name: d ? d.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) : "unknown",
-        args: (d?.data ?? {}) as Record<string, unknown>,
-        accounts: ix.accountKeyIndexes.map((i) => keys.get(i)?.toBase58() ?? ""),
-      });
-    }
+      return { name: d ? d.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) : "unknown", args: (d?.data ?? {}) as Record<string, unknown>, accounts };
+    });
     return { signature, slot: tx.slot, blockTime: tx.blockTime ?? null, err: tx.meta?.err ?? null, instructions };
+  }
+
+  /** One getTransaction at the reader's commitment; a signature that cannot be looked up is TX_NOT_FOUND. */
+  private async getTransaction(signature: string): Promise<VersionedTransactionResponse | null> {
+    try {
+      this.stats.transactionReads++;
+      return await this.connection.getTransaction(signature, { commitment: this.commitment === "processed" ? "confirmed" : (this.commitment as "confirmed" | "finalized"), maxSupportedTransactionVersion: 0 });
+    } catch (e) {
+      const err = rpcError(e, this.rpcUrl, `getTransaction ${signature}`);
+      // An invalid signature string is the caller's fault, not the RPC's.
+      if (/invalid|WrongSize|decode/i.test(err.message) && err.code === "RPC_ERROR") fail("TX_NOT_FOUND", `transaction ${signature} cannot be looked up: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** The top-level instructions of this program in a transaction: their data and accounts (base58). */
+  private ownInstructions(tx: VersionedTransactionResponse): { data: Uint8Array; accounts: string[] }[] {
+    const message = tx.transaction.message;
+    const keys = message.getAccountKeys({ accountKeysFromLookups: tx.meta?.loadedAddresses ?? null });
+    const out: { data: Uint8Array; accounts: string[] }[] = [];
+    for (const ix of message.compiledInstructions) {
+      const program = keys.get(ix.programIdIndex);
+      if (!program || !program.equals(this.programId)) continue;
+      out.push({ data: ix.data, accounts: ix.accountKeyIndexes.map((i) => keys.get(i)?.toBase58() ?? "") });
+    }
+    return out;
   }
 
   /** Decodes `submit_batch` instruction data; null when it is another instruction. */
@@ -426,34 +437,14 @@ export class ChainReader {
   }
 
   private async fetchSubmitBatchTx(signature: string): Promise<SubmitBatchTx[] | null> {
-    let tx: VersionedTransactionResponse | null;
-    try {
-      this.stats.transactionReads++;
-      tx = await this.connection.getTransaction(signature, { commitment: this.commitment === "processed" ? "confirmed" : (this.commitment as "confirmed" | "finalized"), maxSupportedTransactionVersion: 0 });
-    } catch (e) {
-      const err = rpcError(e, this.rpcUrl, `getTransaction ${signature}`);
-      // An invalid signature string is the bundle's fault, not the RPC's.
-      if (/invalid|WrongSize|decode/i.test(err.message) && err.code === "RPC_ERROR") fail("TX_NOT_FOUND", `transaction ${signature} cannot be looked up: ${err.message}`);
-      throw err;
-    }
+    const tx = await this.getTransaction(signature);
     if (!tx) return null;
     if (tx.meta?.err) fail("TX_FAILED", `transaction ${signature} failed on chain (${JSON.stringify(tx.meta.err)}): it anchored nothing`);
-    const message = tx.transaction.message;
-    const keys = message.getAccountKeys({ accountKeysFromLookups: tx.meta?.loadedAddresses ?? null });
+    const signer = tx.transaction.message.staticAccountKeys[0]?.toBase58() ?? "";
     const out: SubmitBatchTx[] = [];
-    for (const ix of message.compiledInstructions) {
-      const program = keys.get(ix.programIdIndex);
-      if (!program || !program.equals(this.programId)) continue;
-      const args = this.decodeSubmitBatch(ix.data);
-      if (!args) continue;
-      out.push({
-        ...args,
-        signature,
-        slot: tx.slot,
-        blockTime: tx.blockTime ?? null,
-        signer: keys.get(0)?.toBase58() ?? "",
-        accounts: ix.accountKeyIndexes.map((i) => keys.get(i)?.toBase58() ?? ""),
-      });
+    for (const { data, accounts } of this.ownInstructions(tx)) {
+      const args = this.decodeSubmitBatch(data);
+      if (args) out.push({ ...args, signature, slot: tx.slot, blockTime: tx.blockTime ?? null, signer, accounts });
     }
     return out;
   }

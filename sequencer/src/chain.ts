@@ -31,21 +31,20 @@ import {
   Keypair,
   PublicKey,
   SYSVAR_CLOCK_PUBKEY,
-  SendTransactionError,
   Transaction,
   type TransactionInstruction,
 } from "@solana/web3.js";
 import type { Logger } from "pino";
 import { BATCH_LOG_CAPACITY, KNOWN_CLUSTERS, PROVENANCE_IDL, isLoopbackHost, REGISTRY_ROOT_GRACE_SECS, type Provenance } from "@provenance/client-sdk";
 import { ChainReader, acceptedRegistryRoots, programErrorOf, submitBatchMethodArgs } from "@provenance/client-sdk/chain";
-import { AdminInstructions } from "@provenance/client-sdk/node";
+import { AdminInstructions, programRefusal } from "@provenance/client-sdk/node";
 import type { SequencerConfig } from "./config.js";
 import type { BatchMeta, StoredAnchor } from "./store.js";
 import type { ChainHealth, ChainIdentity, ChainState, ChainSubmitter } from "./submitter.js";
 import { SequencerError } from "./errors.js";
 import { readSecret } from "./secrets.js";
 
-const { AnchorError, AnchorProvider, Program, Wallet, utils } = anchor;
+const { AnchorProvider, Program, Wallet, utils } = anchor;
 
 /** The program's `REGISTRY_ROOT_GRACE_SECS` (programs/provenance/src/constants.rs), from its IDL. */
 export { REGISTRY_ROOT_GRACE_SECS };
@@ -506,21 +505,9 @@ export class AnchorChainSubmitter implements ChainSubmitter {
 
   /** A preflight refusal as a ChainError naming the program error and its message. */
   private async refusal(err: unknown, what: string): Promise<ChainError> {
-    let logs: string[] = [];
-    if (err instanceof SendTransactionError) logs = (await err.getLogs(this.connection).catch(() => null)) ?? err.logs ?? [];
-    const parsed = AnchorError.parse(logs);
-    if (parsed) {
-      const { code, number } = parsed.error.errorCode;
-      return new ChainError(`${what} refused by the program: ${code} (${number}): ${parsed.error.errorMessage}`, code);
-    }
-    const message = (err as Error).message ?? String(err);
-    const custom = /custom program error: 0x([0-9a-f]+)/i.exec(message);
-    if (custom) {
-      const n = parseInt(custom[1]!, 16);
-      const known = programErrorOf({ InstructionError: [0, { Custom: n }] })!;
-      return new ChainError(`${what} refused by the program: ${known.name}: ${known.msg || message}`, known.name);
-    }
-    return new ChainError(`${what} could not be sent: ${message}`);
+    const program = await programRefusal(this.connection, err, what);
+    if (program) return new ChainError(program.message, program.name);
+    return new ChainError(`${what} could not be sent: ${(err as Error).message ?? String(err)}`);
   }
 
   async health(): Promise<ChainHealth> {

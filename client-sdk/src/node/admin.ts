@@ -176,20 +176,32 @@ export async function sendAdminTransaction(
   throw new AdminTransactionError(`${what}: not confirmed after ${attempts} attempts (each until its blockhash expired)`, null);
 }
 
-async function refusal(connection: Connection, err: unknown, what: string): Promise<ProvenanceError> {
+/**
+ * The program error a failed send carries (from its preflight logs, else from the
+ * "custom program error: 0x…" in its message), named from the IDL: `{ name, message }`, or null
+ * when the failure is not the program's. Shared by the admin verbs and the sequencer's submitter.
+ */
+export async function programRefusal(connection: Connection, err: unknown, what: string): Promise<{ name: string; message: string } | null> {
   let logs: string[] = [];
   if (err instanceof SendTransactionError) logs = (await err.getLogs(connection).catch(() => null)) ?? err.logs ?? [];
   const parsed = AnchorError.parse(logs);
   if (parsed) {
     const { code, number } = parsed.error.errorCode;
-    return new AdminTransactionError(`${what} refused by the program: ${code} (${number}): ${parsed.error.errorMessage}`, code);
+    return { name: code, message: `${what} refused by the program: ${code} (${number}): ${parsed.error.errorMessage}` };
   }
   const message = (err as Error).message ?? String(err);
   const custom = /custom program error: 0x([0-9a-f]+)/i.exec(message);
   if (custom) {
     const known = programErrorOf({ InstructionError: [0, { Custom: parseInt(custom[1]!, 16) }] })!;
-    return new AdminTransactionError(`${what} refused by the program: ${known.name}: ${known.msg || message}`, known.name);
+    return { name: known.name, message: `${what} refused by the program: ${known.name}: ${known.msg || message}` };
   }
+  return null;
+}
+
+async function refusal(connection: Connection, err: unknown, what: string): Promise<ProvenanceError> {
+  const program = await programRefusal(connection, err, what);
+  if (program) return new AdminTransactionError(program.message, program.name);
+  const message = (err as Error).message ?? String(err);
   if (/insufficient (funds|lamports)|no record of a prior credit|AccountNotFound/i.test(message)) {
     return new AdminTransactionError(`${what}: the signing key cannot pay the fee (fund it): ${message}`, null);
   }

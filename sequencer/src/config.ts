@@ -9,6 +9,7 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { DEFAULT_BODY_LIMIT_BYTES, MAX_CLOCK_SKEW_MS, MAX_RECORDS_PER_REQUEST, ProvenanceError } from "@provenance/client-sdk";
 import { loadCircuitConfigs } from "@provenance/circuits";
+import { loadProverQueueSettings, type ProverQueueSettings } from "./prover-queue.js";
 
 export interface SequencerConfig {
   /** HTTP listen address. */
@@ -59,6 +60,8 @@ export interface SequencerConfig {
   maxFutureSkewMs: number;
   /** /healthz answers 503 once submission has been failing, waiting for the admin or blocked this long (ms). */
   submitUnhealthyAfterMs: number;
+  /** Prove through prover workers on this Redis queue (PROVENANCE_PROVER_QUEUE*, prover-queue.ts); null: in process. */
+  proverQueue: ProverQueueSettings | null;
   /** pino level. */
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
@@ -226,6 +229,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxFutureSkewMs: int("maxFutureSkewMs", DEFAULTS.maxFutureSkewMs, 0, MAX_FUTURE_SKEW_CAP_MS),
     submitUnhealthyAfterMs: int("submitUnhealthyAfterMs", DEFAULTS.submitUnhealthyAfterMs, 100, 7 * 24 * 3600 * 1000),
     logLevel,
+    proverQueue: overrides.proverQueue !== undefined ? overrides.proverQueue : loadProverQueueSettings(env),
   };
   if (!Number.isSafeInteger(config.maxRecordsPerRequest) || config.maxRecordsPerRequest < 1 || config.maxRecordsPerRequest > MAX_RECORDS_PER_REQUEST) {
     bad(`maxRecordsPerRequest must be in [1, ${MAX_RECORDS_PER_REQUEST}] (docs/protocol.md#http), got ${config.maxRecordsPerRequest}`);

@@ -7,12 +7,13 @@ import { pino, type Logger } from "pino";
 import type { FastifyInstance } from "fastify";
 import { VerifyPool } from "@provenance/ingest-engine";
 import { circuitConfig } from "@provenance/circuits";
-import { BatchProver, resolveBackend, type ProverBackend } from "@provenance/prover";
+import { BatchProver, resolveBackend, type BatchProving, type ProverBackend } from "@provenance/prover";
 import { buildApi } from "./api.js";
 import type { SequencerConfig } from "./config.js";
 import { Ingest } from "./ingest.js";
 import { Metrics } from "./metrics.js";
 import { Pipeline } from "./pipeline.js";
+import { createQueueProver, type ProverQueueHandle } from "./prover-queue.js";
 import { NoticeSigner } from "./notice.js";
 import { ReceiptSigner } from "./receipt.js";
 import { loadOrCreateAdminToken, loadOrCreateReceiptKey } from "./secrets.js";
@@ -43,7 +44,7 @@ export class Sequencer {
     readonly app: FastifyInstance,
     readonly adminToken: { token: string; file: string | null },
     readonly receiptKey: string,
-    private readonly prover: BatchProver,
+    private readonly prover: BatchProving,
     private readonly verifyPool: VerifyPool | null,
     private readonly submitter: ChainSubmitter | null,
   ) {}
@@ -63,15 +64,22 @@ export class Sequencer {
       signer,
       logger,
     });
-    let prover: BatchProver | null = null;
+    let prover: BatchProving | null = null;
     let verifyPool: VerifyPool | null = null;
     try {
-      // Said once, at start: a sequencer that could not load the native prover proves ~4x slower.
-      const { backend, note } = resolveBackend(config.prover === "auto" ? undefined : config.prover);
-      if (note) logger.warn({ prover: backend }, note);
-      prover = new BatchProver({ circuit: config.circuit, workers: config.proverWorkers, niceness: config.proverNiceness, backend, ...options.prover });
-      verifyPool = config.verifyWorkers > 0 ? await VerifyPool.create({ workers: config.verifyWorkers }) : null;
       const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true });
+      let queue: ProverQueueHandle | null = null;
+      if (config.proverQueue) {
+        // Proving on prover workers elsewhere (PROVENANCE_PROVER_QUEUE): no local prover processes.
+        queue = await createQueueProver(config.proverQueue, config.circuit, metrics, logger);
+        prover = queue.prover;
+      } else {
+        // Said once, at start: a sequencer that could not load the native prover proves ~4x slower.
+        const { backend, note } = resolveBackend(config.prover === "auto" ? undefined : config.prover);
+        if (note) logger.warn({ prover: backend }, note);
+        prover = new BatchProver({ circuit: config.circuit, workers: config.proverWorkers, niceness: config.proverNiceness, backend, ...options.prover });
+      }
+      verifyPool = config.verifyWorkers > 0 ? await VerifyPool.create({ workers: config.verifyWorkers }) : null;
       const submitter = options.submitter ?? null;
       const pipeline = new Pipeline({
         store,
@@ -100,6 +108,7 @@ export class Sequencer {
         circuit: config.circuit,
         proverWorkers: config.proverWorkers,
         proverBackend: prover.backend,
+        ...(queue ? { proverQueue: queue } : {}),
         bodyLimitBytes: config.bodyLimitBytes,
         submitUnhealthyAfterMs: config.submitUnhealthyAfterMs,
       });
@@ -128,8 +137,8 @@ export class Sequencer {
     }
   }
 
-  /** The proving backend the prover processes use. */
-  get proverBackend(): ProverBackend {
+  /** The proving backend the prover processes use (`queue`: prover workers through PROVENANCE_PROVER_QUEUE). */
+  get proverBackend(): ProverBackend | "queue" {
     return this.prover.backend;
   }
 

@@ -209,8 +209,8 @@ export class QueueProver implements BatchProving {
     this.events = options.events ?? {};
     this.display = options.display ?? `${options.connection.host}:${options.connection.port}`;
     this.queue = new Queue<ProveJobData, ProveJobResult>(queueName(options.circuit), {
-      // Commands fail fast while Redis is away (the job is looked up again); reconnects forever.
-      connection: { ...options.connection, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (n: number) => Math.min(2000, 100 * n) },
+      // A command fails after one reconnection attempt while Redis is away (the job is looked up again); reconnects forever.
+      connection: { ...options.connection, maxRetriesPerRequest: 1, retryStrategy: (n: number) => Math.min(2000, 100 * n) },
       skipWaitingForReady: true,
     });
     // A connection error is reported through every lookup that fails; never an unhandled 'error'.

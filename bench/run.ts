@@ -11,6 +11,7 @@ import { benchEddsa } from "./eddsa.js";
 import { benchConstraints, benchInclusion, formatTable, type Row } from "./core.js";
 import { benchProvers } from "./prover.js";
 import { benchPipeline } from "./pipeline.js";
+import { benchQueue } from "./queue.js";
 import { benchVerify } from "./verify.js";
 import { releaseCurve } from "@provenance/prover";
 
@@ -29,6 +30,7 @@ const rows: Row[] = [
   ...(await benchConstraints()),
   ...(await benchProvers({ circuits: full ? ["test", "dev", "bench-b16"] : ["test", "dev"], runs: 2 })).rows,
   ...(await benchPipeline()),
+  ...(await benchQueue({ circuit: "dev", batches: 8, runs: 3 })).rows,
   ...(await benchVerify()),
 ];
 console.log(formatTable(rows));

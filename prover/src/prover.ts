@@ -28,6 +28,23 @@ export interface BatchProof {
   backend: ProverBackend;
 }
 
+/**
+ * What the pipeline proves with: the in-process pool (`BatchProver`, the default) or the job
+ * queue to prover workers on other machines (`QueueProver`, queue.ts). Either verifies every
+ * proof against the circuit's verifying key before returning it.
+ */
+export interface BatchProving {
+  /** `native` / `snarkjs` in process, `queue` through prover workers. */
+  readonly backend: ProverBackend | "queue";
+  /** Batches the pipeline hands over at once. */
+  readonly capacity: number;
+  /** Local prover processes (0 for the queue). */
+  readonly workers: number;
+  /** `job.index` names the batch (the queue's job id); the in-process prover ignores it. */
+  prove(batch: Batch, registry: NodeRegistry, job?: { index: number }): Promise<BatchProof>;
+  close(): Promise<void>;
+}
+
 export interface BatchProverOptions {
   /** Circuit configuration name from circuits/circuits.json. */
   circuit: string;
@@ -54,7 +71,7 @@ export function defaultVerifyingKey(circuit: string): SnarkjsVerifyingKey {
   return JSON.parse(readFileSync(file, "utf8")) as SnarkjsVerifyingKey;
 }
 
-export class BatchProver {
+export class BatchProver implements BatchProving {
   readonly config: CircuitConfig;
   readonly backend: ProverBackend;
   private readonly pool: ProverPool;

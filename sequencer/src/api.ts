@@ -42,6 +42,7 @@ import { SequencerError, toHttpError } from "./errors.js";
 import type { Ingest } from "./ingest.js";
 import type { Metrics } from "./metrics.js";
 import type { Pipeline } from "./pipeline.js";
+import type { ProverQueueHandle } from "./prover-queue.js";
 import { TokenBuckets, type RateLimits } from "./ratelimit.js";
 import { RECEIPT_DOMAIN, RECEIPT_DOMAIN_V2, RECEIPT_MESSAGE_BYTES, RECEIPT_V2_MESSAGE_BYTES, type ReceiptDeployment } from "./receipt.js";
 import type { BatchMeta, Store, StoredDrop, StoredRecord } from "./store.js";
@@ -79,6 +80,8 @@ export interface ApiDeps {
   rateLimits?: RateLimits | null;
   /** fastify's trustProxy: false takes the socket's address as the client's. */
   trustProxy?: false | string[];
+  /** Proving through prover workers (prover-queue.ts): its health and gauges. */
+  proverQueue?: Pick<ProverQueueHandle, "health" | "refreshMetrics">;
 }
 
 const HEX64 = "^[0-9a-f]{64}$";
@@ -453,13 +456,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         })()
       : Promise.resolve({ configured: false, ok: true, detail: "no chain client in this build: batches stop at proven" });
     const chainView = await chain;
+    const queue = deps.proverQueue ? await deps.proverQueue.health() : null;
     const prover = {
-      ok: deps.pipeline.lastProverError === null,
+      ok: deps.pipeline.lastProverError === null && (queue?.ok ?? true),
       circuit: deps.circuit,
-      workers: deps.proverWorkers,
+      workers: queue ? queue.status.workers : deps.proverWorkers,
       ...(deps.proverBackend ? { backend: deps.proverBackend } : {}),
       batchesWaiting: deps.pipeline.provingBatches,
       lastError: deps.pipeline.lastProverError,
+      ...(queue ? { queue: { url: queue.queue, detail: queue.detail, ...queue.status } } : {}),
     };
     const ok = prover.ok && chainView.ok;
     void reply.status(ok ? 200 : 503);
@@ -479,6 +484,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     metrics.queueDepth.set({ stage: "unproven" }, store.unprovenRecords);
     metrics.queueDepth.set({ stage: "unanchored" }, store.unanchoredRecords);
     metrics.queueDepth.set({ stage: "proving" }, deps.pipeline.provingBatches);
+    await deps.proverQueue?.refreshMetrics();
     void reply.header("content-type", metrics.registry.contentType);
     return metrics.registry.metrics();
   });

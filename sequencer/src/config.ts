@@ -11,6 +11,7 @@ import path from "node:path";
 import { PublicKey } from "@solana/web3.js";
 import { DEFAULT_BODY_LIMIT_BYTES, MAX_CLOCK_SKEW_MS, MAX_RECORDS_PER_REQUEST, ProvenanceError, isLoopbackHost } from "@provenance/client-sdk";
 import { loadCircuitConfigs } from "@provenance/circuits";
+import { loadProverQueueSettings, type ProverQueueSettings } from "./prover-queue.js";
 
 export interface SequencerConfig {
   /** HTTP listen address. */
@@ -92,6 +93,8 @@ export interface SequencerConfig {
    * X-Forwarded-For as those proxies wrote it (a client can write any X-Forwarded-For itself).
    */
   trustProxy: false | string[];
+  /** Prove through prover workers on this Redis queue (PROVENANCE_PROVER_QUEUE*, prover-queue.ts); null: in process. */
+  proverQueue: ProverQueueSettings | null;
   /** pino level. */
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
@@ -359,6 +362,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitNodeBurst: int("rateLimitNodeBurst", DEFAULTS.rateLimitNodeBurst, 1, 1e9),
     trustProxy: parseTrustProxy(overrides.trustProxy ?? pick("trustProxy") ?? false, overrides.trustProxy !== undefined ? "trustProxy" : ENV.trustProxy),
     logLevel,
+    proverQueue: overrides.proverQueue !== undefined ? overrides.proverQueue : loadProverQueueSettings(env),
   };
   if (config.rateLimit && config.rateLimitNodeBurst < config.maxRecordsPerRequest) {
     bad(

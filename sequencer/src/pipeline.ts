@@ -33,7 +33,7 @@
 import type { Logger } from "pino";
 import { buildBatch, fieldToHex, hexToField, parseRecord, publicHash, type ParsedRecord } from "@provenance/client-sdk";
 import type { NoticeSigner } from "./notice.js";
-import type { BatchProver } from "@provenance/prover";
+import type { BatchProving } from "@provenance/prover";
 import type { Metrics } from "./metrics.js";
 import { batchSeqs, type BatchMeta, type Store, type StoredDrop } from "./store.js";
 import type { ChainState, ChainSubmitter } from "./submitter.js";
@@ -41,7 +41,7 @@ import { SequencerError } from "./errors.js";
 
 export interface PipelineOptions {
   store: Store;
-  prover: BatchProver;
+  prover: BatchProving;
   submitter: ChainSubmitter | null;
   metrics: Metrics;
   logger: Logger;
@@ -68,7 +68,7 @@ const bytesHex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
 export class Pipeline {
   private readonly store: Store;
-  private readonly prover: BatchProver;
+  private readonly prover: BatchProving;
   private readonly submitter: ChainSubmitter | null;
   private readonly metrics: Metrics;
   private readonly logger: Logger;
@@ -213,7 +213,7 @@ export class Pipeline {
       }
       log.info({ count: meta.count, attempt }, "proving batch");
       const started = performance.now();
-      const out = await this.prover.prove(batch, registry);
+      const out = await this.prover.prove(batch, registry, { index });
       if (this.stopped) return;
       const seconds = (performance.now() - started) / 1000;
       const proven = await this.store.markProven(index, {

@@ -7,12 +7,13 @@ import { pino, type Logger } from "pino";
 import type { FastifyInstance } from "fastify";
 import { VerifyPool } from "@provenance/ingest-engine";
 import { circuitConfig } from "@provenance/circuits";
-import { BatchProver, resolveBackend, type ProverBackend } from "@provenance/prover";
+import { BatchProver, resolveBackend, type BatchProving, type ProverBackend } from "@provenance/prover";
 import { buildApi } from "./api.js";
 import type { SequencerConfig } from "./config.js";
 import { Ingest } from "./ingest.js";
 import { Metrics } from "./metrics.js";
 import { Pipeline } from "./pipeline.js";
+import { createQueueProver, type ProverQueueHandle } from "./prover-queue.js";
 import { NoticeSigner } from "./notice.js";
 import { ReceiptSigner, type ReceiptDeployment } from "./receipt.js";
 import { loadOrCreateAdminToken, loadOrCreateReceiptKey } from "./secrets.js";
@@ -45,7 +46,7 @@ export class Sequencer {
     readonly receiptKey: string,
     /** What this sequencer's receipts bind: a deployment (v2), or null (v1, no chain). */
     readonly receiptDeployment: ReceiptDeployment | null,
-    private readonly prover: BatchProver,
+    private readonly prover: BatchProving,
     private readonly verifyPool: VerifyPool | null,
     private readonly submitter: ChainSubmitter | null,
   ) {}
@@ -68,15 +69,22 @@ export class Sequencer {
       signer,
       logger,
     });
-    let prover: BatchProver | null = null;
+    let prover: BatchProving | null = null;
     let verifyPool: VerifyPool | null = null;
     try {
-      // Said once, at start: a sequencer that could not load the native prover proves ~4x slower.
-      const { backend, note } = resolveBackend(config.prover === "auto" ? undefined : config.prover);
-      if (note) logger.warn({ prover: backend }, note);
-      prover = new BatchProver({ circuit: config.circuit, workers: config.proverWorkers, niceness: config.proverNiceness, backend, ...options.prover });
-      verifyPool = config.verifyWorkers > 0 ? await VerifyPool.create({ workers: config.verifyWorkers }) : null;
       const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true });
+      let queue: ProverQueueHandle | null = null;
+      if (config.proverQueue) {
+        // Proving on prover workers elsewhere (PROVENANCE_PROVER_QUEUE): no local prover processes.
+        queue = await createQueueProver(config.proverQueue, config.circuit, metrics, logger);
+        prover = queue.prover;
+      } else {
+        // Said once, at start: a sequencer that could not load the native prover proves ~4x slower.
+        const { backend, note } = resolveBackend(config.prover === "auto" ? undefined : config.prover);
+        if (note) logger.warn({ prover: backend }, note);
+        prover = new BatchProver({ circuit: config.circuit, workers: config.proverWorkers, niceness: config.proverNiceness, backend, ...options.prover });
+      }
+      verifyPool = config.verifyWorkers > 0 ? await VerifyPool.create({ workers: config.verifyWorkers }) : null;
       const submitter = options.submitter ?? null;
       const pipeline = new Pipeline({
         store,
@@ -106,6 +114,7 @@ export class Sequencer {
         circuit: config.circuit,
         proverWorkers: config.proverWorkers,
         proverBackend: prover.backend,
+        ...(queue ? { proverQueue: queue } : {}),
         bodyLimitBytes: config.bodyLimitBytes,
         submitUnhealthyAfterMs: config.submitUnhealthyAfterMs,
         rateLimits: config.rateLimit
@@ -146,8 +155,8 @@ export class Sequencer {
     }
   }
 
-  /** The proving backend the prover processes use. */
-  get proverBackend(): ProverBackend {
+  /** The proving backend the prover processes use (`queue`: prover workers through PROVENANCE_PROVER_QUEUE). */
+  get proverBackend(): ProverBackend | "queue" {
     return this.prover.backend;
   }
 

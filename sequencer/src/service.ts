@@ -15,6 +15,17 @@ import { createChainSubmitter, type AnchorChainSubmitter } from "./chain.js";
 import type { SequencerConfig } from "./config.js";
 import { Sequencer } from "./sequencer.js";
 
+/** A URL without its password, for the banner. */
+function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = "***";
+    return url.toString();
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
 export const say = (line = ""): void => void process.stderr.write(`${line}\n`);
 
 /** The circuit's artifacts (witness WASM, proving key) must exist: this process makes neither. */
@@ -26,7 +37,8 @@ export function checkProvingArtifacts(cfg: SequencerConfig): void {
     }
   }
   const zkey = zkeyPath(cfg.circuit);
-  if (!existsSync(zkey)) {
+  // Proving through the queue, the workers hold the proving key; the sequencer needs only the verifying key.
+  if (!existsSync(zkey) && !cfg.proverQueue) {
     throw new Error(
       `no proving key for the "${cfg.circuit}" circuit at ${zkey}: set PROVENANCE_ZKEY to the ceremony's .zkey (docs/trusted-setup.md)` +
         (cfg.circuit === "prod" ? "" : `, or make the INSECURE dev setup with \`npx tsx scripts/setup.ts --circuit ${cfg.circuit}\``),
@@ -112,7 +124,8 @@ export function printBanner(
     );
   }
   say(`  circuit         ${cfg.circuit}`);
-  say(`  prover          ${sequencer.proverBackend === "native" ? `native (arkworks, ${nativeProverThreads()} threads)` : `snarkjs${cfg.prover === "snarkjs" ? " (PROVENANCE_PROVER=snarkjs)" : ` (${nativeProver.reason})`}`}, ${cfg.proverWorkers} process(es)`);
+  if (cfg.proverQueue) say(`  prover          prover workers through the queue ${redactUrl(cfg.proverQueue.url)} (start them: npx provenance-prover --queue … --circuit ${cfg.circuit})`);
+  else say(`  prover          ${sequencer.proverBackend === "native" ? `native (arkworks, ${nativeProverThreads()} threads)` : `snarkjs${cfg.prover === "snarkjs" ? " (PROVENANCE_PROVER=snarkjs)" : ` (${nativeProver.reason})`}`}, ${cfg.proverWorkers} process(es)`);
   say(`  admin token     ${sequencer.adminToken.file ?? "from PROVENANCE_ADMIN_TOKEN"}`);
   say(`  receipt key     ${sequencer.receiptKey}`);
   say(`  data directory  ${cfg.dataDir}`);

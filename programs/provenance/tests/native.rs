@@ -210,11 +210,8 @@ impl Env {
     /// anchors as many real batches as a test needs.
     async fn submit_many(&mut self, v: &Vector, from: u64, to: u64) {
         let sequencer = self.sequencer.insecure_clone();
-        let mut blockhash = self.ctx.get_new_latest_blockhash().await.expect("blockhash");
         for index in from..to {
-            if index % 32 == 0 {
-                blockhash = self.ctx.banks_client.get_latest_blockhash().await.expect("blockhash");
-            }
+            let blockhash = self.ctx.get_new_latest_blockhash().await.expect("blockhash");
             let s = Submission { index, ..Submission::of(v) };
             let tx = Transaction::new_signed_with_payer(&[s.ix(&sequencer.pubkey())], Some(&self.ctx.payer.pubkey()), &[&self.ctx.payer, &sequencer], blockhash);
             self.ctx.banks_client.process_transaction(tx).await.unwrap_or_else(|e| panic!("batch {index}: {e}"));

@@ -4,12 +4,15 @@
  * checked against a key the auditor pins and against the audited deployment (a v2 receipt of
  * another program or cluster is refused with the reason; a v1 receipt still passes).
  *
+ * The Accumulator account is recomputed from the log's batches; a tampered one (its bytes in
+ * the local chain's account store edited while the chain is stopped) is ACCUMULATOR_MISMATCH.
+ *
  * The duplicate is made the way a faulty or dishonest sequencer would: its id index entry is
  * removed from the LevelDB store while it is stopped, so the record posted again is sequenced
  * again and lands, proven and accepted by the program, in a second batch.
  */
 import { createPrivateKey } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { LAMPORTS_PER_SOL } from "@solana/web3.js";
 import { expect } from "chai";
@@ -130,5 +133,44 @@ describe("auditor against a local chain and an anchoring sequencer", function ()
     expect(err).to.be.instanceOf(Error);
     expect(err!.code).to.equal("INVALID_CONFIG");
     expect(err!.message).to.contain("needs the sequencer's receipt key pinned by the auditor");
+  });
+
+  it("recomputes the Accumulator from the log's batches; a tampered Accumulator account is ACCUMULATOR_MISMATCH", async function () {
+    const acc = await reader.readAccumulator();
+    const clean = await run();
+    expect(clean.accumulator).to.deep.equal({ startIndex: 0, size: 2, computedRoot: acc.root, onChainRoot: acc.root, matches: true });
+    expect(clean.findings.filter((f) => f.code === "ACCUMULATOR_MISMATCH")).to.deep.equal([]);
+
+    // The chain's stored Accumulator root (and its ring entry) changed while the chain is stopped.
+    await seq.stop();
+    reader.close();
+    const port = Number(new URL(chain.rpcUrl).port);
+    await chain.stop();
+    const file = path.join(chain.dataDir, "accounts.bin");
+    const bytes = readFileSync(file);
+    const root = Buffer.from(acc.root, "hex");
+    const forged = Buffer.from(root);
+    forged[0] = forged[0]! ^ 0xff;
+    let at = bytes.indexOf(root);
+    let replaced = 0;
+    for (; at >= 0; at = bytes.indexOf(root, at + 32), replaced++) forged.copy(bytes, at);
+    expect(replaced).to.be.greaterThan(0);
+    writeFileSync(file, bytes);
+    chain = await startLocalnet({ dataDir: chain.dataDir, port });
+    seq = await startSequencer();
+    reader = new ChainReader({ connection: chain.rpcUrl });
+    expect((await reader.readAccumulator()).root).to.equal(forged.toString("hex"));
+
+    const report = await run();
+    expect(report.chain.headMatches, "the log itself is intact").to.equal(true);
+    expect(report.accumulator).to.include({ size: 2, computedRoot: acc.root, onChainRoot: forged.toString("hex"), matches: false });
+    expect(report.findings.filter((f) => f.code === "ACCUMULATOR_MISMATCH")).to.deep.equal([
+      {
+        severity: "error",
+        code: "ACCUMULATOR_MISMATCH",
+        message: `recomputing the Accumulator over the 2 submit_batch transactions from batch 0 gives root ${acc.root}, but the Accumulator account holds root ${forged.toString("hex")}`,
+      },
+    ]);
+    expect(report.ok).to.equal(false);
   });
 });

@@ -138,6 +138,35 @@ describe("provenance CLI end to end (local chain + anchoring sequencer)", functi
     expect(json.json).to.include({ ok: true, rootSource: "batch-log" });
   });
 
+  it("proof --refresh makes the bundle v2 (statements from the sequencer, or the chain alone); verify checks it through the Accumulator", async function () {
+    const batch = (JSON.parse(readFileSync(path.join(work, "bundle.json"), "utf8")) as { batch: { index: number } }).batch.index;
+    for (const [out, extra, source] of [
+      ["bundle-v2.json", [], "sequencer"],
+      ["bundle-v2-chain.json", ["--from-chain"], "the chain"],
+    ] as const) {
+      const refresh = await cli(["proof", "--refresh", "bundle.json", "--out", out, ...extra, "--json"], { cwd: work, env });
+      expectExit(refresh, 0, `proof --refresh ${extra.join(" ")}`);
+      expect(refresh.json).to.include({ ok: true, batch, file: path.join(work, out) });
+      expect(refresh.json!.source as string).to.match(new RegExp(`^${source}`));
+      const v2 = JSON.parse(readFileSync(path.join(work, out), "utf8")) as { v: number; accumulator: { position: number; size: number; siblings: string[] } };
+      expect(v2.v).to.equal(2);
+      expect(v2.accumulator.position).to.equal(batch);
+      expect(v2.accumulator.siblings).to.have.length(32);
+      const verify = await cli(["verify", out, "--json"], { cwd: work, env });
+      expectExit(verify, 0, `verify ${out}`);
+      expect(verify.json).to.include({ ok: true, rootSource: "accumulator" });
+      const checks = (verify.json!.checks as { name: string; ok: boolean }[]).filter((c) => c.name.startsWith("accumulator"));
+      expect(checks.map((c) => [c.name, c.ok])).to.deep.equal([
+        ["accumulator-path", true],
+        ["accumulator", true],
+      ]);
+    }
+    // The input bundle is left as it was (v1) when --out names another file.
+    expect((JSON.parse(readFileSync(path.join(work, "bundle.json"), "utf8")) as { v: number }).v).to.equal(1);
+    const both = await cli(["proof", ids[0]!, "--refresh", "bundle.json"], { cwd: work, env });
+    expectExit(both, 2, "proof ID --refresh FILE");
+  });
+
   it("verify fails a bundle with one changed byte, anywhere, and says what failed", async function () {
     const text = readFileSync(path.join(work, "bundle.json"), "utf8");
     // Three single files, for the exit code and the human message.

@@ -73,6 +73,7 @@ describe("localnet: Solana JSON-RPC on Agave's runtime", function () {
   const sequencer = Keypair.generate();
   const configPda = PublicKey.findProgramAddressSync([Buffer.from("config")], new PublicKey(PROVENANCE_IDL.address))[0];
   const batchLogPda = PublicKey.findProgramAddressSync([Buffer.from("batch_log")], new PublicKey(PROVENANCE_IDL.address))[0];
+  const accumulatorPda = PublicKey.findProgramAddressSync([Buffer.from("accumulator")], new PublicKey(PROVENANCE_IDL.address))[0];
   let submitSignature = "";
 
   /**
@@ -217,7 +218,7 @@ describe("localnet: Solana JSON-RPC on Agave's runtime", function () {
   it("initializes the program with the test circuit through AnchorProvider", async function () {
     const sig = await program.methods
       .initialize({ test: {} }, sequencer.publicKey, hexBytes(vector.registryRoot))
-      .accountsPartial({ admin: wallet.publicKey, config: configPda, batchLog: batchLogPda, systemProgram: SystemProgram.programId })
+      .accountsPartial({ admin: wallet.publicKey, config: configPda, batchLog: batchLogPda, accumulator: accumulatorPda, systemProgram: SystemProgram.programId })
       .rpc();
     const config = await program.account.config.fetch(configPda);
     expect(config.admin.toBase58()).to.equal(wallet.publicKey.toBase58());
@@ -244,7 +245,7 @@ describe("localnet: Solana JSON-RPC on Agave's runtime", function () {
     );
     submitSignature = await sequencerProgram.methods
       .submitBatch(...submitBatchMethodArgs({ index: 0, ...vector, ...vector.solana }))
-      .accountsPartial({ sequencer: sequencer.publicKey, config: configPda, batchLog: batchLogPda })
+      .accountsPartial({ sequencer: sequencer.publicKey, config: configPda, batchLog: batchLogPda, accumulator: accumulatorPda })
       .rpc();
 
     const config = await program.account.config.fetch(configPda);
@@ -258,7 +259,7 @@ describe("localnet: Solana JSON-RPC on Agave's runtime", function () {
     // The BatchSubmitted event, from the "Program data:" line in the logs.
     const tx = await connection.getTransaction(submitSignature, { maxSupportedTransactionVersion: 0 });
     const events = [...new EventParser(program.programId, program.coder).parseLogs(tx?.meta?.logMessages ?? [])];
-    expect(events.map((e) => e.name)).to.deep.equal(["batchSubmitted"]);
+    expect(events.map((e) => e.name)).to.deep.equal(["batchSubmitted", "accumulatorAppended"]);
     const data = events[0]?.data as { index: { toNumber(): number }; batchRoot: number[]; newHead: number[] };
     expect(data.index.toNumber()).to.equal(0);
     expect(toHex(data.batchRoot)).to.equal(vector.batchRoot);
@@ -302,7 +303,7 @@ describe("localnet: Solana JSON-RPC on Agave's runtime", function () {
     const landed = await connection.getTransaction(sig, { maxSupportedTransactionVersion: 0 });
     const parsed = AnchorError.parse(landed?.meta?.logMessages ?? []);
     expect(parsed?.error.errorCode).to.deep.equal({ code: "WrongBatchIndex", number: 6003 });
-    expect(await connection.getProgramAccounts(program.programId)).to.have.length(2);
+    expect(await connection.getProgramAccounts(program.programId)).to.have.length(3);
     const config = await program.account.config.fetch(configPda);
     expect(config.nextIndex.toNumber()).to.equal(1);
   });

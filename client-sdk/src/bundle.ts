@@ -12,8 +12,27 @@ import { fail, ProvenanceError, type ErrorCode } from "./errors.js";
 import { describe, fieldToHex } from "./field.js";
 import { computeRoot, inclusionProofFromJson, inclusionProofToJson, type InclusionProof, type InclusionProofJson } from "./merkle.js";
 import { parseRecord, verifyRecordSignature, type ParsedRecord, type RecordV1 } from "./record.js";
+import { accumulatorLeaf, ACCUMULATOR_DEPTH, rootFromPath } from "./accumulator.js";
 
+/** Version of a bundle without an accumulator path (still produced and verified as before). */
 export const BUNDLE_VERSION = 1;
+/** Version of a bundle that carries `accumulator`: the path from its batch to an accumulator root. */
+export const BUNDLE_VERSION_ACCUMULATOR = 2;
+
+/**
+ * The path from a batch's accumulator leaf to an accumulator root (docs/protocol.md#bundle).
+ * The leaf is not carried: it is recomputed from the bundle's batch statement.
+ */
+export interface BundleAccumulatorPath {
+  /** Leaf position: the batch index minus `Accumulator.start_index` (0 on a new deployment). */
+  position: number;
+  /** Tree size (leaves) of `root`. */
+  size: number;
+  /** The accumulator root the path leads to, 64 hex. */
+  root: string;
+  /** The 32 siblings, leaf level first, 64 hex each. */
+  siblings: string[];
+}
 
 /** The statement of the bundle's batch, as the sequencer reports it (checked against the chain). */
 export interface BundleBatch {
@@ -27,7 +46,8 @@ export interface BundleBatch {
 
 /** An inclusion proof bundle, as served by `GET /v1/records/:id/proof`. */
 export interface InclusionBundle {
-  v: 1;
+  /** 1: no accumulator path; 2: with `accumulator`. */
+  v: 1 | 2;
   record: RecordV1;
   /** The record's id: its leaf, 64 hex. */
   id: string;
@@ -43,6 +63,8 @@ export interface InclusionBundle {
   txSignature: string;
   /** Slot of that transaction. */
   slot: number;
+  /** v2 only: the path from the batch to an accumulator root (refreshable: `refreshBundle`). */
+  accumulator?: BundleAccumulatorPath;
 }
 
 /** Where a batch was anchored, as a bundle names it. */
@@ -59,8 +81,8 @@ export interface BundleAnchor {
  * proof's index. Only the fields of a bundle are taken from `batch` and `anchor` (a fuller
  * batch or anchor object may be passed).
  */
-export function buildBundle(record: RecordV1, proof: InclusionProof, batch: BundleBatch, anchor: BundleAnchor): InclusionBundle {
-  return {
+export function buildBundle(record: RecordV1, proof: InclusionProof, batch: BundleBatch, anchor: BundleAnchor, accumulator?: BundleAccumulatorPath): InclusionBundle {
+  const bundle: InclusionBundle = {
     v: BUNDLE_VERSION,
     record,
     id: fieldToHex(proof.leaf),
@@ -72,9 +94,17 @@ export function buildBundle(record: RecordV1, proof: InclusionProof, batch: Bund
     txSignature: anchor.txSignature,
     slot: anchor.slot,
   };
+  return accumulator ? withAccumulatorPath(bundle, accumulator) : bundle;
+}
+
+/** The bundle as v2 with `path` (replacing any path it had); the other fields are kept as they are. */
+export function withAccumulatorPath(bundle: InclusionBundle, path: BundleAccumulatorPath): InclusionBundle {
+  const { accumulator: _old, v: _v, ...rest } = bundle;
+  return { v: BUNDLE_VERSION_ACCUMULATOR, ...rest, accumulator: { position: path.position, size: path.size, root: path.root, siblings: [...path.siblings] } };
 }
 
 const BUNDLE_FIELDS = ["v", "record", "id", "leafIndex", "inclusionProof", "batch", "programId", "cluster", "txSignature", "slot"] as const;
+const ACCUMULATOR_FIELDS = ["position", "size", "root", "siblings"] as const;
 const BATCH_FIELDS = ["index", "batchRoot", "count", "minTs", "maxTs", "registryRoot"] as const;
 const HEX64 = /^[0-9a-f]{64}$/;
 const BASE58 = /^[1-9A-HJ-NP-Za-km-z]+$/;
@@ -114,8 +144,23 @@ function base58(value: unknown, what: string, min: number, max: number): string 
 export function parseBundle(json: unknown): InclusionBundle {
   if (typeof json !== "object" || json === null || Array.isArray(json)) bad(`bundle must be a JSON object, got ${describe(json)}`);
   const o = json as Record<string, unknown>;
-  exactFields(o, BUNDLE_FIELDS, "bundle");
-  if (o.v !== BUNDLE_VERSION) bad(`bundle version must be ${BUNDLE_VERSION}, got ${JSON.stringify(o.v)}`);
+  if (o.v !== BUNDLE_VERSION && o.v !== BUNDLE_VERSION_ACCUMULATOR) bad(`bundle version must be ${BUNDLE_VERSION} or ${BUNDLE_VERSION_ACCUMULATOR}, got ${JSON.stringify(o.v)}`);
+  const v2 = o.v === BUNDLE_VERSION_ACCUMULATOR;
+  exactFields(o, v2 ? [...BUNDLE_FIELDS, "accumulator"] : BUNDLE_FIELDS, "bundle");
+  let accumulator: BundleAccumulatorPath | undefined;
+  if (v2) {
+    const a = o.accumulator;
+    if (typeof a !== "object" || a === null || Array.isArray(a)) bad("bundle accumulator must be an object");
+    const r = a as Record<string, unknown>;
+    exactFields(r, ACCUMULATOR_FIELDS, "bundle accumulator");
+    if (!Array.isArray(r.siblings) || r.siblings.length !== ACCUMULATOR_DEPTH) bad(`accumulator.siblings must be an array of ${ACCUMULATOR_DEPTH} hashes`);
+    accumulator = {
+      position: uint(r.position, "accumulator.position"),
+      size: uint(r.size, "accumulator.size"),
+      root: hex64(r.root, "accumulator.root"),
+      siblings: (r.siblings as unknown[]).map((x, i) => hex64(x, `accumulator.siblings[${i}]`)),
+    };
+  }
   if (typeof o.batch !== "object" || o.batch === null || Array.isArray(o.batch)) bad("bundle batch must be an object");
   const b = o.batch as Record<string, unknown>;
   exactFields(b, BATCH_FIELDS, "bundle batch");
@@ -131,8 +176,8 @@ export function parseBundle(json: unknown): InclusionBundle {
   if (typeof p !== "object" || p === null || Array.isArray(p)) bad("bundle inclusionProof must be an object");
   exactFields(p as Record<string, unknown>, ["leaf", "index", "siblings"], "bundle inclusionProof");
   if (typeof o.cluster !== "string" || o.cluster.length < 1 || o.cluster.length > 200) bad("bundle cluster must be a non-empty string");
-  return {
-    v: 1,
+  const parsedBundle: InclusionBundle = {
+    v: v2 ? 2 : 1,
     record: o.record as RecordV1,
     id: hex64(o.id, "id"),
     leafIndex: uint(o.leafIndex, "leafIndex"),
@@ -143,6 +188,8 @@ export function parseBundle(json: unknown): InclusionBundle {
     txSignature: base58(o.txSignature, "txSignature", 64, 88),
     slot: uint(o.slot, "slot"),
   };
+  if (accumulator) parsedBundle.accumulator = accumulator;
+  return parsedBundle;
 }
 
 /** One check of a verification, in the order they ran. */
@@ -166,6 +213,8 @@ export type CheckName =
   | "deployment"
   | "account"
   | "batch-log"
+  | "accumulator-path"
+  | "accumulator"
   | "transaction";
 
 /** The outcome of verifying one bundle. */
@@ -174,8 +223,10 @@ export interface VerifyResult {
   /** The bundle's record id, when the bundle could be read that far. */
   id: string | null;
   batchIndex: number | null;
-  /** Where the root was checked against: a root the caller trusts, the BatchLog ring, or the submit_batch transaction. */
-  rootSource: "trusted-root" | "batch-log" | "transaction" | null;
+  /** Where the root was checked against: a root the caller trusts, the BatchLog ring, the Accumulator account, or the submit_batch transaction. */
+  rootSource: "trusted-root" | "batch-log" | "accumulator" | "transaction" | null;
+  /** Set when the bundle was refreshed during verification (a fresh accumulator path): the refreshed bundle, to keep. */
+  refreshed?: InclusionBundle;
   checks: Check[];
   /** The first failed check, as a code and a message that says what failed. */
   failure: { code: ErrorCode; check: CheckName; message: string } | null;
@@ -262,7 +313,26 @@ export function checkBundle(json: unknown, log: CheckLog): CheckedBundle {
     log.fail("window", "WINDOW_MISMATCH", `record timestamp ${ts} is outside the batch window [${bundle.batch.minTs}, ${bundle.batch.maxTs}]`);
   }
   log.pass("window", `timestamp ${ts} lies in the batch window [${bundle.batch.minTs}, ${bundle.batch.maxTs}]`);
+
+  if (bundle.accumulator) checkAccumulatorPath(bundle, log);
   return { bundle, parsed, proof };
+}
+
+/**
+ * The `accumulator-path` check (offline): the leaf of the bundle's whole batch statement,
+ * at the bundle's position, leads through the siblings to the bundle's accumulator root.
+ */
+export function checkAccumulatorPath(bundle: InclusionBundle, log: CheckLog): void {
+  const a = bundle.accumulator!;
+  if (a.position >= a.size) {
+    log.fail("accumulator-path", "ACCUMULATOR_PATH_MISMATCH", `accumulator position ${a.position} is not below the tree size ${a.size} of the bundle's accumulator root`);
+  }
+  const leaf = accumulatorLeaf(bundle.batch);
+  const got = rootFromPath(leaf, a.position, a.siblings);
+  if (got !== a.root) {
+    log.fail("accumulator-path", "ACCUMULATOR_PATH_MISMATCH", `the accumulator path from batch ${bundle.batch.index}'s leaf ${leaf} at position ${a.position} leads to ${got}, not the bundle's accumulator root ${a.root}`);
+  }
+  log.pass("accumulator-path", `batch ${bundle.batch.index}'s statement leads to accumulator root ${a.root} (size ${a.size})`);
 }
 
 /** The record id a bundle claims, if it can be read at all (for reports on malformed bundles). */

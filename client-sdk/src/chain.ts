@@ -18,7 +18,7 @@ import { Buffer } from "buffer";
 import { fail, ProvenanceError } from "./errors.js";
 import { bytesToHex } from "./field.js";
 import { PROVENANCE_IDL, PROVENANCE_PROGRAM_ID } from "./idl/index.js";
-import { BATCH_LOG_SEED, CONFIG_SEED, type CircuitName } from "./idl/constants.js";
+import { ACCUMULATOR_ROOT_HISTORY, ACCUMULATOR_SEED, BATCH_LOG_SEED, CONFIG_SEED, type CircuitName } from "./idl/constants.js";
 import { BATCH_LOG_CAPACITY, type SubmitBatchArgs } from "./chainlog.js";
 
 export * from "./chainlog.js";
@@ -110,6 +110,24 @@ export interface BatchLogSnapshot {
   roots: string[];
 }
 
+/** `Accumulator`, decoded (docs/on-chain.md#accumulator). */
+export interface AccumulatorSnapshot {
+  address: string;
+  /** Leaves appended: batches `startIndex .. startIndex + size - 1`. */
+  size: number;
+  /** Batch index of leaf 0 (0 unless the deployment was migrated with init_accumulator). */
+  startIndex: number;
+  root: string;
+  /** The last `ACCUMULATOR_ROOT_HISTORY` roots with their sizes (empty slots left out). */
+  recent: { root: string; size: number }[];
+}
+
+/** Whether `root` at `size` leaves is the accumulator's current root or one of its recent ones. */
+export function accumulatorKnowsRoot(acc: AccumulatorSnapshot, root: string, size: number): boolean {
+  if (size < 1 || size > acc.size || size + ACCUMULATOR_ROOT_HISTORY <= acc.size) return false;
+  return acc.recent.some((r) => r.size === size && r.root === root);
+}
+
 /** A `submit_batch` transaction as the chain reports it. */
 export interface SubmitBatchTx extends SubmitBatchArgs {
   signature: string;
@@ -191,11 +209,13 @@ export class ChainReader {
   readonly programId: PublicKey;
   readonly configAddress: PublicKey;
   readonly batchLogAddress: PublicKey;
+  readonly accumulatorAddress: PublicKey;
   readonly rpcUrl: string;
   private readonly commitment: Commitment;
   private readonly accounts = new BorshAccountsCoder(PROVENANCE_IDL);
   private readonly instructions = new BorshInstructionCoder(PROVENANCE_IDL);
   private logRead: Promise<BatchLogSnapshot> | null = null;
+  private accRead: Promise<AccumulatorSnapshot> | null = null;
   private txCache = new Map<string, Promise<SubmitBatchTx[] | null>>();
   private genesis: Promise<string> | null = null;
   private deploymentRead: Promise<ChainConfig> | null = null;
@@ -213,10 +233,11 @@ export class ChainReader {
     }
     this.configAddress = PublicKey.findProgramAddressSync([CONFIG_SEED], this.programId)[0];
     this.batchLogAddress = PublicKey.findProgramAddressSync([BATCH_LOG_SEED], this.programId)[0];
+    this.accumulatorAddress = PublicKey.findProgramAddressSync([ACCUMULATOR_SEED], this.programId)[0];
   }
 
   /** Reads an account of the program, refusing a missing one or one owned by anything else. */
-  private async programAccount(address: PublicKey, name: "Config" | "BatchLog"): Promise<Uint8Array> {
+  private async programAccount(address: PublicKey, name: "Config" | "BatchLog" | "Accumulator"): Promise<Uint8Array> {
     let info;
     try {
       this.stats.accountReads++;
@@ -285,6 +306,36 @@ export class ChainReader {
       fail("RPC_ERROR", `BatchLog account ${this.batchLogAddress.toBase58()} does not decode with the program's IDL: ${(e as Error).message}`);
     }
     return { address: this.batchLogAddress.toBase58(), nextIndex: toNumber(l.next_index, "next_index"), roots: l.roots.map(hex) };
+  }
+
+  /** Reads `Accumulator` now (one account read, no cache). */
+  async readAccumulator(): Promise<AccumulatorSnapshot> {
+    const data = await this.programAccount(this.accumulatorAddress, "Accumulator");
+    let a: { size: unknown; start_index: unknown; root: number[]; recent: { root: number[]; size: unknown }[] };
+    try {
+      a = this.accounts.decode("Accumulator", Buffer.from(data));
+    } catch (e) {
+      fail("RPC_ERROR", `Accumulator account ${this.accumulatorAddress.toBase58()} does not decode with the program's IDL: ${(e as Error).message}`);
+    }
+    return {
+      address: this.accumulatorAddress.toBase58(),
+      size: toNumber(a.size, "size"),
+      startIndex: toNumber(a.start_index, "start_index"),
+      root: hex(a.root),
+      recent: a.recent.map((r) => ({ root: hex(r.root), size: toNumber(r.size, "size") })).filter((r) => r.size > 0),
+    };
+  }
+
+  /** The cached `Accumulator` snapshot, read once per reader unless `refresh`. */
+  async accumulator(options: { refresh?: boolean } = {}): Promise<AccumulatorSnapshot> {
+    if (!this.accRead || options.refresh) {
+      const read = this.readAccumulator();
+      this.accRead = read;
+      read.catch(() => {
+        if (this.accRead === read) this.accRead = null;
+      });
+    }
+    return this.accRead;
   }
 
   /** The cached `BatchLog` snapshot, read once (concurrent callers share the read). */

@@ -58,6 +58,14 @@ export type ErrorCode =
   | "TX_NOT_FOUND"
   | "TX_FAILED"
   | "TX_MISMATCH"
+  /** The bundle's accumulator path does not lead from its batch statement to its accumulator root. */
+  | "ACCUMULATOR_PATH_MISMATCH"
+  /** The bundle's accumulator root (at its size) was never the on-chain accumulator's root. */
+  | "ACCUMULATOR_ROOT_UNKNOWN"
+  /** The bundle's accumulator root is older than the on-chain ring keeps: refresh the bundle. */
+  | "ACCUMULATOR_STALE"
+  /** The accumulator's leaf position does not belong to the bundle's batch index. */
+  | "ACCUMULATOR_POSITION_MISMATCH"
   // services (client.ts, chain.ts): the sequencer answered with an error, or could not be reached
   | "SEQUENCER_ERROR"
   | "NOT_ANCHORED"

@@ -18,6 +18,8 @@ export * from "./idl/constants.js";
 export * from "./receipt.js";
 export * from "./notice.js";
 export * from "./bundle.js";
+export * from "./accumulator.js";
+export * from "./refresh.js";
 export * from "./chainlog.js";
 export * from "./groth16-layout.js";
 export * from "./verify.js";

@@ -20,8 +20,10 @@
  * `verifyBundles` runs many with bounded concurrency and summarizes the failures by reason.
  * Browser-safe: no Node-only imports.
  */
-import { bundleIdOf, checkBundle, CheckLog, type CheckedBundle, type InclusionBundle, type VerifyResult } from "./bundle.js";
-import { INSECURE_CIRCUITS, type ChainReader } from "./chain.js";
+import { bundleIdOf, checkAccumulatorPath, checkBundle, CheckLog, withAccumulatorPath, type CheckedBundle, type InclusionBundle, type VerifyResult } from "./bundle.js";
+import { accumulatorKnowsRoot, INSECURE_CIRCUITS, type ChainReader } from "./chain.js";
+import { ACCUMULATOR_ROOT_HISTORY } from "./idl/constants.js";
+import { AccumulatorRefresher, type StatementSource } from "./refresh.js";
 import { BATCH_LOG_CAPACITY, KNOWN_CLUSTERS } from "./chainlog.js";
 import { ProvenanceError, type ErrorCode } from "./errors.js";
 import { hexToField } from "./field.js";
@@ -41,9 +43,17 @@ export interface VerifyOptions {
    * fails the `deployment` check, except on a local chain, where it is a warning.
    */
   allowInsecure?: boolean;
+  /**
+   * Where to refresh a v2 bundle whose accumulator root has aged out of the on-chain ring (any
+   * server: its statements are checked against the Accumulator account). Without it such a
+   * bundle fails the `accumulator` check with ACCUMULATOR_STALE ("refresh needed").
+   */
+  refresh?: StatementSource;
+  /** Shared by the bundles of a dataset: one refresh per batch (verifyBundles makes one). */
+  refresher?: AccumulatorRefresher;
 }
 
-function result(log: CheckLog, json: unknown, checked: CheckedBundle | null, rootSource: VerifyResult["rootSource"], error?: unknown): VerifyResult {
+function result(log: CheckLog, json: unknown, checked: CheckedBundle | null, rootSource: VerifyResult["rootSource"], error?: unknown, refreshed?: InclusionBundle): VerifyResult {
   let failure: VerifyResult["failure"] = null;
   if (error !== undefined) {
     const err = error as ProvenanceError & { check?: VerifyResult["checks"][number]["name"] };
@@ -65,6 +75,7 @@ function result(log: CheckLog, json: unknown, checked: CheckedBundle | null, roo
     checks: log.checks,
     failure,
     warnings: log.checks.filter((c) => c.warning).map((c) => c.detail),
+    ...(refreshed && failure === null ? { refreshed } : {}),
   };
 }
 
@@ -144,7 +155,48 @@ async function checkDeployment(b: InclusionBundle, chain: ChainReader, log: Chec
   }
 }
 
-async function checkAgainstChain(b: InclusionBundle, chain: ChainReader, log: CheckLog, checkTransaction: boolean, allowInsecure: boolean): Promise<VerifyResult["rootSource"]> {
+/**
+ * The `accumulator` check of a v2 bundle, one read of the Accumulator account: the bundle's
+ * position is its batch's, and its accumulator root (at its size) is the current on-chain root
+ * or one in the ring. A root older than the ring is refreshed when `refresher` is given (the
+ * refreshed bundle is returned), else ACCUMULATOR_STALE.
+ */
+async function checkAccumulator(b: InclusionBundle, chain: ChainReader, log: CheckLog, refresher: AccumulatorRefresher | undefined): Promise<InclusionBundle | undefined> {
+  const a = b.accumulator!;
+  let acc = await accountRead(log, () => chain.accumulator());
+  if (a.size > acc.size) acc = await accountRead(log, () => chain.accumulator({ refresh: true }));
+  if (b.batch.index !== acc.startIndex + a.position) {
+    log.fail("accumulator", "ACCUMULATOR_POSITION_MISMATCH", `the bundle's accumulator position ${a.position} is leaf ${acc.startIndex + a.position} of the on-chain accumulator (start_index ${acc.startIndex}), not batch ${b.batch.index}`);
+  }
+  if (accumulatorKnowsRoot(acc, a.root, a.size)) {
+    log.pass("accumulator", `Accumulator ${acc.address} holds root ${a.root} at size ${a.size} (${a.size === acc.size ? "the current root" : `a recent root; current size ${acc.size}`})`);
+    return undefined;
+  }
+  const aged = a.size >= 1 && a.size <= acc.size && a.size + ACCUMULATOR_ROOT_HISTORY <= acc.size;
+  if (!aged) {
+    log.fail("accumulator", "ACCUMULATOR_ROOT_UNKNOWN", `accumulator root ${a.root} at size ${a.size} was never the on-chain root (the Accumulator holds ${acc.size} batches, root ${acc.root}, and the last ${ACCUMULATOR_ROOT_HISTORY} roots)`);
+  }
+  if (!refresher) {
+    log.fail("accumulator", "ACCUMULATOR_STALE", `refresh needed: the bundle's accumulator root (size ${a.size}) is older than the ${ACCUMULATOR_ROOT_HISTORY} roots the Accumulator keeps (size now ${acc.size}); refresh it (refreshBundle, \`provenance proof --refresh FILE\`, or \`verify --refresh\`) from any server that has the batch roots`);
+  }
+  let fresh: InclusionBundle;
+  try {
+    fresh = withAccumulatorPath(b, await refresher.pathFor({ ...b.batch }));
+  } catch (e) {
+    const err = e as ProvenanceError;
+    if (err instanceof ProvenanceError && !UNAVAILABLE_CODES.includes(err.code)) log.fail("accumulator", err.code, `refreshing the bundle from ${refresher.source.name}: ${err.message}`);
+    throw e;
+  }
+  checkAccumulatorPath(fresh, log);
+  const now = await accountRead(log, () => chain.accumulator());
+  if (!accumulatorKnowsRoot(now, fresh.accumulator!.root, fresh.accumulator!.size)) {
+    log.fail("accumulator", "ACCUMULATOR_ROOT_UNKNOWN", `the refreshed accumulator root ${fresh.accumulator!.root} is not on chain`);
+  }
+  log.pass("accumulator", `refreshed from ${refresher.source.name}: Accumulator ${now.address} holds root ${fresh.accumulator!.root} at size ${fresh.accumulator!.size} (the bundle's root at size ${a.size} had aged out)`);
+  return fresh;
+}
+
+async function checkAgainstChain(b: InclusionBundle, chain: ChainReader, log: CheckLog, checkTransaction: boolean | undefined, allowInsecure: boolean, refresher?: AccumulatorRefresher): Promise<{ source: VerifyResult["rootSource"]; refreshed?: InclusionBundle }> {
   const program = chain.programId.toBase58();
   if (b.programId !== program) {
     log.fail("program", "PROGRAM_MISMATCH", `bundle names program ${b.programId}, not the trusted program ${program} (pass --program-id to trust another)`);
@@ -156,6 +208,13 @@ async function checkAgainstChain(b: InclusionBundle, chain: ChainReader, log: Ch
 
   const index = b.batch.index;
   let source: VerifyResult["rootSource"];
+  if (b.accumulator) {
+    // The leaf commits to the whole statement: the path and one account read check every field
+    // of the batch; the transaction is fetched only when asked for (checkTransaction: true).
+    const refreshed = await checkAccumulator(b, chain, log, refresher);
+    if (checkTransaction === true) await checkTransactionOf(b, chain, log, "accumulator");
+    return { source: "accumulator", ...(refreshed ? { refreshed } : {}) };
+  }
   const chainRoot = await accountRead(log, () => chain.batchLogRoot(index));
   log.pass("account", `BatchLog ${chain.batchLogAddress.toBase58()} is owned by the program`);
   if (chainRoot !== null) {
@@ -168,7 +227,13 @@ async function checkAgainstChain(b: InclusionBundle, chain: ChainReader, log: Ch
     source = "transaction";
   }
 
-  if (checkTransaction || source === "transaction") {
+  if (checkTransaction !== false || source === "transaction") await checkTransactionOf(b, chain, log, source);
+  return { source };
+}
+
+async function checkTransactionOf(b: InclusionBundle, chain: ChainReader, log: CheckLog, source: VerifyResult["rootSource"]): Promise<void> {
+  const index = b.batch.index;
+  {
     let tx;
     try {
       tx = await chain.batchFromTransaction(b.txSignature, index);
@@ -191,7 +256,6 @@ async function checkAgainstChain(b: InclusionBundle, chain: ChainReader, log: Ch
     const why = source === "transaction" ? ` (batch ${index} has left the ${BATCH_LOG_CAPACITY}-root BatchLog ring)` : "";
     log.pass("transaction", `transaction ${b.txSignature.slice(0, 16)}… succeeded with submit_batch of batch ${index}, this root and statement, slot ${tx.slot}${why}`);
   }
-  return source;
 }
 
 /**
@@ -210,8 +274,9 @@ export async function verifyBundle(json: unknown, options: VerifyOptions): Promi
     checked = checkBundle(json, log);
     const b = checked.bundle;
     if (options.chain) {
-      const source = await checkAgainstChain(b, options.chain, log, options.checkTransaction ?? true, options.allowInsecure ?? false);
-      return result(log, json, checked, source);
+      const refresher = options.refresher ?? (options.refresh ? new AccumulatorRefresher(options.chain, options.refresh) : undefined);
+      const { source, refreshed } = await checkAgainstChain(b, options.chain, log, options.checkTransaction, options.allowInsecure ?? false, refresher);
+      return result(log, json, checked, source, undefined, refreshed);
     }
     const trusted = options.trustedRoot ?? options.trustedRoots?.get(b.batch.index);
     if (trusted === undefined) log.fail("trusted-root", "ROOT_MISMATCH", `no trusted root was given for batch ${b.batch.index}`);
@@ -277,6 +342,9 @@ export async function verifyBundles(
   const batchesSeen = new Set<number>();
   const iterator = Symbol.asyncIterator in bundles ? (bundles as AsyncIterable<{ line: number; json: unknown; parseError?: string }>)[Symbol.asyncIterator]() : (bundles as Iterable<{ line: number; json: unknown; parseError?: string }>)[Symbol.iterator]();
   const failures: DatasetFailure[] = [];
+  // One refresher for the dataset: the statements are fetched and hashed once, each batch's path once.
+  const shared: VerifyOptions = { ...options };
+  if (options.chain && options.refresh && !options.refresher) shared.refresher = new AccumulatorRefresher(options.chain, options.refresh);
   const worker = async (): Promise<void> => {
     for (;;) {
       const next = await iterator.next();
@@ -287,7 +355,7 @@ export async function verifyBundles(
       if (parseError !== undefined) {
         r = { ok: false, id: null, batchIndex: null, rootSource: null, checks: [], failure: { code: "INVALID_BUNDLE", check: "format", message: parseError }, warnings: [] };
       } else {
-        r = await verifyBundle(json, options);
+        r = await verifyBundle(json, shared);
       }
       if (r.batchIndex !== null) batchesSeen.add(r.batchIndex);
       for (const w of r.warnings) if (!report.warnings.includes(w) && report.warnings.length < 20) report.warnings.push(w);

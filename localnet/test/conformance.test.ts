@@ -136,6 +136,7 @@ describe("localnet conformance: @solana/kit", function () {
   let program: Address;
   let configPda: Address;
   let batchLogPda: Address;
+  let accumulatorPda: Address;
   let sendAndConfirm: ReturnType<typeof sendAndConfirmTransactionFactory>;
   const sent: { transfer?: Signature; initialize?: Signature; submit?: Signature } = {};
 
@@ -162,6 +163,7 @@ describe("localnet conformance: @solana/kit", function () {
     program = address(chain.programId);
     [configPda] = await getProgramDerivedAddress({ programAddress: program, seeds: ["config"] });
     [batchLogPda] = await getProgramDerivedAddress({ programAddress: program, seeds: ["batch_log"] });
+    [accumulatorPda] = await getProgramDerivedAddress({ programAddress: program, seeds: ["accumulator"] });
   });
 
   after(async function () {
@@ -274,6 +276,7 @@ describe("localnet conformance: @solana/kit", function () {
           { address: programData, role: AccountRole.READONLY },
           { address: configPda, role: AccountRole.WRITABLE },
           { address: batchLogPda, role: AccountRole.WRITABLE },
+          { address: accumulatorPda, role: AccountRole.WRITABLE },
           { address: SYSTEM_PROGRAM, role: AccountRole.READONLY },
         ],
         data: concat(discriminator("global:initialize"), Uint8Array.of(0), getAddressEncoder().encode(sequencer.address) as Uint8Array, hex(vector.registryRoot)),
@@ -290,6 +293,7 @@ describe("localnet conformance: @solana/kit", function () {
           { address: sequencer.address, role: AccountRole.READONLY_SIGNER, signer: sequencer } as never,
           { address: configPda, role: AccountRole.WRITABLE },
           { address: batchLogPda, role: AccountRole.WRITABLE },
+          { address: accumulatorPda, role: AccountRole.WRITABLE },
         ],
         data: concat(
           discriminator("global:submit_batch"),

@@ -187,6 +187,7 @@ fn initialize_ix(admin: &Pubkey) -> Instruction {
             program_data: Pubkey::find_program_address(&[provenance::ID.as_ref()], &provenance::instructions::initialize::UPGRADEABLE_LOADER_ID).0,
             config: pda(provenance::constants::CONFIG_SEED),
             batch_log: pda(provenance::constants::BATCH_LOG_SEED),
+            accumulator: pda(provenance::constants::ACCUMULATOR_SEED),
             system_program: system_program::ID,
         }
         .to_account_metas(None),
@@ -422,7 +423,7 @@ async fn subscriptions_notify_as_agave() {
     assert_eq!(account.value.lamports, client.get_balance(&wallet.pubkey()).await.unwrap());
     assert_eq!(account.value.owner, system_program::ID.to_string());
 
-    // The program's initialize: its logs (mentioning it) and its two new accounts.
+    // The program's initialize: its logs (mentioning it) and its three new accounts.
     let init = send(&client, &[initialize_ix(&wallet.pubkey())], wallet).await;
     let log = tokio::time::timeout(WAIT, logs.next()).await.expect("logsNotification").unwrap();
     assert_eq!(log.value.signature, init.to_string(), "the transfer did not mention the program");
@@ -435,14 +436,14 @@ async fn subscriptions_notify_as_agave() {
     let paid = tokio::time::timeout(WAIT, accounts.next()).await.expect("accountNotification").unwrap();
     assert_eq!(paid.context.slot, log.context.slot);
     let mut owned = Vec::new();
-    for _ in 0..2 {
+    for _ in 0..3 {
         let n = tokio::time::timeout(WAIT, programs.next()).await.expect("programNotification").unwrap();
         assert_eq!(n.context.slot, log.context.slot);
         assert_eq!(n.value.account.owner, provenance::ID.to_string());
         owned.push(n.value.pubkey);
     }
     owned.sort();
-    let mut expected: Vec<String> = [provenance::constants::CONFIG_SEED, provenance::constants::BATCH_LOG_SEED]
+    let mut expected: Vec<String> = [provenance::constants::CONFIG_SEED, provenance::constants::BATCH_LOG_SEED, provenance::constants::ACCUMULATOR_SEED]
         .iter()
         .map(|s| Pubkey::find_program_address(&[s], &provenance::ID).0.to_string())
         .collect();

@@ -376,7 +376,7 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     if (state.paused) throw new ChainError("the program is paused: the admin must unpause it (set_paused false)", "Paused");
     const ix = await this.program.methods
       .submitBatch(...submitBatchMethodArgs({ ...meta, ...proof.solana }))
-      .accountsPartial({ sequencer: this.wallet.publicKey, config: this.reader.configAddress, batchLog: this.reader.batchLogAddress })
+      .accountsPartial({ sequencer: this.wallet.publicKey, config: this.reader.configAddress, batchLog: this.reader.batchLogAddress, accumulator: this.reader.accumulatorAddress })
       .instruction();
     try {
       const { signature, slot } = await this.send([ix], `submit_batch ${meta.index}`, (sig) => this.journal(meta, sig));

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import type { DatasetReport, VerifyResult } from "@provenance/client-sdk";
 import { BATCH_LOG_CAPACITY } from "@provenance/client-sdk/constants";
 import type { CliContext } from "../context.js";
-import { EXIT, hex64, positiveInt, type Output } from "../output.js";
+import { EXIT, hex64, positiveInt, UsageError, type Output } from "../output.js";
 
 export function registerVerify(program: Command, ctx: CliContext): void {
   ctx.addExitHelp(
@@ -16,15 +16,19 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       .option("--concurrency <n>", "bundles verified at once (manifests)", "16")
       .option("--max-failures <n>", "failures listed in the report (manifests)", "20")
       .option("--no-progress", "no progress bar, even on a terminal")
+      .option("--refresh", "when a bundle's accumulator root has aged out of the on-chain ring (ACCUMULATOR_STALE), refresh its path from the sequencer's batch list (untrusted: checked against the on-chain Accumulator root) and verify that", false)
+      .option("--from-chain", "with --refresh: take the batch statements from the chain's own submit_batch transactions, no sequencer needed", false)
       .option("--allow-insecure", "accept a deployment whose proofs can be forged (INSECURE test/dev keys) or whose admin is its sequencer, with a warning (always only a warning on a local chain)", false)
       .addHelpText(
         "after",
-        `\nChecks, in order: bundle format; the record's EdDSA-Poseidon signature; its id and leaf; the\nMerkle path to the bundle's batch root; the record's time in the batch window; then either the\ntrusted root (--root) or the chain: the program id, the cluster, the BatchLog account (owned by\nthe program) holding that root at that batch index, and the submit_batch transaction carrying the\nsame statement (or, for a batch older than the ${BATCH_LOG_CAPACITY}-root ring, the transaction alone).`,
+        `\nChecks, in order: bundle format; the record's EdDSA-Poseidon signature; its id and leaf; the\nMerkle path to the bundle's batch root; the record's time in the batch window; then either the\ntrusted root (--root) or the chain: the program id, the cluster, the BatchLog account (owned by\nthe program) holding that root at that batch index, and the submit_batch transaction carrying the\nsame statement (or, for a batch older than the ${BATCH_LOG_CAPACITY}-root ring, the transaction alone).\nA version-2 bundle is checked instead through its accumulator path (offline) and one read of the\nAccumulator account; a root older than its ring needs a refresh (--refresh, or\n\`provenance proof --refresh FILE\` to save the refreshed bundle).`,
       )
       .action(
-        ctx.run(async (file: string, opts: { root?: string; tx: boolean; concurrency: string; maxFailures: string; progress: boolean; allowInsecure: boolean }, cmd: Command) => {
+        ctx.run(async (file: string, opts: { root?: string; tx: boolean; concurrency: string; maxFailures: string; progress: boolean; allowInsecure: boolean; refresh: boolean; fromChain: boolean }, cmd: Command) => {
           const g = ctx.globals(cmd);
           if (opts.root !== undefined) hex64(opts.root, "--root");
+          if (opts.root !== undefined && opts.refresh) throw new UsageError("--refresh checks against the chain's Accumulator: not with --root");
+          if (opts.fromChain && !opts.refresh) throw new UsageError("--from-chain goes with --refresh");
           const concurrency = positiveInt(opts.concurrency, "--concurrency", 1024);
           const maxFailures = positiveInt(opts.maxFailures, "--max-failures");
           const { sniffBundleFile, verifyManifest } = await import("@provenance/client-sdk/node");
@@ -38,12 +42,15 @@ export function registerVerify(program: Command, ctx: CliContext): void {
           }
           const chain = opts.root === undefined ? await ctx.chainReader(g) : undefined;
           try {
-            const options = { ...(chain ? { chain } : { trustedRoot: opts.root! }), checkTransaction: opts.tx, allowInsecure: opts.allowInsecure };
+            const { sequencerStatementSource, chainStatementSource } = await import("@provenance/client-sdk");
+            const refresh = chain && opts.refresh ? (opts.fromChain ? chainStatementSource(chain) : sequencerStatementSource(await ctx.sequencerClient(g))) : undefined;
+            const options = { ...(chain ? { chain } : { trustedRoot: opts.root! }), checkTransaction: opts.tx, allowInsecure: opts.allowInsecure, ...(refresh ? { refresh } : {}) };
             if (kind.kind === "bundle") {
               const r = await verifyBundle(kind.json, options);
               return reportOne(ctx.out, file, r);
             }
             const report = await verifyManifest(full, { ...options, concurrency, maxFailures, progress: opts.progress && !ctx.out.json && ctx.io.stderr.isTTY === true });
+            if (report.byCode["ACCUMULATOR_STALE"]) ctx.out.say(`refresh needed: ${report.byCode["ACCUMULATOR_STALE"]} bundle(s) have accumulator roots older than the on-chain ring; rerun with --refresh (or --refresh --from-chain)`);
             return reportDataset(ctx.out, file, report, chain ? { accountReads: chain.stats.accountReads, transactionReads: chain.stats.transactionReads } : null);
           } finally {
             chain?.close();
@@ -59,9 +66,11 @@ function reportOne(out: Output, file: string, r: VerifyResult): number {
   const unavailable = !r.ok && UNAVAILABLE_CODES.includes(r.failure!.code);
   out.result({ file, ...r });
   for (const c of r.checks) out.say(`  ${c.ok ? (c.warning ? "warn" : "ok  ") : "FAIL"} ${c.name.padEnd(12)} ${c.detail}`);
-  if (r.ok) out.say(`VALID: record ${r.id} is in batch ${r.batchIndex}, checked against ${r.rootSource === "trusted-root" ? "the trusted root" : r.rootSource === "batch-log" ? "the on-chain BatchLog and its transaction" : "its on-chain transaction"}${r.warnings.length ? ` — with ${r.warnings.length} warning(s) above` : ""}`);
+  if (r.ok) out.say(`VALID: record ${r.id} is in batch ${r.batchIndex}, checked against ${r.rootSource === "trusted-root" ? "the trusted root" : r.rootSource === "batch-log" ? "the on-chain BatchLog and its transaction" : r.rootSource === "accumulator" ? "the on-chain Accumulator" : "its on-chain transaction"}${r.warnings.length ? ` — with ${r.warnings.length} warning(s) above` : ""}`);
+  if (r.ok && r.refreshed) out.say(`refreshed: the bundle's accumulator root had aged out; verified with a fresh path to root ${r.refreshed.accumulator!.root} (size ${r.refreshed.accumulator!.size}) — save it with \`provenance proof --refresh ${file}\``);
+  if (!r.ok && r.failure!.code === "ACCUMULATOR_STALE") out.say(`REFRESH NEEDED: ${r.failure!.message}; rerun with --refresh (or --refresh --from-chain), or save a refreshed bundle with \`provenance proof --refresh ${file}\``);
   else if (unavailable) out.say(`NOT CHECKED: ${r.failure!.message}`);
-  else out.say(`INVALID (${r.failure!.code}, ${r.failure!.check} check): ${r.failure!.message}`);
+  else if (!r.ok) out.say(`INVALID (${r.failure!.code}, ${r.failure!.check} check): ${r.failure!.message}`);
   return r.ok ? EXIT.OK : unavailable ? EXIT.UNAVAILABLE : EXIT.FAILED;
 }
 

@@ -86,6 +86,10 @@ export interface ProtocolConstants {
   registryRootGraceSecs: number;
   maxClockSkewMs: number;
   circuits: readonly CircuitName[];
+  accumulatorSeed: Uint8Array;
+  accumulatorDepth: number;
+  accumulatorRootHistory: number;
+  accumulatorLeafDomain: Uint8Array;
 }
 
 /**
@@ -105,6 +109,10 @@ export function readProtocolConstants(idl: unknown): ProtocolConstants {
     registryRootGraceSecs: idlInteger(raw, "REGISTRY_ROOT_GRACE_SECS", "i64"),
     maxClockSkewMs: idlInteger(raw, "MAX_CLOCK_SKEW_MS", "u64"),
     circuits: idlCircuits(raw),
+    accumulatorSeed: idlBytes(raw, "ACCUMULATOR_SEED"),
+    accumulatorDepth: idlInteger(raw, "ACCUMULATOR_DEPTH", "u8"),
+    accumulatorRootHistory: idlInteger(raw, "ACCUMULATOR_ROOT_HISTORY", "u64"),
+    accumulatorLeafDomain: idlBytes(raw, "ACCUMULATOR_LEAF_DOMAIN"),
   };
 }
 
@@ -126,3 +134,11 @@ export const REGISTRY_ROOT_GRACE_SECS: number = C.registryRootGraceSecs;
 export const MAX_CLOCK_SKEW_MS: number = C.maxClockSkewMs;
 /** The circuit configurations the program knows (`Circuit`), lower-case. */
 export const CIRCUIT_NAMES: readonly CircuitName[] = C.circuits;
+/** Seed of the `Accumulator` PDA (`ACCUMULATOR_SEED`: `"accumulator"`). Do not modify. */
+export const ACCUMULATOR_SEED: Uint8Array = C.accumulatorSeed;
+/** Depth of the accumulator tree (`ACCUMULATOR_DEPTH`: 32). */
+export const ACCUMULATOR_DEPTH: number = C.accumulatorDepth;
+/** Recent accumulator roots the `Accumulator` account keeps (`ACCUMULATOR_ROOT_HISTORY`). */
+export const ACCUMULATOR_ROOT_HISTORY: number = C.accumulatorRootHistory;
+/** Domain separator of accumulator leaves (`ACCUMULATOR_LEAF_DOMAIN`: `"provenance.acc.leaf.v1"`). Do not modify. */
+export const ACCUMULATOR_LEAF_DOMAIN: Uint8Array = C.accumulatorLeafDomain;

@@ -58,9 +58,83 @@ export type Provenance = {
       "args": []
     },
     {
+      "name": "initAccumulator",
+      "docs": [
+        "Admin: creates the `Accumulator` of a deployment initialized before it existed (leaf 0",
+        "is batch `Config.next_index`)."
+      ],
+      "discriminator": [
+        19,
+        146,
+        136,
+        223,
+        231,
+        82,
+        156,
+        149
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "docs": [
+            "Pays the accumulator's rent."
+          ],
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "config",
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  110,
+                  102,
+                  105,
+                  103
+                ]
+              }
+            ]
+          }
+        },
+        {
+          "name": "accumulator",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  97,
+                  99,
+                  99,
+                  117,
+                  109,
+                  117,
+                  108,
+                  97,
+                  116,
+                  111,
+                  114
+                ]
+              }
+            ]
+          }
+        },
+        {
+          "name": "systemProgram",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "initialize",
       "docs": [
-        "Creates `Config` and `BatchLog`; the signer, who must be the program's upgrade",
+        "Creates `Config`, `BatchLog` and `Accumulator`; the signer, who must be the program's upgrade",
         "authority, becomes admin. Refuses a circuit whose verifying key is not compiled into",
         "this build, and a sequencer that is the admin."
       ],
@@ -208,6 +282,33 @@ export type Provenance = {
                   108,
                   111,
                   103
+                ]
+              }
+            ]
+          }
+        },
+        {
+          "name": "accumulator",
+          "docs": [
+            "The accumulator of every batch from batch 0 on."
+          ],
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  97,
+                  99,
+                  99,
+                  117,
+                  109,
+                  117,
+                  108,
+                  97,
+                  116,
+                  111,
+                  114
                 ]
               }
             ]
@@ -516,6 +617,34 @@ export type Provenance = {
               }
             ]
           }
+        },
+        {
+          "name": "accumulator",
+          "docs": [
+            "Gets the batch's leaf appended (created by `initialize`, or `init_accumulator` on a",
+            "deployment that predates it)."
+          ],
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  97,
+                  99,
+                  99,
+                  117,
+                  109,
+                  117,
+                  108,
+                  97,
+                  116,
+                  111,
+                  114
+                ]
+              }
+            ]
+          }
         }
       ],
       "args": [
@@ -585,6 +714,19 @@ export type Provenance = {
   ],
   "accounts": [
     {
+      "name": "accumulator",
+      "discriminator": [
+        164,
+        66,
+        91,
+        139,
+        158,
+        26,
+        63,
+        105
+      ]
+    },
+    {
       "name": "batchLog",
       "discriminator": [
         26,
@@ -612,6 +754,32 @@ export type Provenance = {
     }
   ],
   "events": [
+    {
+      "discriminator": [
+        133,
+        37,
+        255,
+        29,
+        118,
+        177,
+        70,
+        200
+      ],
+      "name": "accumulatorAppended"
+    },
+    {
+      "discriminator": [
+        180,
+        138,
+        241,
+        166,
+        153,
+        163,
+        62,
+        70
+      ],
+      "name": "accumulatorInitialized"
+    },
     {
       "discriminator": [
         232,
@@ -794,9 +962,198 @@ export type Provenance = {
       "code": 6017,
       "name": "notPendingAdmin",
       "msg": "only the key the admin proposed (Config.pending_admin) may accept the admin role"
+    },
+    {
+      "code": 6018,
+      "name": "accumulatorFull",
+      "msg": "the accumulator holds 2^32 batches and is full"
+    },
+    {
+      "code": 6019,
+      "name": "accumulatorOutOfStep",
+      "msg": "the accumulator is out of step with Config.next_index (start_index + size must equal the batch index)"
     }
   ],
   "types": [
+    {
+      "name": "accumulator",
+      "docs": [
+        "Append-only Merkle accumulator of every batch since `start_index`, PDA `[\"accumulator\"]`:",
+        "a fixed-depth (32) SHA-256 tree whose leaf `k` is batch `start_index + k` (see",
+        "`accumulator_leaf`), kept as its frontier (the left siblings of the next leaf's path), its",
+        "current root and size, and a ring of the last `ACCUMULATOR_ROOT_HISTORY` roots with their",
+        "sizes. A path from a batch's leaf to any root in the ring verifies with one read of this",
+        "account; a path to an older root is refreshed (recomputed from the batch statements, which",
+        "anyone may serve) to a root still in the ring. Design and costs: `docs/on-chain.md`.",
+        "",
+        "Zero-copy: `submit_batch` updates ~1 KiB in place instead of (de)serializing 3.7 KiB."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "size",
+            "docs": [
+              "Leaves appended so far (batches since `start_index`)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "startIndex",
+            "docs": [
+              "The batch index of leaf 0: 0 for a program initialized with the accumulator, else",
+              "`Config.next_index` when `init_accumulator` migrated the deployment."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "root",
+            "docs": [
+              "Root of the tree of the first `size` leaves (the empty tree's root while `size == 0`)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "frontier",
+            "docs": [
+              "`frontier[l]`: the root of the last complete left subtree at level `l` (valid where bit",
+              "`l` of `size` is 1)."
+            ],
+            "type": {
+              "array": [
+                {
+                  "array": [
+                    "u8",
+                    32
+                  ]
+                },
+                32
+              ]
+            }
+          },
+          {
+            "name": "recent",
+            "docs": [
+              "Ring of recent roots: the root after `size = s` leaves is in slot `(s - 1) % 64`."
+            ],
+            "type": {
+              "array": [
+                {
+                  "defined": {
+                    "name": "accumulatorRoot"
+                  }
+                },
+                64
+              ]
+            }
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "name": "padding",
+            "type": {
+              "array": [
+                "u8",
+                7
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "docs": [
+        "Emitted by `submit_batch` after the batch's leaf was appended to the accumulator: the new",
+        "root and size (the root is also in `Accumulator.recent` for the next 63 batches)."
+      ],
+      "name": "accumulatorAppended",
+      "type": {
+        "fields": [
+          {
+            "name": "index",
+            "type": "u64"
+          },
+          {
+            "name": "leaf",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "size",
+            "type": "u64"
+          },
+          {
+            "name": "root",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "docs": [
+        "`init_accumulator` created the accumulator of an existing deployment; leaf 0 is batch",
+        "`start_index` (earlier batches are checked through the BatchLog ring or the hash chain)."
+      ],
+      "name": "accumulatorInitialized",
+      "type": {
+        "fields": [
+          {
+            "name": "startIndex",
+            "type": "u64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "accumulatorRoot",
+      "docs": [
+        "One recent accumulator root and the tree size it commits to (`size == 0`: an empty slot)."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "root",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "size",
+            "type": "u64"
+          }
+        ]
+      }
+    },
     {
       "docs": [
         "The proposed key accepted the admin role."
@@ -1287,6 +1644,42 @@ export type Provenance = {
     }
   ],
   "constants": [
+    {
+      "name": "accumulatorDepth",
+      "docs": [
+        "Depth of the accumulator tree: room for 2^32 batches."
+      ],
+      "type": "u8",
+      "value": "32"
+    },
+    {
+      "name": "accumulatorLeafDomain",
+      "docs": [
+        "Domain separator of an accumulator leaf:",
+        "`leaf = sha256(ACCUMULATOR_LEAF_DOMAIN || index u64 BE || batch_root || registry_root ||",
+        "count u32 BE || min_ts u64 BE || max_ts u64 BE)`; an inner node is",
+        "`sha256(0x01 || left || right)`, an empty leaf 32 zero bytes."
+      ],
+      "type": "bytes",
+      "value": "[112, 114, 111, 118, 101, 110, 97, 110, 99, 101, 46, 97, 99, 99, 46, 108, 101, 97, 102, 46, 118, 49]"
+    },
+    {
+      "name": "accumulatorRootHistory",
+      "docs": [
+        "How many recent accumulator roots (with their sizes) the `Accumulator` account keeps. A path",
+        "to any of them verifies with one account read; an older one is refreshed to a newer root."
+      ],
+      "type": "u64",
+      "value": "64"
+    },
+    {
+      "name": "accumulatorSeed",
+      "docs": [
+        "Seed of the `Accumulator` PDA (append-only Merkle tree of every batch): `[\"accumulator\"]`."
+      ],
+      "type": "bytes",
+      "value": "[97, 99, 99, 117, 109, 117, 108, 97, 116, 111, 114]"
+    },
     {
       "name": "batchChainDomain",
       "docs": [

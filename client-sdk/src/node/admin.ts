@@ -12,7 +12,7 @@ import anchorModule from "@coral-xyz/anchor";
 import { Connection, Keypair, PublicKey, SendTransactionError, SystemProgram, Transaction, type TransactionInstruction } from "@solana/web3.js";
 import { ProvenanceError } from "../errors.js";
 import { PROVENANCE_IDL, type Provenance } from "../idl/index.js";
-import { BATCH_LOG_SEED, CONFIG_SEED, type CircuitName } from "../idl/constants.js";
+import { ACCUMULATOR_SEED, BATCH_LOG_SEED, CONFIG_SEED, type CircuitName } from "../idl/constants.js";
 import { programErrorOf } from "../chain.js";
 import { readPrivateFile } from "./keys.js";
 
@@ -72,6 +72,7 @@ export class AdminInstructions {
   readonly programId: PublicKey;
   readonly configAddress: PublicKey;
   readonly batchLogAddress: PublicKey;
+  readonly accumulatorAddress: PublicKey;
   readonly programDataAddress: PublicKey;
   private readonly program: InstanceType<typeof Program<Provenance>>;
 
@@ -81,6 +82,7 @@ export class AdminInstructions {
     this.program = new Program<Provenance>({ ...PROVENANCE_IDL, address: this.programId.toBase58() }, { connection } as never);
     this.configAddress = PublicKey.findProgramAddressSync([CONFIG_SEED], this.programId)[0];
     this.batchLogAddress = PublicKey.findProgramAddressSync([BATCH_LOG_SEED], this.programId)[0];
+    this.accumulatorAddress = PublicKey.findProgramAddressSync([ACCUMULATOR_SEED], this.programId)[0];
     this.programDataAddress = programDataAddress(this.programId);
   }
 
@@ -97,6 +99,7 @@ export class AdminInstructions {
         admin,
         config: this.configAddress,
         batchLog: this.batchLogAddress,
+        accumulator: this.accumulatorAddress,
         programData: this.programDataAddress,
         systemProgram: SystemProgram.programId,
       })

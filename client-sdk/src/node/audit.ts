@@ -33,6 +33,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Groth16Proof, VerificationKey } from "snarkjs";
+import { AccumulatorTree, accumulatorLeaf } from "../accumulator.js";
 import { publicHash } from "../batch.js";
 import { INSECURE_CIRCUITS, registryHistory, type ChainConfig, type ChainReader, type RegistryFindingCode, type RegistryHistory, type SubmitBatchTx } from "../chain.js";
 import { GENESIS_HEAD, KNOWN_CLUSTERS, nextChainHead } from "../chainlog.js";
@@ -73,7 +74,9 @@ export type FindingCode =
   /** A receipted record the sequencer calls dropped, but its notice does not check. */
   | "DROPPED_NOTICE_INVALID"
 
-  | "DUPLICATE_RECORD";
+  | "DUPLICATE_RECORD"
+  /** The on-chain Accumulator's size or root is not the one recomputed from the log's batches. */
+  | "ACCUMULATOR_MISMATCH";
 
 export interface Finding {
   /** `error`: the log or the sequencer is wrong; `warning`: not (yet) wrong, but look. */
@@ -92,6 +95,11 @@ export interface AuditReport {
   chain: { batches: number; computedHead: string; onChainHead: string; headMatches: boolean };
   /** The registry-root history replayed from the chain (registry-history.ts); null when skipped. */
   registry: { changes: RegistryHistory["changes"]; graceBatches: number } | null;
+  /**
+   * The Accumulator recomputed from the log's submit_batch transactions (batches start_index ..
+   * next_index - 1) against the account; null when the deployment has no Accumulator account.
+   */
+  accumulator: { startIndex: number; size: number; computedRoot: string | null; onChainRoot: string; matches: boolean } | null;
   /** Groth16 proofs re-verified off-chain, and by which verifier (native, snarkjs). */
   proofs: { checked: number; valid: number; verifier: string };
   data: { checked: number; matching: number; records: number };
@@ -291,6 +299,9 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     }
   }
 
+  // The Accumulator must hold exactly the log's batches from its start_index on, in order.
+  const accumulatorReport = await auditAccumulator(chain, total, txs, add);
+
   // 4. The sequencer's metadata against the chain.
   for (let i = 0; i < total; i++) {
     const s = listed.get(i);
@@ -484,6 +495,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     config,
     chain: { batches: total, computedHead: head, onChainHead: config.chainHead, headMatches },
     registry,
+    accumulator: accumulatorReport,
     proofs,
     data,
     sequencer: { listed: listed.size, notYetAnchored },
@@ -494,6 +506,53 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
 }
 
 /** Reads a JSON-lines file of receipts (or of submit results carrying a `receipt`). */
+/**
+ * Recomputes the Accumulator from the log's batches (`start_index .. total - 1`, their
+ * submit_batch transactions) and compares size and root with the account: a difference is an
+ * ACCUMULATOR_MISMATCH error. A batch landing between the Config read (`total`) and the
+ * Accumulator read is no difference: the recomputed root must then be the ring's root at that size.
+ */
+async function auditAccumulator(chain: ChainReader, total: number, txs: readonly (SubmitBatchTx | null)[], add: (f: Finding) => void): Promise<AuditReport["accumulator"]> {
+  let acc;
+  try {
+    acc = await chain.readAccumulator();
+  } catch (e) {
+    if ((e as ProvenanceError).code !== "ACCOUNT_MISSING") throw e;
+    add({ severity: "warning", code: "ACCUMULATOR_MISMATCH", message: `the deployment has no Accumulator account (${chain.accumulatorAddress.toBase58()}): it predates the accumulator and its admin has not run init_accumulator, so version-2 bundles cannot verify against it` });
+    return null;
+  }
+  const expected = total - acc.startIndex;
+  const report = { startIndex: acc.startIndex, size: acc.size, computedRoot: null as string | null, onChainRoot: acc.root, matches: false };
+  if (expected < 0 || acc.size < expected) {
+    add({ severity: "error", code: "ACCUMULATOR_MISMATCH", message: `the Accumulator holds ${acc.size} batches from batch ${acc.startIndex}, but Config says the log has ${total} batches: it should hold ${Math.max(0, expected)}` });
+    return report;
+  }
+  const statements = txs.slice(acc.startIndex, total);
+  const missing = statements.findIndex((t) => t === null);
+  if (missing >= 0) {
+    add({ severity: "error", code: "ACCUMULATOR_MISMATCH", batch: acc.startIndex + missing, message: `the Accumulator could not be recomputed: batch ${acc.startIndex + missing}'s transaction is missing (see the findings for that batch)` });
+    return report;
+  }
+  const computed = new AccumulatorTree(statements.map((t) => accumulatorLeaf(t!))).root;
+  report.computedRoot = computed;
+  let matches: boolean;
+  let where: string;
+  if (acc.size === expected) {
+    matches = computed === acc.root;
+    where = `root ${acc.root}`;
+  } else {
+    // Batches landed after Config was read: the root at `expected` leaves must be in the ring.
+    const then = acc.recent.find((r) => r.size === expected);
+    matches = expected === 0 || (then !== undefined && then.root === computed);
+    where = then ? `root ${then.root} at size ${expected} (its ring of recent roots; ${acc.size} now)` : `no root at size ${expected} in its ring (${acc.size} now)`;
+  }
+  report.matches = matches;
+  if (!matches) {
+    add({ severity: "error", code: "ACCUMULATOR_MISMATCH", message: `recomputing the Accumulator over the ${expected} submit_batch transactions from batch ${acc.startIndex} gives root ${computed}, but the Accumulator account holds ${where}` });
+  }
+  return report;
+}
+
 export function readReceiptsFile(file: string): unknown[] {
   let text: string;
   try {

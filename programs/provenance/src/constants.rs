@@ -36,3 +36,23 @@ pub const REGISTRY_ROOT_GRACE_SECS: i64 = 3_600;
 /// and it has one-second resolution.
 #[constant]
 pub const MAX_CLOCK_SKEW_MS: u64 = 120_000;
+
+/// Seed of the `Accumulator` PDA (append-only Merkle tree of every batch): `["accumulator"]`.
+#[constant]
+pub const ACCUMULATOR_SEED: &[u8] = b"accumulator";
+
+/// Depth of the accumulator tree: room for 2^32 batches.
+#[constant]
+pub const ACCUMULATOR_DEPTH: u8 = 32;
+
+/// How many recent accumulator roots (with their sizes) the `Accumulator` account keeps. A path
+/// to any of them verifies with one account read; an older one is refreshed to a newer root.
+#[constant]
+pub const ACCUMULATOR_ROOT_HISTORY: u64 = 64;
+
+/// Domain separator of an accumulator leaf:
+/// `leaf = sha256(ACCUMULATOR_LEAF_DOMAIN || index u64 BE || batch_root || registry_root ||
+/// count u32 BE || min_ts u64 BE || max_ts u64 BE)`; an inner node is
+/// `sha256(0x01 || left || right)`, an empty leaf 32 zero bytes.
+#[constant]
+pub const ACCUMULATOR_LEAF_DOMAIN: &[u8] = b"provenance.acc.leaf.v1";

@@ -40,4 +40,8 @@ pub enum ProvenanceError {
     AdminIsSequencer,
     #[msg("only the key the admin proposed (Config.pending_admin) may accept the admin role")]
     NotPendingAdmin,
+    #[msg("the accumulator holds 2^32 batches and is full")]
+    AccumulatorFull,
+    #[msg("the accumulator is out of step with Config.next_index (start_index + size must equal the batch index)")]
+    AccumulatorOutOfStep,
 }

@@ -69,3 +69,20 @@ pub struct SequencerChanged {
 pub struct PausedChanged {
     pub paused: bool,
 }
+
+/// Emitted by `submit_batch` after the batch's leaf was appended to the accumulator: the new
+/// root and size (the root is also in `Accumulator.recent` for the next 63 batches).
+#[event]
+pub struct AccumulatorAppended {
+    pub index: u64,
+    pub leaf: [u8; 32],
+    pub size: u64,
+    pub root: [u8; 32],
+}
+
+/// `init_accumulator` created the accumulator of an existing deployment; leaf 0 is batch
+/// `start_index` (earlier batches are checked through the BatchLog ring or the hash chain).
+#[event]
+pub struct AccumulatorInitialized {
+    pub start_index: u64,
+}

@@ -21,7 +21,7 @@ declare_id!("ProvC2tA11BGUd9XuDU9h7KgHEc7j8wf2Rj6K2s843Q");
 pub mod provenance {
     use super::*;
 
-    /// Creates `Config` and `BatchLog`; the signer, who must be the program's upgrade
+    /// Creates `Config`, `BatchLog` and `Accumulator`; the signer, who must be the program's upgrade
     /// authority, becomes admin. Refuses a circuit whose verifying key is not compiled into
     /// this build, and a sequencer that is the admin.
     pub fn initialize(
@@ -62,6 +62,12 @@ pub mod provenance {
     /// Admin: stops or resumes `submit_batch`.
     pub fn set_paused(ctx: Context<SetPaused>, paused: bool) -> Result<()> {
         instructions::set_paused::handler(ctx, paused)
+    }
+
+    /// Admin: creates the `Accumulator` of a deployment initialized before it existed (leaf 0
+    /// is batch `Config.next_index`).
+    pub fn init_accumulator(ctx: Context<InitAccumulator>) -> Result<()> {
+        instructions::init_accumulator::handler(ctx)
     }
 
     /// Sequencer: appends batch `index` once its Groth16 proof verifies.

@@ -8,9 +8,9 @@ use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anchor_lang::solana_program::entrypoint::ProgramResult;
 use anchor_lang::system_program;
 use anchor_lang::{AccountDeserialize, InstructionData, ToAccountMetas};
-use provenance::constants::{BATCH_LOG_SEED, CONFIG_SEED};
+use provenance::constants::{ACCUMULATOR_SEED, BATCH_LOG_SEED, CONFIG_SEED};
 use provenance::errors::ProvenanceError;
-use provenance::state::{BatchLog, Circuit, Config};
+use provenance::state::{Accumulator, BatchLog, Circuit, Config};
 use solana_program_test::{processor, ProgramTest, ProgramTestContext};
 use solana_sdk::account::Account;
 use solana_sdk::clock::Clock;
@@ -105,6 +105,10 @@ fn batch_log_pda() -> Pubkey {
     Pubkey::find_program_address(&[BATCH_LOG_SEED], &provenance::ID).0
 }
 
+fn accumulator_pda() -> Pubkey {
+    Pubkey::find_program_address(&[ACCUMULATOR_SEED], &provenance::ID).0
+}
+
 /// The BPF upgradeable loader, which owns a deployed program's ProgramData account.
 const LOADER: Pubkey = provenance::instructions::initialize::UPGRADEABLE_LOADER_ID;
 
@@ -194,6 +198,39 @@ impl Env {
         assert_eq!(account.data.len(), BatchLog::SPACE);
         bytemuck::pod_read_unaligned::<BatchLog>(&account.data[8..])
     }
+
+    async fn accumulator(&mut self) -> Accumulator {
+        let account = self.ctx.banks_client.get_account(accumulator_pda()).await.unwrap().expect("Accumulator exists");
+        assert_eq!(account.data.len(), Accumulator::SPACE);
+        bytemuck::pod_read_unaligned::<Accumulator>(&account.data[8..])
+    }
+
+    /// Submits the vector's batch (the same proven statement) as batches `from..to`: the proof
+    /// does not bind the index (replay is stopped by `next_index` alone), so one real proof
+    /// anchors as many real batches as a test needs.
+    async fn submit_many(&mut self, v: &Vector, from: u64, to: u64) {
+        let sequencer = self.sequencer.insecure_clone();
+        for index in from..to {
+            let blockhash = self.ctx.get_new_latest_blockhash().await.expect("blockhash");
+            let s = Submission { index, ..Submission::of(v) };
+            let tx = Transaction::new_signed_with_payer(&[s.ix(&sequencer.pubkey())], Some(&self.ctx.payer.pubkey()), &[&self.ctx.payer, &sequencer], blockhash);
+            self.ctx.banks_client.process_transaction(tx).await.unwrap_or_else(|e| panic!("batch {index}: {e}"));
+        }
+    }
+}
+
+fn init_accumulator_ix(admin: &Pubkey) -> Instruction {
+    Instruction {
+        program_id: provenance::ID,
+        accounts: provenance::accounts::InitAccumulator {
+            admin: *admin,
+            config: config_pda(),
+            accumulator: accumulator_pda(),
+            system_program: system_program::ID,
+        }
+        .to_account_metas(None),
+        data: provenance::instruction::InitAccumulator {}.data(),
+    }
 }
 
 fn initialize_ix(admin: &Pubkey, circuit: Circuit, sequencer: Pubkey, registry_root: [u8; 32]) -> Instruction {
@@ -204,6 +241,7 @@ fn initialize_ix(admin: &Pubkey, circuit: Circuit, sequencer: Pubkey, registry_r
             program_data: program_data_pda(),
             config: config_pda(),
             batch_log: batch_log_pda(),
+            accumulator: accumulator_pda(),
             system_program: system_program::ID,
         }
         .to_account_metas(None),
@@ -293,6 +331,7 @@ impl Submission {
                 sequencer: *sequencer,
                 config: config_pda(),
                 batch_log: batch_log_pda(),
+                accumulator: accumulator_pda(),
             }
             .to_account_metas(None),
             data: provenance::instruction::SubmitBatch {
@@ -351,6 +390,8 @@ fn error_codes_are_stable() {
         (NotUpgradeAuthority, 6015),
         (AdminIsSequencer, 6016),
         (NotPendingAdmin, 6017),
+        (AccumulatorFull, 6018),
+        (AccumulatorOutOfStep, 6019),
     ];
     for (error, code) in expected {
         assert_eq!(u32::from(error), code, "{}", error.name());
@@ -959,6 +1000,135 @@ mod with_test_key {
         }
         let ring_at_64 = fee as f64 / 64.0;
         assert!(ring_at_64 <= 500.0, "marginal cost at batch 64: {ring_at_64} lamports per record");
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The accumulator (docs/on-chain.md#accumulator)
+
+    /// The accumulator rules written out independently of the program (sha2, full tree).
+    fn leaf_of(s: &Submission) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(b"provenance.acc.leaf.v1");
+        h.update(s.index.to_be_bytes());
+        h.update(s.batch_root);
+        h.update(s.registry_root);
+        h.update(s.count.to_be_bytes());
+        h.update(s.min_ts.to_be_bytes());
+        h.update(s.max_ts.to_be_bytes());
+        h.finalize().into()
+    }
+
+    fn node_of(l: &[u8; 32], r: &[u8; 32]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update([1u8]);
+        h.update(l);
+        h.update(r);
+        h.finalize().into()
+    }
+
+    /// Root of the depth-32 tree over `leaves`, and the siblings of leaf `at`.
+    fn tree_of(leaves: &[[u8; 32]], at: usize) -> ([u8; 32], Vec<[u8; 32]>) {
+        let mut zero = [0u8; 32];
+        let mut level: Vec<[u8; 32]> = leaves.to_vec();
+        let mut path = Vec::new();
+        let mut p = at;
+        for _ in 0..32 {
+            path.push(level.get(p ^ 1).copied().unwrap_or(zero));
+            if level.len() % 2 == 1 {
+                level.push(zero);
+            }
+            level = level.chunks(2).map(|c| node_of(&c[0], &c[1])).collect();
+            zero = node_of(&zero, &zero);
+            p /= 2;
+        }
+        (level[0], path)
+    }
+
+    fn hex32(b: &[u8; 32]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    /// The accumulator root after 5 batches of the vector (indices 0..5); the SDK's test
+    /// `client-sdk/test/accumulator.test.ts` computes the same hex from the same statements.
+    const ROOT_AFTER_5: &str = "f715e4eb03931c0e9e4754d4dc7bd96fca48f72b3658d7b4e7b6c5d36aca050c";
+
+    #[tokio::test]
+    async fn accumulator_root_after_n_batches_is_the_independent_one() {
+        let (mut env, v) = ready().await;
+        let acc = env.accumulator().await;
+        assert_eq!((acc.size, acc.start_index, acc.root), (0, 0, provenance::state::EMPTY_ROOT));
+        env.submit_many(&v, 0, 5).await;
+        let leaves: Vec<[u8; 32]> = (0..5).map(|index| leaf_of(&Submission { index, ..Submission::of(&v) })).collect();
+        let (root, _) = tree_of(&leaves, 0);
+        let acc = env.accumulator().await;
+        assert_eq!(acc.size, 5);
+        assert_eq!(acc.root, root, "on-chain accumulator root after 5 batches");
+        println!("accumulator root after 5 batches: {}", hex32(&root));
+        assert_eq!(hex32(&root), ROOT_AFTER_5);
+        // Every intermediate root is in the ring with its size.
+        for size in 1..=5u64 {
+            let (r, _) = tree_of(&leaves[..size as usize], 0);
+            assert!(acc.knows_root(&r, size), "root at size {size}");
+        }
+        assert_eq!(env.config().await.next_index, 5);
+    }
+
+    /// More batches than both rings hold (BatchLog: 256, accumulator roots: 64): batch 0's root
+    /// is gone from BatchLog and its first accumulator root from the ring, but a fresh path
+    /// from batch 0 to the current root verifies against the account, and the stale one does not.
+    #[tokio::test]
+    async fn a_path_for_batch_0_verifies_after_both_rings_turned_over() {
+        let (mut env, v) = ready().await;
+        let total = provenance::constants::BATCH_LOG_CAPACITY + 4;
+        env.submit_many(&v, 0, total).await;
+        let log = env.batch_log().await;
+        assert_eq!(log.root_of(0), None, "batch 0 has left the BatchLog ring");
+        let acc = env.accumulator().await;
+        assert_eq!(acc.size, total);
+        let leaves: Vec<[u8; 32]> = (0..total).map(|index| leaf_of(&Submission { index, ..Submission::of(&v) })).collect();
+        let (first_root, _) = tree_of(&leaves[..1], 0);
+        assert!(!acc.knows_root(&first_root, 1), "the root after batch 0 has aged out of the ring");
+        let (root, path) = tree_of(&leaves, 0);
+        assert_eq!(acc.root, root);
+        let siblings: [[u8; 32]; 32] = path.try_into().unwrap();
+        assert_eq!(provenance::state::root_from_path(&leaves[0], 0, &siblings), acc.root, "fresh path from batch 0");
+        assert!(acc.knows_root(&acc.root, acc.size));
+        // The path of batch 0 does not serve batch 1's leaf (another batch), nor a forged sibling.
+        assert_ne!(provenance::state::root_from_path(&leaves[1], 0, &siblings), acc.root);
+        let mut forged = siblings;
+        forged[3][0] ^= 1;
+        assert_ne!(provenance::state::root_from_path(&leaves[0], 0, &forged), acc.root);
+    }
+
+    /// A deployment initialized before the accumulator existed has Config and BatchLog only.
+    /// Migration is a new PDA (`init_accumulator`), not a realloc of Config.
+    #[tokio::test]
+    async fn init_accumulator_migrates_a_deployment_without_one() {
+        let (mut env, v) = ready().await;
+        env.submit_many(&v, 0, 2).await;
+        // The state an older program leaves: no Accumulator account.
+        env.ctx.set_account(&accumulator_pda(), &Account::default().into());
+        let sequencer = env.sequencer.insecure_clone();
+        let s = Submission { index: 2, ..Submission::of(&v) };
+        match env.send(s.ix(&sequencer.pubkey()), &sequencer).await {
+            Err(TransactionError::InstructionError(0, InstructionError::Custom(code))) => {
+                assert!((3000..4000).contains(&code), "submit_batch without the accumulator: Anchor account error, got {code}")
+            }
+            other => panic!("submit_batch without the accumulator must fail, got {other:?}"),
+        }
+        let stranger = Keypair::new();
+        env.ctx.set_account(&stranger.pubkey(), &Account { lamports: 10_000_000_000, owner: system_program::ID, ..Account::default() }.into());
+        assert_refused(env.send(init_accumulator_ix(&stranger.pubkey()), &stranger).await, ProvenanceError::Unauthorized, "init_accumulator by a non-admin");
+        let admin = env.admin.insecure_clone();
+        env.send(init_accumulator_ix(&admin.pubkey()), &admin).await.expect("init_accumulator");
+        let acc = env.accumulator().await;
+        assert_eq!((acc.size, acc.start_index), (0, 2), "leaf 0 is the next batch");
+        env.submit(&s).await.expect("batch 2 lands once migrated");
+        let acc = env.accumulator().await;
+        assert_eq!((acc.size, acc.start_index), (1, 2));
+        assert_eq!(acc.root, tree_of(&[leaf_of(&s)], 0).0);
+        // A second migration (or one on a deployment initialized with the accumulator) fails.
+        assert_code(env.send(init_accumulator_ix(&admin.pubkey()), &admin).await, 0, "second init_accumulator");
     }
 
     #[test]

@@ -1,9 +1,9 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{BATCH_LOG_SEED, CONFIG_SEED};
+use crate::constants::{ACCUMULATOR_SEED, BATCH_LOG_SEED, CONFIG_SEED};
 use crate::crypto::is_canonical_field_element;
 use crate::errors::ProvenanceError;
-use crate::state::{BatchLog, Circuit, Config};
+use crate::state::{Accumulator, BatchLog, Circuit, Config};
 use crate::verifying_key::circuit_key;
 
 /// `BPFLoaderUpgradeab1e11111111111111111111111`, the loader a cluster deploys programs with.
@@ -29,10 +29,13 @@ pub struct Initialize<'info> {
     pub config: Account<'info, Config>,
     #[account(init, payer = admin, space = BatchLog::SPACE, seeds = [BATCH_LOG_SEED], bump)]
     pub batch_log: AccountLoader<'info, BatchLog>,
+    /// The accumulator of every batch from batch 0 on.
+    #[account(init, payer = admin, space = Accumulator::SPACE, seeds = [ACCUMULATOR_SEED], bump)]
+    pub accumulator: AccountLoader<'info, Accumulator>,
     pub system_program: Program<'info, System>,
 }
 
-/// Creates `Config` and the `BatchLog` ring for `circuit`, whose verifying key must be compiled
+/// Creates `Config`, the `BatchLog` ring and the `Accumulator` for `circuit`, whose verifying key must be compiled
 /// into this build: a cluster build has no test/dev keys, so it cannot be set up to accept
 /// proofs from their public (insecure) trusted setup. Refused unless signed by the program's
 /// upgrade authority, and when the sequencer would be the admin.
@@ -70,5 +73,6 @@ pub fn handler(
     config.batch_log_bump = ctx.bumps.batch_log;
 
     ctx.accounts.batch_log.load_init()?.next_index = 0;
+    ctx.accounts.accumulator.load_init()?.init(0, ctx.bumps.accumulator);
     Ok(())
 }

@@ -1,10 +1,10 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{BATCH_LOG_SEED, CONFIG_SEED, MAX_CLOCK_SKEW_MS};
+use crate::constants::{ACCUMULATOR_SEED, BATCH_LOG_SEED, CONFIG_SEED, MAX_CLOCK_SKEW_MS};
 use crate::crypto::{next_chain_head, public_hash, verify_proof};
 use crate::errors::ProvenanceError;
-use crate::events::{BatchSubmitted, RegistryRootChanged};
-use crate::state::{BatchLog, Config};
+use crate::events::{AccumulatorAppended, BatchSubmitted, RegistryRootChanged};
+use crate::state::{accumulator_leaf, Accumulator, BatchLog, Config};
 use crate::verifying_key::circuit_key;
 
 #[derive(Accounts)]
@@ -19,6 +19,10 @@ pub struct SubmitBatch<'info> {
     pub config: Account<'info, Config>,
     #[account(mut, seeds = [BATCH_LOG_SEED], bump = config.batch_log_bump)]
     pub batch_log: AccountLoader<'info, BatchLog>,
+    /// Gets the batch's leaf appended (created by `initialize`, or `init_accumulator` on a
+    /// deployment that predates it).
+    #[account(mut, seeds = [ACCUMULATOR_SEED], bump = accumulator.load()?.bump)]
+    pub accumulator: AccountLoader<'info, Accumulator>,
 }
 
 /// Appends batch `index` to the log once the proof verifies. Cheap checks come first so a
@@ -82,6 +86,16 @@ pub fn handler(
         .checked_add(u64::from(count))
         .ok_or(ProvenanceError::CounterOverflow)?;
     ctx.accounts.batch_log.load_mut()?.append(index, batch_root);
+    let leaf = accumulator_leaf(index, &batch_root, &registry_root, count, min_ts, max_ts);
+    let (size, root) = {
+        let mut acc = ctx.accounts.accumulator.load_mut()?;
+        require!(
+            acc.start_index.checked_add(acc.size) == Some(index),
+            ProvenanceError::AccumulatorOutOfStep
+        );
+        let root = acc.append(leaf).ok_or(ProvenanceError::AccumulatorFull)?;
+        (acc.size, root)
+    };
     if promotes_staged_root {
         let (previous_root, previous_version) = (config.registry_root, config.registry_version);
         config.promote_staged_root(clock.unix_timestamp);
@@ -108,5 +122,6 @@ pub fn handler(
         slot: clock.slot,
         unix_timestamp: clock.unix_timestamp,
     });
+    emit!(AccumulatorAppended { index, leaf, size, root });
     Ok(())
 }

@@ -125,11 +125,30 @@ describe("provenance CLI end to end (local chain + anchoring sequencer)", functi
     expect(status.json).to.include({ id: ids[5], status: "anchored" });
   });
 
-  it("proof writes the bundle; verify passes it against the chain", async function () {
-    const proof = await cli(["proof", ids[0]!, "--out", "bundle.json"], { cwd: work, env });
+  it("proof writes the served v2 bundle; verify checks it through the Accumulator", async function () {
+    const proof = await cli(["proof", ids[0]!, "--out", "served.json"], { cwd: work, env });
     expectExit(proof, 0, "proof");
-    const bundle = JSON.parse(readFileSync(path.join(work, "bundle.json"), "utf8")) as { id: string; cluster: string };
+    const served = JSON.parse(readFileSync(path.join(work, "served.json"), "utf8")) as { v: number; id: string; batch: { index: number }; accumulator: { position: number; siblings: string[] } };
+    expect(served).to.include({ v: 2, id: ids[0] });
+    expect(served.accumulator.position).to.equal(served.batch.index);
+    expect(served.accumulator.siblings).to.have.length(32);
+    const verify = await cli(["verify", "served.json", "--no-tx", "--json"], { cwd: work, env });
+    expectExit(verify, 0, "verify served.json");
+    expect(verify.json).to.include({ ok: true, rootSource: "accumulator" });
+    const checks = (verify.json!.checks as { name: string; ok: boolean }[]).filter((c) => c.name.startsWith("accumulator") || c.name === "batch-log");
+    expect(checks.map((c) => [c.name, c.ok])).to.deep.equal([
+      ["accumulator-path", true],
+      ["accumulator", true],
+    ]);
+  });
+
+  it("proof --bundle-version 1 writes the v1 bundle; verify passes it against the chain", async function () {
+    const proof = await cli(["proof", ids[0]!, "--bundle-version", "1", "--out", "bundle.json"], { cwd: work, env });
+    expectExit(proof, 0, "proof --bundle-version 1");
+    const bundle = JSON.parse(readFileSync(path.join(work, "bundle.json"), "utf8")) as { v: number; id: string; cluster: string };
     expect(bundle.id).to.equal(ids[0]);
+    expect(bundle.v).to.equal(1);
+    expect(bundle).to.not.have.property("accumulator");
 
     const verify = await cli(["verify", "bundle.json"], { cwd: work, env });
     expectExit(verify, 0, "verify");
@@ -207,7 +226,7 @@ describe("provenance CLI end to end (local chain + anchoring sequencer)", functi
   it("verifies a dataset manifest with each batch read once", async function () {
     const lines: string[] = [];
     for (const id of ids) {
-      const proof = await fetch(`${seq.url}/v1/records/${id}/proof`);
+      const proof = await fetch(`${seq.url}/v1/records/${id}/proof?version=1`);
       lines.push(JSON.stringify(await proof.json()));
     }
     writeFileSync(path.join(work, "dataset.jsonl"), lines.join("\n") + "\n");

@@ -322,9 +322,14 @@ export class SequencerClient {
     return { view, notice, reason: view.reason ?? notice.reason };
   }
 
-  /** The record's inclusion proof bundle; throws NOT_ANCHORED until its batch is anchored. */
-  async proof(id: string): Promise<InclusionBundle> {
-    return this.request<InclusionBundle>("GET", routePath(ROUTES.recordProof, { id }));
+  /**
+   * The record's inclusion proof bundle; throws NOT_ANCHORED until its batch is anchored. The
+   * sequencer serves v2 (with the accumulator path of the batch to the root at its anchored
+   * size); `{ version: 1 }` asks for a v1 bundle (no accumulator path), for old verifiers.
+   */
+  async proof(id: string, options: { version?: 1 | 2 } = {}): Promise<InclusionBundle> {
+    const query = options.version === 1 ? "?version=1" : "";
+    return this.request<InclusionBundle>("GET", `${routePath(ROUTES.recordProof, { id })}${query}`);
   }
 
   /**

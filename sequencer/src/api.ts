@@ -39,6 +39,7 @@ import {
   type SubmitRecordsAnswer,
 } from "@provenance/client-sdk";
 import { SequencerError, toHttpError } from "./errors.js";
+import { SequencerAccumulator } from "./accumulator.js";
 import type { Ingest } from "./ingest.js";
 import type { Metrics } from "./metrics.js";
 import type { Pipeline } from "./pipeline.js";
@@ -287,8 +288,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return recordView(rec, status);
   });
 
-  app.get(ROUTES.recordProof, { onRequest: readLimit, schema: { params: idParams } }, async (request): Promise<InclusionBundle> => {
+  // v2 bundles: the accumulator path of the record's batch to the root at our anchored size.
+  const accumulator = new SequencerAccumulator(store, async () => (deps.submitter?.accumulatorStart ? deps.submitter.accumulatorStart() : 0));
+  const proofQuery = { type: "object", properties: { version: { type: "string", enum: ["1", "2"] } }, additionalProperties: false } as const;
+
+  app.get(ROUTES.recordProof, { onRequest: readLimit, schema: { params: idParams, querystring: proofQuery } }, async (request): Promise<InclusionBundle> => {
     const { rec, status } = await loadRecord((request.params as { id: string }).id);
+    const version = (request.query as { version?: string }).version === "1" ? 1 : 2;
     const batch = status.batch;
     if (!batch || batch.state !== "anchored" || !batch.anchor || status.leafIndex === undefined) {
       throw new SequencerError("NOT_ANCHORED", `record ${rec.id} is ${status.status}; its inclusion proof bundle exists once its batch is anchored`);
@@ -298,7 +304,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       Math.log2(store.capacity),
       records.map((r) => hexToField(r.id, "stored record id")),
     );
-    return buildBundle(rec.record, tree.proof(status.leafIndex), batch, batch.anchor);
+    // A batch anchored before the accumulator existed (a migrated deployment) has no path: v1.
+    const path = version === 2 ? await accumulator.pathFor(batch) : null;
+    return buildBundle(rec.record, tree.proof(status.leafIndex), batch, batch.anchor, path ?? undefined);
   });
 
   // --- batches --------------------------------------------------------------------------------

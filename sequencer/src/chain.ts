@@ -306,6 +306,17 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     return { programId, genesisHash: pin.genesisHash };
   }
 
+  /** `Accumulator.start_index`, read once (it never changes). */
+  async accumulatorStart(): Promise<number> {
+    this.accStart ??= (async () => {
+      await this.checkCluster();
+      return (await this.reader.accumulator({ refresh: true })).startIndex;
+    })();
+    this.accStart.catch(() => (this.accStart = null));
+    return this.accStart;
+  }
+  private accStart: Promise<number> | null = null;
+
   /** Reads Config (through the SDK's ChainReader): next index, accepted registry roots, keys. */
   async chainState(): Promise<ChainState> {
     await this.checkCluster();

@@ -45,6 +45,12 @@ export interface ChainSubmitter {
    */
   readonly canSetRegistry: boolean;
   chainState(): Promise<ChainState>;
+  /**
+   * `Accumulator.start_index`: the batch index of the on-chain accumulator's leaf 0 (0 on a new
+   * deployment, Config.next_index at `init_accumulator` on a migrated one; it never changes).
+   * What the served v2 bundles' accumulator positions count from. Absent: 0.
+   */
+  accumulatorStart?(): Promise<number>;
   /** Why registry changes do not reach the chain by themselves and what to do; null when `canSetRegistry`. */
   readonly registryNote: string | null;
   /**

@@ -26,11 +26,15 @@ import {
   inclusionProofFromJson,
   parseRecord,
   recordId,
+  SequencerClient,
+  verifyBundle,
   verifyInclusion,
+  type InclusionBundle,
   type Provenance,
   type Receipt,
   type RecordV1,
 } from "@provenance/client-sdk";
+import { ChainReader } from "@provenance/client-sdk/chain";
 import { startLocalnet, type Localnet } from "@provenance/localnet";
 import { circuitConfig } from "@provenance/circuits";
 import { ensureSetup } from "../../tests/support/circuit-setup.js";
@@ -125,6 +129,7 @@ describe("sequencer -> local chain: anchoring", function () {
     let t: ReturnType<typeof tempDir>;
     let seq: Sequencer;
     let submitter: AnchorChainSubmitter;
+    let anchoredIds: string[] = [];
 
     before(async () => {
       t = tempDir("anchor");
@@ -167,6 +172,7 @@ describe("sequencer -> local chain: anchoring", function () {
         return list.length === 2 && list.every((b) => b.state === "anchored") ? list : undefined;
       });
       await expectChainMatches(chain.rpcUrl, batches);
+      anchoredIds = ids;
 
       const program = reader(chain.rpcUrl);
       const log = await program.account.batchLog.fetch(batchLogPda);
@@ -201,6 +207,48 @@ describe("sequencer -> local chain: anchoring", function () {
       const health = await getJson<{ chain: { ok: boolean; detail: string } }>(`${seq.url}/healthz`);
       expect(health.chain.ok).to.equal(true);
       expect(health.chain.detail).to.contain("next batch 2");
+    });
+
+    it("serves v2 bundles (accumulator path to the root at its anchored size), and v1 on ?version=1", async () => {
+      expect(anchoredIds).to.have.length(6);
+      const batches = await allBatches(seq.url);
+      const client = new SequencerClient({ url: seq.url });
+      const chainReader = new ChainReader({ connection: chain.rpcUrl });
+      const acc = await chainReader.accumulator({ refresh: true });
+      expect(acc.startIndex).to.equal(0);
+      expect(acc.size).to.equal(batches.length);
+      for (const id of anchoredIds) {
+        const served = await getJson<InclusionBundle>(`${seq.url}/v1/records/${id}/proof`);
+        expect(served.v).to.equal(2);
+        expect(Object.keys(served)).to.deep.equal(["v", "record", "id", "leafIndex", "inclusionProof", "batch", "programId", "cluster", "txSignature", "slot", "accumulator"]);
+        expect(served.accumulator).to.include({ position: served.batch.index, size: acc.size, root: acc.root });
+        expect(await client.proof(id)).to.deep.equal(served);
+
+        // Verified with one read of the Accumulator account (and the deployment's Config), no BatchLog.
+        const reader = new ChainReader({ connection: chain.rpcUrl });
+        const result = await verifyBundle(served, { chain: reader });
+        expect(result.failure).to.equal(null);
+        expect(result).to.include({ ok: true, rootSource: "accumulator" });
+        expect(result.checks.filter((c) => c.name.startsWith("accumulator")).map((c) => [c.name, c.ok])).to.deep.equal([
+          ["accumulator-path", true],
+          ["accumulator", true],
+        ]);
+        expect(result.checks.some((c) => c.name === "batch-log")).to.equal(false);
+        expect(reader.stats.accountReads).to.equal(2);
+
+        // ?version=1: the v1 bundle as before (no accumulator), checked against the BatchLog.
+        const v1 = await getJson<InclusionBundle>(`${seq.url}/v1/records/${id}/proof?version=1`);
+        expect(v1.v).to.equal(1);
+        expect(v1).to.not.have.property("accumulator");
+        const { accumulator: _a, v: _v, ...rest } = served;
+        expect(v1).to.deep.equal({ v: 1, ...rest });
+        expect(await client.proof(id, { version: 1 })).to.deep.equal(v1);
+        const r1 = await verifyBundle(v1, { chain: new ChainReader({ connection: chain.rpcUrl }) });
+        expect(r1).to.include({ ok: true, rootSource: "batch-log" });
+        expect(await getJson<InclusionBundle>(`${seq.url}/v1/records/${id}/proof?version=2`)).to.deep.equal(served);
+      }
+      const bad = await fetch(`${seq.url}/v1/records/${anchoredIds[0]}/proof?version=3`);
+      expect(bad.status).to.equal(400);
     });
 
     it("rides out a chain outage: batches wait, then land in order when it is back", async () => {

@@ -13,12 +13,13 @@ export function registerProof(program: Command, ctx: CliContext): void {
       .description("fetch a record's inclusion proof bundle (once its batch is anchored), or refresh a bundle file's accumulator path (--refresh FILE)")
       .argument("[id]", "record id, 64 hex (not with --refresh)")
       .option("-o, --out <file>", "write the bundle to this file (default: stdout; with --refresh: FILE itself)")
+      .option("--bundle-version <v>", "bundle version to fetch: 2 (with the accumulator path of the batch, verified with one Accumulator account read) or 1 (no accumulator path, for old verifiers)", "2")
       .option("--wait", "wait until the record is anchored first", false)
       .option("--timeout <seconds>", "with --wait: give up after this long", "600")
       .option("--refresh <file>", "refresh this bundle file (v1 or v2) to a v2 bundle whose accumulator path leads to the current on-chain root; the batch statements come from the sequencer (untrusted: they must hash to the on-chain Accumulator root)")
       .option("--from-chain", "with --refresh: take the batch statements from the chain's own submit_batch transactions, no sequencer needed", false)
       .action(
-        ctx.run(async (id: string | undefined, opts: { out?: string; wait: boolean; timeout: string; refresh?: string; fromChain: boolean }, cmd: Command) => {
+        ctx.run(async (id: string | undefined, opts: { out?: string; bundleVersion: string; wait: boolean; timeout: string; refresh?: string; fromChain: boolean }, cmd: Command) => {
           const g = ctx.globals(cmd);
           if (opts.refresh !== undefined) {
             if (id !== undefined) throw new UsageError("pass either a record id or --refresh FILE, not both");
@@ -27,11 +28,12 @@ export function registerProof(program: Command, ctx: CliContext): void {
           if (opts.fromChain) throw new UsageError("--from-chain goes with --refresh FILE");
           if (id === undefined) throw new UsageError("missing the record id (or --refresh FILE)");
           hex64(id, "record id");
+          if (opts.bundleVersion !== "1" && opts.bundleVersion !== "2") throw new UsageError(`--bundle-version must be 1 or 2, got ${opts.bundleVersion}`);
           const client = await ctx.sequencerClient(g);
           if (opts.wait) await client.waitForAnchored(id, { timeoutMs: positiveInt(opts.timeout, "--timeout") * 1000 });
           let bundle;
           try {
-            bundle = await client.proof(id);
+            bundle = await client.proof(id, { version: opts.bundleVersion === "1" ? 1 : 2 });
           } catch (e) {
             if (isHttpError(e) && e.code === "NOT_ANCHORED") {
               throw new ProvenanceError("NOT_ANCHORED", `${e.message.replace(/^sequencer refused [^:]+: 409 NOT_ANCHORED: /, "")}; retry later or pass --wait`);

@@ -16,19 +16,18 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import * as snarkjs from "snarkjs";
-import { Worker } from "bullmq";
 import { ProvenanceError, fieldToHex, publicHash } from "@provenance/client-sdk";
 import { circuitConfig } from "@provenance/circuits";
 import { zkeyPath } from "../src/artifacts.js";
 import { releaseCurve } from "../src/groth16.js";
 import { buildCircuitInput } from "../src/input.js";
-import { QueueProver, proveJobId, queueConnection, queueName, verifyingKeyHash, type ProveJobData, type ProveJobResult } from "../src/queue.js";
+import { QueueProver, proveJobId, queueConnection, verifyingKeyHash } from "../src/queue.js";
 import { defaultVerifyingKey } from "../src/prover.js";
 import { zkeyVerifyingKey } from "../src/queue-worker.js";
 import { ensureSetup } from "../../tests/support/circuit-setup.js";
 import { registryOf, testBatch, testNode } from "../../tests/support/fixtures.js";
 import { RedisServer, requireRedis } from "../../tests/support/redis.js";
-import { WorkerProcess } from "../../tests/support/prover-worker.js";
+import { WorkerProcess, lyingWorker } from "../../tests/support/prover-worker.js";
 
 const config = circuitConfig("test");
 const nodes = [testNode("qa"), testNode("qb")];
@@ -110,21 +109,7 @@ describe("prover queue (BullMQ on a real redis-server, real workers, test circui
     const { connection } = queueConnection({ url: redis.url });
     let lied = 0;
     // A dishonest worker: answers at once with a proof of nothing (an honest proof with a changed coordinate).
-    const liar = new Worker<ProveJobData, ProveJobResult>(
-      queueName("test"),
-      async (job) => {
-        lied++;
-        return {
-          proof: { pi_a: ["1", "2", "1"], pi_b: [["1", "0"], ["1", "0"], ["1", "0"]], pi_c: ["1", "2", "1"], protocol: "groth16", curve: "bn128" },
-          publicSignals: [BigInt(`0x${job.data.publicHash}`).toString()],
-          witnessMs: 0,
-          proveMs: 0,
-          backend: "native",
-          worker: "liar",
-        } as unknown as ProveJobResult;
-      },
-      { connection: { ...connection, maxRetriesPerRequest: null }, concurrency: 1 },
-    );
+    const liar = lyingWorker(redis.url, () => lied++);
     const retries: string[] = [];
     const watched = new QueueProver({ circuit: "test", connection, pollMs: 50, events: { onRetry: (reason) => retries.push(reason) } });
     try {

@@ -20,7 +20,6 @@ import { readFileSync } from "node:fs";
 import { Keypair, LAMPORTS_PER_SOL, PublicKey, type TransactionInstruction } from "@solana/web3.js";
 import anchor from "@coral-xyz/anchor";
 import { expect } from "chai";
-import { Worker } from "bullmq";
 import {
   BATCH_LOG_CAPACITY,
   BATCH_LOG_SEED,
@@ -35,10 +34,9 @@ import {
 } from "@provenance/client-sdk";
 import { startLocalnet, type Localnet } from "@provenance/localnet";
 import { circuitConfig } from "@provenance/circuits";
-import { queueConnection, queueName, type ProveJobData, type ProveJobResult } from "@provenance/prover/queue";
 import { ensureSetup } from "../../tests/support/circuit-setup.js";
 import { RedisServer, requireRedis } from "../../tests/support/redis.js";
-import { WorkerProcess } from "../../tests/support/prover-worker.js";
+import { WorkerProcess, lyingWorker } from "../../tests/support/prover-worker.js";
 import { createChainSubmitter, loadSolanaKeypair, type AnchorChainSubmitter } from "../src/chain.js";
 import { loadConfig, type ConfigOverrides } from "../src/config.js";
 import { Sequencer } from "../src/sequencer.js";
@@ -258,23 +256,8 @@ describe("sequencer with prover workers on a Redis queue (local chain, real work
 
   it("a proof that does not verify is refused, enqueued again, proven by an honest worker, never submitted", async () => {
     await start();
-    const { connection } = queueConnection({ url: redis.url });
     let lied = 0;
-    const liar = new Worker<ProveJobData, ProveJobResult>(
-      queueName("test"),
-      async (job) => {
-        lied++;
-        return {
-          proof: { pi_a: ["1", "2", "1"], pi_b: [["1", "0"], ["1", "0"], ["1", "0"]], pi_c: ["1", "2", "1"], protocol: "groth16", curve: "bn128" },
-          publicSignals: [BigInt(`0x${job.data.publicHash}`).toString()],
-          witnessMs: 0,
-          proveMs: 0,
-          backend: "native",
-          worker: "liar",
-        } as unknown as ProveJobResult;
-      },
-      { connection: { ...connection, maxRetriesPerRequest: null }, concurrency: 1 },
-    );
+    const liar = lyingWorker(redis.url, () => lied++);
     try {
       const ids = await postRecords(records(8));
       await waitFor("a refused proof", async () => ((await metric('provenance_prover_queue_retries_total{reason="bad_proof"}')) > 0 ? true : undefined), WAIT_MS);

@@ -1,6 +1,8 @@
 /** Test support: `provenance-prover` worker processes, run as an operator would, their JSON log lines watched. */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { Worker } from "bullmq";
+import { queueConnection, queueName, type ProveJobData, type ProveJobResult } from "@provenance/prover/queue";
 import { REPO } from "./cli.js";
 
 export const WORKER_BIN = path.join(REPO, "prover", "bin", "provenance-prover.js");
@@ -83,4 +85,27 @@ export class WorkerProcess {
     if (this.running) this.child.kill(signal);
     await this.exited;
   }
+}
+
+/**
+ * A dishonest worker on the `test` circuit's queue: answers every job at once with a proof of
+ * nothing (valid-looking points, the job's public hash), calling `onJob` for each.
+ */
+export function lyingWorker(redisUrl: string, onJob: () => void): Worker<ProveJobData, ProveJobResult> {
+  const { connection } = queueConnection({ url: redisUrl });
+  return new Worker<ProveJobData, ProveJobResult>(
+    queueName("test"),
+    async (job) => {
+      onJob();
+      return {
+        proof: { pi_a: ["1", "2", "1"], pi_b: [["1", "0"], ["1", "0"], ["1", "0"]], pi_c: ["1", "2", "1"], protocol: "groth16", curve: "bn128" },
+        publicSignals: [BigInt(`0x${job.data.publicHash}`).toString()],
+        witnessMs: 0,
+        proveMs: 0,
+        backend: "native",
+        worker: "liar",
+      } as unknown as ProveJobResult;
+    },
+    { connection: { ...connection, maxRetriesPerRequest: null }, concurrency: 1 },
+  );
 }

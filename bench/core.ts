@@ -119,9 +119,10 @@ export function perRecord(s: ConstraintSplit, records: number): Record<string, n
  * in partial chunks of 5, 5 % single-signed. Per 100 records that is 5 full chunks, 3 partial
  * chunks and 5 singles. Packing assumed (docs/circuit-v2.md "Packing"; the sequencer keeps the
  * shape that holds more records): chunks, full and partial, go to chunk-shape batches one per
- * region (a chunk of the family's chunk size C < 16 splits into ceil(n / C) regions only if the
- * node signed it so; here a chunk of 16 in a C-slot region is counted as 16 / C regions);
- * singles go to single-shape batches, B per batch. Every batch is full.
+ * region (where the family's chunk size C is below 16, nodes sign chunks of at most C records:
+ * 16 records then make 16 / C chunks and 5 make ceil(5 / C));
+ * singles go to single-shape batches, B per batch. Every batch is full. (c') below is the
+ * worse packing: every group in chunk-shape batches, a single-signed record taking a region.
  */
 export const MIX = { full: 0.8, partial: 0.15, single: 0.05, partialSize: 5 };
 
@@ -138,6 +139,15 @@ export function mixPerRecord(chunk: ConstraintSplit, single: ConstraintSplit): n
   const perChunkRecord = chunk.total / Math.min(B, recordsPerChunkBatch);
   const perSingleRecord = single.total / B;
   return (MIX.full + MIX.partial) * perChunkRecord + MIX.single * perSingleRecord;
+}
+
+/** The same mix with every group, singles included, in chunk-shape batches (a single takes a whole region). */
+export function mixAllChunkShape(chunk: ConstraintSplit): number {
+  const B = 2 ** chunk.config.batchLevels;
+  const C = 2 ** chunk.config.chunkLevels;
+  const G = B / C;
+  const regions = ((MIX.full * 100) / 16) * Math.max(1, 16 / C) + ((MIX.partial * 100) / MIX.partialSize) * Math.ceil(MIX.partialSize / C) + MIX.single * 100;
+  return chunk.total / Math.min(B, (100 / regions) * G);
 }
 
 export async function benchConstraints(options: { families?: string[] } = {}): Promise<Row[]> {
@@ -186,6 +196,12 @@ export async function benchConstraints(options: { families?: string[] } = {}): P
       name: `(c) mix: 80 % full 16-chunks, 15 % chunks of 5, 5 % single`,
       value: Math.round(mix).toLocaleString("en-US"),
       baseline: "chunks in chunk-shape batches, singles in single-shape batches",
+    });
+    rows.push({
+      group: `constraints per record, family ${family}`,
+      name: `(c') the same mix, every group in chunk-shape batches`,
+      value: Math.round(mixAllChunkShape(chunk!)).toLocaleString("en-US"),
+      baseline: "a single-signed record takes a whole region",
     });
   }
   return rows;

@@ -268,7 +268,7 @@ describe("batch circuit v2 (test family)", function () {
       list(input, "Ay")[3] = outsider.publicKey.y.toString();
       list(input, "signerEnabled")[3] = "0";
       rows(input, "signerSel")[2] = ["0", "0", "0", "1"];
-      await expectRefused(reseal(input, single), single, REFUSED_BY.selEnabled);
+      await expectRefused(reseal(input, single, { maxTs: r.timestamp }), single, REFUSED_BY.selEnabled);
     });
 
     it("refuses a region that selects two signer slots, or none", async () => {
@@ -468,7 +468,7 @@ describe("batch circuit v2 (test family)", function () {
       list(input, "enabled")[2] = "0";
       list(input, "enabled")[3] = "1";
       rows(input, "signerSel")[1] = ["0", "0"];
-      await expectRefused(reseal(input, chunked), chunked, REFUSED_BY.prefix);
+      await expectRefused(reseal(input, chunked, { maxTs: unsigned.timestamp }), chunked, REFUSED_BY.prefix);
     });
 
     it("refuses unsigned records riding behind a v1 record in its region", async () => {

@@ -175,6 +175,8 @@ export interface BatchPage {
 /** A batch's Groth16 proof: snarkjs JSON and the `submit_batch` byte layout (hex). */
 export interface BatchProofView {
   circuit: string;
+  /** The circuit's shape in its family (0 chunk shape, 1 single shape); absent from proofs stored before shapes: 0. */
+  shape?: number;
   proof: unknown;
   publicSignals: string[];
   solana: { proofA: string; proofB: string; proofC: string };

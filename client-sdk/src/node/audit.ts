@@ -112,8 +112,17 @@ export interface AuditReport {
 export interface AuditOptions {
   sequencer: SequencerClient;
   chain: ChainReader;
-  /** snarkjs verifying key JSON; default `circuits/keys/<Config.circuit>.vk.json` of this checkout. */
+  /**
+   * snarkjs verifying key JSON of the chunk shape (shape 0); default
+   * `circuits/keys/<Config.circuit>.vk.json` of this checkout.
+   */
   verifyingKey?: unknown;
+  /**
+   * Verifying keys by circuit shape (0 chunk shape, 1 single shape; docs/circuit-v2.md), for
+   * what `verifyingKey` does not give; default `circuits/keys/<circuit>.vk.json` (shape 0) and
+   * `circuits/keys/<circuit>-single.vk.json` (shape 1).
+   */
+  verifyingKeys?: Readonly<Record<number, unknown>>;
   /**
    * The Groth16 check to use: `(vk, proof, publicSignals) => accepted`, e.g. the prover's
    * native verifier (`verifyNative` of @provenance/prover, about a millisecond a proof).
@@ -146,9 +155,13 @@ export interface AuditOptions {
   now?: () => number;
 }
 
-/** The default verifying key of a circuit: `circuits/keys/<name>.vk.json` in this checkout. */
-export function defaultVerifyingKeyPath(circuit: string): string {
-  return path.join(ROOT, "circuits", "keys", `${circuit}.vk.json`);
+/**
+ * The default verifying key of a circuit family's shape in this checkout:
+ * `circuits/keys/<family>.vk.json` for shape 0 (the chunk shape), `<family>-single.vk.json` for
+ * shape 1 (the single shape), as circuits/circuits.json names them.
+ */
+export function defaultVerifyingKeyPath(circuit: string, shape = 0): string {
+  return path.join(ROOT, "circuits", "keys", `${shape === 1 ? `${circuit}-single` : circuit}.vk.json`);
 }
 
 // The unpacking of groth16-solana's bytes is the SDK's layout file's (groth16-layout.ts); still
@@ -328,19 +341,28 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
   // 2. Proofs.
   const proofs = { checked: 0, valid: 0, verifier: options.verifyProof ? (options.verifierName ?? "custom") : "snarkjs" };
   if (!options.skipProofs && total > 0) {
-    let vk = options.verifyingKey;
-    if (vk === undefined) {
-      const file = defaultVerifyingKeyPath(config.circuit);
-      if (!existsSync(file)) throw new ProvenanceError("INVALID_CONFIG", `no verifying key for circuit ${config.circuit} at ${file}: pass --vk FILE`);
-      vk = JSON.parse(readFileSync(file, "utf8")) as unknown;
-    }
+    const keys = new Map<number, unknown>();
+    const keyOf = (shape: number): unknown => {
+      if (!keys.has(shape)) {
+        let vk = options.verifyingKeys?.[shape] ?? (shape === 0 ? options.verifyingKey : undefined);
+        if (vk === undefined) {
+          const file = defaultVerifyingKeyPath(config.circuit, shape);
+          if (!existsSync(file)) {
+            throw new ProvenanceError("INVALID_CONFIG", `no verifying key for shape ${shape} of circuit ${config.circuit} at ${file}: give the verifying key of that shape`);
+          }
+          vk = JSON.parse(readFileSync(file, "utf8")) as unknown;
+        }
+        keys.set(shape, vk);
+      }
+      return keys.get(shape);
+    };
     try {
       for (let i = 0; i < total; i++) {
         const tx = txs[i];
         if (!tx) continue;
         proofs.checked++;
-        if (await verifyBatchTxProof(vk, tx, options.verifyProof)) proofs.valid++;
-        else add({ severity: "error", code: "PROOF_INVALID", batch: i, message: `batch ${i}: the Groth16 proof in transaction ${tx.signature} does not verify off-chain against the ${config.circuit} verifying key for its public inputs` });
+        if (await verifyBatchTxProof(keyOf(tx.shape), tx, options.verifyProof)) proofs.valid++;
+        else add({ severity: "error", code: "PROOF_INVALID", batch: i, message: `batch ${i}: the Groth16 proof in transaction ${tx.signature} does not verify off-chain against the ${config.circuit} verifying key of shape ${tx.shape} for its public inputs` });
         progress("proofs", proofs.checked, total);
       }
     } finally {

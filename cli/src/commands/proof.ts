@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
+import type { ChunkRecordV1, InclusionBundle } from "@provenance/client-sdk";
 import { ProvenanceError } from "@provenance/client-sdk/errors";
 import { isHttpError, type CliContext, type GlobalOptions } from "../context.js";
 import { hex64, positiveInt, UsageError } from "../output.js";
@@ -49,14 +50,29 @@ export function registerProof(program: Command, ctx: CliContext): void {
             } catch (e) {
               throw new ProvenanceError("IO_ERROR", `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
             }
-            ctx.out.result({ ok: true, file, id, batch: bundle.batch.index, txSignature: bundle.txSignature });
-            ctx.out.say(`wrote ${file}: record ${id} in batch ${bundle.batch.index} (transaction ${bundle.txSignature})`);
+            const chunk = chunkOf(bundle);
+            ctx.out.result({ ok: true, file, id, batch: bundle.batch.index, leafIndex: bundle.leafIndex, txSignature: bundle.txSignature, ...(chunk ? { chunk } : {}) });
+            ctx.out.say(`wrote ${file}: ${describeBundle(bundle)}`);
           } else {
             ctx.io.stdout.write(text);
           }
         }),
       ),
   );
+}
+
+/** A chunk-signed record's place in its chunk (size, index), else null. */
+export function chunkOf(bundle: InclusionBundle): { size: number; index: number } | null {
+  // Type-only SDK imports here: the CLI loads the SDK when a verb runs, not at start.
+  const ref = (bundle.record as Partial<ChunkRecordV1>).chunk;
+  return ref ? { size: ref.size, index: ref.index } : null;
+}
+
+/** One line saying what a bundle holds: the record, where it is, and how its node signed it. */
+export function describeBundle(bundle: InclusionBundle): string {
+  const chunk = chunkOf(bundle);
+  const signed = chunk ? `, chunk-signed: index ${chunk.index} of a chunk of ${chunk.size}` : "";
+  return `record ${bundle.id} at leaf ${bundle.leafIndex} of batch ${bundle.batch.index}${signed} (transaction ${bundle.txSignature})`;
 }
 
 /** `proof --refresh FILE`: the bundle with a fresh accumulator path, checked against the on-chain root. */
@@ -81,8 +97,9 @@ async function refresh(ctx: CliContext, g: GlobalOptions, input: string, out: st
       throw new ProvenanceError("IO_ERROR", `cannot write ${target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     const a = bundle.accumulator!;
-    ctx.out.result({ ok: true, file: target, batch: bundle.batch.index, source: source.name, accumulator: { position: a.position, size: a.size, root: a.root } });
-    ctx.out.say(`refreshed ${target}: batch ${bundle.batch.index} at accumulator position ${a.position}, path to the on-chain root ${a.root} (size ${a.size}), from ${source.name}`);
+    const chunk = chunkOf(bundle);
+    ctx.out.result({ ok: true, file: target, batch: bundle.batch.index, source: source.name, accumulator: { position: a.position, size: a.size, root: a.root }, ...(chunk ? { chunk } : {}) });
+    ctx.out.say(`refreshed ${target}: ${chunk ? `a chunk-signed record (index ${chunk.index} of a chunk of ${chunk.size}), ` : ""}batch ${bundle.batch.index} at accumulator position ${a.position}, path to the on-chain root ${a.root} (size ${a.size}), from ${source.name}`);
   } finally {
     chain.close();
   }

@@ -9,7 +9,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { buildShapedBatch, fieldToHex, parseRecord, signChunk, signRecord, validateChunk, type ChunkRecordV1, type InclusionBundle } from "@provenance/client-sdk";
 import { FAKE_ANCHOR, shapedBundlesFor } from "../client-sdk/test/helpers/bundles.js";
-import { chunkOf, describeBundle } from "../cli/src/commands/proof.js";
+import { chunkOf, describeBundle } from "@provenance/cli/output";
 import { BASE_TS, contentHashOf, testNode } from "./support/fixtures.js";
 import { cli, cliBin, expectExit } from "./support/cli.js";
 

@@ -2,10 +2,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import type { ChunkRecordV1, InclusionBundle } from "@provenance/client-sdk";
 import { ProvenanceError } from "@provenance/client-sdk/errors";
 import { isHttpError, type CliContext, type GlobalOptions } from "../context.js";
-import { hex64, positiveInt, UsageError } from "../output.js";
+import { chunkOf, describeBundle, hex64, positiveInt, UsageError } from "../output.js";
 
 export function registerProof(program: Command, ctx: CliContext): void {
   ctx.addExitHelp(
@@ -59,20 +58,6 @@ export function registerProof(program: Command, ctx: CliContext): void {
         }),
       ),
   );
-}
-
-/** A chunk-signed record's place in its chunk (size, index), else null. */
-export function chunkOf(bundle: InclusionBundle): { size: number; index: number } | null {
-  // Type-only SDK imports here: the CLI loads the SDK when a verb runs, not at start.
-  const ref = (bundle.record as Partial<ChunkRecordV1>).chunk;
-  return ref ? { size: ref.size, index: ref.index } : null;
-}
-
-/** One line saying what a bundle holds: the record, where it is, and how its node signed it. */
-export function describeBundle(bundle: InclusionBundle): string {
-  const chunk = chunkOf(bundle);
-  const signed = chunk ? `, chunk-signed: index ${chunk.index} of a chunk of ${chunk.size}` : "";
-  return `record ${bundle.id} at leaf ${bundle.leafIndex} of batch ${bundle.batch.index}${signed} (transaction ${bundle.txSignature})`;
 }
 
 /** `proof --refresh FILE`: the bundle with a fresh accumulator path, checked against the on-chain root. */

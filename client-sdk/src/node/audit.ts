@@ -14,7 +14,9 @@
  *    Poseidon(registryRoot, batchRoot, count, minTs, maxTs) of the transaction's arguments.
  * 3. Data availability. Each batch's records (`GET /v1/batches/:i/records`) are re-validated
  *    (format, signature, time window) and their Merkle root recomputed: it must be the root on
- *    chain, over exactly `count` records.
+ *    chain, over exactly `count` records (each at its `leafIndex` in a batch with holes). A
+ *    chunk-signed record is checked with its chunk's signature, and every chunk must be in the
+ *    batch whole and in place (`checkBatchRecords`).
  *    A record anchored in more than one batch is reported (DUPLICATE_RECORD, naming the id and
  *    both batches): neither the circuit (distinct leaves within a batch only) nor the program
  *    prevents it, and it inflates `total_records`.

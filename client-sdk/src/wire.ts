@@ -8,7 +8,7 @@
  * Browser-safe: types and constants only, no Node-only imports.
  */
 import type { InclusionBundle } from "./bundle.js";
-import type { RecordV1 } from "./record.js";
+import type { AnyRecord, RecordV1 } from "./record.js";
 import type { DroppedNotice } from "./notice.js";
 import type { Receipt } from "./receipt.js";
 import type { NodeStatus } from "./registry.js";
@@ -202,7 +202,13 @@ export interface BatchRecords {
   index: number;
   state: BatchState;
   batchRoot: string;
-  records: { id: string; seq: number; record: RecordV1 }[];
+  /**
+   * In leaf order. `record` is a record signed alone or a chunk-signed record
+   * (`ChunkRecordV1`); `leafIndex` is its slot in the batch tree, given when the batch has
+   * holes between its regions (a chunk-shape batch, docs/circuit-v2.md). Without it the
+   * records are leaves 0..count-1, as in every batch of the single shape.
+   */
+  records: { id: string; seq: number; record: AnyRecord; leafIndex?: number }[];
 }
 
 // --- registry ---------------------------------------------------------------------------------

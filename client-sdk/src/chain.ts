@@ -186,7 +186,7 @@ export function rpcError(e: unknown, rpcUrl: string, what: string): ProvenanceEr
   return new ProvenanceError(
     unreachable ? "UNREACHABLE" : "RPC_ERROR",
     unreachable
-      ? `cannot reach the Solana RPC at ${rpcUrl} (${what}): ${msg}. Is the chain running? Pass --rpc URL or set PROVENANCE_RPC_URL.`
+      ? `cannot reach the Solana RPC at ${rpcUrl} (${what}): ${msg}. Is the chain running, and is this its URL?`
       : `Solana RPC ${rpcUrl} failed on ${what}: ${msg}`,
     { cause: e },
   );
@@ -246,7 +246,7 @@ export class ChainReader {
       throw rpcError(e, this.rpcUrl, `reading ${name} ${address.toBase58()}`);
     }
     if (!info) {
-      fail("ACCOUNT_MISSING", `${name} account ${address.toBase58()} of program ${this.programId.toBase58()} does not exist on ${this.rpcUrl}: wrong cluster or --rpc, wrong program id, or the program was never initialized`);
+      fail("ACCOUNT_MISSING", `${name} account ${address.toBase58()} of program ${this.programId.toBase58()} does not exist on ${this.rpcUrl}: wrong cluster or RPC URL, wrong program id, or the program was never initialized`);
     }
     if (!info.owner.equals(this.programId)) {
       fail("ACCOUNT_OWNER", `${name} account ${address.toBase58()} is owned by ${info.owner.toBase58()}, not by the program ${this.programId.toBase58()}`);

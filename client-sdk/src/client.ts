@@ -185,7 +185,7 @@ export class SequencerClient {
         if (attempt >= attempts) {
           throw new SequencerHttpError(
             controller.signal.aborted ? "TIMEOUT" : "UNREACHABLE",
-            `cannot reach the sequencer at ${this.url} (${where}: ${reason}) after ${attempt} attempt(s). Is it running? Pass --sequencer URL or set PROVENANCE_SEQUENCER_URL.`,
+            `cannot reach the sequencer at ${this.url} (${where}: ${reason}) after ${attempt} attempt(s). Is it running, and is this its URL?`,
             0,
             null,
             null,

@@ -25,3 +25,4 @@ export * from "./groth16-layout.js";
 export * from "./verify.js";
 export * from "./wire.js";
 export * from "./client.js";
+export * from "./verifying-keys.js";

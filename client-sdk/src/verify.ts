@@ -92,7 +92,7 @@ async function checkCluster(cluster: string, chain: ChainReader, log: CheckLog):
   if (/^https?:\/\//.test(cluster)) {
     const norm = (u: string) => u.replace(/\/+$/, "");
     if (norm(cluster) !== norm(chain.rpcUrl)) {
-      log.fail("cluster", "CLUSTER_MISMATCH", `bundle was anchored through RPC ${cluster}, but this verification reads ${chain.rpcUrl} (pass --rpc ${cluster})`);
+      log.fail("cluster", "CLUSTER_MISMATCH", `bundle was anchored through RPC ${cluster}, but this verification reads ${chain.rpcUrl} (verify with a ChainReader on ${cluster})`);
     }
     log.pass("cluster", `bundle names this RPC (${cluster})`);
     return;
@@ -145,7 +145,7 @@ async function checkDeployment(b: InclusionBundle, chain: ChainReader, log: Chec
   if (problems.length > 0) {
     if (b.cluster === "localnet") log.warn("deployment", `${problems.join("; ")} (a local chain: reported, not failed)`);
     else if (allowInsecure) log.warn("deployment", `${problems.join("; ")} (accepted: allowInsecure)`);
-    else log.fail("deployment", "INSECURE_DEPLOYMENT", `${problems.join("; ")}; a record anchored there proves nothing (accept it knowingly with allowInsecure, --allow-insecure in the CLI)`);
+    else log.fail("deployment", "INSECURE_DEPLOYMENT", `${problems.join("; ")}; a record anchored there proves nothing (accept it knowingly with the allowInsecure option)`);
   } else {
     log.pass("deployment", `the program verifies with the "${config.circuit}" key; its admin ${config.admin} is not its sequencer`);
   }
@@ -177,7 +177,7 @@ async function checkAccumulator(b: InclusionBundle, chain: ChainReader, log: Che
     log.fail("accumulator", "ACCUMULATOR_ROOT_UNKNOWN", `accumulator root ${a.root} at size ${a.size} was never the on-chain root (the Accumulator holds ${acc.size} batches, root ${acc.root}, and the last ${ACCUMULATOR_ROOT_HISTORY} roots)`);
   }
   if (!refresher) {
-    log.fail("accumulator", "ACCUMULATOR_STALE", `refresh needed: the bundle's accumulator root (size ${a.size}) is older than the ${ACCUMULATOR_ROOT_HISTORY} roots the Accumulator keeps (size now ${acc.size}); refresh it (refreshBundle, \`provenance proof --refresh FILE\`, or \`verify --refresh\`) from any server that has the batch roots`);
+    log.fail("accumulator", "ACCUMULATOR_STALE", `refresh needed: the bundle's accumulator root (size ${a.size}) is older than the ${ACCUMULATOR_ROOT_HISTORY} roots the Accumulator keeps (size now ${acc.size}); refresh it (refreshBundle, or verifyBundle's refresh option) from any server that has the batch roots`);
   }
   let fresh: InclusionBundle;
   try {
@@ -199,7 +199,7 @@ async function checkAccumulator(b: InclusionBundle, chain: ChainReader, log: Che
 async function checkAgainstChain(b: InclusionBundle, chain: ChainReader, log: CheckLog, checkTransaction: boolean | undefined, allowInsecure: boolean, refresher?: AccumulatorRefresher): Promise<{ source: VerifyResult["rootSource"]; refreshed?: InclusionBundle }> {
   const program = chain.programId.toBase58();
   if (b.programId !== program) {
-    log.fail("program", "PROGRAM_MISMATCH", `bundle names program ${b.programId}, not the trusted program ${program} (pass --program-id to trust another)`);
+    log.fail("program", "PROGRAM_MISMATCH", `bundle names program ${b.programId}, not the trusted program ${program} (give the ChainReader the programId to trust another)`);
   }
   log.pass("program", `bundle names the trusted program ${program}`);
 

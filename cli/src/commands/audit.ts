@@ -11,7 +11,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
       .option("--receipts <file>", "receipts a node collected (JSON lines, as `provenance submit --receipts` writes): report any not anchored")
       .option("--receipt-key <hex>", "the sequencer's receipt key to check receipts against, as the node pinned it (required with --receipts)")
       .option("--grace <seconds>", "a receipt younger than this may still be unanchored", "900")
-      .option("--vk <file>", "the circuit's snarkjs verifying key (default: circuits/keys/<circuit>.vk.json of this checkout)")
+      .option("--vk <file>", "the circuit's snarkjs verifying key (default: the key the SDK ships for the deployment's circuit, from circuits/keys/)")
       .option("--skip-proofs", "do not re-verify the Groth16 proofs", false)
       .option("--allow-insecure", "on a public cluster, report a deployment on INSECURE keys or with admin = sequencer as a warning, not an error", false)
       .option("--skip-data", "do not fetch and re-hash every batch's records", false)

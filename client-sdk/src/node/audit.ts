@@ -29,7 +29,7 @@
  *    for this program and cluster (its own finding, RECEIPT_DROPPED: a promise broken openly, for
  *    a stated reason, not silent censorship); a notice that does not check is an error.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Groth16Proof, VerificationKey } from "snarkjs";
@@ -45,6 +45,7 @@ import { FixedMerkleTree } from "../merkle.js";
 import { checkReceipt, type Receipt } from "../receipt.js";
 import { checkDroppedNotice } from "../notice.js";
 import { validateRecord } from "../record.js";
+import { VERIFYING_KEYS } from "../verifying-keys.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
@@ -112,7 +113,7 @@ export interface AuditReport {
 export interface AuditOptions {
   sequencer: SequencerClient;
   chain: ChainReader;
-  /** snarkjs verifying key JSON; default `circuits/keys/<Config.circuit>.vk.json` of this checkout. */
+  /** snarkjs verifying key JSON; default the key this SDK ships for `Config.circuit` (`VERIFYING_KEYS`). */
   verifyingKey?: unknown;
   /**
    * The Groth16 check to use: `(vk, proof, publicSignals) => accepted`, e.g. the prover's
@@ -146,7 +147,11 @@ export interface AuditOptions {
   now?: () => number;
 }
 
-/** The default verifying key of a circuit: `circuits/keys/<name>.vk.json` in this checkout. */
+/**
+ * Where a circuit's verifying key lives in a checkout of the repository
+ * (`circuits/keys/<name>.vk.json`); meaningless in an installed package. The auditor's default
+ * key is the one the SDK ships (`VERIFYING_KEYS`, generated from those files).
+ */
 export function defaultVerifyingKeyPath(circuit: string): string {
   return path.join(ROOT, "circuits", "keys", `${circuit}.vk.json`);
 }
@@ -328,11 +333,9 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
   // 2. Proofs.
   const proofs = { checked: 0, valid: 0, verifier: options.verifyProof ? (options.verifierName ?? "custom") : "snarkjs" };
   if (!options.skipProofs && total > 0) {
-    let vk = options.verifyingKey;
+    const vk = options.verifyingKey ?? VERIFYING_KEYS[config.circuit]?.key;
     if (vk === undefined) {
-      const file = defaultVerifyingKeyPath(config.circuit);
-      if (!existsSync(file)) throw new ProvenanceError("INVALID_CONFIG", `no verifying key for circuit ${config.circuit} at ${file}: pass --vk FILE`);
-      vk = JSON.parse(readFileSync(file, "utf8")) as unknown;
+      throw new ProvenanceError("INVALID_CONFIG", `no verifying key for circuit ${config.circuit}: this SDK ships keys for ${Object.keys(VERIFYING_KEYS).join(", ")}; give the circuit's key as the verifyingKey option`);
     }
     try {
       for (let i = 0; i < total; i++) {

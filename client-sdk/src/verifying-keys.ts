@@ -11,7 +11,8 @@ import type { SnarkjsVerifyingKey } from "./groth16-layout.js";
 /** A shipped verifying key and the sha256 (hex) of its `circuits/keys/<name>.vk.json` bytes. */
 export interface ShippedVerifyingKey {
   readonly sha256: string;
-  readonly key: SnarkjsVerifyingKey;
+  /** The snarkjs JSON as is (its `vk_alphabeta_12` and any other field included). */
+  readonly key: SnarkjsVerifyingKey & { readonly [field: string]: unknown };
 }
 
 /** Every verifying key in `circuits/keys/` when this SDK was built, by circuit name. */

@@ -69,6 +69,11 @@ export default tseslint.config(
   },
   ...layering,
   {
+    // The SDK is a library: it writes to no terminal unless asked (a logger, onProgress, ProgressBar).
+    files: ["client-sdk/src/**/*.ts"],
+    rules: { "no-console": "error" },
+  },
+  {
     // The SDK's browser-safe core: no Node built-ins (client-sdk/src/node/ is the Node-only part).
     files: ["client-sdk/src/**/*.ts"],
     ignores: ["client-sdk/src/node/**"],

@@ -26,3 +26,4 @@ export * from "./verify.js";
 export * from "./wire.js";
 export * from "./client.js";
 export * from "./verifying-keys.js";
+export * from "./abort.js";

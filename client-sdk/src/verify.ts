@@ -18,8 +18,11 @@
  *    field of the bundle goes unchecked.
  *
  * `verifyBundles` runs many with bounded concurrency and summarizes the failures by reason.
+ * Both take `signal` (an AbortSignal): aborted, they reject at once with its reason (an
+ * "AbortError"), not with a failed result.
  * Browser-safe: no Node-only imports.
  */
+import { abortable, type AbortOptions } from "./abort.js";
 import { bundleIdOf, checkAccumulatorPath, checkBundle, CheckLog, withAccumulatorPath, type CheckedBundle, type InclusionBundle, type VerifyResult } from "./bundle.js";
 import { accumulatorKnowsRoot, INSECURE_CIRCUITS, type ChainReader } from "./chain.js";
 import { ACCUMULATOR_ROOT_HISTORY } from "./idl/constants.js";
@@ -28,7 +31,7 @@ import { BATCH_LOG_CAPACITY, KNOWN_CLUSTERS } from "./chainlog.js";
 import { ProvenanceError, type ErrorCode } from "./errors.js";
 import { hexToField } from "./field.js";
 
-export interface VerifyOptions {
+export interface VerifyOptions extends AbortOptions {
   /** Offline: the batch root (64 hex) the caller trusts for this bundle's batch. */
   trustedRoot?: string;
   /** Offline, for datasets: trusted roots by batch index. */
@@ -268,6 +271,7 @@ export async function verifyBundle(json: unknown, options: VerifyOptions): Promi
   if (!options.chain && options.trustedRoot === undefined && options.trustedRoots === undefined) {
     throw new ProvenanceError("INVALID_CONFIG", "verifyBundle needs a chain reader or a trusted root: a bundle's own root proves nothing");
   }
+  options.signal?.throwIfAborted();
   const log = new CheckLog();
   let checked: CheckedBundle | null = null;
   try {
@@ -275,7 +279,7 @@ export async function verifyBundle(json: unknown, options: VerifyOptions): Promi
     const b = checked.bundle;
     if (options.chain) {
       const refresher = options.refresher ?? (options.refresh ? new AccumulatorRefresher(options.chain, options.refresh) : undefined);
-      const { source, refreshed } = await checkAgainstChain(b, options.chain, log, options.checkTransaction, options.allowInsecure ?? false, refresher);
+      const { source, refreshed } = await abortable(checkAgainstChain(b, options.chain, log, options.checkTransaction, options.allowInsecure ?? false, refresher), options.signal);
       return result(log, json, checked, source, undefined, refreshed);
     }
     const trusted = options.trustedRoot ?? options.trustedRoots?.get(b.batch.index);
@@ -287,6 +291,7 @@ export async function verifyBundle(json: unknown, options: VerifyOptions): Promi
     log.pass("trusted-root", `batch root equals the trusted root ${trusted}`);
     return result(log, json, checked, "trusted-root");
   } catch (e) {
+    if (options.signal?.aborted) throw options.signal.reason;
     return result(log, json, checked, null, e);
   }
 }
@@ -347,6 +352,7 @@ export async function verifyBundles(
   if (options.chain && options.refresh && !options.refresher) shared.refresher = new AccumulatorRefresher(options.chain, options.refresh);
   const worker = async (): Promise<void> => {
     for (;;) {
+      options.signal?.throwIfAborted();
       const next = await iterator.next();
       if (next.done) return;
       const { line, json, parseError } = next.value;

@@ -33,6 +33,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Groth16Proof, VerificationKey } from "snarkjs";
+import { abortable, type AbortOptions } from "../abort.js";
 import { AccumulatorTree, accumulatorLeaf } from "../accumulator.js";
 import { publicHash } from "../batch.js";
 import { INSECURE_CIRCUITS, registryHistory, type ChainConfig, type ChainReader, type RegistryFindingCode, type RegistryHistory, type SubmitBatchTx } from "../chain.js";
@@ -110,7 +111,8 @@ export interface AuditReport {
   elapsedMs: number;
 }
 
-export interface AuditOptions {
+/** `signal`: aborted, the audit rejects at once with its reason (an "AbortError"). */
+export interface AuditOptions extends AbortOptions {
   sequencer: SequencerClient;
   chain: ChainReader;
   /** snarkjs verifying key JSON; default the key this SDK ships for `Config.circuit` (`VERIFYING_KEYS`). */
@@ -195,11 +197,12 @@ export async function releaseSnarkjs(): Promise<void> {
   g.curve_bn128 = null;
 }
 
-async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
+async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T, i: number) => Promise<void>, signal?: AbortSignal): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, async () => {
       while (next < items.length) {
+        signal?.throwIfAborted();
         const i = next++;
         await fn(items[i]!, i);
       }
@@ -207,8 +210,15 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T, i
   );
 }
 
-/** Runs the audit. Throws only when the chain or the sequencer cannot be read at all. */
+/** Runs the audit. Throws only when the chain or the sequencer cannot be read at all, or when `signal` aborts. */
 export async function audit(options: AuditOptions): Promise<AuditReport> {
+  const signal = options.signal;
+  signal?.throwIfAborted();
+  return abortable(runAudit(options), signal);
+}
+
+async function runAudit(options: AuditOptions): Promise<AuditReport> {
+  const signal = options.signal;
   const t0 = Date.now();
   const now = options.now ?? Date.now;
   const { chain, sequencer } = options;
@@ -244,7 +254,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
 
   // The sequencer's list: index -> summary.
   const listed = new Map<number, BatchSummary>();
-  for await (const b of sequencer.allBatches()) listed.set(b.index, b);
+  for await (const b of sequencer.allBatches(undefined, { signal })) listed.set(b.index, b);
 
   // 1. Every on-chain batch's transaction, decoded from the chain.
   const txs: (SubmitBatchTx | null)[] = new Array<SubmitBatchTx | null>(total).fill(null);
@@ -268,6 +278,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
       }
       progress("transactions", ++fetched, total);
     },
+    signal,
   );
 
   // Recompute the hash chain in index order over the transactions' own arguments.
@@ -339,6 +350,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     }
     try {
       for (let i = 0; i < total; i++) {
+        signal?.throwIfAborted();
         const tx = txs[i];
         if (!tx) continue;
         proofs.checked++;
@@ -365,7 +377,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
         data.checked++;
         let got;
         try {
-          got = await sequencer.batchRecords(i);
+          got = await sequencer.batchRecords(i, { signal });
         } catch (e) {
           if (e instanceof SequencerHttpError && e.status === 0) throw e;
           add({ severity: "error", code: "DATA_UNAVAILABLE", batch: i, message: `batch ${i}: the sequencer does not serve its records: ${(e as Error).message}` });
@@ -397,6 +409,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
         else data.matching++;
         progress("data", data.checked, total);
       },
+      signal,
     );
   }
 
@@ -442,7 +455,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
       }
       let view;
       try {
-        view = await sequencer.record(r.id);
+        view = await sequencer.record(r.id, { signal });
       } catch (e) {
         if (e instanceof SequencerHttpError && e.status === 404) {
           receipts.failed++;
@@ -485,7 +498,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
         return;
       }
       receipts.anchored++;
-    });
+    }, signal);
   }
 
   const order = (f: Finding) => (f.batch ?? -1) * 100 + (f.severity === "error" ? 0 : 1);

@@ -120,9 +120,13 @@ export async function countManifestLines(file: string): Promise<number> {
   return n;
 }
 
-/** Verifies every bundle of a manifest file (see `verifyBundles`), with a progress bar on a TTY. */
+/**
+ * Verifies every bundle of a manifest file (see `verifyBundles`). Writes nothing unless asked:
+ * `progress: true` draws a `ProgressBar` on stderr when it is a terminal; `onProgress` reports
+ * to the caller.
+ */
 export async function verifyManifest(file: string, options: DatasetOptions & { progress?: boolean }): Promise<DatasetReport> {
-  const showProgress = options.progress ?? process.stderr.isTTY === true;
+  const showProgress = options.progress === true && process.stderr.isTTY === true;
   const bar = showProgress ? new ProgressBar("verifying", await countManifestLines(file)) : null;
   let done = 0;
   let failed = 0;

@@ -192,11 +192,13 @@ export function rpcError(e: unknown, rpcUrl: string, what: string): ProvenanceEr
   );
 }
 
+/** What a `ChainReader` reads: the RPC, the program, the commitment. */
 export interface ChainReaderOptions {
   /** A Connection, or an RPC URL to make one. */
   connection: Connection | string;
   /** The program whose log to read; default the IDL's address. */
   programId?: string;
+  /** Commitment of every read (default "confirmed"). */
   commitment?: Commitment;
 }
 
@@ -266,6 +268,7 @@ export class ChainReader {
     return this.deploymentRead;
   }
 
+  /** The program's Config account, read now (no cache); refuses a missing or foreign account. */
   async config(): Promise<ChainConfig> {
     const data = await this.programAccount(this.configAddress, "Config");
     let c: Record<string, unknown>;

@@ -48,6 +48,7 @@ import {
   type SubmitRecordsAnswer,
 } from "./wire.js";
 
+/** The sequencer of the local dev stack (`npm start`). */
 export const DEFAULT_SEQUENCER_URL = "http://127.0.0.1:8080";
 
 // The wire contract (routes, answers, limits) is wire.ts's, shared with the sequencer; the names
@@ -78,6 +79,7 @@ export interface SubmitResult extends SubmitAnswer {
   receipt: Receipt;
 }
 
+/** How `SequencerClient` retries connection failures, 429 and 502/503/504. */
 export interface RetryPolicy {
   /** Attempts in all, including the first (default 6). */
   attempts: number;
@@ -87,6 +89,7 @@ export interface RetryPolicy {
   maxMs: number;
 }
 
+/** A `SequencerClient`'s sequencer, trust (receipt key, deployment), retries and timeouts. */
 export interface SequencerClientOptions {
   /** Base URL, default http://127.0.0.1:8080. */
   url?: string;
@@ -122,6 +125,7 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
+/** An HTTP client of one sequencer; see the module comment for retries, receipt keys and cancellation. */
 export class SequencerClient {
   readonly url: string;
   private readonly retry: RetryPolicy;
@@ -309,6 +313,7 @@ export class SequencerClient {
     return out;
   }
 
+  /** A record's view: status, batch and leaf once batched, the dropped notice if dropped. */
   async record(id: string, options: AbortOptions = {}): Promise<RecordView> {
     return this.request<RecordView>("GET", routePath(ROUTES.record, { id }), undefined, options);
   }
@@ -365,6 +370,7 @@ export class SequencerClient {
     }
   }
 
+  /** Records by url, content hash or node, a page at a time (`after` is the previous page's cursor). */
   async search(filter: { url?: string; contentHash?: string; nodeId?: string }, options: { limit?: number; after?: string } & AbortOptions = {}): Promise<RecordPage> {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries({ ...filter, ...(options.limit ? { limit: String(options.limit) } : {}), ...(options.after ? { after: options.after } : {}) })) {
@@ -373,6 +379,7 @@ export class SequencerClient {
     return this.request("GET", `${ROUTES.records}?${q.toString()}`, undefined, { signal: options.signal });
   }
 
+  /** A page of batch summaries from index `from`. */
   async batches(from = 0, limit = DEFAULT_PAGE_LIMIT, options: AbortOptions = {}): Promise<BatchPage> {
     return this.request("GET", `${ROUTES.batches}?from=${from}&limit=${limit}`, undefined, options);
   }
@@ -389,22 +396,27 @@ export class SequencerClient {
     }
   }
 
+  /** One batch's detail (statement, state, transaction, proof). */
   async batch(index: number, options: AbortOptions = {}): Promise<BatchDetail> {
     return this.request("GET", routePath(ROUTES.batch, { index }), undefined, options);
   }
 
+  /** One batch's records, in leaf order (what the auditor re-hashes). */
   async batchRecords(index: number, options: AbortOptions = {}): Promise<BatchRecords> {
     return this.request("GET", routePath(ROUTES.batchRecords, { index }), undefined, options);
   }
 
+  /** Registers a node's public key (admin token). */
   async addNode(publicKey: string): Promise<NodeAdded> {
     return this.request("POST", ROUTES.nodes, { publicKey }, { admin: true });
   }
 
+  /** Revokes a node (admin token). */
   async revokeNode(nodeId: string): Promise<NodeRevoked> {
     return this.request("DELETE", routePath(ROUTES.node, { nodeId }), undefined, { admin: true });
   }
 
+  /** One registry entry. */
   async node(nodeId: string): Promise<NodeView> {
     return this.request("GET", routePath(ROUTES.node, { nodeId }));
   }

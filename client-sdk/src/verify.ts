@@ -296,6 +296,7 @@ export async function verifyBundle(json: unknown, options: VerifyOptions): Promi
   }
 }
 
+/** One bundle of a dataset that failed (or could not be checked), in `DatasetReport.failures`. */
 export interface DatasetFailure {
   /** 1-based line (or position) of the bundle in the dataset. */
   line: number;
@@ -306,6 +307,7 @@ export interface DatasetFailure {
   message: string;
 }
 
+/** What `verifyBundles` found in a dataset: counts, failures by code, where the roots were checked. */
 export interface DatasetReport {
   total: number;
   passed: number;
@@ -329,6 +331,7 @@ export interface DatasetOptions extends VerifyOptions {
   concurrency?: number;
   /** Failures kept in the report (default 100). */
   maxFailures?: number;
+  /** Called after each bundle with the bundles done and failed so far (the library itself prints nothing). */
   onProgress?: (done: number, failed: number) => void;
 }
 

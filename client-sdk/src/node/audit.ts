@@ -50,6 +50,7 @@ import { VERIFYING_KEYS } from "../verifying-keys.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
+/** What an audit finding is about: a stable code per kind of problem. */
 export type FindingCode =
   | RegistryFindingCode
   | "CONFIG"
@@ -80,6 +81,7 @@ export type FindingCode =
   /** The on-chain Accumulator's size or root is not the one recomputed from the log's batches. */
   | "ACCUMULATOR_MISMATCH";
 
+/** One problem (or caveat) the audit found. */
 export interface Finding {
   /** `error`: the log or the sequencer is wrong; `warning`: not (yet) wrong, but look. */
   severity: "error" | "warning";
@@ -88,6 +90,7 @@ export interface Finding {
   message: string;
 }
 
+/** The audit's result: `ok` unless an error finding; what was checked, and every finding. */
 export interface AuditReport {
   ok: boolean;
   programId: string;
@@ -145,7 +148,9 @@ export interface AuditOptions extends AbortOptions {
   receiptGraceMs?: number;
   /** Batches fetched and checked at once (default 4). */
   concurrency?: number;
+  /** Called as each stage (transactions, proofs, data) advances; the library itself prints nothing. */
   onProgress?: (stage: string, done: number, total: number) => void;
+  /** The clock, in ms (tests); default `Date.now`. */
   now?: () => number;
 }
 
@@ -521,7 +526,6 @@ async function runAudit(options: AuditOptions): Promise<AuditReport> {
   };
 }
 
-/** Reads a JSON-lines file of receipts (or of submit results carrying a `receipt`). */
 /**
  * Recomputes the Accumulator from the log's batches (`start_index .. total - 1`, their
  * submit_batch transactions) and compares size and root with the account: a difference is an
@@ -569,6 +573,7 @@ async function auditAccumulator(chain: ChainReader, total: number, txs: readonly
   return report;
 }
 
+/** Reads a JSON-lines file of receipts (or of submit results carrying a `receipt`). */
 export function readReceiptsFile(file: string): unknown[] {
   let text: string;
   try {

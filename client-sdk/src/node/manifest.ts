@@ -11,6 +11,7 @@ import { createInterface } from "node:readline";
 import { ProvenanceError } from "../errors.js";
 import { verifyBundles, type DatasetOptions, type DatasetReport } from "../verify.js";
 
+/** One line of a manifest: its 1-based line number and its parsed bundle, or why it did not parse. */
 export interface ManifestItem {
   line: number;
   json: unknown;
@@ -90,6 +91,7 @@ export class ProgressBar {
     this.enabled = options.enabled ?? this.stream.isTTY === true;
   }
 
+  /** Redraws the bar (at most 10 times a second unless `force`). */
   update(done: number, failed: number, force = false): void {
     if (!this.enabled) return;
     const now = Date.now();
@@ -102,6 +104,7 @@ export class ProgressBar {
     this.stream.write(`\r${this.label} ${bar}  ${failed} failed  ${rate.toFixed(0)}/s\x1b[K`);
   }
 
+  /** Draws the final state and ends the line. */
   finish(done: number, failed: number): void {
     if (!this.enabled) return;
     this.update(done, failed, true);

@@ -52,7 +52,7 @@ const layering = UNITS.map((unit) => {
 
 export default tseslint.config(
   {
-    ignores: ["**/node_modules/**", "**/build/**", "**/dist/**", "target/**", "**/target/**", "**/*.d.ts"],
+    ignores: ["**/node_modules/**", "**/build/**", "**/dist/**", "docs/api/**", "target/**", "**/target/**", "**/*.d.ts"],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

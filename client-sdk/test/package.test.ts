@@ -48,10 +48,14 @@ function expectOk(r: Run, what: string): void {
   expect(r.code, `${what} failed:\n${r.stderr}\n${r.stdout}`).to.equal(0);
 }
 
-/** npm in the temporary project: the outer npm's settings (its prefix, workspace) must not leak in; its cache may. */
+/**
+ * npm in the temporary project: the outer npm's settings (its prefix, workspace, lifecycle) must
+ * not leak in, but where it fetches from (cache, registry, proxy, CA) should.
+ */
+const NPM_CONNECTIVITY = /^npm_config_(cache|userconfig|globalconfig|registry|.*:registry|proxy|https_proxy|noproxy|strict_ssl|cafile|ca|fetch_.*)$/i;
 function npmEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) || /^npm_config_cache$/i.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) || NPM_CONNECTIVITY.test(k)) env[k] = v;
   return env;
 }
 

@@ -2,13 +2,14 @@
  * `AbortSignal` on the SDK's long calls: an aborted call rejects promptly with the signal's
  * reason (an "AbortError" DOMException by default), whether it is waiting on a request that
  * never answers, on a retry's backoff, on `waitForAnchored`'s polling, on a chain RPC that
- * hangs, or in the middle of a dataset.
+ * hangs (a bundle's verification, an audit), or in the middle of a dataset.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import { ChainReader } from "../src/chain.js";
 import { SequencerClient, verifyBundle, verifyBundles } from "../src/index.js";
+import { audit } from "../src/node/index.js";
 import { FAKE_ANCHOR, bundlesFor, loadVector } from "./helpers/bundles.js";
 
 const PROMPT_MS = 1000;
@@ -98,6 +99,14 @@ describe("AbortSignal on long calls", function () {
     it("verifyBundle against a chain whose RPC hangs rejects, rather than reporting a failed bundle", async function () {
       const chain = new ChainReader({ connection: rpcUrl });
       const { error, ms } = await abortedAfter(100, (signal) => verifyBundle(bundles[0], { chain, signal }));
+      expectAbortError(error);
+      expect(ms).to.be.below(PROMPT_MS);
+      chain.close();
+    });
+
+    it("audit against a chain whose RPC hangs", async function () {
+      const chain = new ChainReader({ connection: rpcUrl });
+      const { error, ms } = await abortedAfter(100, (signal) => audit({ chain, sequencer: new SequencerClient({ fetch: never }), signal }));
       expectAbortError(error);
       expect(ms).to.be.below(PROMPT_MS);
       chain.close();

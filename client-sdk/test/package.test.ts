@@ -98,6 +98,8 @@ export const typo = verifyBundle({}, { trustedRot: "00" });
 describe("the SDK as a package (npm pack, installed into an empty project)", function () {
   this.timeout(240_000);
   let tmp: string;
+  /** The consumer project, once the tarball is installed there. */
+  let installedProject: string | null = null;
 
   before(function () {
     tmp = mkdtempSync(path.join(os.tmpdir(), "provenance-sdk-pack-"));
@@ -132,6 +134,7 @@ describe("the SDK as a package (npm pack, installed into an empty project)", fun
     const install = await run("npm", ["install", path.join(tmp, packed.filename), "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", "--no-package-lock"], project, npmEnv());
     expectOk(install, "npm install <tarball>");
     laps.push(lap("install", t));
+    installedProject = project;
 
     // Nothing in the installed package reaches back into a checkout: every relative import is a
     // file of the package, every bare one a Node built-in or a declared dependency.
@@ -192,5 +195,49 @@ describe("the SDK as a package (npm pack, installed into an empty project)", fun
     expectOk(await run(process.execPath, [tsc, "-p", "tsconfig.json"], project), "tsc on a consumer of the shipped types");
     laps.push(lap("tsc", t));
     console.warn(`      package test: ${laps.join(", ")}; ${((Date.now() - t0) / 1000).toFixed(1)} s in all`);
+  });
+
+  it("the installed package bundles for the browser, and its ./node entry is not exported there", async function () {
+    if (installedProject === null) this.skip();
+    const project = installedProject;
+    const esbuild = await import("esbuild");
+    const nodeImports: string[] = [];
+    const result = await esbuild.build({
+      stdin: { contents: 'export * from "@provenance/client-sdk";\nexport { ChainReader } from "@provenance/client-sdk/chain";\n', resolveDir: project, loader: "js" },
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      target: "es2022",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+      plugins: [
+        {
+          // As client-sdk/test/browser-bundle.test.ts: circomlibjs's dead code reaches `assert` and `events`.
+          name: "node-builtins",
+          setup(build) {
+            build.onResolve({ filter: /^(node:.*|assert|events)$/ }, (args) => {
+              if (args.path.startsWith("node:")) {
+                nodeImports.push(`${args.path} <- ${args.importer}`);
+                return { path: args.path, external: true };
+              }
+              return { path: args.path, namespace: "empty" };
+            });
+            build.onLoad({ filter: /.*/, namespace: "empty" }, () => ({ contents: "export default {};", loader: "js" }));
+          },
+        },
+      ],
+    });
+    expect(nodeImports, "node: imports in the browser bundle").to.deep.equal([]);
+    const sdk = Object.keys(result.metafile.inputs).filter((f) => f.includes("node_modules/@provenance/client-sdk/"));
+    expect(sdk, "the bundle is made of the installed package's JavaScript").to.include.members(["node_modules/@provenance/client-sdk/verify.js", "node_modules/@provenance/client-sdk/chain.js"]);
+    expect(sdk.filter((f) => f.includes("/client-sdk/node/")), "nothing Node-only").to.deep.equal([]);
+    const refused = await esbuild
+      .build({ stdin: { contents: 'import "@provenance/client-sdk/node";', resolveDir: project, loader: "js" }, bundle: true, platform: "browser", write: false, logLevel: "silent" })
+      .then(
+        () => null,
+        (e: Error) => e,
+      );
+    expect(refused?.message, "a browser build may not import ./node").to.match(/@provenance\/client-sdk\/node/);
   });
 });

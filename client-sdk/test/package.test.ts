@@ -204,6 +204,7 @@ describe("the SDK as a package (npm pack, installed into an empty project)", fun
     const nodeImports: string[] = [];
     const result = await esbuild.build({
       stdin: { contents: 'export * from "@provenance/client-sdk";\nexport { ChainReader } from "@provenance/client-sdk/chain";\n', resolveDir: project, loader: "js" },
+      absWorkingDir: project,
       bundle: true,
       platform: "browser",
       format: "esm",

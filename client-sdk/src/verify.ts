@@ -148,7 +148,7 @@ async function checkDeployment(b: InclusionBundle, chain: ChainReader, log: Chec
   if (problems.length > 0) {
     if (b.cluster === "localnet") log.warn("deployment", `${problems.join("; ")} (a local chain: reported, not failed)`);
     else if (allowInsecure) log.warn("deployment", `${problems.join("; ")} (accepted: allowInsecure)`);
-    else log.fail("deployment", "INSECURE_DEPLOYMENT", `${problems.join("; ")}; a record anchored there proves nothing (accept it knowingly with the allowInsecure option)`);
+    else log.fail("deployment", "INSECURE_DEPLOYMENT", `${problems.join("; ")}; a record anchored there proves nothing (accept it knowingly with allowInsecure, an option of verifyBundle)`);
   } else {
     log.pass("deployment", `the program verifies with the "${config.circuit}" key; its admin ${config.admin} is not its sequencer`);
   }

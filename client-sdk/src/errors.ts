@@ -84,6 +84,7 @@ export type ErrorCode =
   // an admin action refused before anything is sent (wrong key, nothing to do, a registry that does not hash to its root)
   | "ADMIN_REFUSED";
 
+/** Every error the SDK throws on bad input or a failed service: a stable `code` and a message that says what was expected. */
 export class ProvenanceError extends Error {
   readonly code: ErrorCode;
 
@@ -94,6 +95,7 @@ export class ProvenanceError extends Error {
   }
 }
 
+/** Throws a `ProvenanceError` with this code and message. */
 export function fail(code: ErrorCode, message: string): never {
   throw new ProvenanceError(code, message);
 }

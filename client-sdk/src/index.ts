@@ -27,3 +27,5 @@ export * from "./groth16-layout.js";
 export * from "./verify.js";
 export * from "./wire.js";
 export * from "./client.js";
+export * from "./verifying-keys.js";
+export * from "./abort.js";

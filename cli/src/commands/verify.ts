@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import type { DatasetReport, VerifyResult } from "@provenance/client-sdk";
 import { BATCH_LOG_CAPACITY } from "@provenance/client-sdk/constants";
 import type { CliContext } from "../context.js";
-import { EXIT, hex64, positiveInt, UsageError, type Output } from "../output.js";
+import { cliHint, EXIT, hex64, positiveInt, UsageError, type Output } from "../output.js";
 
 export function registerVerify(program: Command, ctx: CliContext): void {
   ctx.addExitHelp(
@@ -73,6 +73,8 @@ function reportOne(out: Output, file: string, r: VerifyResult): number {
   if (!r.ok && r.failure!.code === "ACCUMULATOR_STALE") out.say(`REFRESH NEEDED: ${r.failure!.message}; rerun with --refresh (or --refresh --from-chain), or save a refreshed bundle with \`provenance proof --refresh ${file}\``);
   else if (unavailable) out.say(`NOT CHECKED: ${r.failure!.message}`);
   else if (!r.ok) out.say(`INVALID (${r.failure!.code}, ${r.failure!.check} check): ${r.failure!.message}`);
+  const hint = !r.ok && r.failure!.code !== "ACCUMULATOR_STALE" ? cliHint(r.failure!.code, r.failure!.message) : null;
+  if (hint) out.say(`hint: ${hint}`);
   return r.ok ? EXIT.OK : unavailable ? EXIT.UNAVAILABLE : EXIT.FAILED;
 }
 

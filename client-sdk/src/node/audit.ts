@@ -31,10 +31,11 @@
  *    for this program and cluster (its own finding, RECEIPT_DROPPED: a promise broken openly, for
  *    a stated reason, not silent censorship); a notice that does not check is an error.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Groth16Proof, VerificationKey } from "snarkjs";
+import { abortable, type AbortOptions } from "../abort.js";
 import { AccumulatorTree, accumulatorLeaf } from "../accumulator.js";
 import { publicHash } from "../batch.js";
 import { INSECURE_CIRCUITS, registryHistory, type ChainConfig, type ChainReader, type RegistryFindingCode, type RegistryHistory, type SubmitBatchTx } from "../chain.js";
@@ -47,9 +48,11 @@ import { FixedMerkleTree } from "../merkle.js";
 import { checkReceipt, type Receipt } from "../receipt.js";
 import { checkDroppedNotice } from "../notice.js";
 import { isChunkRecord, parseRecord, validateRecord, verifyRecordSignature, type ParsedRecord } from "../record.js";
+import { VERIFYING_KEYS } from "../verifying-keys.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
+/** What an audit finding is about: a stable code per kind of problem. */
 export type FindingCode =
   | RegistryFindingCode
   | "CONFIG"
@@ -86,6 +89,7 @@ export type FindingCode =
   /** The on-chain Accumulator's size or root is not the one recomputed from the log's batches. */
   | "ACCUMULATOR_MISMATCH";
 
+/** One problem (or caveat) the audit found. */
 export interface Finding {
   /** `error`: the log or the sequencer is wrong; `warning`: not (yet) wrong, but look. */
   severity: "error" | "warning";
@@ -94,6 +98,7 @@ export interface Finding {
   message: string;
 }
 
+/** The audit's result: `ok` unless an error finding; what was checked, and every finding. */
 export interface AuditReport {
   ok: boolean;
   programId: string;
@@ -117,18 +122,16 @@ export interface AuditReport {
   elapsedMs: number;
 }
 
-export interface AuditOptions {
+/** `signal`: aborted, the audit rejects at once with its reason (an "AbortError"). */
+export interface AuditOptions extends AbortOptions {
   sequencer: SequencerClient;
   chain: ChainReader;
-  /**
-   * snarkjs verifying key JSON of the chunk shape (shape 0); default
-   * `circuits/keys/<Config.circuit>.vk.json` of this checkout.
-   */
+  /** snarkjs verifying key JSON of the chunk shape (shape 0); default the key this SDK ships for `Config.circuit` (`VERIFYING_KEYS`). */
   verifyingKey?: unknown;
   /**
    * Verifying keys by circuit shape (0 chunk shape, 1 single shape; docs/circuit-v2.md), for
-   * what `verifyingKey` does not give; default `circuits/keys/<circuit>.vk.json` (shape 0) and
-   * `circuits/keys/<circuit>-single.vk.json` (shape 1).
+   * what `verifyingKey` does not give; default the keys this SDK ships for `<circuit>` (shape 0)
+   * and `<circuit>-single` (shape 1).
    */
   verifyingKeys?: Readonly<Record<number, unknown>>;
   /**
@@ -165,17 +168,27 @@ export interface AuditOptions {
   chunkRegionSlots?: number;
   /** Batches fetched and checked at once (default 4). */
   concurrency?: number;
+  /** Called as each stage (transactions, proofs, data) advances; the library itself prints nothing. */
   onProgress?: (stage: string, done: number, total: number) => void;
+  /** The clock, in ms (tests); default `Date.now`. */
   now?: () => number;
 }
 
 /**
- * The default verifying key of a circuit family's shape in this checkout:
- * `circuits/keys/<family>.vk.json` for shape 0 (the chunk shape), `<family>-single.vk.json` for
- * shape 1 (the single shape), as circuits/circuits.json names them.
+ * The configuration name of a circuit family's shape, as circuits/circuits.json names them:
+ * `<family>` for shape 0 (the chunk shape), `<family>-single` for shape 1 (the single shape).
+ */
+export function shapeConfigName(circuit: string, shape: number): string {
+  return shape === 1 ? `${circuit}-single` : circuit;
+}
+
+/**
+ * Where a circuit's verifying key lives in a checkout of the repository
+ * (`circuits/keys/<name>.vk.json`); meaningless in an installed package. The auditor's default
+ * keys are the ones the SDK ships (`VERIFYING_KEYS`, generated from those files).
  */
 export function defaultVerifyingKeyPath(circuit: string, shape = 0): string {
-  return path.join(ROOT, "circuits", "keys", `${shape === 1 ? `${circuit}-single` : circuit}.vk.json`);
+  return path.join(ROOT, "circuits", "keys", `${shapeConfigName(circuit, shape)}.vk.json`);
 }
 
 // The unpacking of groth16-solana's bytes is the SDK's layout file's (groth16-layout.ts); still
@@ -217,11 +230,12 @@ export async function releaseSnarkjs(): Promise<void> {
   g.curve_bn128 = null;
 }
 
-async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
+async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T, i: number) => Promise<void>, signal?: AbortSignal): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, async () => {
       while (next < items.length) {
+        signal?.throwIfAborted();
         const i = next++;
         await fn(items[i]!, i);
       }
@@ -229,8 +243,15 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T, i
   );
 }
 
-/** Runs the audit. Throws only when the chain or the sequencer cannot be read at all. */
+/** Runs the audit. Throws only when the chain or the sequencer cannot be read at all, or when `signal` aborts. */
 export async function audit(options: AuditOptions): Promise<AuditReport> {
+  const signal = options.signal;
+  signal?.throwIfAborted();
+  return abortable(runAudit(options), signal);
+}
+
+async function runAudit(options: AuditOptions): Promise<AuditReport> {
+  const signal = options.signal;
   const t0 = Date.now();
   const now = options.now ?? Date.now;
   const { chain, sequencer } = options;
@@ -266,7 +287,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
 
   // The sequencer's list: index -> summary.
   const listed = new Map<number, BatchSummary>();
-  for await (const b of sequencer.allBatches()) listed.set(b.index, b);
+  for await (const b of sequencer.allBatches(undefined, { signal })) listed.set(b.index, b);
 
   // 1. Every on-chain batch's transaction, decoded from the chain.
   const txs: (SubmitBatchTx | null)[] = new Array<SubmitBatchTx | null>(total).fill(null);
@@ -290,6 +311,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
       }
       progress("transactions", ++fetched, total);
     },
+    signal,
   );
 
   // Recompute the hash chain in index order over the transactions' own arguments.
@@ -355,16 +377,18 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
   // 2. Proofs.
   const proofs = { checked: 0, valid: 0, verifier: options.verifyProof ? (options.verifierName ?? "custom") : "snarkjs" };
   if (!options.skipProofs && total > 0) {
+    // The key of each shape: given (verifyingKeys, or verifyingKey for shape 0), else the one this
+    // SDK ships for the shape's configuration (`<circuit>` shape 0, `<circuit>-single` shape 1).
     const keys = new Map<number, unknown>();
     const keyOf = (shape: number): unknown => {
       if (!keys.has(shape)) {
-        let vk = options.verifyingKeys?.[shape] ?? (shape === 0 ? options.verifyingKey : undefined);
+        const name = shapeConfigName(config.circuit, shape);
+        const vk = options.verifyingKeys?.[shape] ?? (shape === 0 ? options.verifyingKey : undefined) ?? VERIFYING_KEYS[name]?.key;
         if (vk === undefined) {
-          const file = defaultVerifyingKeyPath(config.circuit, shape);
-          if (!existsSync(file)) {
-            throw new ProvenanceError("INVALID_CONFIG", `no verifying key for shape ${shape} of circuit ${config.circuit} at ${file}: give the verifying key of that shape`);
-          }
-          vk = JSON.parse(readFileSync(file, "utf8")) as unknown;
+          throw new ProvenanceError(
+            "INVALID_CONFIG",
+            `no verifying key for shape ${shape} of circuit ${config.circuit} (${name}): this SDK ships keys for ${Object.keys(VERIFYING_KEYS).join(", ")}; give that shape's key in the verifyingKeys option`,
+          );
         }
         keys.set(shape, vk);
       }
@@ -372,6 +396,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     };
     try {
       for (let i = 0; i < total; i++) {
+        signal?.throwIfAborted();
         const tx = txs[i];
         if (!tx) continue;
         proofs.checked++;
@@ -398,7 +423,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
         data.checked++;
         let got;
         try {
-          got = await sequencer.batchRecords(i);
+          got = await sequencer.batchRecords(i, { signal });
         } catch (e) {
           if (e instanceof SequencerHttpError && e.status === 0) throw e;
           add({ severity: "error", code: "DATA_UNAVAILABLE", batch: i, message: `batch ${i}: the sequencer does not serve its records: ${(e as Error).message}` });
@@ -411,6 +436,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
         if (checked.findings.length === 0) data.matching++;
         progress("data", data.checked, total);
       },
+      signal,
     );
   }
 
@@ -456,7 +482,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
       }
       let view;
       try {
-        view = await sequencer.record(r.id);
+        view = await sequencer.record(r.id, { signal });
       } catch (e) {
         if (e instanceof SequencerHttpError && e.status === 404) {
           receipts.failed++;
@@ -499,7 +525,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
         return;
       }
       receipts.anchored++;
-    });
+    }, signal);
   }
 
   const order = (f: Finding) => (f.batch ?? -1) * 100 + (f.severity === "error" ? 0 : 1);
@@ -707,6 +733,7 @@ async function auditAccumulator(chain: ChainReader, total: number, txs: readonly
   return report;
 }
 
+/** Reads a JSON-lines file of receipts (or of submit results carrying a `receipt`). */
 export function readReceiptsFile(file: string): unknown[] {
   let text: string;
   try {

@@ -52,7 +52,7 @@ const layering = UNITS.map((unit) => {
 
 export default tseslint.config(
   {
-    ignores: ["**/node_modules/**", "**/build/**", "**/dist/**", "target/**", "**/target/**", "**/*.d.ts"],
+    ignores: ["**/node_modules/**", "**/build/**", "**/dist/**", "docs/api/**", "target/**", "**/target/**", "**/*.d.ts"],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -68,6 +68,11 @@ export default tseslint.config(
     rules: { "no-console": "off" },
   },
   ...layering,
+  {
+    // The SDK is a library: it writes to no terminal unless asked (a logger, onProgress, ProgressBar).
+    files: ["client-sdk/src/**/*.ts"],
+    rules: { "no-console": "error" },
+  },
   {
     // The SDK's browser-safe core: no Node built-ins (client-sdk/src/node/ is the Node-only part).
     files: ["client-sdk/src/**/*.ts"],

@@ -142,10 +142,10 @@ describe("provenance CLI", function () {
   it("unreachable services exit 3 with the URL and what to do", async function () {
     const rpc = await cli(["verify", "bundle-0.json", "--rpc", "http://127.0.0.1:9"], { cwd: work });
     expectExit(rpc, 3, "verify against a dead RPC");
-    expect(rpc.stdout).to.contain("NOT CHECKED: cannot reach the Solana RPC at http://127.0.0.1:9");
+    expect(rpc.stdout).to.contain("NOT CHECKED: cannot reach the Solana RPC at http://127.0.0.1:9").and.contain("hint: pass --rpc URL or set PROVENANCE_RPC_URL");
     const seq = await cli(["status", "0".repeat(64), "--sequencer", "http://127.0.0.1:9"], { cwd: work, timeoutMs: 120_000 });
     expectExit(seq, 3, "status against a dead sequencer");
-    expect(seq.stderr).to.contain("cannot reach the sequencer at http://127.0.0.1:9").and.contain("PROVENANCE_SEQUENCER_URL");
+    expect(seq.stderr).to.contain("cannot reach the sequencer at http://127.0.0.1:9").and.contain("hint: pass --sequencer URL or set PROVENANCE_SEQUENCER_URL");
     const missing = await cli(["verify", "nope.json"], { cwd: work });
     expectExit(missing, 3, "verify a missing file");
     expect(missing.stderr).to.contain("cannot read").and.contain("ENOENT");

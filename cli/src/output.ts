@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ProvenanceError, type ErrorCode } from "@provenance/client-sdk/errors";
 import { isLoopbackHost } from "@provenance/client-sdk/hosts";
+import type { ChunkRecordV1, InclusionBundle } from "@provenance/client-sdk";
 
 /** Exit codes, documented in `provenance --help` and docs/sdk.md. */
 export const EXIT = {
@@ -41,6 +42,31 @@ export class ExitError extends Error {
 
 const UNAVAILABLE: readonly ErrorCode[] = ["UNREACHABLE", "RPC_ERROR", "TIMEOUT", "IO_ERROR"];
 const USAGE: readonly ErrorCode[] = ["INVALID_CONFIG", "INVALID_HEX", "INVALID_FIELD_ELEMENT", "INVALID_URL", "INVALID_TIMESTAMP", "INVALID_RECORD", "INVALID_PUBLIC_KEY"];
+
+/**
+ * What to do about an SDK error, in the CLI's own terms: the SDK's messages name its options and
+ * URLs, never flags; the flags and environment variables that fix each error are named here.
+ * Null when the message says enough.
+ */
+export function cliHint(code: string, message: string): string | null {
+  const unreachable = code === "UNREACHABLE" || code === "TIMEOUT";
+  if (unreachable && message.startsWith("cannot reach the sequencer")) return "pass --sequencer URL or set PROVENANCE_SEQUENCER_URL";
+  if (unreachable && message.includes("Solana RPC")) return "pass --rpc URL or set PROVENANCE_RPC_URL";
+  switch (code) {
+    case "CLUSTER_MISMATCH":
+      return "point --rpc (PROVENANCE_RPC_URL) at the bundle's cluster";
+    case "PROGRAM_MISMATCH":
+      return "pass --program-id (PROVENANCE_PROGRAM_ID) to trust another program";
+    case "ACCOUNT_MISSING":
+      return "check --rpc and --program-id";
+    case "INSECURE_DEPLOYMENT":
+      return "--allow-insecure accepts it knowingly";
+    case "INVALID_CONFIG":
+      return message.startsWith("no verifying key for circuit") ? "pass --vk FILE" : null;
+    default:
+      return null;
+  }
+}
 
 /** The exit code of an error. */
 export function exitCodeOf(err: unknown): number {
@@ -92,13 +118,14 @@ export class Output {
     const code = exitCodeOf(err);
     const message = err instanceof Error ? err.message : String(err);
     const kind = err instanceof ProvenanceError ? err.code : err instanceof UsageError ? "USAGE" : ((err as NodeJS.ErrnoException)?.code ?? "ERROR");
+    const hint = err instanceof ProvenanceError ? cliHint(err.code, message) : null;
     if (this.json) {
       const extra = err as { status?: number; serverCode?: string | null };
       this.io.stdout.write(
-        `${JSON.stringify({ ok: false, error: { code: kind, message, ...(extra.status !== undefined ? { status: extra.status } : {}), ...(extra.serverCode ? { serverCode: extra.serverCode } : {}) }, exitCode: code }, null, 2)}\n`,
+        `${JSON.stringify({ ok: false, error: { code: kind, message, ...(hint ? { hint } : {}), ...(extra.status !== undefined ? { status: extra.status } : {}), ...(extra.serverCode ? { serverCode: extra.serverCode } : {}) }, exitCode: code }, null, 2)}\n`,
       );
     } else {
-      this.io.stderr.write(`error: ${message}${kind && !message.includes(kind) ? ` [${kind}]` : ""}\n`);
+      this.io.stderr.write(`error: ${message}${kind && !message.includes(kind) ? ` [${kind}]` : ""}\n${hint ? `hint: ${hint}\n` : ""}`);
     }
     return code;
   }
@@ -195,4 +222,18 @@ export function readContent(file: string): Buffer {
   } catch (e) {
     throw new ProvenanceError("IO_ERROR", `cannot read the content file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+}
+
+/** A chunk-signed record's place in its chunk (size, index), else null. */
+export function chunkOf(bundle: InclusionBundle): { size: number; index: number } | null {
+  // Type-only SDK imports here: the CLI loads the SDK when a verb runs, not at start.
+  const ref = (bundle.record as Partial<ChunkRecordV1>).chunk;
+  return ref ? { size: ref.size, index: ref.index } : null;
+}
+
+/** One line saying what a bundle holds: the record, where it is, and how its node signed it. */
+export function describeBundle(bundle: InclusionBundle): string {
+  const chunk = chunkOf(bundle);
+  const signed = chunk ? `, chunk-signed: index ${chunk.index} of a chunk of ${chunk.size}` : "";
+  return `record ${bundle.id} at leaf ${bundle.leafIndex} of batch ${bundle.batch.index}${signed} (transaction ${bundle.txSignature})`;
 }

@@ -175,6 +175,7 @@ export function submitBatchMethodArgs(a: SubmitBatchArgs) {
     hexArray(a.proofA),
     hexArray(a.proofB),
     hexArray(a.proofC),
+    a.shape,
   ] as const;
 }
 
@@ -186,17 +187,19 @@ export function rpcError(e: unknown, rpcUrl: string, what: string): ProvenanceEr
   return new ProvenanceError(
     unreachable ? "UNREACHABLE" : "RPC_ERROR",
     unreachable
-      ? `cannot reach the Solana RPC at ${rpcUrl} (${what}): ${msg}. Is the chain running? Pass --rpc URL or set PROVENANCE_RPC_URL.`
+      ? `cannot reach the Solana RPC at ${rpcUrl} (${what}): ${msg}. Is the chain running, and is this its URL?`
       : `Solana RPC ${rpcUrl} failed on ${what}: ${msg}`,
     { cause: e },
   );
 }
 
+/** What a `ChainReader` reads: the RPC, the program, the commitment. */
 export interface ChainReaderOptions {
   /** A Connection, or an RPC URL to make one. */
   connection: Connection | string;
   /** The program whose log to read; default the IDL's address. */
   programId?: string;
+  /** Commitment of every read (default "confirmed"). */
   commitment?: Commitment;
 }
 
@@ -246,7 +249,7 @@ export class ChainReader {
       throw rpcError(e, this.rpcUrl, `reading ${name} ${address.toBase58()}`);
     }
     if (!info) {
-      fail("ACCOUNT_MISSING", `${name} account ${address.toBase58()} of program ${this.programId.toBase58()} does not exist on ${this.rpcUrl}: wrong cluster or --rpc, wrong program id, or the program was never initialized`);
+      fail("ACCOUNT_MISSING", `${name} account ${address.toBase58()} of program ${this.programId.toBase58()} does not exist on ${this.rpcUrl}: wrong cluster or RPC URL, wrong program id, or the program was never initialized`);
     }
     if (!info.owner.equals(this.programId)) {
       fail("ACCOUNT_OWNER", `${name} account ${address.toBase58()} is owned by ${info.owner.toBase58()}, not by the program ${this.programId.toBase58()}`);
@@ -266,6 +269,7 @@ export class ChainReader {
     return this.deploymentRead;
   }
 
+  /** The program's Config account, read now (no cache); refuses a missing or foreign account. */
   async config(): Promise<ChainConfig> {
     const data = await this.programAccount(this.configAddress, "Config");
     let c: Record<string, unknown>;
@@ -469,6 +473,7 @@ export class ChainReader {
       proofA: hex(get("proof_a", "proofA") as number[]),
       proofB: hex(get("proof_b", "proofB") as number[]),
       proofC: hex(get("proof_c", "proofC") as number[]),
+      shape: get("shape", "shape") as number,
     };
   }
 

@@ -13,8 +13,11 @@
  * - `waitForAnchored`, `proof`, batches, registry (admin token), health.
  *
  * Every failure is a `SequencerHttpError` (a ProvenanceError) with the HTTP status and the
- * sequencer's own error code, or UNREACHABLE / TIMEOUT when there was no answer.
+ * sequencer's own error code, or UNREACHABLE / TIMEOUT when there was no answer. Every call takes
+ * an `AbortSignal` (`{ signal }`): aborting it rejects the call at once with `signal.reason`
+ * (an "AbortError"), during a request, a retry's backoff or `waitForAnchored`'s polling.
  */
+import { abortable, type AbortOptions } from "./abort.js";
 import { fail, ProvenanceError, type ErrorCode } from "./errors.js";
 import { fieldToHex } from "./field.js";
 import { parseRecord, type RecordV1 } from "./record.js";
@@ -45,6 +48,7 @@ import {
   type SubmitRecordsAnswer,
 } from "./wire.js";
 
+/** The sequencer of the local dev stack (`npm start`). */
 export const DEFAULT_SEQUENCER_URL = "http://127.0.0.1:8080";
 
 // The wire contract (routes, answers, limits) is wire.ts's, shared with the sequencer; the names
@@ -75,6 +79,7 @@ export interface SubmitResult extends SubmitAnswer {
   receipt: Receipt;
 }
 
+/** How `SequencerClient` retries connection failures, 429 and 502/503/504. */
 export interface RetryPolicy {
   /** Attempts in all, including the first (default 6). */
   attempts: number;
@@ -84,6 +89,7 @@ export interface RetryPolicy {
   maxMs: number;
 }
 
+/** A `SequencerClient`'s sequencer, trust (receipt key, deployment), retries and timeouts. */
 export interface SequencerClientOptions {
   /** Base URL, default http://127.0.0.1:8080. */
   url?: string;
@@ -119,6 +125,7 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
+/** An HTTP client of one sequencer; see the module comment for retries, receipt keys and cancellation. */
 export class SequencerClient {
   readonly url: string;
   private readonly retry: RetryPolicy;
@@ -160,7 +167,9 @@ export class SequencerClient {
   }
 
   /** One request with retries. Resolves with the parsed JSON body of a 2xx answer. */
-  async request<T>(method: "GET" | "POST" | "DELETE", route: string, body?: unknown, options: { admin?: boolean; attempts?: number } = {}): Promise<T> {
+  async request<T>(method: "GET" | "POST" | "DELETE", route: string, body?: unknown, options: { admin?: boolean; attempts?: number } & AbortOptions = {}): Promise<T> {
+    const signal = options.signal;
+    signal?.throwIfAborted();
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (options.admin) {
@@ -176,16 +185,18 @@ export class SequencerClient {
       let retryAfterMs: number | null = null;
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+      const fetchSignal = signal ? AbortSignal.any([controller.signal, signal]) : controller.signal;
       try {
-        res = await this.doFetch(`${this.url}${route}`, { method, headers, body: payload, signal: controller.signal });
+        res = await abortable(this.doFetch(`${this.url}${route}`, { method, headers, body: payload, signal: fetchSignal }), signal);
       } catch (e) {
+        if (signal?.aborted) throw signal.reason;
         res = null;
         const cause = (e as { cause?: { code?: string; message?: string } }).cause;
         reason = controller.signal.aborted ? `no answer within ${this.timeoutMs} ms` : `${cause?.code ?? cause?.message ?? (e as Error).message}`;
         if (attempt >= attempts) {
           throw new SequencerHttpError(
             controller.signal.aborted ? "TIMEOUT" : "UNREACHABLE",
-            `cannot reach the sequencer at ${this.url} (${where}: ${reason}) after ${attempt} attempt(s). Is it running? Pass --sequencer URL or set PROVENANCE_SEQUENCER_URL.`,
+            `cannot reach the sequencer at ${this.url} (${where}: ${reason}) after ${attempt} attempt(s). Is it running, and is this its URL?`,
             0,
             null,
             null,
@@ -196,7 +207,7 @@ export class SequencerClient {
         clearTimeout(timer);
       }
       if (res) {
-        const text = await res.text();
+        const text = await abortable(res.text(), signal);
         let json: unknown;
         try {
           json = text.length > 0 ? JSON.parse(text) : undefined;
@@ -228,13 +239,14 @@ export class SequencerClient {
       const jittered = Math.floor(Math.random() * backoff);
       const waitMs = Math.min(this.retry.maxMs, Math.max(jittered, retryAfterMs ?? 0));
       this.onRetry?.({ attempt, waitMs, reason: reason! });
-      await this.sleep(waitMs);
+      await abortable(this.sleep(waitMs), signal);
     }
   }
 
   /** The sequencer's receipt key: the pinned one, or fetched once and pinned. */
-  async receiptKey(): Promise<string> {
+  async receiptKey(options: AbortOptions = {}): Promise<string> {
     if (this.pinnedKey) return this.pinnedKey;
+    if (options.signal) return abortable(this.receiptKey(), options.signal);
     if (!this.keyRead) {
       this.keyRead = this.request<Partial<ReceiptKeyAnswer>>("GET", ROUTES.receiptKey).then((k) => {
         if (k.algorithm !== "ed25519" || typeof k.publicKey !== "string" || !/^[0-9a-f]{64}$/.test(k.publicKey)) {
@@ -250,8 +262,8 @@ export class SequencerClient {
     return this.keyRead;
   }
 
-  private async checkAnswers(records: readonly RecordV1[], ids: readonly string[], answers: unknown[]): Promise<SubmitResult[]> {
-    const key = await this.receiptKey();
+  private async checkAnswers(records: readonly RecordV1[], ids: readonly string[], answers: unknown[], signal?: AbortSignal): Promise<SubmitResult[]> {
+    const key = await this.receiptKey({ signal });
     if (answers.length !== records.length) fail("SEQUENCER_ERROR", `sequencer answered ${answers.length} results for ${records.length} records`);
     return answers.map((raw, i) => {
       const a = raw as Partial<SubmitAnswer>;
@@ -263,17 +275,17 @@ export class SequencerClient {
   }
 
   /** Submits one signed record; resolves with its checked receipt. */
-  async submit(record: RecordV1): Promise<SubmitResult> {
+  async submit(record: RecordV1, options: AbortOptions = {}): Promise<SubmitResult> {
     const id = fieldToHex(parseRecord(record).leaf);
-    const answer = await this.request<SubmitRecordsAnswer>("POST", ROUTES.records, record);
-    return (await this.checkAnswers([record], [id], [answer]))[0]!;
+    const answer = await this.request<SubmitRecordsAnswer>("POST", ROUTES.records, record, options);
+    return (await this.checkAnswers([record], [id], [answer], options.signal))[0]!;
   }
 
   /**
    * Submits signed records in requests of up to `chunk` (default and most 1000), in order.
    * A refused request throws with the position of the bad record in `records`.
    */
-  async submitMany(records: readonly RecordV1[], options: { chunk?: number; onChunk?: (done: number) => void } = {}): Promise<SubmitResult[]> {
+  async submitMany(records: readonly RecordV1[], options: { chunk?: number; onChunk?: (done: number) => void } & AbortOptions = {}): Promise<SubmitResult[]> {
     const chunk = Math.min(MAX_RECORDS_PER_REQUEST, Math.max(1, options.chunk ?? MAX_RECORDS_PER_REQUEST));
     const ids = records.map((r, i) => {
       try {
@@ -288,21 +300,22 @@ export class SequencerClient {
       const part = records.slice(start, start + chunk);
       let answer: Partial<SubmitManyAnswer>;
       try {
-        answer = await this.request<Partial<SubmitManyAnswer>>("POST", ROUTES.records, { records: part });
+        answer = await this.request<Partial<SubmitManyAnswer>>("POST", ROUTES.records, { records: part }, { signal: options.signal });
       } catch (e) {
         if (e instanceof SequencerHttpError && e.index !== null) {
           throw new SequencerHttpError(e.code, `${e.message.replace(/ \(record \d+ of the request\)/, "")} (record ${start + e.index} of ${records.length})`, e.status, e.serverCode, start + e.index);
         }
         throw e;
       }
-      out.push(...(await this.checkAnswers(part, ids.slice(start, start + chunk), answer.records ?? [])));
+      out.push(...(await this.checkAnswers(part, ids.slice(start, start + chunk), answer.records ?? [], options.signal)));
       options.onChunk?.(out.length);
     }
     return out;
   }
 
-  async record(id: string): Promise<RecordView> {
-    return this.request<RecordView>("GET", routePath(ROUTES.record, { id }));
+  /** A record's view: status, batch and leaf once batched, the dropped notice if dropped. */
+  async record(id: string, options: AbortOptions = {}): Promise<RecordView> {
+    return this.request<RecordView>("GET", routePath(ROUTES.record, { id }), undefined, options);
   }
 
   /**
@@ -314,11 +327,12 @@ export class SequencerClient {
   async droppedNotice(
     idOrView: string | RecordView,
     expected: { programId?: string; genesisHash?: string } = {},
+    options: AbortOptions = {},
   ): Promise<{ view: RecordView; notice: DroppedNotice; reason: string }> {
-    const view = typeof idOrView === "string" ? await this.record(idOrView) : idOrView;
+    const view = typeof idOrView === "string" ? await this.record(idOrView, options) : idOrView;
     if (view.status !== "dropped") fail("INVALID_NOTICE", `record ${view.id} is ${view.status}, not dropped: it has no dropped notice`);
     if (view.notice === undefined) fail("INVALID_NOTICE", `the sequencer says record ${view.id} is dropped but gives no signed notice`);
-    const notice = checkDroppedNotice(view.notice, await this.receiptKey(), { id: view.id, seq: view.seq, ...expected });
+    const notice = checkDroppedNotice(view.notice, await this.receiptKey(options), { id: view.id, seq: view.seq, ...expected });
     return { view, notice, reason: view.reason ?? notice.reason };
   }
 
@@ -327,51 +341,54 @@ export class SequencerClient {
    * sequencer serves v2 (with the accumulator path of the batch to the root at its anchored
    * size); `{ version: 1 }` asks for a v1 bundle (no accumulator path), for old verifiers.
    */
-  async proof(id: string, options: { version?: 1 | 2 } = {}): Promise<InclusionBundle> {
+  async proof(id: string, options: { version?: 1 | 2 } & AbortOptions = {}): Promise<InclusionBundle> {
     const query = options.version === 1 ? "?version=1" : "";
-    return this.request<InclusionBundle>("GET", `${routePath(ROUTES.recordProof, { id })}${query}`);
+    return this.request<InclusionBundle>("GET", `${routePath(ROUTES.recordProof, { id })}${query}`, undefined, { signal: options.signal });
   }
 
   /**
    * Polls until the record is anchored (or `timeoutMs`, default 10 min, passes: TIMEOUT).
    * Resolves with the record's view.
    */
-  async waitForAnchored(id: string, options: { timeoutMs?: number; pollMs?: number; onStatus?: (status: RecordStatus) => void } = {}): Promise<RecordView> {
+  async waitForAnchored(id: string, options: { timeoutMs?: number; pollMs?: number; onStatus?: (status: RecordStatus) => void } & AbortOptions = {}): Promise<RecordView> {
     const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+    const signal = options.signal;
     let last: RecordStatus | null = null;
     for (;;) {
-      const view = await this.record(id);
+      const view = await this.record(id, { signal });
       if (view.status !== last) options.onStatus?.(view.status);
       last = view.status;
       if (view.status === "anchored") return view;
       if (view.status === "dropped") {
-        const { notice, reason } = await this.droppedNotice(view);
+        const { notice, reason } = await this.droppedNotice(view, {}, { signal });
         throw new ProvenanceError("RECORD_DROPPED", `record ${id} was dropped from batch ${notice.batch} and will not be anchored (${notice.reason}): ${reason}`);
       }
       if (Date.now() >= deadline) {
         throw new SequencerHttpError("TIMEOUT", `record ${id} is still ${view.status} after ${options.timeoutMs ?? 600_000} ms (is the sequencer's prover and chain submitter running? see GET /healthz)`, 0, null);
       }
-      await this.sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
+      await abortable(this.sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now()))), signal);
     }
   }
 
-  async search(filter: { url?: string; contentHash?: string; nodeId?: string }, options: { limit?: number; after?: string } = {}): Promise<RecordPage> {
+  /** Records by url, content hash or node, a page at a time (`after` is the previous page's cursor). */
+  async search(filter: { url?: string; contentHash?: string; nodeId?: string }, options: { limit?: number; after?: string } & AbortOptions = {}): Promise<RecordPage> {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries({ ...filter, ...(options.limit ? { limit: String(options.limit) } : {}), ...(options.after ? { after: options.after } : {}) })) {
       if (v !== undefined) q.set(k, v);
     }
-    return this.request("GET", `${ROUTES.records}?${q.toString()}`);
+    return this.request("GET", `${ROUTES.records}?${q.toString()}`, undefined, { signal: options.signal });
   }
 
-  async batches(from = 0, limit = DEFAULT_PAGE_LIMIT): Promise<BatchPage> {
-    return this.request("GET", `${ROUTES.batches}?from=${from}&limit=${limit}`);
+  /** A page of batch summaries from index `from`. */
+  async batches(from = 0, limit = DEFAULT_PAGE_LIMIT, options: AbortOptions = {}): Promise<BatchPage> {
+    return this.request("GET", `${ROUTES.batches}?from=${from}&limit=${limit}`, undefined, options);
   }
 
   /** Every batch the sequencer lists, page by page. */
-  async *allBatches(pageSize = MAX_PAGE_LIMIT): AsyncGenerator<BatchSummary> {
+  async *allBatches(pageSize = MAX_PAGE_LIMIT, options: AbortOptions = {}): AsyncGenerator<BatchSummary> {
     let from = 0;
     for (;;) {
-      const page = await this.batches(from, pageSize);
+      const page = await this.batches(from, pageSize, options);
       for (const b of page.batches) yield b;
       if (page.batches.length === 0) return;
       from = page.batches[page.batches.length - 1]!.index + 1;
@@ -379,22 +396,27 @@ export class SequencerClient {
     }
   }
 
-  async batch(index: number): Promise<BatchDetail> {
-    return this.request("GET", routePath(ROUTES.batch, { index }));
+  /** One batch's detail (statement, state, transaction, proof). */
+  async batch(index: number, options: AbortOptions = {}): Promise<BatchDetail> {
+    return this.request("GET", routePath(ROUTES.batch, { index }), undefined, options);
   }
 
-  async batchRecords(index: number): Promise<BatchRecords> {
-    return this.request("GET", routePath(ROUTES.batchRecords, { index }));
+  /** One batch's records, in leaf order (what the auditor re-hashes). */
+  async batchRecords(index: number, options: AbortOptions = {}): Promise<BatchRecords> {
+    return this.request("GET", routePath(ROUTES.batchRecords, { index }), undefined, options);
   }
 
+  /** Registers a node's public key (admin token). */
   async addNode(publicKey: string): Promise<NodeAdded> {
     return this.request("POST", ROUTES.nodes, { publicKey }, { admin: true });
   }
 
+  /** Revokes a node (admin token). */
   async revokeNode(nodeId: string): Promise<NodeRevoked> {
     return this.request("DELETE", routePath(ROUTES.node, { nodeId }), undefined, { admin: true });
   }
 
+  /** One registry entry. */
   async node(nodeId: string): Promise<NodeView> {
     return this.request("GET", routePath(ROUTES.node, { nodeId }));
   }

@@ -16,6 +16,11 @@ export type ErrorCode =
   | "INVALID_SIGNATURE_ENCODING"
   | "INVALID_PRIVATE_KEY"
   | "BAD_SIGNATURE"
+  // signed chunks (chunk.ts): malformed, too large, a record twice, records of another node
+  | "INVALID_CHUNK"
+  | "CHUNK_TOO_LARGE"
+  | "DUPLICATE_IN_CHUNK"
+  | "MIXED_NODES"
   | "KEY_FILE"
   // trees and proofs
   | "INVALID_TREE"
@@ -79,6 +84,7 @@ export type ErrorCode =
   // an admin action refused before anything is sent (wrong key, nothing to do, a registry that does not hash to its root)
   | "ADMIN_REFUSED";
 
+/** Every error the SDK throws on bad input or a failed service: a stable `code` and a message that says what was expected. */
 export class ProvenanceError extends Error {
   readonly code: ErrorCode;
 
@@ -89,6 +95,7 @@ export class ProvenanceError extends Error {
   }
 }
 
+/** Throws a `ProvenanceError` with this code and message. */
 export function fail(code: ErrorCode, message: string): never {
   throw new ProvenanceError(code, message);
 }

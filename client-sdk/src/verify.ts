@@ -18,8 +18,11 @@
  *    field of the bundle goes unchecked.
  *
  * `verifyBundles` runs many with bounded concurrency and summarizes the failures by reason.
+ * Both take `signal` (an AbortSignal): aborted, they reject at once with its reason (an
+ * "AbortError"), not with a failed result.
  * Browser-safe: no Node-only imports.
  */
+import { abortable, type AbortOptions } from "./abort.js";
 import { bundleIdOf, checkAccumulatorPath, checkBundle, CheckLog, withAccumulatorPath, type CheckedBundle, type InclusionBundle, type VerifyResult } from "./bundle.js";
 import { accumulatorKnowsRoot, INSECURE_CIRCUITS, type ChainReader } from "./chain.js";
 import { ACCUMULATOR_ROOT_HISTORY } from "./idl/constants.js";
@@ -28,7 +31,7 @@ import { BATCH_LOG_CAPACITY, KNOWN_CLUSTERS } from "./chainlog.js";
 import { ProvenanceError, type ErrorCode } from "./errors.js";
 import { hexToField } from "./field.js";
 
-export interface VerifyOptions {
+export interface VerifyOptions extends AbortOptions {
   /** Offline: the batch root (64 hex) the caller trusts for this bundle's batch. */
   trustedRoot?: string;
   /** Offline, for datasets: trusted roots by batch index. */
@@ -53,6 +56,12 @@ export interface VerifyOptions {
   refresher?: AccumulatorRefresher;
 }
 
+/** A chunk-signed record's place, once the bundle's format was read (also when a later check failed). */
+function chunkOf(log: CheckLog, checked: CheckedBundle | null): VerifyResult["chunk"] {
+  const ref = checked ? checked.parsed.chunk : log.parsed?.chunk;
+  return ref ? { size: ref.size, index: ref.index } : undefined;
+}
+
 function result(log: CheckLog, json: unknown, checked: CheckedBundle | null, rootSource: VerifyResult["rootSource"], error?: unknown, refreshed?: InclusionBundle): VerifyResult {
   let failure: VerifyResult["failure"] = null;
   if (error !== undefined) {
@@ -67,10 +76,12 @@ function result(log: CheckLog, json: unknown, checked: CheckedBundle | null, roo
     if (!log.checks.some((c) => !c.ok)) log.checks.push({ name: check, ok: false, detail: failure.message });
   }
   const batchIndex = checked?.bundle.batch.index ?? (json as { batch?: { index?: unknown } } | null)?.batch?.index;
+  const chunk = chunkOf(log, checked);
   return {
     ok: failure === null,
     id: checked?.bundle.id ?? bundleIdOf(json),
     batchIndex: typeof batchIndex === "number" ? batchIndex : null,
+    ...(chunk ? { chunk } : {}),
     rootSource: failure === null ? rootSource : null,
     checks: log.checks,
     failure,
@@ -92,7 +103,7 @@ async function checkCluster(cluster: string, chain: ChainReader, log: CheckLog):
   if (/^https?:\/\//.test(cluster)) {
     const norm = (u: string) => u.replace(/\/+$/, "");
     if (norm(cluster) !== norm(chain.rpcUrl)) {
-      log.fail("cluster", "CLUSTER_MISMATCH", `bundle was anchored through RPC ${cluster}, but this verification reads ${chain.rpcUrl} (pass --rpc ${cluster})`);
+      log.fail("cluster", "CLUSTER_MISMATCH", `bundle was anchored through RPC ${cluster}, but this verification reads ${chain.rpcUrl} (verify with a ChainReader on ${cluster})`);
     }
     log.pass("cluster", `bundle names this RPC (${cluster})`);
     return;
@@ -145,7 +156,7 @@ async function checkDeployment(b: InclusionBundle, chain: ChainReader, log: Chec
   if (problems.length > 0) {
     if (b.cluster === "localnet") log.warn("deployment", `${problems.join("; ")} (a local chain: reported, not failed)`);
     else if (allowInsecure) log.warn("deployment", `${problems.join("; ")} (accepted: allowInsecure)`);
-    else log.fail("deployment", "INSECURE_DEPLOYMENT", `${problems.join("; ")}; a record anchored there proves nothing (accept it knowingly with allowInsecure, --allow-insecure in the CLI)`);
+    else log.fail("deployment", "INSECURE_DEPLOYMENT", `${problems.join("; ")}; a record anchored there proves nothing (accept it knowingly with allowInsecure, an option of verifyBundle)`);
   } else {
     log.pass("deployment", `the program verifies with the "${config.circuit}" key; its admin ${config.admin} is not its sequencer`);
   }
@@ -177,7 +188,7 @@ async function checkAccumulator(b: InclusionBundle, chain: ChainReader, log: Che
     log.fail("accumulator", "ACCUMULATOR_ROOT_UNKNOWN", `accumulator root ${a.root} at size ${a.size} was never the on-chain root (the Accumulator holds ${acc.size} batches, root ${acc.root}, and the last ${ACCUMULATOR_ROOT_HISTORY} roots)`);
   }
   if (!refresher) {
-    log.fail("accumulator", "ACCUMULATOR_STALE", `refresh needed: the bundle's accumulator root (size ${a.size}) is older than the ${ACCUMULATOR_ROOT_HISTORY} roots the Accumulator keeps (size now ${acc.size}); refresh it (refreshBundle, \`provenance proof --refresh FILE\`, or \`verify --refresh\`) from any server that has the batch roots`);
+    log.fail("accumulator", "ACCUMULATOR_STALE", `refresh needed: the bundle's accumulator root (size ${a.size}) is older than the ${ACCUMULATOR_ROOT_HISTORY} roots the Accumulator keeps (size now ${acc.size}); refresh it (refreshBundle, or verifyBundle's refresh option) from any server that has the batch roots`);
   }
   let fresh: InclusionBundle;
   try {
@@ -199,7 +210,7 @@ async function checkAccumulator(b: InclusionBundle, chain: ChainReader, log: Che
 async function checkAgainstChain(b: InclusionBundle, chain: ChainReader, log: CheckLog, checkTransaction: boolean | undefined, allowInsecure: boolean, refresher?: AccumulatorRefresher): Promise<{ source: VerifyResult["rootSource"]; refreshed?: InclusionBundle }> {
   const program = chain.programId.toBase58();
   if (b.programId !== program) {
-    log.fail("program", "PROGRAM_MISMATCH", `bundle names program ${b.programId}, not the trusted program ${program} (pass --program-id to trust another)`);
+    log.fail("program", "PROGRAM_MISMATCH", `bundle names program ${b.programId}, not the trusted program ${program} (give the ChainReader the programId to trust another)`);
   }
   log.pass("program", `bundle names the trusted program ${program}`);
 
@@ -268,6 +279,7 @@ export async function verifyBundle(json: unknown, options: VerifyOptions): Promi
   if (!options.chain && options.trustedRoot === undefined && options.trustedRoots === undefined) {
     throw new ProvenanceError("INVALID_CONFIG", "verifyBundle needs a chain reader or a trusted root: a bundle's own root proves nothing");
   }
+  options.signal?.throwIfAborted();
   const log = new CheckLog();
   let checked: CheckedBundle | null = null;
   try {
@@ -275,7 +287,7 @@ export async function verifyBundle(json: unknown, options: VerifyOptions): Promi
     const b = checked.bundle;
     if (options.chain) {
       const refresher = options.refresher ?? (options.refresh ? new AccumulatorRefresher(options.chain, options.refresh) : undefined);
-      const { source, refreshed } = await checkAgainstChain(b, options.chain, log, options.checkTransaction, options.allowInsecure ?? false, refresher);
+      const { source, refreshed } = await abortable(checkAgainstChain(b, options.chain, log, options.checkTransaction, options.allowInsecure ?? false, refresher), options.signal);
       return result(log, json, checked, source, undefined, refreshed);
     }
     const trusted = options.trustedRoot ?? options.trustedRoots?.get(b.batch.index);
@@ -287,10 +299,12 @@ export async function verifyBundle(json: unknown, options: VerifyOptions): Promi
     log.pass("trusted-root", `batch root equals the trusted root ${trusted}`);
     return result(log, json, checked, "trusted-root");
   } catch (e) {
+    if (options.signal?.aborted) throw options.signal.reason;
     return result(log, json, checked, null, e);
   }
 }
 
+/** One bundle of a dataset that failed (or could not be checked), in `DatasetReport.failures`. */
 export interface DatasetFailure {
   /** 1-based line (or position) of the bundle in the dataset. */
   line: number;
@@ -301,6 +315,7 @@ export interface DatasetFailure {
   message: string;
 }
 
+/** What `verifyBundles` found in a dataset: counts, failures by code, where the roots were checked. */
 export interface DatasetReport {
   total: number;
   passed: number;
@@ -324,6 +339,7 @@ export interface DatasetOptions extends VerifyOptions {
   concurrency?: number;
   /** Failures kept in the report (default 100). */
   maxFailures?: number;
+  /** Called after each bundle with the bundles done and failed so far (the library itself prints nothing). */
   onProgress?: (done: number, failed: number) => void;
 }
 
@@ -347,6 +363,7 @@ export async function verifyBundles(
   if (options.chain && options.refresh && !options.refresher) shared.refresher = new AccumulatorRefresher(options.chain, options.refresh);
   const worker = async (): Promise<void> => {
     for (;;) {
+      options.signal?.throwIfAborted();
       const next = await iterator.next();
       if (next.done) return;
       const { line, json, parseError } = next.value;

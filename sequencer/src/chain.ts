@@ -386,7 +386,7 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     }
     if (state.paused) throw new ChainError("the program is paused: the admin must unpause it (set_paused false)", "Paused");
     const ix = await this.program.methods
-      .submitBatch(...submitBatchMethodArgs({ ...meta, ...proof.solana }))
+      .submitBatch(...submitBatchMethodArgs({ ...meta, ...proof.solana, shape: proof.shape ?? meta.shape ?? 0 }))
       .accountsPartial({ sequencer: this.wallet.publicKey, config: this.reader.configAddress, batchLog: this.reader.batchLogAddress, accumulator: this.reader.accumulatorAddress })
       .instruction();
     try {

@@ -218,6 +218,7 @@ export class Pipeline {
       const seconds = (performance.now() - started) / 1000;
       const proven = await this.store.markProven(index, {
         circuit: out.circuit,
+        shape: out.shape,
         proof: out.proof,
         publicSignals: out.publicSignals,
         solana: { proofA: bytesHex(out.solana.proofA), proofB: bytesHex(out.solana.proofB), proofC: bytesHex(out.solana.proofC) },

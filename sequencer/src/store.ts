@@ -77,6 +77,8 @@ export interface BatchMeta {
   minTs: number;
   maxTs: number;
   publicHash: string;
+  /** The circuit shape the batch is laid out for and proven with (0 chunk shape, 1 single shape); absent in stores from before shapes: 0. */
+  shape?: number;
   /**
    * The members' seqs when the batch was re-sealed without dropped records (ascending, inside
    * the range it was first sealed with, starting at or after `firstSeq`); absent: the range

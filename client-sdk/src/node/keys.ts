@@ -14,9 +14,12 @@ import { ProvenanceError } from "../errors.js";
 import { bytesToHex, fieldToHex, parseHex } from "../field.js";
 import { derivePublicKey, generatePrivateKey, packPublicKey, type Point, type PrivateKey } from "../eddsa.js";
 import { computeNodeId, signRecord, type Observation, type RecordV1 } from "../record.js";
+import { signChunk, type SignedChunkV1 } from "../signed-chunk.js";
 
+/** The `type` field of a node key file (`saveNodeKey` writes it, `loadNodeKey` requires it). */
 export const KEY_FILE_TYPE = "provenance-node-key";
 
+/** A node's EdDSA-Poseidon key: signs the records the node observes; its public key is its registry entry. */
 export class NodeKey {
   readonly privateKey: PrivateKey;
   readonly publicKey: Point;
@@ -31,6 +34,7 @@ export class NodeKey {
     this.nodeId = computeNodeId(this.publicKey);
   }
 
+  /** A new key from 32 random bytes of the platform's CSPRNG. */
   static generate(): NodeKey {
     return new NodeKey(generatePrivateKey());
   }
@@ -43,10 +47,17 @@ export class NodeKey {
     return fieldToHex(this.nodeId);
   }
 
+  /** The signed record of an observation (url, timestamp, contentHash), ready for `SequencerClient.submit`. */
   sign(observation: Observation): RecordV1 {
     return signRecord(observation, this.privateKey);
   }
 
+  /** Signs 1..16 observations (in this order) as one chunk: one signature for all (`POST /v1/chunks`). */
+  signChunk(observations: readonly Observation[]): SignedChunkV1 {
+    return signChunk(observations, this.privateKey);
+  }
+
+  /** The key file's JSON, private key included: keep it secret (`saveNodeKey` writes it mode 0600). */
   toJSON(): Record<string, unknown> {
     return {
       type: KEY_FILE_TYPE,
@@ -57,6 +68,7 @@ export class NodeKey {
     };
   }
 
+  /** Reads a key file's JSON; refuses (KEY_FILE) a wrong type or version, or a public key or node id that does not match the private key. */
   static fromJSON(json: unknown, source = "key file"): NodeKey {
     const err = (msg: string) => new ProvenanceError("KEY_FILE", `${source}: ${msg}`);
     if (typeof json !== "object" || json === null) throw err("not a JSON object");

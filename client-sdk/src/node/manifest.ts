@@ -11,6 +11,7 @@ import { createInterface } from "node:readline";
 import { ProvenanceError } from "../errors.js";
 import { verifyBundles, type DatasetOptions, type DatasetReport } from "../verify.js";
 
+/** One line of a manifest: its 1-based line number and its parsed bundle, or why it did not parse. */
 export interface ManifestItem {
   line: number;
   json: unknown;
@@ -90,6 +91,7 @@ export class ProgressBar {
     this.enabled = options.enabled ?? this.stream.isTTY === true;
   }
 
+  /** Redraws the bar (at most 10 times a second unless `force`). */
   update(done: number, failed: number, force = false): void {
     if (!this.enabled) return;
     const now = Date.now();
@@ -102,6 +104,7 @@ export class ProgressBar {
     this.stream.write(`\r${this.label} ${bar}  ${failed} failed  ${rate.toFixed(0)}/s\x1b[K`);
   }
 
+  /** Draws the final state and ends the line. */
   finish(done: number, failed: number): void {
     if (!this.enabled) return;
     this.update(done, failed, true);
@@ -120,9 +123,13 @@ export async function countManifestLines(file: string): Promise<number> {
   return n;
 }
 
-/** Verifies every bundle of a manifest file (see `verifyBundles`), with a progress bar on a TTY. */
+/**
+ * Verifies every bundle of a manifest file (see `verifyBundles`). Writes nothing unless asked:
+ * `progress: true` draws a `ProgressBar` on stderr when it is a terminal; `onProgress` reports
+ * to the caller.
+ */
 export async function verifyManifest(file: string, options: DatasetOptions & { progress?: boolean }): Promise<DatasetReport> {
-  const showProgress = options.progress ?? process.stderr.isTTY === true;
+  const showProgress = options.progress === true && process.stderr.isTTY === true;
   const bar = showProgress ? new ProgressBar("verifying", await countManifestLines(file)) : null;
   let done = 0;
   let failed = 0;

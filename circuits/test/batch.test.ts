@@ -16,6 +16,10 @@ import {
   FixedMerkleTree,
   NodeRegistry,
   SUBGROUP_ORDER,
+  buildBatch,
+  buildShapedBatch,
+  chunkDigest,
+  chunkPath,
   computeNodeId,
   poseidon,
   recordMessage,
@@ -26,7 +30,6 @@ import {
 } from "@provenance/client-sdk";
 import { CIRCUITS_DIR, circuitConfig, compileCircuit, type CircuitConfig, type CompiledCircuit } from "@provenance/circuits";
 import { buildCircuitInput, fieldInverse, type CircuitInput } from "@provenance/prover";
-import { buildShapedBatch, chunkDigest, chunkPath } from "./sdk-v2-shim.js";
 import { registryOf, testNode, testRecord, type TestNode } from "../../tests/support/fixtures.js";
 
 const SOURCE = readFileSync(path.join(CIRCUITS_DIR, "src", "batch.circom"), "utf8").split("\n");
@@ -172,6 +175,28 @@ function chunkOf(node: TestNode, pages: number[]): ParsedRecord[] {
 
 function batchOf(groups: ParsedRecord[][], config: CircuitConfig, registry: NodeRegistry): Batch {
   return buildShapedBatch(groups, config, registry.root);
+}
+
+/**
+ * `buildShapedBatch`'s layout without its checks: batches the SDK refuses to build, to show that
+ * buildCircuitInput refuses them too (a caller may hand it any Batch).
+ */
+function layOutUnchecked(groups: ParsedRecord[][], config: CircuitConfig, registryRoot: bigint): Batch {
+  const C = 2 ** config.chunkLevels;
+  const slots: (ParsedRecord | null)[] = Array.from({ length: 2 ** config.batchLevels }, () => null);
+  groups.forEach((g, i) => g.forEach((r, k) => (slots[i * C + k] = r)));
+  const records = slots.filter((r): r is ParsedRecord => r !== null);
+  const tree = new FixedMerkleTree(config.batchLevels, slots.map((r) => r?.leaf ?? 0n));
+  const ts = records.map((r) => r.record.timestamp);
+  return {
+    levels: config.batchLevels,
+    shape: { batchLevels: config.batchLevels, chunkLevels: config.chunkLevels, signerSlots: config.signerSlots },
+    groups,
+    slots,
+    records,
+    tree,
+    statement: { registryRoot, batchRoot: tree.root, count: records.length, minTs: Math.min(...ts), maxTs: Math.max(...ts) },
+  };
 }
 
 /** Single shape: records signed by `nodes` in turn, one region each. */
@@ -527,11 +552,13 @@ describe("batch circuit v2 (test family)", function () {
       }
     };
 
-    it("a chunk in a single shape", () => {
+    it("a batch laid out for another shape, and a chunk in a single shape", () => {
       const batch = batchOf([chunkOf(a, [0, 1])], chunked, registry);
       refuses(() => buildCircuitInput(batch, registry, single), /laid out for chunkLevels 1 but circuit "test-single" has chunkLevels 0/);
-      const one = batchOf([chunkOf(a, [0])], single, registry);
+      const one = layOutUnchecked([chunkOf(a, [0])], single, registry.root);
       refuses(() => buildCircuitInput(one, registry, single), /a chunk-signed record, but circuit "test-single" is a single shape/);
+      const prefix = buildBatch([testRecord(a, 0), testRecord(b, 1)], chunked.batchLevels, registry.root);
+      refuses(() => buildCircuitInput(prefix, registry, chunked), /laid out for chunkLevels 0 but circuit "test" has chunkLevels 1/);
     });
 
     it("more signers than signer slots", () => {
@@ -542,15 +569,20 @@ describe("batch circuit v2 (test family)", function () {
     it("a group that is not one node's, and a v1 record sharing its region", () => {
       const mixed = chunkOf(a, [0, 1]);
       mixed[1] = { ...chunkOf(b, [1])[0]!, chunk: mixed[1]!.chunk };
-      refuses(() => buildCircuitInput(batchOf([mixed], chunked, registry), registry, chunked), /a group is one node's records/);
+      refuses(() => buildCircuitInput(layOutUnchecked([mixed], chunked, registry.root), registry, chunked), /a group is one node's records/);
       refuses(
-        () => buildCircuitInput(batchOf([[testRecord(a, 0), testRecord(a, 1)]], chunked, registry), registry, chunked),
+        () => buildCircuitInput(layOutUnchecked([[testRecord(a, 0), testRecord(a, 1)]], chunked, registry.root), registry, chunked),
         /a v1 record is a group of its own/,
       );
     });
 
-    it("a chunk split, and nodes not active in the registry", () => {
-      refuses(() => buildCircuitInput(batchOf([chunkOf(a, [0, 1]).slice(0, 1)], chunked, registry), registry, chunked), /a chunk is placed whole/);
+    it("a chunk split, padding inside a region, and nodes not active in the registry", () => {
+      refuses(() => buildCircuitInput(layOutUnchecked([chunkOf(a, [0, 1]).slice(0, 1)], chunked, registry.root), registry, chunked), /a chunk is placed whole/);
+      const gap = layOutUnchecked([chunkOf(a, [0]), [testRecord(b, 5)]], chunked, registry.root);
+      gap.slots = [gap.slots[0]!, null, null, gap.slots[2]!];
+      gap.tree = new FixedMerkleTree(chunked.batchLevels, gap.slots.map((r) => r?.leaf ?? 0n));
+      gap.statement = { ...gap.statement, batchRoot: gap.tree.root };
+      refuses(() => buildCircuitInput(gap, registry, chunked), /region 1: slot 2 is padding but slot 3 holds a record/);
       const outsider = testNode("outsider");
       const reg = registryOf(single.registryLevels, [outsider]);
       const batch = batchOf([[testRecord(outsider, 0)]], single, reg);

@@ -5,11 +5,9 @@
 import {
   FIELD_MODULUS,
   ProvenanceError,
-  bytesToBigIntBE,
+  chunkDigest,
   fail,
   fieldToHex,
-  merkleRoot,
-  poseidon,
   publicHash,
   splitDigest,
   type Batch,
@@ -37,30 +35,6 @@ export function fieldInverse(a: bigint): bigint {
   return ((t0 % FIELD_MODULUS) + FIELD_MODULUS) % FIELD_MODULUS;
 }
 
-/** A chunk-signed record's chunk (the SDK's `ParsedRecord.chunk`): its size, its position, its path, the digest signed. */
-interface RecordChunk {
-  size: number;
-  index: number;
-  path: bigint[];
-  digest: bigint;
-}
-
-type SlotRecord = ParsedRecord & { chunk?: RecordChunk };
-
-/**
- * The batch as laid out by the SDK: `slots[i]` is the record at slot i (or null); a batch from
- * the prefix builder (`buildBatch`) has its records in slots 0..count-1.
- */
-type LaidOutBatch = Batch & { slots?: readonly (SlotRecord | null)[]; shape?: { batchLevels: number; chunkLevels: number } };
-
-const CHUNK_TREE_LEVELS = 4;
-const DOMAIN_CHUNK = bytesToBigIntBE(new TextEncoder().encode("provenance.chunk.v1"));
-
-/** Poseidon(DOMAIN_CHUNK_V1, n, root of the depth-4 tree over the messages then zeros): what a chunk's node signed. */
-function chunkDigestOf(messages: readonly bigint[]): bigint {
-  return poseidon([DOMAIN_CHUNK, BigInt(messages.length), merkleRoot(CHUNK_TREE_LEVELS, messages)]);
-}
-
 function sameSignature(a: Signature, b: Signature): boolean {
   return a.S === b.S && a.R8.x === b.R8.x && a.R8.y === b.R8.y;
 }
@@ -84,13 +58,12 @@ export function buildCircuitInput(batch: Batch, registry: NodeRegistry, config: 
   const G = B / C;
   const K = config.signerSlots;
   const R = config.registryLevels;
-  const laid = batch as LaidOutBatch;
   const name = `circuit "${config.name}"`;
   if (batch.levels !== config.batchLevels) {
     fail("INVALID_BATCH", `batch has ${batch.levels} levels but ${name} has ${config.batchLevels}`);
   }
-  if (laid.shape && laid.shape.chunkLevels !== config.chunkLevels) {
-    fail("INVALID_BATCH", `batch was laid out for chunkLevels ${laid.shape.chunkLevels} but ${name} has chunkLevels ${config.chunkLevels}`);
+  if (batch.shape.chunkLevels !== config.chunkLevels) {
+    fail("INVALID_BATCH", `batch was laid out for chunkLevels ${batch.shape.chunkLevels} but ${name} has chunkLevels ${config.chunkLevels}`);
   }
   if (registry.levels !== R) {
     fail("INVALID_BATCH", `registry has depth ${registry.levels} but ${name} expects ${R}`);
@@ -99,9 +72,7 @@ export function buildCircuitInput(batch: Batch, registry: NodeRegistry, config: 
     fail("INVALID_BATCH", "the batch was built for another registry root than the registry given");
   }
   if (batch.records.length > B) fail("INVALID_BATCH", `batch has ${batch.records.length} records but ${name} has ${B} record slots`);
-  const slots: (SlotRecord | null)[] = laid.slots
-    ? laid.slots.slice()
-    : Array.from({ length: B }, (_, i) => (batch.records[i] as SlotRecord | undefined) ?? null);
+  const slots = batch.slots;
   if (slots.length !== B) fail("INVALID_BATCH", `batch has ${slots.length} slots but ${name} has ${B}`);
   const count = slots.filter((r) => r !== null).length;
   if (count !== batch.statement.count) fail("INVALID_BATCH", `batch statement says count ${batch.statement.count} but its slots hold ${count} records`);
@@ -154,7 +125,7 @@ export function buildCircuitInput(batch: Batch, registry: NodeRegistry, config: 
       fail("INVALID_BATCH", `region ${g}: slot ${first + n} is padding but slot ${first + after} holds a record: a region's records fill its first slots (no padding inside a chunk)`);
     }
     if (n === 0) continue;
-    const records = inRegion.slice(0, n) as SlotRecord[];
+    const records = inRegion.slice(0, n) as ParsedRecord[];
     const lead = records[0]!;
     for (const [c, r] of records.entries()) {
       if (r.nodeId !== lead.nodeId) {
@@ -170,7 +141,7 @@ export function buildCircuitInput(batch: Batch, registry: NodeRegistry, config: 
       if (C === 1) {
         fail("INVALID_BATCH", `slot ${first}: a chunk-signed record, but ${name} is a single shape (chunkLevels 0): chunks need the family's chunk shape`);
       }
-      const digest = chunkDigestOf(records.map((r) => r.message));
+      const digest = chunkDigest(records.map((r) => r.message));
       for (const [c, r] of records.entries()) {
         if (!r.chunk) fail("INVALID_BATCH", `region ${g}: slot ${first + c} is a v1 record inside the chunk that starts at slot ${first}`);
         if (r.chunk.size !== n) {

@@ -8,9 +8,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import * as snarkjs from "snarkjs";
 import { FixedMerkleTree, SparseMerkleTree, poseidon2, verifyInclusion } from "@provenance/client-sdk";
-import { CIRCUITS_DIR, REPO_ROOT, circuitConfig, compileCircuit, familyConfigs, type CircuitConfig } from "@provenance/circuits";
+import { CIRCUITS_DIR, REPO_ROOT, circuitConfig, familyConfigs, type CircuitConfig } from "@provenance/circuits";
 
 const run = promisify(execFile);
 
@@ -19,10 +18,6 @@ export interface Row {
   name: string;
   value: string;
   baseline: string;
-}
-
-async function constraintsOf(r1cs: string): Promise<number> {
-  return (await snarkjs.r1cs.info(r1cs)).nConstraints;
 }
 
 /** Compiles one template as a main component and returns its constraint count. */

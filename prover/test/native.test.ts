@@ -23,7 +23,7 @@ import { ensureSetup } from "../../tests/support/circuit-setup.js";
 import { expectRefusal } from "../../tests/support/expect.js";
 import { registryOf, testBatch, testNode, testRecord } from "../../tests/support/fixtures.js";
 
-const config = circuitConfig("test");
+const config = circuitConfig("test-single");
 const nodes = [testNode("a"), testNode("b"), testNode("c")];
 const registry = registryOf(config.registryLevels, nodes);
 
@@ -57,11 +57,11 @@ describe("native prover (arkworks) against snarkjs, test circuit", function () {
       console.warn(`      native prover ${nativeProver.reason}: skipping`);
       this.skip();
     }
-    await ensureSetup("test");
-    vk = JSON.parse(readFileSync(checkedInVkPath("test"), "utf8")) as SnarkjsVerifyingKey;
-    witnesses = await WitnessGenerator.load(readFileSync(wasmPath("test")));
-    native = await loadBackend("native", zkeyPath("test"));
-    reference = await loadBackend("snarkjs", zkeyPath("test"));
+    await ensureSetup("test-single");
+    vk = JSON.parse(readFileSync(checkedInVkPath("test-single"), "utf8")) as SnarkjsVerifyingKey;
+    witnesses = await WitnessGenerator.load(readFileSync(wasmPath("test-single")));
+    native = await loadBackend("native", zkeyPath("test-single"));
+    reference = await loadBackend("snarkjs", zkeyPath("test-single"));
     const batch = testBatch(config.batchLevels, registry, nodes, 4);
     statement = batch.statement;
     input = buildCircuitInput(batch, registry, config);
@@ -189,13 +189,13 @@ describe("native prover (arkworks) against snarkjs, test circuit", function () {
     try {
       expectRefusal(() => loadNativeProver(path.join(dir, "none.zkey")), "INVALID_SETUP", /cannot open the proving key .*none\.zkey/);
       const truncated = path.join(dir, "truncated.zkey");
-      copyFileSync(zkeyPath("test"), truncated);
+      copyFileSync(zkeyPath("test-single"), truncated);
       truncateSync(truncated, 5000);
       expectRefusal(() => loadNativeProver(truncated), "INVALID_SETUP", /truncated\.zkey is truncated/);
       const foreign = path.join(dir, "foreign.zkey");
       writeFileSync(foreign, Buffer.from("this is not a proving key at all"));
       expectRefusal(() => loadNativeProver(foreign), "INVALID_SETUP", /is not a snarkjs zkey \(magic "this"/);
-      expectRefusal(() => loadNativeProver(wasmPath("test")), "INVALID_SETUP", /is not a snarkjs zkey/);
+      expectRefusal(() => loadNativeProver(wasmPath("test-single")), "INVALID_SETUP", /is not a snarkjs zkey/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -214,12 +214,12 @@ describe("native prover (arkworks) against snarkjs, test circuit", function () {
 
   it("a BatchProver with a key that does not match the verifying key refuses to return its proof", async () => {
     // The test circuit's key with alpha replaced by the generator: every honest proof fails it.
-    const prover = new BatchProver({ circuit: "test", workers: 1, backend: "native", verifyingKey: { ...vk, vk_alpha_1: ["1", "2", "1"] } });
+    const prover = new BatchProver({ circuit: "test-single", workers: 1, backend: "native", verifyingKey: { ...vk, vk_alpha_1: ["1", "2", "1"] } });
     try {
       const err = await prover.prove(testBatch(config.batchLevels, registry, nodes, 2), registry).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(ProvenanceError);
       expect((err as ProvenanceError).code).to.equal("INVALID_PROOF");
-      expect((err as Error).message).to.match(/native prover's proof does not verify under the "test" verifying key/);
+      expect((err as Error).message).to.match(/native prover's proof does not verify under the "test-single" verifying key/);
     } finally {
       await prover.close();
     }

@@ -25,7 +25,7 @@ import type { SnarkjsProof, SnarkjsVerifyingKey } from "../src/solana-layout.js"
 import { ensureSetup } from "../../tests/support/circuit-setup.js";
 import { registryOf, testBatch, testNode } from "../../tests/support/fixtures.js";
 
-const config = circuitConfig("test");
+const config = circuitConfig("test-single");
 const nodes = [testNode("a"), testNode("b"), testNode("c")];
 const registry = registryOf(config.registryLevels, nodes);
 
@@ -40,10 +40,10 @@ describe("prover (test circuit)", function () {
   let proven: BatchProof;
 
   before(async () => {
-    await compileCircuit("test");
-    await ensureSetup("test");
-    vk = JSON.parse(readFileSync(checkedInVkPath("test"), "utf8")) as SnarkjsVerifyingKey;
-    prover = new BatchProver({ circuit: "test", workers: 1 });
+    await compileCircuit("test-single");
+    await ensureSetup("test-single");
+    vk = JSON.parse(readFileSync(checkedInVkPath("test-single"), "utf8")) as SnarkjsVerifyingKey;
+    prover = new BatchProver({ circuit: "test-single", workers: 1 });
     proven = await prover.prove(testBatch(config.batchLevels, registry, nodes, 3), registry);
   });
 
@@ -109,7 +109,7 @@ describe("prover (test circuit)", function () {
   });
 
   it("reports a batch the circuit refuses as INVALID_BATCH, and keeps serving", async () => {
-    const pool = new ProverPool({ wasm: wasmPath("test"), zkey: zkeyPath("test"), workers: 1 });
+    const pool = new ProverPool({ wasm: wasmPath("test-single"), zkey: zkeyPath("test-single"), workers: 1 });
     try {
       const input = buildCircuitInput(testBatch(config.batchLevels, registry, nodes, 2), registry, config);
       (input.S as string[])[0] = "1";
@@ -129,7 +129,7 @@ describe("prover (test circuit)", function () {
 
   it("fails waiting jobs with the reason when the prover cannot start, instead of hanging", async () => {
     // A directory where the proving key should be: the process dies on start, every time.
-    const pool = new ProverPool({ wasm: wasmPath("test"), zkey: path.dirname(zkeyPath("test")), workers: 1 });
+    const pool = new ProverPool({ wasm: wasmPath("test-single"), zkey: path.dirname(zkeyPath("test-single")), workers: 1 });
     try {
       const err = await pool.prove({}).then(
         () => null,
@@ -142,7 +142,7 @@ describe("prover (test circuit)", function () {
   });
 
   it("replaces a prover that dies while idle and still proves the next batch", async () => {
-    const pool = new ProverPool({ wasm: wasmPath("test"), zkey: zkeyPath("test"), workers: 1 });
+    const pool = new ProverPool({ wasm: wasmPath("test-single"), zkey: zkeyPath("test-single"), workers: 1 });
     try {
       const input = buildCircuitInput(testBatch(config.batchLevels, registry, nodes, 1), registry, config);
       await pool.prove(input);
@@ -164,7 +164,7 @@ describe("prover (test circuit)", function () {
   });
 
   it("pipelines two batches in one process; if it dies, the one proving fails and the other is proven by its replacement", async () => {
-    const pool = new ProverPool({ wasm: wasmPath("test"), zkey: zkeyPath("test"), workers: 1, pipeline: 2 });
+    const pool = new ProverPool({ wasm: wasmPath("test-single"), zkey: zkeyPath("test-single"), workers: 1, pipeline: 2 });
     try {
       expect(pool.capacity).to.equal(2);
       const input = buildCircuitInput(testBatch(config.batchLevels, registry, nodes, 1), registry, config);
@@ -185,7 +185,7 @@ describe("prover (test circuit)", function () {
   });
 
   it("abandons a proof that takes longer than the job timeout", async () => {
-    const pool = new ProverPool({ wasm: wasmPath("test"), zkey: zkeyPath("test"), workers: 1, jobTimeoutMs: 50 });
+    const pool = new ProverPool({ wasm: wasmPath("test-single"), zkey: zkeyPath("test-single"), workers: 1, jobTimeoutMs: 50 });
     try {
       const input = buildCircuitInput(testBatch(config.batchLevels, registry, nodes, 1), registry, config);
       const err = await pool.prove(input).then(
@@ -199,7 +199,7 @@ describe("prover (test circuit)", function () {
   });
 
   it("proves batches concurrently in two workers", async () => {
-    const two = new BatchProver({ circuit: "test", workers: 2 });
+    const two = new BatchProver({ circuit: "test-single", workers: 2 });
     try {
       const batches = [1, 2, 3, 4].map((n) => testBatch(config.batchLevels, registry, nodes, n));
       const proofs = await Promise.all(batches.map((b) => two.prove(b, registry)));

@@ -29,7 +29,7 @@ import { registryOf, testBatch, testNode } from "../../tests/support/fixtures.js
 import { RedisServer, requireRedis } from "../../tests/support/redis.js";
 import { WorkerProcess, lyingWorker } from "../../tests/support/prover-worker.js";
 
-const config = circuitConfig("test");
+const config = circuitConfig("test-single");
 const nodes = [testNode("qa"), testNode("qb")];
 const registry = registryOf(config.registryLevels, nodes);
 
@@ -48,14 +48,14 @@ describe("prover queue (BullMQ on a real redis-server, real workers, test circui
 
   before(async function () {
     requireRedis(this);
-    await ensureSetup("test");
+    await ensureSetup("test-single");
     redis = await RedisServer.start();
     tmp = mkdtempSync(path.join(os.tmpdir(), "provenance-queue-"));
     // Another proving key for the same circuit: one more phase-2 contribution.
     wrongZkey = path.join(tmp, "wrong.zkey");
-    await snarkjs.zKey.contribute(zkeyPath("test"), wrongZkey, "wrong key", "queue test entropy");
+    await snarkjs.zKey.contribute(zkeyPath("test-single"), wrongZkey, "wrong key", "queue test entropy");
     const { connection } = queueConnection({ url: redis.url });
-    prover = new QueueProver({ circuit: "test", connection, pollMs: 50 });
+    prover = new QueueProver({ circuit: "test-single", connection, pollMs: 50 });
     await prover.queue.obliterate({ force: true }).catch(() => undefined);
   });
   afterEach(async () => {
@@ -69,8 +69,8 @@ describe("prover queue (BullMQ on a real redis-server, real workers, test circui
   });
 
   it("names the same key hash for the checked-in verifying key and the zkey it came from, another for another zkey", async () => {
-    const vkHash = verifyingKeyHash(defaultVerifyingKey("test"));
-    expect((await zkeyVerifyingKey(zkeyPath("test"))).keyHash).to.equal(vkHash);
+    const vkHash = verifyingKeyHash(defaultVerifyingKey("test-single"));
+    expect((await zkeyVerifyingKey(zkeyPath("test-single"))).keyHash).to.equal(vkHash);
     expect((await zkeyVerifyingKey(wrongZkey)).keyHash).to.not.equal(vkHash);
     expect(prover.keyHash).to.equal(vkHash);
   });
@@ -80,7 +80,7 @@ describe("prover queue (BullMQ on a real redis-server, real workers, test circui
     const batch = testBatch(config.batchLevels, registry, nodes, 3);
     const first = await prover.prove(batch, registry, { index: 7 });
     expect(first.publicSignals).to.deep.equal([publicHash(batch.statement).toString()]);
-    const job = await prover.queue.getJob(proveJobId("test", 7, fieldToHex(publicHash(batch.statement))));
+    const job = await prover.queue.getJob(proveJobId("test-single", 7, fieldToHex(publicHash(batch.statement))));
     expect(job, "the job is kept").to.not.equal(undefined);
     const data = JSON.stringify(job!.data);
     expect(data).to.not.include(redis.password);
@@ -111,7 +111,7 @@ describe("prover queue (BullMQ on a real redis-server, real workers, test circui
     // A dishonest worker: answers at once with a proof of nothing (an honest proof with a changed coordinate).
     const liar = lyingWorker(redis.url, () => lied++);
     const retries: string[] = [];
-    const watched = new QueueProver({ circuit: "test", connection, pollMs: 50, events: { onRetry: (reason) => retries.push(reason) } });
+    const watched = new QueueProver({ circuit: "test-single", connection, pollMs: 50, events: { onRetry: (reason) => retries.push(reason) } });
     try {
       const batch = testBatch(config.batchLevels, registry, nodes, 4);
       const proving = watched.prove(batch, registry, { index: 9 });
@@ -145,7 +145,7 @@ describe("prover queue (BullMQ on a real redis-server, real workers, test circui
     expect(err!.message).to.match(/witness generation failed/);
     const again = await attempt();
     expect(again?.code).to.equal("INVALID_BATCH");
-    const job = await prover.queue.getJob(proveJobId("test", 10, fieldToHex(publicHash(batch.statement))));
+    const job = await prover.queue.getJob(proveJobId("test-single", 10, fieldToHex(publicHash(batch.statement))));
     expect(job?.attemptsMade).to.equal(1);
     expect(w.count("proving batch")).to.equal(1);
   });

@@ -7,18 +7,33 @@
  */
 import { readFileSync } from "node:fs";
 import { circuitConfig } from "@provenance/circuits";
-import { WitnessGenerator, buildCircuitInput, loadBackend, releaseCurve, wasmPath, zkeyPath, type ProverBackend } from "@provenance/prover";
-import { registryOf, testBatch, testNode } from "../tests/support/fixtures.js";
+import { buildShapedBatch, signChunk, validateChunk, type Batch } from "@provenance/client-sdk";
+import { WitnessGenerator, buildCircuitInput, loadBackend, releaseCurve, shapeOfConfig, wasmPath, zkeyPath, type ProverBackend } from "@provenance/prover";
+import { BASE_TS, contentHashOf, registryOf, testBatch, testNode } from "../tests/support/fixtures.js";
 
 const args = process.argv.slice(2);
 const [name = "test", runsArg = "2", backendName = "snarkjs"] = args.filter((a) => !a.startsWith("--"));
 const withProofs = args.includes("--proofs");
 const config = circuitConfig(name);
 const B = 2 ** config.batchLevels;
-const nodes = [testNode("a"), testNode("b"), testNode("c")];
+const shape = shapeOfConfig(config);
+const nodes = [testNode("a"), testNode("b"), testNode("c"), testNode("d")].slice(0, Math.min(3, shape.signerSlots));
 const registry = registryOf(config.registryLevels, nodes);
-// The same full batch (records of three nodes) for every run and backend.
-const input = buildCircuitInput(testBatch(config.batchLevels, registry, nodes, B), registry, config);
+/**
+ * The same full batch for every run and backend: on a chunk shape every region a full chunk (of
+ * the nodes in turn), on the single shape B records signed alone by up to three nodes.
+ */
+function fullBatch(): Batch {
+  if (shape.chunkLevels === 0) return testBatch(config.batchLevels, registry, nodes, B);
+  const C = 2 ** shape.chunkLevels;
+  const groups = Array.from({ length: B / C }, (_, g) => {
+    const node = nodes[g % nodes.length]!;
+    const obs = Array.from({ length: C }, (_, k) => ({ url: `https://example.com/bench/${g}/${k}`, timestamp: BASE_TS + g * C + k, contentHash: contentHashOf(`bench ${g} ${k}`) }));
+    return validateChunk(signChunk(obs, node.privateKey)).records;
+  });
+  return buildShapedBatch(groups, shape, registry.root);
+}
+const input = buildCircuitInput(fullBatch(), registry, config);
 const inputs = Array.from({ length: Number(runsArg) }, () => input);
 const t0 = performance.now();
 const witnesses = await WitnessGenerator.load(readFileSync(wasmPath(name)));

@@ -86,7 +86,8 @@ async function throughput(prover: BatchProving, circuit: string, n: number, salt
 
 export async function benchQueue(options: { circuit?: string; batches?: number; runs?: number } = {}): Promise<{ rows: Row[]; figures: Figures | null }> {
   if (!REDIS_AVAILABLE) return { rows: [{ group: "Prover queue", name: "skipped", value: REDIS_MISSING, baseline: "" }], figures: null };
-  const circuit = options.circuit ?? "dev";
+  // Batches of records signed alone (one node each): the single shape of the dev family.
+  const circuit = options.circuit ?? "dev-single";
   const n = options.batches ?? 12;
   const runs = options.runs ?? 5;
   await ensureSetup(circuit);

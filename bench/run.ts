@@ -28,9 +28,11 @@ const rows: Row[] = [
   })),
   ...benchInclusion(),
   ...(await benchConstraints()),
-  ...(await benchProvers({ circuits: full ? ["test", "dev", "bench-b16"] : ["test", "dev"], runs: 2 })).rows,
+  // Each shape proves its own full batch (full chunks on a chunk shape, records signed alone on a
+  // single shape); --full adds the production-depth (R = 20) shapes (first setups take minutes).
+  ...(await benchProvers({ circuits: full ? ["test", "test-single", "dev", "dev-single", "bench-chunk-r20", "bench-single-r20"] : ["test", "test-single", "dev", "dev-single"], runs: 2 })).rows,
   ...(await benchPipeline()),
-  ...(await benchQueue({ circuit: "dev", batches: 8, runs: 3 })).rows,
+  ...(await benchQueue({ circuit: "dev-single", batches: 8, runs: 3 })).rows,
   ...(await benchVerify()),
 ];
 console.log(formatTable(rows));

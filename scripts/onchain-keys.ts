@@ -38,8 +38,7 @@ compile_error!(
 
 /** A configuration's family and shape (circuits.json; a configuration without them is a family of one, shape 0). */
 export function familyOf(config: CircuitConfig): { family: string; shape: number } {
-  const c = config as CircuitConfig & { family?: string; shape?: number };
-  return { family: c.family ?? c.name, shape: c.shape ?? 0 };
+  return { family: config.family, shape: config.shape };
 }
 
 /** The shapes a circuit family may have (0: chunk shape, 1: single shape; docs/circuit-v2.md). */

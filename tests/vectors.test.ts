@@ -1,13 +1,15 @@
 /**
- * The checked-in shared test vectors (test-vectors/batch-test.json, read by the Rust tests too)
- * agree with the SDK, the prover's byte layout and the checked-in verifying key.
+ * The checked-in shared test vectors (test-vectors/batch-test.json on the single shape and
+ * batch-test-chunk.json on the chunk shape, read by the Rust tests too) agree with the SDK, the
+ * prover's byte layout and the checked-in verifying key.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import {
   NodeRegistry,
-  buildBatch,
+  buildShapedBatch,
+  recordSlots,
   bytesToHex,
   fieldToHex,
   hexToField,
@@ -26,9 +28,10 @@ import {
   type SnarkjsProof,
 } from "@provenance/prover";
 
-const vectors = JSON.parse(readFileSync(path.join(REPO_ROOT, "test-vectors", "batch-test.json"), "utf8"));
+for (const file of ["batch-test.json", "batch-test-chunk.json"]) {
+const vectors = JSON.parse(readFileSync(path.join(REPO_ROOT, "test-vectors", file), "utf8"));
 
-describe("shared test vectors", () => {
+describe(`shared test vectors: ${file} (${vectors.circuit}, shape ${vectors.shape})`, () => {
   after(releaseCurve);
 
   it("every record's derived fields match the SDK", () => {
@@ -45,6 +48,7 @@ describe("shared test vectors", () => {
         message: fieldToHex(parsed.message),
         nodeId: fieldToHex(parsed.nodeId),
         leaf: fieldToHex(parsed.leaf),
+        ...(parsed.chunk ? { chunkDigest: fieldToHex(parsed.chunk.digest) } : {}),
       }).to.deep.equal(vectors.derived[i]);
     });
   });
@@ -52,7 +56,11 @@ describe("shared test vectors", () => {
   it("registry, batch root and public hash match the SDK", () => {
     const registry = NodeRegistry.fromJSON({ levels: vectors.registryLevels, nodes: vectors.registry.nodes });
     expect(fieldToHex(registry.root)).to.equal(vectors.registryRoot);
-    const batch = buildBatch(vectors.records.map(parseRecord), vectors.batchLevels, registry.root);
+    const records = vectors.records.map(parseRecord);
+    const groups = (vectors.groups as number[][]).map((g) => g.map((i) => records[i]!));
+    const batch = buildShapedBatch(groups, { batchLevels: vectors.batchLevels, chunkLevels: vectors.chunkLevels, signerSlots: vectors.signerSlots }, registry.root);
+    expect(recordSlots(batch)).to.deep.equal(vectors.slots);
+    expect(batch.slots.map((r) => fieldToHex(r ? r.leaf : 0n))).to.deep.equal(vectors.leaves);
     expect(fieldToHex(batch.statement.batchRoot)).to.equal(vectors.batchRoot);
     expect(batch.statement.count).to.equal(vectors.count);
     expect([batch.statement.minTs, batch.statement.maxTs]).to.deep.equal([vectors.minTs, vectors.maxTs]);
@@ -80,3 +88,4 @@ describe("shared test vectors", () => {
     }).to.deep.equal(vectors.solana);
   });
 });
+}

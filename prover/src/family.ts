@@ -6,27 +6,22 @@
  * use), and the proof says which shape proved it (`submit_batch`'s `shape`).
  */
 import { fail, type Batch, type BatchShape, type NodeRegistry } from "@provenance/client-sdk";
-import { circuitConfig, loadCircuitConfigs, type CircuitConfig } from "@provenance/circuits";
+import { circuitConfig, familyConfigs, type CircuitConfig } from "@provenance/circuits";
 import type { BatchProof, BatchProving } from "./prover.js";
 
-/** A configuration's place in its family; a configuration that names none is a family of one, shape 0. */
+/** A configuration's place in its family (circuits/circuits.json). */
 export function familyOf(config: CircuitConfig): { family: string; shape: number } {
-  const c = config as CircuitConfig & { family?: string; shape?: number };
-  return { family: c.family ?? c.name, shape: c.shape ?? 0 };
+  return { family: config.family, shape: config.shape };
 }
 
-/** The batch layout of a configuration (a configuration without chunk fields is the v1 layout). */
+/** The batch layout of a configuration, as the SDK's `buildShapedBatch` takes it. */
 export function shapeOfConfig(config: CircuitConfig): BatchShape {
-  const c = config as CircuitConfig & { chunkLevels?: number; signerSlots?: number };
-  return { batchLevels: config.batchLevels, chunkLevels: c.chunkLevels ?? 0, signerSlots: c.signerSlots ?? 2 ** config.batchLevels };
+  return { batchLevels: config.batchLevels, chunkLevels: config.chunkLevels, signerSlots: config.signerSlots };
 }
 
 /** The configurations of `circuit`'s family (`circuit` names the family or one of its members), by shape. */
 export function familyMembers(circuit: string): CircuitConfig[] {
-  const { family } = familyOf(circuitConfig(circuit));
-  return Object.values(loadCircuitConfigs())
-    .filter((c) => familyOf(c).family === family)
-    .sort((a, b) => familyOf(a).shape - familyOf(b).shape);
+  return familyConfigs(circuitConfig(circuit).family);
 }
 
 /**

@@ -41,7 +41,7 @@ describe("prover queue (BullMQ on a real redis-server, real workers, test circui
   let wrongZkey: string;
   const workers: WorkerProcess[] = [];
   const startWorker = (label: string, args: string[] = []): WorkerProcess => {
-    const w = WorkerProcess.start(label, redis.bareUrl, { password: redis.password, args: ["--lock-ms", "2000", ...args] });
+    const w = WorkerProcess.start(label, redis.bareUrl, { circuit: "test-single", password: redis.password, args: ["--lock-ms", "2000", ...args] });
     workers.push(w);
     return w;
   };
@@ -115,7 +115,8 @@ describe("prover queue (BullMQ on a real redis-server, real workers, test circui
     try {
       const batch = testBatch(config.batchLevels, registry, nodes, 4);
       const proving = watched.prove(batch, registry, { index: 9 });
-      for (let i = 0; i < 200 && retries.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      // Generous: the liar answers at once, but its connection and the poll may be slow on a loaded machine.
+      for (let i = 0; i < 1200 && retries.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
       expect(retries).to.include("bad_proof");
       await liar.close();
       const honest = startWorker("honest");

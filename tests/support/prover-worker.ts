@@ -88,13 +88,14 @@ export class WorkerProcess {
 }
 
 /**
- * A dishonest worker on the `test` circuit's queue: answers every job at once with a proof of
- * nothing (valid-looking points, the job's public hash), calling `onJob` for each.
+ * A dishonest worker on a circuit's queue (default `test-single`, the shape records signed
+ * alone are proven with): answers every job at once with a proof of nothing (valid-looking
+ * points, the job's public hash), calling `onJob` for each.
  */
-export function lyingWorker(redisUrl: string, onJob: () => void): Worker<ProveJobData, ProveJobResult> {
+export function lyingWorker(redisUrl: string, onJob: () => void, circuit = "test-single"): Worker<ProveJobData, ProveJobResult> {
   const { connection } = queueConnection({ url: redisUrl });
   return new Worker<ProveJobData, ProveJobResult>(
-    queueName("test"),
+    queueName(circuit),
     async (job) => {
       onJob();
       return {

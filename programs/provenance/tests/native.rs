@@ -482,6 +482,28 @@ mod with_test_key {
         assert_eq!(log.root_of(1), None);
     }
 
+    /// A batch holding a signed chunk, proven with the family's chunk shape (test-vectors/
+    /// batch-test-chunk.json), lands after a batch of the single shape; each proof is refused
+    /// under the other shape's key.
+    #[tokio::test]
+    async fn accepts_both_shapes_of_the_family_each_under_its_own_key() {
+        let (mut env, v) = ready().await;
+        let chunk = load_vector_file(None, "batch-test-chunk.json");
+        assert_ne!(chunk.shape, v.shape, "the two vectors are of the two shapes");
+        assert_eq!(chunk.registry_root, v.registry_root);
+        env.submit(&Submission::of(&v)).await.expect("the single-shape batch");
+        let mut s = Submission::of(&chunk);
+        s.index = 1;
+        s.shape = v.shape;
+        assert_refused(env.submit(&s).await, ProvenanceError::ProofVerificationFailed, "the chunk proof under the single shape's key");
+        s.shape = chunk.shape;
+        env.set_clock_ms(chunk.max_ts.max(v.max_ts) + 1000).await;
+        env.submit(&s).await.expect("the chunk-shape batch under its own key");
+        let config = env.config().await;
+        assert_eq!(config.next_index, 2);
+        assert_eq!(config.total_records, u64::from(v.count + chunk.count));
+    }
+
     #[tokio::test]
     async fn accepts_the_native_provers_proof_of_the_same_batch() {
         let (mut env, v) = ready().await;

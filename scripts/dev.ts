@@ -19,7 +19,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pino, type Logger } from "pino";
-import { compileCircuit } from "@provenance/circuits";
+import { circuitConfig, compileCircuit, familyConfigs } from "@provenance/circuits";
 import { localnetBinaryIsFresh, portFree, startLocalnet, type Localnet } from "@provenance/localnet";
 import { checkedInVkPath, zkeyPath } from "@provenance/prover";
 import { Sequencer, loadConfig, type AnchorChainSubmitter, type SequencerConfig } from "@provenance/sequencer";
@@ -29,38 +29,47 @@ import { INSECURE_WARNING, runDevSetup } from "@provenance/trusted-setup";
 const config = loadConfig();
 const logger = pino({ level: config.logLevel, name: "sequencer" });
 
-/** Compiles the circuit if needed and makes sure a proving key matching the program's exists. */
+/**
+ * Compiles every shape of the circuit's family if needed (docs/circuit-v2.md: a chunk shape and a
+ * single shape) and makes sure each has a proving key matching the key the program verifies with.
+ */
 async function ensureCircuit(cfg: SequencerConfig, log: Logger): Promise<{ insecure: boolean }> {
-  const compiled = await compileCircuit(cfg.circuit);
-  if (process.env.PROVENANCE_ZKEY) return { insecure: false };
-  if (cfg.circuit === "prod") {
+  if (process.env.PROVENANCE_ZKEY) {
+    await compileCircuit(cfg.circuit);
+    return { insecure: false };
+  }
+  if (circuitConfig(cfg.circuit).family === "prod") {
     throw new Error(
-      'the "prod" circuit needs the proving key of a real phase-2 ceremony: set PROVENANCE_ZKEY to its .zkey (docs/trusted-setup.md)',
+      'the "prod" circuits need the proving keys of a real phase-2 ceremony: set PROVENANCE_ZKEY to its .zkey (docs/trusted-setup.md)',
     );
   }
-  const existing = (() => {
-    try {
-      return readFileSync(zkeyPath(cfg.circuit));
-    } catch {
-      return null;
+  for (const member of familyConfigs(circuitConfig(cfg.circuit).family)) {
+    const name = member.name;
+    const compiled = await compileCircuit(name);
+    const existing = (() => {
+      try {
+        return readFileSync(zkeyPath(name));
+      } catch {
+        return null;
+      }
+    })();
+    if (!existing) say(`Making the INSECURE dev trusted setup of the "${name}" circuit (first run only; minutes on 2 cores)...`);
+    const setup = await runDevSetup({
+      name,
+      r1csFile: compiled.r1cs,
+      log: (m) => {
+        log.info({ circuit: name }, `setup: ${m}`);
+        if (!existing) say(`  setup: ${m}`);
+      },
+    });
+    const checkedIn = readFileSync(checkedInVkPath(name), "utf8");
+    if (setup.vkText !== checkedIn) {
+      throw new Error(
+        `the verifying key of the local ${name} setup (${setup.vkFile}) differs from ${checkedInVkPath(name)}, ` +
+          "which the program verifies with: its proofs would be refused on-chain. Rebuild with `npx tsx scripts/setup.ts --circuit " +
+          `${name} --force\` and compare, or regenerate the program's key (npm run gen:onchain).`,
+      );
     }
-  })();
-  if (!existing) say(`Making the INSECURE dev trusted setup of the "${cfg.circuit}" circuit (first run only; minutes on 2 cores)...`);
-  const setup = await runDevSetup({
-    name: cfg.circuit,
-    r1csFile: compiled.r1cs,
-    log: (m) => {
-      log.info({ circuit: cfg.circuit }, `setup: ${m}`);
-      if (!existing) say(`  setup: ${m}`);
-    },
-  });
-  const checkedIn = readFileSync(checkedInVkPath(cfg.circuit), "utf8");
-  if (setup.vkText !== checkedIn) {
-    throw new Error(
-      `the verifying key of the local ${cfg.circuit} setup (${setup.vkFile}) differs from ${checkedInVkPath(cfg.circuit)}, ` +
-        "which the program verifies with: its proofs would be refused on-chain. Rebuild with `npx tsx scripts/setup.ts --circuit " +
-        `${cfg.circuit} --force\` and compare, or regenerate the program's key (npm run gen:onchain).`,
-    );
   }
   return { insecure: true };
 }

@@ -16,6 +16,11 @@ export type ErrorCode =
   | "INVALID_SIGNATURE_ENCODING"
   | "INVALID_PRIVATE_KEY"
   | "BAD_SIGNATURE"
+  // signed chunks (chunk.ts): malformed, too large, a record twice, records of another node
+  | "INVALID_CHUNK"
+  | "CHUNK_TOO_LARGE"
+  | "DUPLICATE_IN_CHUNK"
+  | "MIXED_NODES"
   | "KEY_FILE"
   // trees and proofs
   | "INVALID_TREE"

@@ -11,6 +11,8 @@ export * from "./field.js";
 export * from "./eddsa.js";
 export * from "./merkle.js";
 export * from "./record.js";
+export * from "./chunk.js";
+export * from "./signed-chunk.js";
 export * from "./registry.js";
 export * from "./batch.js";
 export * from "./idl/index.js";

@@ -5,7 +5,7 @@
  */
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2";
 import { fail, ProvenanceError } from "./errors.js";
-import { bytesToBigIntBE, bytesToHex, describe, fieldToHex, parseHex, poseidon } from "./field.js";
+import { bytesToBigIntBE, bytesToHex, describe, fieldToHex, hexToField, parseHex, poseidon } from "./field.js";
 import {
   derivePublicKey,
   packPublicKey,
@@ -18,6 +18,7 @@ import {
   type PrivateKey,
   type Signature,
 } from "./eddsa.js";
+import { CHUNK_LEVELS, CHUNK_MAX, chunkDigestFromPath } from "./chunk.js";
 
 export const RECORD_VERSION = 1;
 export const MAX_URL_BYTES = 2048;
@@ -36,14 +37,58 @@ export interface RecordV1 {
   signature: string;
 }
 
+/**
+ * A record's place in the chunk its node signed (docs/circuit-v2.md): the chunk's size, the
+ * record's index in it, the CHUNK_LEVELS siblings of its message in the chunk tree (leaf level
+ * first, 64 hex each) and the chunk's signature (128 hex).
+ */
+export interface ChunkRef {
+  size: number;
+  index: number;
+  path: string[];
+  signature: string;
+}
+
+/** A record signed as part of a chunk: a v1 record with `chunk` in place of `signature`; same message, id and leaf. */
+export interface ChunkRecordV1 {
+  v: 1;
+  url: string;
+  timestamp: number;
+  contentHash: string;
+  nodeId: string;
+  publicKey: string;
+  chunk: ChunkRef;
+}
+
+/** Either form of a record: signed alone (v1) or as part of a chunk. */
+export type AnyRecord = RecordV1 | ChunkRecordV1;
+
+/** True for a chunk-signed record. */
+export function isChunkRecord(record: AnyRecord): record is ChunkRecordV1 {
+  return (record as ChunkRecordV1).chunk !== undefined;
+}
+
+/** A chunk-signed record's place in its chunk, decoded (`ParsedRecord.chunk`). */
+export interface ParsedChunkRef {
+  size: number;
+  index: number;
+  path: bigint[];
+  /** The digest the chunk's signature is over, re-derived from this record's message and place. */
+  digest: bigint;
+}
+
 /** A record after validation, with everything the protocol derives from it. */
 export interface ParsedRecord {
-  record: RecordV1;
+  /** As posted: a v1 record, or a chunk-signed record (then `chunk` is set). */
+  record: AnyRecord;
   urlHash: Uint8Array;
   contentHash: Uint8Array;
   timestamp: bigint;
   publicKey: Point;
+  /** The record's own signature, or for a chunk-signed record the chunk's. */
   signature: Signature;
+  /** Set for a chunk-signed record: its place in the chunk and the signed digest. */
+  chunk?: ParsedChunkRef;
   nodeId: bigint;
   message: bigint;
   /** Poseidon(message, nodeId); also the record's id. */
@@ -51,6 +96,8 @@ export interface ParsedRecord {
 }
 
 const RECORD_FIELDS = ["v", "url", "timestamp", "contentHash", "nodeId", "publicKey", "signature"] as const;
+const CHUNK_RECORD_FIELDS = ["v", "url", "timestamp", "contentHash", "nodeId", "publicKey", "chunk"] as const;
+const CHUNK_REF_FIELDS = ["size", "index", "path", "signature"] as const;
 
 const LOWER_HEX = /^[0-9a-f]*$/;
 const HEX_VALUE = new Int8Array(128).fill(-1);
@@ -182,6 +229,7 @@ function nodeIdOf(publicKeyHex: string, publicKey: Point): bigint {
  * hash of `publicKey`.
  */
 export function parseRecord(input: unknown): ParsedRecord {
+  if (typeof input === "object" && input !== null && !Array.isArray(input) && "chunk" in input) return parseChunkRecord(input);
   const f = checkRecordFormat(input);
   const record = f.record;
   const publicKey = unpackPublicKey(f.publicKey);
@@ -206,15 +254,92 @@ export function parseRecord(input: unknown): ParsedRecord {
   };
 }
 
+/**
+ * Parses a chunk-signed record (`ChunkRecordV1`) with the checks of `parseRecord` and its
+ * chunk reference's format (size 1..CHUNK_MAX, index inside it, CHUNK_LEVELS siblings that are
+ * field elements, a canonical signature encoding); derives the digest the chunk signature must
+ * be over. The signature itself is checked by `verifyRecordSignature`.
+ */
+export function parseChunkRecord(input: unknown): ParsedRecord {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    fail("INVALID_RECORD", `record must be a JSON object, got ${describe(input)}`);
+  }
+  const o = input as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!(CHUNK_RECORD_FIELDS as readonly string[]).includes(key)) {
+      fail("INVALID_RECORD", key === "signature" ? 'a chunk-signed record has "chunk" instead of "signature", not both' : `record has unknown field "${key}"`);
+    }
+  }
+  const c = o.chunk;
+  if (typeof c !== "object" || c === null || Array.isArray(c)) fail("INVALID_CHUNK", `chunk must be a JSON object, got ${describe(c)}`);
+  const ref = c as Record<string, unknown>;
+  for (const key of Object.keys(ref)) {
+    if (!(CHUNK_REF_FIELDS as readonly string[]).includes(key)) fail("INVALID_CHUNK", `chunk has unknown field "${key}"`);
+  }
+  for (const key of CHUNK_REF_FIELDS) if (!(key in ref)) fail("INVALID_CHUNK", `chunk is missing field "${key}"`);
+  const size = ref.size;
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 1 || size > CHUNK_MAX) {
+    fail("INVALID_CHUNK", `chunk.size must be an integer in 1..${CHUNK_MAX}, got ${describe(size)}`);
+  }
+  const index = ref.index;
+  if (typeof index !== "number" || !Number.isSafeInteger(index) || index < 0 || index >= size) {
+    fail("INVALID_CHUNK", `chunk.index must be an integer in 0..${size - 1} (the chunk has ${size} records), got ${describe(index)}`);
+  }
+  if (!Array.isArray(ref.path) || ref.path.length !== CHUNK_LEVELS) {
+    fail("INVALID_CHUNK", `chunk.path must be an array of ${CHUNK_LEVELS} siblings (64 hex each)`);
+  }
+  const path = (ref.path as unknown[]).map((h, i) => hexToField(h, `chunk.path[${i}]`));
+  // The v1 checks of every other field, in their order and with their errors.
+  const rest: Record<string, unknown> = { ...o, signature: ref.signature };
+  delete rest.chunk;
+  const f = checkRecordFormat(rest);
+  const record: ChunkRecordV1 = {
+    v: 1,
+    url: f.record.url,
+    timestamp: f.record.timestamp,
+    contentHash: f.record.contentHash,
+    nodeId: f.record.nodeId,
+    publicKey: f.record.publicKey,
+    chunk: { size, index, path: (ref.path as string[]).slice(), signature: ref.signature as string },
+  };
+  const publicKey = unpackPublicKey(f.publicKey);
+  const signature = unpackSignature(f.signature);
+  const nodeId = nodeIdOf(record.publicKey, publicKey);
+  if (bytesToBigIntBE(f.nodeId) !== nodeId) {
+    fail("INVALID_RECORD", "nodeId is not Poseidon(publicKey): it must be derived from the record's own key");
+  }
+  const urlHash = sha256(new TextEncoder().encode(record.url));
+  const timestamp = BigInt(record.timestamp);
+  const message = recordMessage(urlHash, f.contentHash, timestamp);
+  return {
+    record,
+    urlHash,
+    contentHash: f.contentHash,
+    timestamp,
+    publicKey,
+    signature,
+    chunk: { size, index, path, digest: chunkDigestFromPath(message, size, index, path) },
+    nodeId,
+    message,
+    leaf: recordLeaf(message, nodeId),
+  };
+}
+
+/** Checks a record's signature: its own over its message, or its chunk's over the digest re-derived from its place in the chunk. */
 export function verifyRecordSignature(parsed: ParsedRecord): boolean {
-  return verifyPoseidon(parsed.message, parsed.signature, parsed.publicKey);
+  return verifyPoseidon(parsed.chunk ? parsed.chunk.digest : parsed.message, parsed.signature, parsed.publicKey);
 }
 
 /** parseRecord + signature check: throws BAD_SIGNATURE if the signature does not verify. */
 export function validateRecord(input: unknown): ParsedRecord {
   const parsed = parseRecord(input);
   if (!verifyRecordSignature(parsed)) {
-    throw new ProvenanceError("BAD_SIGNATURE", "signature does not verify for this record and publicKey");
+    throw new ProvenanceError(
+      "BAD_SIGNATURE",
+      parsed.chunk
+        ? `the chunk signature does not verify for this record at index ${parsed.chunk.index} of a chunk of ${parsed.chunk.size} (another chunk's signature or path, a moved record, or a forgery)`
+        : "signature does not verify for this record and publicKey",
+    );
   }
   return parsed;
 }

@@ -25,8 +25,8 @@ export const RECEIPT_KEY_ROUTE = "/.well-known/provenance/receipt-key";
 export const ROUTES = {
   /** POST: submit one record or `{ records: [...] }`; GET: search by url, contentHash or nodeId. */
   records: "/v1/records",
-  /** POST: submit one signed chunk (docs/circuit-v2.md), answered like `{ records: [...] }`. */
-  chunks: "/v1/chunks",
+  /** POST: submit one signed chunk of a node's records (docs/circuit-v2.md); one answer per record. */
+  submitChunk: "/v1/chunks",
   /** GET: one record's view. */
   record: "/v1/records/:id",
   /** GET: the record's inclusion proof bundle, once its batch is anchored. */

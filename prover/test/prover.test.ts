@@ -91,7 +91,7 @@ describe("prover (test circuit)", function () {
   });
 
   it("refuses the proof once any byte of any record changes", async () => {
-    const records: RecordV1[] = proven.statement && testBatch(config.batchLevels, registry, nodes, 3).records.map((r) => r.record);
+    const records: RecordV1[] = proven.statement && testBatch(config.batchLevels, registry, nodes, 3).records.map((r) => r.record as RecordV1);
     const mutations: Array<(r: RecordV1) => RecordV1> = [
       (r) => ({ ...r, url: r.url + "x" }),
       (r) => ({ ...r, timestamp: r.timestamp + 1 }),

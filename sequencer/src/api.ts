@@ -247,7 +247,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   // One signed chunk (docs/circuit-v2.md): refused whole, or every record stored in one write.
-  app.post(ROUTES.chunks, { logLevel: "warn", onRequest: submitLimit }, async (request, reply): Promise<SubmitManyAnswer> => {
+  app.post(ROUTES.submitChunk, { logLevel: "warn", onRequest: submitLimit }, async (request, reply): Promise<SubmitManyAnswer> => {
     const results = await ingest.submitChunk(request.body);
     deps.pipeline.onAppended();
     void reply.status(201);

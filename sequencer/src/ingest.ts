@@ -35,7 +35,21 @@
  * appended as one group: one synced write, consecutive seqs, all or nothing.
  */
 import type { Logger } from "pino";
-import { FIELD_MODULUS, ProvenanceError, PublicKey, bytesToHex, checkRecordFormat, parseRecord, recordId, verifyPoseidon } from "@provenance/client-sdk";
+import {
+  FIELD_MODULUS,
+  ProvenanceError,
+  PublicKey,
+  ROUTES,
+  bytesToHex,
+  checkRecordFormat,
+  fail,
+  isChunkRecord,
+  parseRecord,
+  recordId,
+  verifyPoseidon,
+  type ParsedRecord,
+  type RecordV1,
+} from "@provenance/client-sdk";
 import { checkChunkNative, type CheckedChunk, type CheckedRecord, type VerifyPool } from "@provenance/ingest-engine";
 import type { SequencerConfig } from "./config.js";
 import { SequencerError, atIndex } from "./errors.js";
@@ -343,7 +357,11 @@ export class Ingest {
     }
     const parsed = inputs.map((input, i) => {
       try {
-        return parseRecord(input);
+        const p = parseRecord(input);
+        if (isChunkRecord(p.record)) {
+          fail("INVALID_RECORD", `record has field "chunk": a chunk is posted whole to ${ROUTES.submitChunk}, not record by record`);
+        }
+        return p as ParsedRecord & { record: RecordV1 };
       } catch (err) {
         throw atIndex(err as Error, i);
       }

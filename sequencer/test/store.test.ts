@@ -4,7 +4,7 @@
  */
 import { generateKeyPairSync } from "node:crypto";
 import { expect } from "chai";
-import { FixedMerkleTree, fieldToHex, hexToField, parseRecord, recordId, type DroppedNotice } from "@provenance/client-sdk";
+import { FixedMerkleTree, fieldToHex, hexToField, parseRecord, recordId, type DroppedNotice, type RecordV1 } from "@provenance/client-sdk";
 import { ReceiptSigner, verifyReceipt } from "../src/receipt.js";
 import { SequencerError } from "../src/errors.js";
 import { Store, type NewRecord, type StoredDrop, type StoredProof } from "../src/store.js";
@@ -16,7 +16,7 @@ const nodeB = testNode("b");
 
 function newRecord(node = nodeA, n = 0): NewRecord {
   const parsed = parseRecord(recentRecord(node, n));
-  return { id: recordId(parsed), nodeId: parsed.nodeId, record: parsed.record };
+  return { id: recordId(parsed), nodeId: parsed.nodeId, record: parsed.record as RecordV1 };
 }
 
 describe("store (LevelDB)", () => {

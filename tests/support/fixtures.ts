@@ -14,6 +14,7 @@ import {
   type Batch,
   type ParsedRecord,
   type Point,
+  type RecordV1,
   type PrivateKey,
 } from "@provenance/client-sdk";
 
@@ -37,12 +38,15 @@ export function contentHashOf(text: string): Uint8Array {
 }
 
 /** A signed, parsed record of `node` for page `n`. */
-export function testRecord(node: TestNode, n: number, timestamp = BASE_TS + n * 1000): ParsedRecord {
+/** A v1 record signed alone: its `record` is a `RecordV1`. */
+export type ParsedV1Record = ParsedRecord & { record: RecordV1 };
+
+export function testRecord(node: TestNode, n: number, timestamp = BASE_TS + n * 1000): ParsedV1Record {
   const record = signRecord(
     { url: `https://example.com/page/${n}?node=${node.label}`, timestamp, contentHash: contentHashOf(`page ${n}`) },
     node.privateKey,
   );
-  return parseRecord(record);
+  return parseRecord(record) as ParsedV1Record;
 }
 
 export function registryOf(levels: number, nodes: readonly TestNode[]): NodeRegistry {

@@ -14,6 +14,7 @@ import { ProvenanceError } from "../errors.js";
 import { bytesToHex, fieldToHex, parseHex } from "../field.js";
 import { derivePublicKey, generatePrivateKey, packPublicKey, type Point, type PrivateKey } from "../eddsa.js";
 import { computeNodeId, signRecord, type Observation, type RecordV1 } from "../record.js";
+import { signChunk, type SignedChunkV1 } from "../signed-chunk.js";
 
 export const KEY_FILE_TYPE = "provenance-node-key";
 
@@ -45,6 +46,11 @@ export class NodeKey {
 
   sign(observation: Observation): RecordV1 {
     return signRecord(observation, this.privateKey);
+  }
+
+  /** Signs 1..16 observations (in this order) as one chunk: one signature for all (`POST /v1/chunks`). */
+  signChunk(observations: readonly Observation[]): SignedChunkV1 {
+    return signChunk(observations, this.privateKey);
   }
 
   toJSON(): Record<string, unknown> {

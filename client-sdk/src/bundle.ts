@@ -11,7 +11,7 @@
 import { fail, ProvenanceError, type ErrorCode } from "./errors.js";
 import { describe, fieldToHex } from "./field.js";
 import { computeRoot, inclusionProofFromJson, inclusionProofToJson, type InclusionProof, type InclusionProofJson } from "./merkle.js";
-import { parseRecord, verifyRecordSignature, type ParsedRecord, type RecordV1 } from "./record.js";
+import { parseRecord, verifyRecordSignature, type AnyRecord, type ParsedRecord } from "./record.js";
 import { accumulatorLeaf, ACCUMULATOR_DEPTH, rootFromPath } from "./accumulator.js";
 
 /** Version of a bundle without an accumulator path (still produced and verified as before). */
@@ -48,7 +48,8 @@ export interface BundleBatch {
 export interface InclusionBundle {
   /** 1: no accumulator path; 2: with `accumulator`. */
   v: 1 | 2;
-  record: RecordV1;
+  /** The record: v1, or chunk-signed (its `chunk` ref carries what re-derives the signed digest). */
+  record: AnyRecord;
   /** The record's id: its leaf, 64 hex. */
   id: string;
   /** Position of the leaf in its batch. */
@@ -81,7 +82,7 @@ export interface BundleAnchor {
  * proof's index. Only the fields of a bundle are taken from `batch` and `anchor` (a fuller
  * batch or anchor object may be passed).
  */
-export function buildBundle(record: RecordV1, proof: InclusionProof, batch: BundleBatch, anchor: BundleAnchor, accumulator?: BundleAccumulatorPath): InclusionBundle {
+export function buildBundle(record: AnyRecord, proof: InclusionProof, batch: BundleBatch, anchor: BundleAnchor, accumulator?: BundleAccumulatorPath): InclusionBundle {
   const bundle: InclusionBundle = {
     v: BUNDLE_VERSION,
     record,
@@ -178,7 +179,7 @@ export function parseBundle(json: unknown): InclusionBundle {
   if (typeof o.cluster !== "string" || o.cluster.length < 1 || o.cluster.length > 200) bad("bundle cluster must be a non-empty string");
   const parsedBundle: InclusionBundle = {
     v: v2 ? 2 : 1,
-    record: o.record as RecordV1,
+    record: o.record as AnyRecord,
     id: hex64(o.id, "id"),
     leafIndex: uint(o.leafIndex, "leafIndex"),
     inclusionProof: p as InclusionProofJson,

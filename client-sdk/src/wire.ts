@@ -8,7 +8,7 @@
  * Browser-safe: types and constants only, no Node-only imports.
  */
 import type { InclusionBundle } from "./bundle.js";
-import type { RecordV1 } from "./record.js";
+import type { AnyRecord } from "./record.js";
 import type { DroppedNotice } from "./notice.js";
 import type { Receipt } from "./receipt.js";
 import type { NodeStatus } from "./registry.js";
@@ -128,7 +128,7 @@ export interface RecordView {
   batch: number | null;
   leafIndex: number | null;
   receivedAt: number;
-  record: RecordV1;
+  record: AnyRecord;
   receipt: Receipt;
   /** Status `dropped` only: why, in words (the notice carries the signed reason code). */
   reason?: string;
@@ -200,7 +200,7 @@ export interface BatchRecords {
   index: number;
   state: BatchState;
   batchRoot: string;
-  records: { id: string; seq: number; record: RecordV1 }[];
+  records: { id: string; seq: number; record: AnyRecord }[];
 }
 
 // --- registry ---------------------------------------------------------------------------------

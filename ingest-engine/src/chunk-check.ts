@@ -9,7 +9,9 @@
  */
 import { createHash } from "node:crypto";
 import { ProvenanceError, type ErrorCode } from "@provenance/client-sdk/errors";
-import { CHUNK_LEVELS, CHUNK_MAX, parseChunk, verifyRecordSignature, validateTimestamp, validateUrl, type ChunkRecordV1 } from "@provenance/client-sdk/record";
+import { CHUNK_LEVELS, CHUNK_MAX } from "@provenance/client-sdk/chunk";
+import { validateTimestamp, validateUrl, type ChunkRecordV1 } from "@provenance/client-sdk/record";
+import { parseChunk, verifyChunkSignature } from "@provenance/client-sdk/signed-chunk";
 
 /** What the native chunk validator needs of the addon (lib.rs `validate_chunk`). */
 export interface NativeChunkAddon {
@@ -115,8 +117,7 @@ export function checkChunkTs(input: unknown, maxRecords: number): ChunkCheck {
       records,
       ids: parsed.records.map((p) => p.leaf.toString(16).padStart(64, "0")),
       urlHashes: parsed.records.map((p) => Buffer.from(p.urlHash).toString("hex")),
-      // One signature for the chunk: any of its records carries it with its path.
-      signatureValid: verifyRecordSignature(parsed.records[0]!),
+      signatureValid: verifyChunkSignature(parsed),
     },
   };
 }

@@ -10,7 +10,8 @@ import { PublicKey, derivePublicKey, packPublicKey, packSignature, signPoseidon,
 import { ProvenanceError, type ErrorCode } from "@provenance/client-sdk/errors";
 import { FIELD_MODULUS } from "@provenance/client-sdk/field";
 import { FixedMerkleTree } from "@provenance/client-sdk/merkle";
-import { checkRecordFormat, parseRecord, sha256, signChunk, signRecord } from "@provenance/client-sdk/record";
+import { checkRecordFormat, parseRecord, sha256, signRecord } from "@provenance/client-sdk/record";
+import { signChunk } from "@provenance/client-sdk/signed-chunk";
 import { checkChunk, checkChunkTs, type ChunkCheck } from "./chunk-check.js";
 import { nativeAddonPath } from "./native-path.js";
 

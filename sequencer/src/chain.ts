@@ -389,9 +389,9 @@ export class AnchorChainSubmitter implements ChainSubmitter {
     // THE SHAPE (docs/circuit-v2.md#program): the one place the batch's circuit shape reaches
     // `submit_batch` (0 = chunk shape, 1 = single; batches sealed before shapes are single).
     // `submitBatchMethodArgs` passes it once the program takes the argument.
-    const shape = meta.shape ?? SHAPE_SINGLE;
+    const args = { ...meta, ...proof.solana, shape: meta.shape ?? SHAPE_SINGLE };
     const ix = await this.program.methods
-      .submitBatch(...submitBatchMethodArgs({ ...meta, shape, ...proof.solana }))
+      .submitBatch(...submitBatchMethodArgs(args))
       .accountsPartial({ sequencer: this.wallet.publicKey, config: this.reader.configAddress, batchLog: this.reader.batchLogAddress, accumulator: this.reader.accumulatorAddress })
       .instruction();
     try {

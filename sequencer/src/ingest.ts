@@ -185,7 +185,7 @@ export class Ingest {
     }
     const declared = (body as { records?: unknown } | null)?.records;
     if (Array.isArray(declared) && declared.length > chunkSize) {
-      throw new ProvenanceError("CHUNK_TOO_LARGE", `the chunk holds ${declared.length} records; this deployment takes chunks of at most ${chunkSize} records (its chunk shape's size)`);
+      throw new ProvenanceError("CHUNK_TOO_LARGE", `chunk has ${declared.length} records; this deployment's chunk size is ${chunkSize}`);
     }
     const n = Array.isArray(declared) ? declared.length : 0;
     this.checkPushback(n);
@@ -205,7 +205,12 @@ export class Ingest {
       if (!this.store.currentRegistry.isActive(checked.nodeId)) {
         throw new SequencerError("NODE_NOT_REGISTERED", `node ${nodeHex} is not an active member of the registry`);
       }
-      if (!checked.signatureValid) throw new ProvenanceError("BAD_SIGNATURE", "the chunk's signature does not verify for its records and publicKey");
+      if (!checked.signatureValid) {
+        throw new ProvenanceError(
+          "BAD_SIGNATURE",
+          `the chunk signature does not verify over these ${checked.records.length} records with this publicKey (records changed, reordered, added or removed after signing, or another key)`,
+        );
+      }
       for (let i = 0; i < checked.ids.length; i++) {
         const stored = await this.store.getRecord(checked.ids[i]!);
         if (stored) {

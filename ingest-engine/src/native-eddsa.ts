@@ -98,7 +98,8 @@ function chunkSelfCheck(addon: NativeAddon): boolean {
   const native = checkChunk(good, 16, addon);
   const reference = checkChunkTs(good, 16);
   const bad = checkChunk(forged, 16, addon);
-  return native.ok && reference.ok && native.chunk.signatureValid && JSON.stringify(native.chunk) === JSON.stringify(reference.chunk) && bad.ok && !bad.chunk.signatureValid;
+  const same = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+  return native.ok && reference.ok && native.chunk.signatureValid && same(native.chunk) === same(reference.chunk) && bad.ok && !bad.chunk.signatureValid;
 }
 
 function load(): { addon: NativeAddon | null; reason: string } {

@@ -18,7 +18,8 @@ import { RECEIPT_KEY_ROUTE } from "../src/api.js";
 import { verifyReceipt, type Receipt } from "../src/receipt.js";
 import { Sequencer } from "../src/sequencer.js";
 import { SHAPE_CHUNK, SHAPE_SINGLE, withChunkShape, type DeploymentShapes } from "../src/shapes.js";
-import { publicKeyHex, quietLogger, recentRecord, tempDir, testNode, type TestNode } from "./helpers.js";
+import type { TestNode } from "../../tests/support/fixtures.js";
+import { publicKeyHex, quietLogger, recentRecord, tempDir, testNode } from "./helpers.js";
 
 const ADMIN = "chunks-admin-token-0123456789";
 const admin = { authorization: `Bearer ${ADMIN}` };

@@ -14,7 +14,8 @@ import { ReceiptSigner } from "../src/receipt.js";
 import { SHAPE_CHUNK, SHAPE_SINGLE, withChunkShape, type DeploymentShapes } from "../src/shapes.js";
 import { SequencerError } from "../src/errors.js";
 import { Store, batchSlots, type NewRecord } from "../src/store.js";
-import { quietLogger, recentRecord, tempDir, testNode, type TestNode } from "./helpers.js";
+import type { TestNode } from "../../tests/support/fixtures.js";
+import { quietLogger, recentRecord, tempDir, testNode } from "./helpers.js";
 
 const signer = new ReceiptSigner(generateKeyPairSync("ed25519").privateKey);
 const nodeA = testNode("pack-a");

@@ -17,9 +17,9 @@ import { loadConfig, type ConfigOverrides } from "../src/config.js";
 import { RECEIPT_KEY_ROUTE } from "../src/api.js";
 import { verifyReceipt, type Receipt } from "../src/receipt.js";
 import { Sequencer } from "../src/sequencer.js";
-import { SHAPE_CHUNK, SHAPE_SINGLE, withChunkShape, type DeploymentShapes } from "../src/shapes.js";
+import type { DeploymentShapes } from "../src/shapes.js";
 import type { TestNode } from "../../tests/support/fixtures.js";
-import { publicKeyHex, quietLogger, recentRecord, tempDir, testNode } from "./helpers.js";
+import { TEST_CHUNK_SHAPES, publicKeyHex, quietLogger, recentRecord, tempDir, testNode } from "./helpers.js";
 
 const ADMIN = "chunks-admin-token-0123456789";
 const admin = { authorization: `Bearer ${ADMIN}` };
@@ -28,11 +28,6 @@ const nodeB = testNode("chunk-b");
 const revokedNode = testNode("chunk-revoked");
 const stranger = testNode("chunk-stranger");
 
-/** The `test` capacity (B = 4) with a chunk shape of C = 2 (G = 2 regions, K = 2 signers). */
-export const TEST_CHUNK_SHAPES: DeploymentShapes = withChunkShape(
-  { code: SHAPE_SINGLE, circuit: "test", batchLevels: 2, chunkLevels: 0, signerSlots: 4, cost: 2 },
-  { code: SHAPE_CHUNK, circuit: "test-chunk", batchLevels: 2, chunkLevels: 1, signerSlots: 2, cost: 1 },
-);
 
 const BASE = Date.now() - 3_600_000;
 let counter = 0;

@@ -8,10 +8,19 @@ import { renameSync, writeFileSync } from "node:fs";
 import { pino } from "pino";
 import { loadConfig } from "../src/config.js";
 import { Sequencer } from "../src/sequencer.js";
+import { SHAPE_CHUNK, deploymentShapes, withChunkShape } from "../src/shapes.js";
 
 const config = loadConfig();
 const logger = pino({ level: config.logLevel, name: "sequencer" });
-const sequencer = await Sequencer.start(config, { logger, defaultMetrics: false });
+// BENCH_CHUNK_LEVELS: give the circuit family a chunk shape of 2^levels records (the chunked
+// scenarios), until circuits.json declares the families' chunk shapes.
+const chunkLevels = Number(process.env["BENCH_CHUNK_LEVELS"] ?? 0);
+const family = deploymentShapes(config.circuit);
+const shapes =
+  chunkLevels > 0 && !family.chunk
+    ? withChunkShape(family.single, { ...family.single, code: SHAPE_CHUNK, circuit: `${config.circuit}-chunk`, chunkLevels, signerSlots: Number(process.env["BENCH_CHUNK_SIGNERS"] ?? 4), cost: 0 })
+    : family;
+const sequencer = await Sequencer.start(config, { logger, defaultMetrics: false, shapes });
 const ready = `${JSON.stringify({ benchUrl: sequencer.url, pid: process.pid })}\n`;
 const readyFile = process.env["BENCH_READY_FILE"];
 if (readyFile) {

@@ -300,8 +300,11 @@ export function checkBundle(json: unknown, log: CheckLog): CheckedBundle {
   if (bundle.batch.count < 1 || bundle.batch.count > 2 ** levels) {
     log.fail("path", "INDEX_MISMATCH", `batch count ${bundle.batch.count} is impossible for a tree of ${levels} levels (capacity ${2 ** levels})`);
   }
-  if (bundle.leafIndex >= bundle.batch.count) {
-    log.fail("path", "INDEX_MISMATCH", `leafIndex ${bundle.leafIndex} is not below the batch count ${bundle.batch.count} (that position is padding)`);
+  // A record's leaf index is its slot: in a batch of the chunk shape (docs/circuit-v2.md) group
+  // g starts at slot g·C, so a slot may be past `count`. Padding slots are 0 in the proven tree
+  // and a record's leaf (recomputed above) is not, so the path itself rules padding out.
+  if (bundle.leafIndex >= 2 ** levels) {
+    log.fail("path", "INDEX_MISMATCH", `leafIndex ${bundle.leafIndex} is not a slot of a tree of ${levels} levels (capacity ${2 ** levels})`);
   }
   const root = fieldToHex(computeRoot(proof));
   if (root !== bundle.batch.batchRoot) {

@@ -10,7 +10,7 @@
  * - /healthz tells the chunk size; a chunk record's view and batch carry its chunk ref and slot.
  */
 import { expect } from "chai";
-import { fieldToHex, parseRecord, signChunk, signRecord, type ChunkRecordV1, type SignedChunkV1 } from "@provenance/client-sdk";
+import { fieldToHex, hexToField, parseRecord, signChunk, signRecord, verifyBundle, type ChunkRecordV1, type InclusionBundle, type SignedChunkV1 } from "@provenance/client-sdk";
 import { ensureSetup } from "../../tests/support/circuit-setup.js";
 import { contentHashOf } from "../../tests/support/fixtures.js";
 import { loadConfig, type ConfigOverrides } from "../src/config.js";
@@ -222,5 +222,32 @@ describe("POST /v1/chunks (LevelDB, worker verifier, fastify)", function () {
     expect((await call(seq.url, "POST", "/v1/chunks", chunkOf(nodeA, 1))).status).to.equal(201);
     // The v1 route shares the node's budget.
     expect((await call(seq.url, "POST", "/v1/records", signRecord(observations(1)[0]!, nodeA.privateKey))).status).to.equal(429);
+  });
+
+  it("serves a chunk record's bundle with its chunk ref and its slot as leaf index, and it verifies offline", async () => {
+    const seq = await start();
+    const alone = signRecord(observations(1)[0]!, nodeB.privateKey);
+    const aloneId = ((await call(seq.url, "POST", "/v1/records", alone)).body as { id: string }).id;
+    const chunk = chunkOf(nodeA, 2);
+    const posted = (await call(seq.url, "POST", "/v1/chunks", chunk)).body.records as Array<{ id: string }>;
+    // The v1 record takes region 0 (slot 0), the chunk region 1 (slots 2, 3).
+    const [meta] = await seq.store.sealDue(0, true);
+    expect(meta).to.deep.include({ count: 3, shape: 0, slots: [0, 2, 3] });
+    // Proven and anchored here by hand: the chunk shape's circuit and program are other branches'.
+    await seq.store.markProven(meta!.index, {
+      circuit: "test-chunk", proof: {}, publicSignals: [hexToField(meta!.publicHash, "h").toString()], solana: { proofA: "", proofB: "", proofC: "" }, provenAt: 1, proveMs: 1, witnessMs: 1,
+    });
+    await seq.store.markAnchored(meta!.index, { txSignature: "1".repeat(64), slot: 1, anchoredAt: Date.now(), programId: "11111111111111111111111111111111", cluster: "localnet" });
+    for (const [i, id] of [aloneId, ...posted.map((p) => p.id)].entries()) {
+      const slot = [0, 2, 3][i]!;
+      const view = (await call(seq.url, "GET", `/v1/records/${id}`)).body as { leafIndex: number; status: string };
+      expect(view).to.include({ leafIndex: slot, status: "anchored" });
+      const bundle = (await call(seq.url, "GET", `/v1/records/${id}/proof`)).body as unknown as InclusionBundle;
+      expect(bundle.leafIndex).to.equal(slot);
+      if (i > 0) expect((bundle.record as ChunkRecordV1).chunk).to.deep.include({ size: 2, index: i - 1, signature: chunk.signature });
+      else expect(bundle.record).to.deep.equal(alone);
+      const result = await verifyBundle(bundle, { trustedRoot: meta!.batchRoot });
+      expect(result.ok, JSON.stringify(result.failure)).to.equal(true);
+    }
   });
 });

@@ -7,13 +7,13 @@
  */
 import { generateKeyPairSync } from "node:crypto";
 import { expect } from "chai";
-import { buildBatch, buildShapedBatch, fieldToHex, parseChunk, parseRecord, recordId, signChunk, type ParsedRecord, type RecordV1 } from "@provenance/client-sdk";
+import { buildBatch, buildShapedBatch, fieldToHex, hexToField, parseChunk, parseRecord, publicHash, recordId, signChunk, type DroppedNotice, type ParsedRecord, type RecordV1 } from "@provenance/client-sdk";
 import { contentHashOf } from "../../tests/support/fixtures.js";
 import { buildStoredBatch } from "../src/pipeline.js";
 import { ReceiptSigner } from "../src/receipt.js";
 import { SHAPE_CHUNK, SHAPE_SINGLE, withChunkShape, type DeploymentShapes } from "../src/shapes.js";
 import { SequencerError } from "../src/errors.js";
-import { Store, batchSlots, type NewRecord } from "../src/store.js";
+import { Store, batchSlots, type NewRecord, type StoredDrop } from "../src/store.js";
 import type { TestNode } from "../../tests/support/fixtures.js";
 import { quietLogger, recentRecord, tempDir, testNode } from "./helpers.js";
 
@@ -163,5 +163,42 @@ describe("packing groups into batches (store, LevelDB)", () => {
       expect(batches[0]!.batchRoot).to.equal(fieldToHex(today.statement.batchRoot));
       await store.close();
     }
+  });
+
+  it("re-seals a chunk-shaped batch without a dropped node's records: a chunk goes whole, the kept groups are placed again", async () => {
+    store = await open(shapes());
+    await register(nodeA, nodeB);
+    const b0 = v1(nodeB, 30);
+    const chunk = chunkRecords(nodeA, 2);
+    await store.append([b0]);
+    await store.append(chunk.records, { chunk: true });
+    const [meta] = await store.sealDue(0, true);
+    expect(batchSlots(meta!)).to.deep.equal([0, 2, 3]);
+    const proof = { circuit: "test-chunk", proof: {}, publicSignals: [hexToField(meta!.publicHash, "h").toString()], solana: { proofA: "", proofB: "", proofC: "" }, provenAt: 1, proveMs: 1, witnessMs: 1 };
+    await store.markProven(0, proof);
+    // B is dropped (as the pipeline's re-seal does for a node the chain's registry no longer has): A's chunk moves to region 0.
+    const records = await store.batchRecords(meta!);
+    const kept = records.filter((r) => r.record.nodeId === fieldToHex(nodeA.nodeId));
+    const { batch, slots } = buildStoredBatch(kept, meta!.shape, store.shapes, store.currentRegistry.root);
+    expect(slots).to.deep.equal([0, 1]);
+    const drops: StoredDrop[] = [{ seq: 0, id: b0.id, batch: 0, reason: "revoked", notice: {} as DroppedNotice }];
+    const resealed = await store.resealBatch(0, {
+      seqs: [1, 2],
+      registryVersion: meta!.registryVersion,
+      registryRoot: meta!.registryRoot,
+      batchRoot: fieldToHex(batch.statement.batchRoot),
+      minTs: batch.statement.minTs,
+      maxTs: batch.statement.maxTs,
+      publicHash: fieldToHex(publicHash(batch.statement)),
+      drops,
+    });
+    // Slots 0, 1 are the prefix layout: no slot list is kept.
+    expect(resealed).to.deep.include({ count: 2, shape: SHAPE_CHUNK, seqs: [1, 2] });
+    expect(resealed!.slots).to.equal(undefined);
+    expect((await store.recordStatus(1)).leafIndex).to.equal(0);
+    expect((await store.recordStatus(2)).leafIndex).to.equal(1);
+    expect((await store.recordStatus(0)).status).to.equal("dropped");
+    const rebuilt = buildStoredBatch(await store.batchRecords(resealed!), resealed!.shape, store.shapes, store.currentRegistry.root);
+    expect(fieldToHex(rebuilt.batch.statement.batchRoot)).to.equal(resealed!.batchRoot);
   });
 });

@@ -27,6 +27,8 @@ export interface SequencerOptions {
   submitter?: ChainSubmitter | null;
   /** Override prover artifacts (tests). */
   prover?: { wasm?: string; zkey?: string };
+  /** Prove with this instead of a prover built from the config (benchmarks of configurations without circuit artifacts). */
+  batchProver?: BatchProving;
   /** Pipeline retry backoff (tests use short ones). */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -79,7 +81,9 @@ export class Sequencer {
     try {
       const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true });
       let queue: ProverQueueHandle | null = null;
-      if (config.proverQueue) {
+      if (options.batchProver) {
+        prover = options.batchProver;
+      } else if (config.proverQueue) {
         // Proving on prover workers elsewhere (PROVENANCE_PROVER_QUEUE): no local prover processes.
         queue = await createQueueProver(config.proverQueue, config.circuit, metrics, logger);
         prover = queue.prover;

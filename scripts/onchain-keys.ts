@@ -36,9 +36,20 @@ compile_error!(
 );
 `;
 
+/** A configuration's family and shape (circuits.json; a configuration without them is a family of one, shape 0). */
+export function familyOf(config: CircuitConfig): { family: string; shape: number } {
+  const c = config as CircuitConfig & { family?: string; shape?: number };
+  return { family: c.family ?? c.name, shape: c.shape ?? 0 };
+}
+
+/** The shapes a circuit family may have (0: chunk shape, 1: single shape; docs/circuit-v2.md). */
+export const CIRCUIT_SHAPES = 2;
+
 /**
- * The circuits the program knows are the variants of `enum Circuit` (state/circuit.rs), by
- * lowercase name in circuits.json; other configurations there (benchmarks) are never deployed.
+ * The circuits the program knows: every configuration of circuits.json whose family is a
+ * variant of `enum Circuit` (state/circuit.rs, by lowercase name), ordered by family then
+ * shape; other configurations there (benchmarks) are never deployed. The shapes of a family
+ * must share its batch capacity (the program bounds `count` by it) and registry depth.
  */
 export function onChainCircuits(): CircuitConfig[] {
   const source = readFileSync(path.join(PROGRAM_DIR, "src", "state", "circuit.rs"), "utf8");
@@ -48,11 +59,20 @@ export function onChainCircuits(): CircuitConfig[] {
     .split("\n")
     .map((l) => l.trim().replace(/,$/, ""))
     .filter((l) => /^[A-Z]\w*$/.test(l));
-  const configs = loadCircuitConfigs();
-  return variants.map((variant) => {
-    const config = configs[variant.toLowerCase()];
-    if (!config) throw new Error(`circuits/circuits.json has no "${variant.toLowerCase()}" for Circuit::${variant}`);
-    return config;
+  const configs = Object.values(loadCircuitConfigs());
+  return variants.flatMap((variant) => {
+    const family = variant.toLowerCase();
+    const members = configs.filter((c) => familyOf(c).family === family).sort((a, b) => familyOf(a).shape - familyOf(b).shape);
+    if (!members.some((c) => c.name === family)) throw new Error(`circuits/circuits.json has no "${family}" for Circuit::${variant}`);
+    for (const c of members) {
+      const { shape } = familyOf(c);
+      if (!Number.isInteger(shape) || shape < 0 || shape >= CIRCUIT_SHAPES) throw new Error(`circuits/circuits.json: ${c.name}.shape must be 0 or 1`);
+      if (members.filter((m) => familyOf(m).shape === shape).length > 1) throw new Error(`circuits/circuits.json: family "${family}" has two configurations of shape ${shape}`);
+      if (c.batchLevels !== members[0]!.batchLevels || c.registryLevels !== members[0]!.registryLevels) {
+        throw new Error(`circuits/circuits.json: ${c.name} must have the batchLevels and registryLevels of the rest of family "${family}"`);
+      }
+    }
+    return members;
   });
 }
 
@@ -63,11 +83,12 @@ export function verifyingKeyRust(keysDir: string): string {
   const statics: string[] = [];
   const arms: string[] = [];
   for (const config of configs) {
-    const variant = config.name.charAt(0).toUpperCase() + config.name.slice(1);
+    const { family, shape } = familyOf(config);
+    const variant = family.charAt(0).toUpperCase() + family.slice(1);
     const capacity = 2 ** config.batchLevels;
     const vkFile = path.join(keysDir, `${config.name}.vk.json`);
     if (!existsSync(vkFile)) {
-      header.push(`//! - ${config.name}: batch capacity ${capacity}; no verifying key yet (circuits/keys/${config.name}.vk.json is missing).`);
+      header.push(`//! - ${config.name} (family ${family}, shape ${shape}): batch capacity ${capacity}; no verifying key yet (circuits/keys/${config.name}.vk.json is missing).`);
       continue;
     }
     const raw = readFileSync(vkFile);
@@ -81,11 +102,11 @@ export function verifyingKeyRust(keysDir: string): string {
     if (secure) checkAttestedKey({ circuit: config.name, vkFile, attestationFile });
     const digest = sha256Hex(raw);
     header.push(
-      `//! - ${config.name}: batch capacity ${capacity}; key sha256(${config.name}.vk.json) = ${digest}` +
+      `//! - ${config.name} (family ${family}, shape ${shape}): batch capacity ${capacity}; key sha256(${config.name}.vk.json) = ${digest}` +
         (secure ? " (ceremony)." : ` — INSECURE setup, only with feature "insecure-dev-keys".`),
     );
     const gate = secure ? "" : `#[cfg(feature = "insecure-dev-keys")]\n`;
-    const name = config.name.toUpperCase();
+    const name = config.name.toUpperCase().replace(/[^A-Z0-9]/g, "_");
     statics.push(
       `${gate}static ${name}: CircuitKey = CircuitKey {
     batch_capacity: ${capacity},
@@ -102,7 +123,7 @@ ${vk.ic.map((p) => `            ${rustBytes(p, 12)},`).join("\n")}
 };
 `,
     );
-    arms.push(`        ${gate.replace("\n", "\n        ")}Circuit::${variant} => Some(&${name}),`);
+    arms.push(`        ${gate.replace("\n", "\n        ")}(Circuit::${variant}, ${shape}) => Some(&${name}),`);
   }
   return `//! generated — do not edit. Regenerate with \`npm run gen:onchain\` (scripts/gen-onchain.ts)
 //! from circuits/circuits.json and circuits/keys/<name>.vk.json.
@@ -124,10 +145,13 @@ pub struct CircuitKey {
 }
 
 ${statics.join("\n")}
-/// The key of \`circuit\`, if this build carries one.
-pub fn circuit_key(circuit: Circuit) -> Option<&'static CircuitKey> {
+/// The shapes of a circuit family: 0 is the chunk shape, 1 the single shape (docs/circuit-v2.md).
+pub const CIRCUIT_SHAPES: u8 = ${CIRCUIT_SHAPES};
+
+/// The key of \`shape\` of \`circuit\`'s family, if this build carries one.
+pub fn circuit_key(circuit: Circuit, shape: u8) -> Option<&'static CircuitKey> {
     #[allow(unreachable_patterns)]
-    match circuit {
+    match (circuit, shape) {
 ${arms.join("\n")}
         _ => None,
     }

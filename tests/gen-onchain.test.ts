@@ -8,7 +8,7 @@
  */
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { sha256Hex, type CeremonyAttestation } from "@provenance/trusted-setup/attestation";
@@ -60,8 +60,7 @@ describe("gen-onchain: verifying keys and ceremony attestations", () => {
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), "provenance-gen-onchain-"));
-    copyFileSync(path.join(KEYS, "test.vk.json"), path.join(dir, "test.vk.json"));
-    copyFileSync(path.join(KEYS, "dev.vk.json"), path.join(dir, "dev.vk.json"));
+    for (const file of readdirSync(KEYS).filter((f) => f.endsWith(".vk.json"))) copyFileSync(path.join(KEYS, file), path.join(dir, file));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -72,7 +71,7 @@ describe("gen-onchain: verifying keys and ceremony attestations", () => {
     expect(rs).to.contain(`${SBF_GUARD_CFG}\ncompile_error!(`);
     expect(rs).to.contain(`${GATE}\nstatic TEST:`);
     expect(rs).to.contain(`${GATE}\nstatic DEV:`);
-    expect(rs).to.contain(`        ${GATE}\n        Circuit::Test => Some(&TEST),`);
+    expect(rs).to.contain(`        ${GATE}\n        (Circuit::Test, 0) => Some(&TEST),`);
   });
 
   it("a checked attestation compiles that key in unconditionally (the others stay gated)", () => {
@@ -80,8 +79,8 @@ describe("gen-onchain: verifying keys and ceremony attestations", () => {
     install(text, attestation(text));
     const rs = generate();
     expect(rs).to.match(/\n\nstatic TEST: CircuitKey/);
-    expect(rs).to.match(/\n {8}Circuit::Test => Some\(&TEST\),/);
-    expect(rs).to.contain(`- test: batch capacity 4; key sha256(test.vk.json) = ${sha256Hex(text)} (ceremony).`);
+    expect(rs).to.match(/\n {8}\(Circuit::Test, 0\) => Some\(&TEST\),/);
+    expect(rs).to.contain(`- test (family test, shape 0): batch capacity 4; key sha256(test.vk.json) = ${sha256Hex(text)} (ceremony).`);
     expect(rs).to.contain(`${GATE}\nstatic DEV:`);
     expect(rs).to.contain(SBF_GUARD);
   });

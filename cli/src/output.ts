@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ProvenanceError, type ErrorCode } from "@provenance/client-sdk/errors";
 import { isLoopbackHost } from "@provenance/client-sdk/hosts";
+import type { ChunkRecordV1, InclusionBundle } from "@provenance/client-sdk";
 
 /** Exit codes, documented in `provenance --help` and docs/sdk.md. */
 export const EXIT = {
@@ -195,4 +196,18 @@ export function readContent(file: string): Buffer {
   } catch (e) {
     throw new ProvenanceError("IO_ERROR", `cannot read the content file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+}
+
+/** A chunk-signed record's place in its chunk (size, index), else null. */
+export function chunkOf(bundle: InclusionBundle): { size: number; index: number } | null {
+  // Type-only SDK imports here: the CLI loads the SDK when a verb runs, not at start.
+  const ref = (bundle.record as Partial<ChunkRecordV1>).chunk;
+  return ref ? { size: ref.size, index: ref.index } : null;
+}
+
+/** One line saying what a bundle holds: the record, where it is, and how its node signed it. */
+export function describeBundle(bundle: InclusionBundle): string {
+  const chunk = chunkOf(bundle);
+  const signed = chunk ? `, chunk-signed: index ${chunk.index} of a chunk of ${chunk.size}` : "";
+  return `record ${bundle.id} at leaf ${bundle.leafIndex} of batch ${bundle.batch.index}${signed} (transaction ${bundle.txSignature})`;
 }

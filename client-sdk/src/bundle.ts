@@ -48,7 +48,11 @@ export interface BundleBatch {
 export interface InclusionBundle {
   /** 1: no accumulator path; 2: with `accumulator`. */
   v: 1 | 2;
-  /** The record: v1, or chunk-signed (its `chunk` ref carries what re-derives the signed digest). */
+  /**
+   * The record as its node signed it: alone (`RecordV1`), or as part of a chunk
+   * (`ChunkRecordV1`: its `chunk` carries the chunk's size, the record's index, the 4 siblings
+   * of its message and the chunk's signature, so the bundle is still self-contained).
+   */
   record: AnyRecord;
   /** The record's id: its leaf, 64 hex. */
   id: string;
@@ -205,6 +209,7 @@ export interface Check {
 export type CheckName =
   | "format"
   | "signature"
+  | "chunk-signature"
   | "leaf"
   | "path"
   | "window"
@@ -224,6 +229,8 @@ export interface VerifyResult {
   /** The bundle's record id, when the bundle could be read that far. */
   id: string | null;
   batchIndex: number | null;
+  /** Set for a chunk-signed record (once its format was read): its chunk's size and its index in it. */
+  chunk?: { size: number; index: number };
   /** Where the root was checked against: a root the caller trusts, the BatchLog ring, the Accumulator account, or the submit_batch transaction. */
   rootSource: "trusted-root" | "batch-log" | "accumulator" | "transaction" | null;
   /** Set when the bundle was refreshed during verification (a fresh accumulator path): the refreshed bundle, to keep. */
@@ -245,6 +252,8 @@ export interface CheckedBundle {
 /** Collects checks; the first failure stops the verification. */
 export class CheckLog {
   readonly checks: Check[] = [];
+  /** The bundle's record once `format` passed (so a report can say what it was when a later check fails). */
+  parsed?: ParsedRecord;
   pass(name: CheckName, detail: string): void {
     this.checks.push({ name, ok: true, detail });
   }
@@ -262,8 +271,9 @@ export class CheckLog {
 }
 
 /**
- * Runs every offline check of a bundle, in order: format, record signature, id and leaf, leaf
- * index and path to the bundle's batch root, timestamp in the batch window. Appends each to
+ * Runs every offline check of a bundle, in order: format, the record's signature (`signature`,
+ * or `chunk-signature` for a chunk-signed record), id and leaf, leaf index and path to the
+ * bundle's batch root, timestamp in the batch window. Appends each to
  * `log`; throws (through `log.fail`) at the first failure, with a code naming it.
  */
 export function checkBundle(json: unknown, log: CheckLog): CheckedBundle {
@@ -279,12 +289,10 @@ export function checkBundle(json: unknown, log: CheckLog): CheckedBundle {
     const where = err.code === "INVALID_BUNDLE" || err.code === "INVALID_PROOF" ? "" : "record: ";
     log.fail("format", err.code, `bundle is malformed: ${where}${err.message}`);
   }
-  log.pass("format", "bundle and record are well formed");
+  log.pass("format", parsed.chunk ? `bundle and chunk-signed record (index ${parsed.chunk.index} of a chunk of ${parsed.chunk.size}) are well formed` : "bundle and record are well formed");
+  log.parsed = parsed;
 
-  if (!verifyRecordSignature(parsed)) {
-    log.fail("signature", "BAD_SIGNATURE", "record signature does not verify under the record's publicKey (the record was altered after signing, or not signed by this key)");
-  }
-  log.pass("signature", `EdDSA-Poseidon signature by node ${bundle.record.nodeId.slice(0, 16)}… verifies`);
+  checkRecordSignature(bundle, parsed, log);
 
   const leafHex = fieldToHex(parsed.leaf);
   if (bundle.id !== leafHex) log.fail("leaf", "ID_MISMATCH", `bundle id ${bundle.id} is not the record's leaf ${leafHex}`);
@@ -300,17 +308,18 @@ export function checkBundle(json: unknown, log: CheckLog): CheckedBundle {
   if (bundle.batch.count < 1 || bundle.batch.count > 2 ** levels) {
     log.fail("path", "INDEX_MISMATCH", `batch count ${bundle.batch.count} is impossible for a tree of ${levels} levels (capacity ${2 ** levels})`);
   }
-  // A record's leaf index is its slot: in a batch of the chunk shape (docs/circuit-v2.md) group
-  // g starts at slot g·C, so a slot may be past `count`. Padding slots are 0 in the proven tree
-  // and a record's leaf (recomputed above) is not, so the path itself rules padding out.
-  if (bundle.leafIndex >= 2 ** levels) {
-    log.fail("path", "INDEX_MISMATCH", `leafIndex ${bundle.leafIndex} is not a slot of a tree of ${levels} levels (capacity ${2 ** levels})`);
-  }
+  // A leaf at or past `count` is no padding in a batch with holes between its regions (a
+  // chunk-shape batch, docs/circuit-v2.md): the path decides. The circuit makes every padding
+  // leaf 0 and every record's leaf non-zero, so a path from this record's leaf to the root
+  // places a record there.
   const root = fieldToHex(computeRoot(proof));
   if (root !== bundle.batch.batchRoot) {
+    if (bundle.leafIndex >= bundle.batch.count) {
+      log.fail("path", "INDEX_MISMATCH", `leafIndex ${bundle.leafIndex} is not below the batch count ${bundle.batch.count}, and the Merkle path from it leads to root ${root}, not the bundle's batchRoot ${bundle.batch.batchRoot} (that position is padding, or not this record's)`);
+    }
     log.fail("path", "PATH_MISMATCH", `the Merkle path from leaf ${bundle.leafIndex} leads to root ${root}, not the bundle's batchRoot ${bundle.batch.batchRoot}`);
   }
-  log.pass("path", `leaf ${bundle.leafIndex} of ${bundle.batch.count} leads to batch root ${root} (${levels} levels)`);
+  log.pass("path", `leaf ${bundle.leafIndex} (${bundle.batch.count} records in the batch) leads to batch root ${root} (${levels} levels)`);
 
   const ts = bundle.record.timestamp;
   if (bundle.batch.minTs > bundle.batch.maxTs || ts < bundle.batch.minTs || ts > bundle.batch.maxTs) {
@@ -320,6 +329,33 @@ export function checkBundle(json: unknown, log: CheckLog): CheckedBundle {
 
   if (bundle.accumulator) checkAccumulatorPath(bundle, log);
   return { bundle, parsed, proof };
+}
+
+/**
+ * The record's signature check: `signature` for a record signed alone (its own signature over
+ * its message), `chunk-signature` for a chunk-signed one (the chunk's signature over the digest
+ * re-derived from this record's message, its index, the chunk's size and the 4 siblings). Two
+ * names, so a buyer sees which signature failed and what it covers.
+ */
+function checkRecordSignature(bundle: InclusionBundle, parsed: ParsedRecord, log: CheckLog): void {
+  const node = bundle.record.nodeId.slice(0, 16);
+  const chunk = parsed.chunk;
+  if (!chunk) {
+    if (!verifyRecordSignature(parsed)) {
+      log.fail("signature", "BAD_SIGNATURE", "record signature does not verify under the record's publicKey (the record was altered after signing, or not signed by this key)");
+    }
+    log.pass("signature", `EdDSA-Poseidon signature by node ${node}… verifies`);
+    return;
+  }
+  const at = `this record at index ${chunk.index} of a chunk of ${chunk.size}`;
+  if (!verifyRecordSignature(parsed)) {
+    log.fail(
+      "chunk-signature",
+      "BAD_SIGNATURE",
+      `the chunk signature does not verify for ${at} under the record's publicKey (the record's url, timestamp or content changed, or another chunk's path or signature, a moved record, a changed size, or another key)`,
+    );
+  }
+  log.pass("chunk-signature", `EdDSA-Poseidon chunk signature by node ${node}… verifies for ${at} (its message, index and 4 siblings re-derive the signed chunk digest)`);
 }
 
 /**

@@ -175,6 +175,7 @@ export function submitBatchMethodArgs(a: SubmitBatchArgs) {
     hexArray(a.proofA),
     hexArray(a.proofB),
     hexArray(a.proofC),
+    a.shape,
   ] as const;
 }
 
@@ -469,6 +470,7 @@ export class ChainReader {
       proofA: hex(get("proof_a", "proofA") as number[]),
       proofB: hex(get("proof_b", "proofB") as number[]),
       proofC: hex(get("proof_c", "proofC") as number[]),
+      shape: get("shape", "shape") as number,
     };
   }
 

@@ -36,6 +36,8 @@ export interface SubmitBatchArgs {
   proofA: string;
   proofB: string;
   proofC: string;
+  /** The circuit shape whose key verifies the proof: 0 chunk shape, 1 single shape (docs/circuit-v2.md). */
+  shape: number;
 }
 
 /**

@@ -53,6 +53,12 @@ export interface VerifyOptions {
   refresher?: AccumulatorRefresher;
 }
 
+/** A chunk-signed record's place, once the bundle's format was read (also when a later check failed). */
+function chunkOf(log: CheckLog, checked: CheckedBundle | null): VerifyResult["chunk"] {
+  const ref = checked ? checked.parsed.chunk : log.parsed?.chunk;
+  return ref ? { size: ref.size, index: ref.index } : undefined;
+}
+
 function result(log: CheckLog, json: unknown, checked: CheckedBundle | null, rootSource: VerifyResult["rootSource"], error?: unknown, refreshed?: InclusionBundle): VerifyResult {
   let failure: VerifyResult["failure"] = null;
   if (error !== undefined) {
@@ -67,10 +73,12 @@ function result(log: CheckLog, json: unknown, checked: CheckedBundle | null, roo
     if (!log.checks.some((c) => !c.ok)) log.checks.push({ name: check, ok: false, detail: failure.message });
   }
   const batchIndex = checked?.bundle.batch.index ?? (json as { batch?: { index?: unknown } } | null)?.batch?.index;
+  const chunk = chunkOf(log, checked);
   return {
     ok: failure === null,
     id: checked?.bundle.id ?? bundleIdOf(json),
     batchIndex: typeof batchIndex === "number" ? batchIndex : null,
+    ...(chunk ? { chunk } : {}),
     rootSource: failure === null ? rootSource : null,
     checks: log.checks,
     failure,

@@ -8,7 +8,7 @@
  * Browser-safe: types and constants only, no Node-only imports.
  */
 import type { InclusionBundle } from "./bundle.js";
-import type { AnyRecord } from "./record.js";
+import type { AnyRecord, RecordV1 } from "./record.js";
 import type { DroppedNotice } from "./notice.js";
 import type { Receipt } from "./receipt.js";
 import type { NodeStatus } from "./registry.js";
@@ -128,6 +128,7 @@ export interface RecordView {
   batch: number | null;
   leafIndex: number | null;
   receivedAt: number;
+  /** A record signed alone, or a chunk-signed record (`ChunkRecordV1`, with its chunk ref). */
   record: AnyRecord;
   receipt: Receipt;
   /** Status `dropped` only: why, in words (the notice carries the signed reason code). */
@@ -175,6 +176,8 @@ export interface BatchPage {
 /** A batch's Groth16 proof: snarkjs JSON and the `submit_batch` byte layout (hex). */
 export interface BatchProofView {
   circuit: string;
+  /** The circuit's shape in its family (0 chunk shape, 1 single shape); absent from proofs stored before shapes: 0. */
+  shape?: number;
   proof: unknown;
   publicSignals: string[];
   solana: { proofA: string; proofB: string; proofC: string };
@@ -200,7 +203,13 @@ export interface BatchRecords {
   index: number;
   state: BatchState;
   batchRoot: string;
-  records: { id: string; seq: number; record: AnyRecord }[];
+  /**
+   * In leaf order. `record` is a record signed alone or a chunk-signed record
+   * (`ChunkRecordV1`); `leafIndex` is its slot in the batch tree, given when the batch has
+   * holes between its regions (a chunk-shape batch, docs/circuit-v2.md). Without it the
+   * records are leaves 0..count-1, as in every batch of the single shape.
+   */
+  records: { id: string; seq: number; record: AnyRecord; leafIndex?: number }[];
 }
 
 // --- registry ---------------------------------------------------------------------------------

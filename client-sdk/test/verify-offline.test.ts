@@ -73,7 +73,7 @@ describe("inclusion bundles, offline", function () {
       ["proof leaf", (b) => (b.inclusionProof.leaf = bundles[1]!.id), "LEAF_MISMATCH", "leaf"],
       ["leafIndex", (b) => (b.leafIndex = 1), "INDEX_MISMATCH", "path"],
       ["proof index", (b) => ((b.leafIndex = 1), (b.inclusionProof.index = 1)), "PATH_MISMATCH", "path"],
-      ["padding position", (b) => ((b.leafIndex = 3), (b.inclusionProof.index = 3)), "PATH_MISMATCH", "path"],
+      ["padding position", (b) => ((b.leafIndex = 3), (b.inclusionProof.index = 3)), "INDEX_MISMATCH", "path"],
       ["sibling", (b) => (b.inclusionProof.siblings[1] = "0".repeat(64)), "PATH_MISMATCH", "path"],
       ["batchRoot", (b) => (b.batch.batchRoot = "2".repeat(64)), "PATH_MISMATCH", "path"],
       ["window", (b) => (b.batch.minTs = b.record.timestamp + 1), "WINDOW_MISMATCH", "window"],

@@ -306,6 +306,7 @@ describe("localnet conformance: @solana/kit", function () {
           hex(vector.solana.proofA),
           hex(vector.solana.proofB),
           hex(vector.solana.proofC),
+          Uint8Array.of(vector.shape),
         ),
       },
     ]);

@@ -4,6 +4,7 @@ export * from "./input.js";
 export * from "./groth16.js";
 export * from "./pool.js";
 export * from "./prover.js";
+export * from "./family.js";
 export * from "./native.js";
 export * from "./witness.js";
 export * from "./solana-layout.js";

@@ -9,6 +9,7 @@ import { fail, publicHash, type Batch, type BatchStatement, type NodeRegistry } 
 import { circuitConfig, type CircuitConfig } from "@provenance/circuits";
 import { cachedVkPath, checkedInVkPath, wasmPath, zkeyPath } from "./artifacts.js";
 import { verifyProof } from "./groth16.js";
+import { familyOf } from "./family.js";
 import { buildCircuitInput } from "./input.js";
 import { resolveBackend, type ProverBackend } from "./native.js";
 import { ProverPool } from "./pool.js";
@@ -16,6 +17,8 @@ import { proofToSolana, type SnarkjsProof, type SnarkjsVerifyingKey, type Solana
 
 export interface BatchProof {
   circuit: string;
+  /** The circuit's shape in its family (0 chunk shape, 1 single shape): `submit_batch`'s `shape`. */
+  shape: number;
   statement: BatchStatement;
   publicHash: bigint;
   proof: SnarkjsProof;
@@ -120,6 +123,7 @@ export class BatchProver implements BatchProving {
     }
     return {
       circuit: this.config.name,
+      shape: familyOf(this.config).shape,
       statement: batch.statement,
       publicHash: hash,
       proof: out.proof,

@@ -26,6 +26,7 @@ import { readFileSync } from "node:fs";
 import { Queue, type Job, type RedisOptions } from "bullmq";
 import { ProvenanceError, fieldToHex, publicHash, type Batch, type BatchStatement, type NodeRegistry } from "@provenance/client-sdk";
 import { circuitConfig, type CircuitConfig } from "@provenance/circuits";
+import { familyOf } from "./family.js";
 import { verifyProof } from "./groth16.js";
 import { buildCircuitInput, type CircuitInput } from "./input.js";
 import { PROVER_BACKENDS, type ProverBackend } from "./native.js";
@@ -299,6 +300,7 @@ export class QueueProver implements BatchProving {
       if (!(await verifyProof(this.vk, r.proof, signals))) return null;
       const proof: BatchProof = {
         circuit: this.config.name,
+        shape: familyOf(this.config).shape,
         statement,
         publicHash: hash,
         proof: r.proof,

@@ -12,12 +12,15 @@ import { pino } from "pino";
 import { resolveBackend } from "./native.js";
 import { queueConnection } from "./queue.js";
 import { startProverWorker } from "./queue-worker.js";
+import { circuitConfig } from "@provenance/circuits";
+import { familyMembers, familyOf } from "./family.js";
 
 const HELP = `provenance-prover: prove batches from the sequencer's queue
 
   --queue URL        redis://[user[:password]@]host[:port][/db] or rediss://… (TLS)
                      default: PROVENANCE_PROVER_QUEUE
-  --circuit NAME     circuit configuration (default: PROVENANCE_CIRCUIT, else dev)
+  --circuit NAME     circuit family (every shape of it) or one configuration
+                     (default: PROVENANCE_CIRCUIT, else dev)
   --zkey FILE        proving key (default: PROVENANCE_ZKEY, else the cached setup's)
   --backend NAME     native | snarkjs (default: PROVENANCE_PROVER, else native where built)
   --concurrency N    jobs at once (default 2: the next one's witness while one proves)
@@ -78,26 +81,41 @@ try {
   const lockMs = int(values["lock-ms"], "--lock-ms", 500, 3_600_000);
   const drainMs = int(values["drain-ms"], "--drain-ms", 0, 24 * 3_600_000);
   const zkey = values.zkey ?? (env["PROVENANCE_ZKEY"] || undefined);
-  const worker = await startProverWorker({
-    circuit: values.circuit ?? (env["PROVENANCE_CIRCUIT"] || "dev"),
-    connection,
-    display,
-    logger,
-    backend,
-    ...(zkey ? { zkey } : {}),
-    ...(concurrency !== undefined ? { concurrency } : {}),
-    ...(lockMs !== undefined ? { lockMs } : {}),
-    ...(drainMs !== undefined ? { drainMs } : {}),
-  });
+  // A family name proves every shape of it (one queue worker each); a member's name, that shape only.
+  const circuit = values.circuit ?? (env["PROVENANCE_CIRCUIT"] || "dev");
+  const members = circuitConfig(circuit).name === familyOf(circuitConfig(circuit)).family ? familyMembers(circuit) : [circuitConfig(circuit)];
+  if (zkey && members.length > 1) {
+    throw new Error(`--zkey names one proving key but circuit family "${circuit}" has ${members.length} shapes (${members.map((m) => m.name).join(", ")}): start one worker per shape with --circuit <shape> --zkey FILE`);
+  }
+  const workers: Awaited<ReturnType<typeof startProverWorker>>[] = [];
+  for (const member of members) {
+    workers.push(
+      await startProverWorker({
+        circuit: member.name,
+        connection,
+        display,
+        logger,
+        backend,
+        ...(zkey ? { zkey } : {}),
+        ...(concurrency !== undefined ? { concurrency } : {}),
+        ...(lockMs !== undefined ? { lockMs } : {}),
+        ...(drainMs !== undefined ? { drainMs } : {}),
+      }),
+    );
+  }
   let signals = 0;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
       signals++;
       logger.info({ signal }, signals === 1 ? "shutting down" : "second signal: handing back at once");
-      worker.stop(signals > 1);
+      for (const w of workers) w.stop(signals > 1);
     });
   }
-  process.exit(await worker.done);
+  // Any worker stopping (a refused job, a signal) stops the others: the process exits with the first code.
+  const code = await Promise.race(workers.map((w) => w.done));
+  for (const w of workers) w.stop();
+  await Promise.all(workers.map((w) => w.done));
+  process.exit(code);
 } catch (err) {
   logger.fatal({ err: (err as Error).message }, "could not start");
   process.stderr.write(`provenance-prover failed to start: ${(err as Error).message}\n`);

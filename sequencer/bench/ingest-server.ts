@@ -11,7 +11,7 @@ import { zkeyPath } from "@provenance/prover";
 import type { BatchProving } from "@provenance/prover";
 import { loadConfig } from "../src/config.js";
 import { Sequencer } from "../src/sequencer.js";
-import { SHAPE_CHUNK, deploymentShapes, withChunkShape } from "../src/shapes.js";
+import { SHAPE_CHUNK, SHAPE_SINGLE, deploymentShapes, withChunkShape } from "../src/shapes.js";
 
 const config = loadConfig();
 const logger = pino({ level: config.logLevel, name: "sequencer" });
@@ -21,7 +21,7 @@ const chunkLevels = Number(process.env["BENCH_CHUNK_LEVELS"] ?? 0);
 const family = deploymentShapes(config.circuit);
 const shapes =
   chunkLevels > 0 && !family.chunk
-    ? withChunkShape(family.single, { ...family.single, code: SHAPE_CHUNK, circuit: `${config.circuit}-chunk`, chunkLevels, signerSlots: Number(process.env["BENCH_CHUNK_SIGNERS"] ?? 4), cost: 0 })
+    ? withChunkShape({ ...family.single, code: SHAPE_SINGLE }, { ...family.single, code: SHAPE_CHUNK, circuit: `${config.circuit}-chunk`, chunkLevels, signerSlots: Number(process.env["BENCH_CHUNK_SIGNERS"] ?? 4), cost: 0 })
     : family;
 // A configuration without built circuit artifacts (bench-b16 unless `--full` ran): sealed batches
 // are held, standing in for proving elsewhere; ingest, the benchmark's subject, is unchanged.

@@ -356,7 +356,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.get(ROUTES.batchRecords, { onRequest: readLimit, schema: { params: indexParams } }, async (request): Promise<BatchRecords> => {
     const meta = await loadBatch((request.params as { index: string }).index);
     const records = await store.batchRecords(meta);
-    return { index: meta.index, state: meta.state, batchRoot: meta.batchRoot, records: records.map((r) => ({ id: r.id, seq: r.seq, record: r.record })) };
+    // A batch with holes between its regions (the chunk shape) names each record's slot.
+    const slots = meta.slots;
+    return {
+      index: meta.index,
+      state: meta.state,
+      batchRoot: meta.batchRoot,
+      records: records.map((r, i) => ({ id: r.id, seq: r.seq, record: r.record, ...(slots ? { leafIndex: slots[i]! } : {}) })),
+    };
   });
 
   // --- registry -------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ import { buildBatch, buildShapedBatch, fieldToHex, hexToField, parseRecord, publ
 import type { NoticeSigner } from "./notice.js";
 import type { BatchProving } from "@provenance/prover";
 import type { Metrics } from "./metrics.js";
-import { SHAPE_CHUNK, shapeOf, type DeploymentShapes, type ShapeCode } from "./shapes.js";
+import { shapeOf, type DeploymentShapes } from "./shapes.js";
 import { batchSeqs, type BatchMeta, type Store, type StoredDrop, type StoredRecord } from "./store.js";
 import type { ChainState, ChainSubmitter } from "./submitter.js";
 import { SequencerError } from "./errors.js";
@@ -85,13 +85,13 @@ function recordGroups(records: readonly StoredRecord[]): ParsedRecord[][] {
  */
 export function buildStoredBatch(
   records: readonly StoredRecord[],
-  shapeCode: ShapeCode | undefined,
+  shapeCode: number | undefined,
   shapes: DeploymentShapes,
   registryRoot: bigint,
   window?: { minTs: number; maxTs: number },
 ): { batch: Batch; slots: number[] } {
   const shape = shapeOf(shapes, shapeCode);
-  if (shape.code !== SHAPE_CHUNK) {
+  if (shape.chunkLevels === 0) {
     const batch = buildBatch(records.map((r) => parseRecord(r.record)), shape.batchLevels, registryRoot, window);
     return { batch, slots: records.map((_, i) => i) };
   }
@@ -254,6 +254,7 @@ export class Pipeline {
       const seconds = (performance.now() - started) / 1000;
       const proven = await this.store.markProven(index, {
         circuit: out.circuit,
+        shape: out.shape,
         proof: out.proof,
         publicSignals: out.publicSignals,
         solana: { proofA: bytesHex(out.solana.proofA), proofB: bytesHex(out.solana.proofB), proofC: bytesHex(out.solana.proofC) },

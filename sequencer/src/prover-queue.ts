@@ -7,7 +7,8 @@
 import { Counter, Gauge, Histogram } from "prom-client";
 import type { Logger } from "pino";
 import { ProvenanceError } from "@provenance/client-sdk";
-import type { QueueProver, QueueStatus } from "@provenance/prover/queue";
+import { FamilyProver, familyMembers, type BatchProving } from "@provenance/prover";
+import type { QueueStatus } from "@provenance/prover/queue";
 import type { Metrics } from "./metrics.js";
 
 export interface ProverQueueSettings {
@@ -77,7 +78,8 @@ class QueueMetrics {
 
 /** What /healthz and /metrics read from the queue (one Redis round trip, cached briefly). */
 export interface ProverQueueHandle {
-  prover: QueueProver;
+  /** Routes each batch to the queue of its circuit shape (one queue per member of the family). */
+  prover: BatchProving;
   /** The prover part of /healthz: ok false when Redis is unreachable, or jobs wait and no worker with the right key is connected. */
   health(): Promise<{ ok: boolean; detail: string; queue: string; status: QueueStatus }>;
   /** Refreshes the gauges (before /metrics answers). */
@@ -89,8 +91,9 @@ export async function createQueueProver(settings: ProverQueueSettings, circuit: 
   const { connection, display } = queueConnection(settings);
   const m = new QueueMetrics(metrics);
   let lastQueueError = 0;
-  const prover = new QueueProver({
-    circuit,
+  // One queue per shape of the family: a worker started for the family (or for one shape) takes its jobs.
+  const queues = familyMembers(circuit).map((member) => new QueueProver({
+    circuit: member.name,
     connection,
     display,
     capacity: settings.capacity,
@@ -110,30 +113,55 @@ export async function createQueueProver(settings: ProverQueueSettings, circuit: 
         logger.error({ queue: display, err: err.message }, "prover queue unreachable; batches wait and are enqueued again once it is back");
       },
     },
-  });
-  logger.info({ queue: display, circuit, keyHash: shortKeyHash(prover.keyHash), capacity: settings.capacity }, "proving through the queue: start workers with provenance-prover");
-  let cached: { at: number; status: QueueStatus } | null = null;
+  }));
+  const prover = new FamilyProver(circuit, (member) => queues.find((q) => q.config.name === member.name)!);
+  for (const q of queues) {
+    logger.info({ queue: display, circuit: q.config.name, keyHash: shortKeyHash(q.keyHash), capacity: settings.capacity }, "proving through the queue: start workers with provenance-prover");
+  }
+  let cached: { at: number; statuses: QueueStatus[] } | null = null;
+  const statuses = async (): Promise<QueueStatus[]> => {
+    if (cached && Date.now() - cached.at < 1000) return cached.statuses;
+    cached = { at: Date.now(), statuses: await Promise.all(queues.map((q) => q.status())) };
+    return cached.statuses;
+  };
+  /** The family's queues summed: counts added, reachable only if every queue is. */
   const status = async (): Promise<QueueStatus> => {
-    if (cached && Date.now() - cached.at < 1000) return cached.status;
-    cached = { at: Date.now(), status: await prover.status() };
-    return cached.status;
+    const all = await statuses();
+    const sum = (k: "waiting" | "active" | "delayed" | "failed" | "workers" | "otherWorkers") => all.reduce((n, s) => n + s[k], 0);
+    const down = all.find((s) => !s.reachable);
+    return {
+      reachable: !down,
+      error: down?.error ?? null,
+      waiting: sum("waiting"),
+      active: sum("active"),
+      delayed: sum("delayed"),
+      failed: sum("failed"),
+      workers: sum("workers"),
+      otherWorkers: sum("otherWorkers"),
+    };
   };
   return {
     prover,
     async health() {
+      const all = await statuses();
       const s = await status();
-      const queued = s.waiting + s.delayed + s.active;
       let ok = true;
       let detail = `${s.workers} worker(s) connected, ${s.waiting} job(s) waiting, ${s.active} proving`;
       if (!s.reachable) {
         ok = false;
         detail = `the prover queue ${display} is unreachable: ${s.error ?? "no answer"}`;
-      } else if (s.workers === 0 && queued > 0) {
-        ok = false;
-        detail =
-          `NO PROVER WORKERS with this sequencer's key (${shortKeyHash(prover.keyHash)}…) are connected to ${display}, and ${queued} job(s) wait: ` +
-          `start \`provenance-prover --queue … --circuit ${circuit}\` on a machine with the circuit's artifacts` +
-          (s.otherWorkers > 0 ? ` (${s.otherWorkers} connected worker(s) have another key and refuse the jobs)` : "");
+      } else {
+        // Per shape: jobs waiting with no worker of that shape's key.
+        all.forEach((q, i) => {
+          const queued = q.waiting + q.delayed + q.active;
+          if (!ok || q.workers > 0 || queued === 0) return;
+          ok = false;
+          const name = queues[i]!.config.name;
+          detail =
+            `NO PROVER WORKERS with this sequencer's key (${shortKeyHash(queues[i]!.keyHash)}…) for circuit ${name} are connected to ${display}, and ${queued} job(s) wait: ` +
+            `start \`provenance-prover --queue … --circuit ${circuit}\` on a machine with the circuit's artifacts` +
+            (q.otherWorkers > 0 ? ` (${q.otherWorkers} connected worker(s) have another key and refuse the jobs)` : "");
+        });
       }
       return { ok, detail, queue: display, status: s };
     },

@@ -7,7 +7,7 @@ import { pino, type Logger } from "pino";
 import type { FastifyInstance } from "fastify";
 import { VerifyPool } from "@provenance/ingest-engine";
 import { circuitConfig } from "@provenance/circuits";
-import { BatchProver, resolveBackend, type BatchProving, type ProverBackend } from "@provenance/prover";
+import { BatchProver, FamilyProver, resolveBackend, type BatchProving, type ProverBackend } from "@provenance/prover";
 import { buildApi } from "./api.js";
 import type { SequencerConfig } from "./config.js";
 import { Ingest } from "./ingest.js";
@@ -91,7 +91,18 @@ export class Sequencer {
         // Said once, at start: a sequencer that could not load the native prover proves ~4x slower.
         const { backend, note } = resolveBackend(config.prover === "auto" ? undefined : config.prover);
         if (note) logger.warn({ prover: backend }, note);
-        prover = new BatchProver({ circuit: config.circuit, workers: config.proverWorkers, niceness: config.proverNiceness, backend, ...options.prover });
+        // One prover per shape of the circuit's family (docs/circuit-v2.md), made when a batch of that shape comes.
+        const family = config.circuit;
+        prover = new FamilyProver(family, (member) =>
+          new BatchProver({
+            circuit: member.name,
+            workers: config.proverWorkers,
+            niceness: config.proverNiceness,
+            backend,
+            // Artifact overrides (tests) name the family's own configuration's files.
+            ...(member.name === family ? options.prover : {}),
+          }),
+        );
       }
       verifyPool = config.verifyWorkers > 0 ? await VerifyPool.create({ workers: config.verifyWorkers }) : null;
       const submitter = options.submitter ?? null;

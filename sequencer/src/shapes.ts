@@ -4,21 +4,23 @@
  * *single* shape (C = 1: every record signed alone, today's layout). Both have the family's
  * batch capacity B and registry depth; each has its own number K of signer slots.
  *
- * The one place the sequencer reads the circuit package's shape fields. Until the circuit
- * branch's fields (`chunkLevels`, `signerSlots`, `family`, `shape`, `familyConfigs(family)`)
- * are in `@provenance/circuits`, they are read defensively: a configuration without them is a
- * single-only family with K = B (exactly today's circuit), which accepts no chunks.
+ * The one place the sequencer reads the circuit package's family and shape fields, through the
+ * prover's `familyMembers` / `familyOf` / `shapeOfConfig` (so the sequencer packs for exactly
+ * the circuits the prover proves with). A configuration without them is a family of one: the
+ * single shape with K = B (today's circuit), on-chain shape 0, which accepts no chunks.
  */
-import * as circuits from "@provenance/circuits";
 import { CHUNK_MAX } from "@provenance/client-sdk";
+import { familyMembers, familyOf, shapeOfConfig } from "@provenance/prover";
 
-/** The byte the program's `submit_batch` takes to name the shape (docs/circuit-v2.md#program). */
+/** `submit_batch`'s shape byte in a family of two (docs/circuit-v2.md#program). */
 export const SHAPE_CHUNK = 0;
 export const SHAPE_SINGLE = 1;
-export type ShapeCode = typeof SHAPE_CHUNK | typeof SHAPE_SINGLE;
+/** The shape byte of a family of one (a configuration naming no family: its only key). */
+export const SHAPE_FAMILY_OF_ONE = 0;
 
 export interface BatchShape {
-  code: ShapeCode;
+  /** Its `submit_batch` shape byte: the configuration's place in its family. */
+  code: number;
   /** The circuit configuration's name (its keys and artifacts). */
   circuit: string;
   batchLevels: number;
@@ -38,17 +40,6 @@ export interface DeploymentShapes {
   chunkSize: number;
 }
 
-interface ShapeFields {
-  name?: string;
-  batchLevels: number;
-  registryLevels: number;
-  chunkLevels?: number;
-  signerSlots?: number;
-  family?: string;
-  shape?: string;
-  constraints?: number;
-}
-
 /**
  * A rough constraint count when the configuration does not carry one: what differs between
  * the shapes is G EdDSA verifications against K registry paths and, in the chunk shape, the
@@ -60,35 +51,24 @@ function estimateCost(c: { batchLevels: number; registryLevels: number; chunkLev
   return G * 4_500 + c.signerSlots * (c.registryLevels * 250 + 600) + B * (700 + (c.chunkLevels > 0 ? 240 : 0)) + B * (B - 1);
 }
 
-function toShape(c: ShapeFields, fallbackName: string, code: ShapeCode): BatchShape {
-  const chunkLevels = code === SHAPE_SINGLE ? 0 : (c.chunkLevels ?? 0);
-  const signerSlots = c.signerSlots ?? 2 ** c.batchLevels;
-  return {
-    code,
-    circuit: c.name ?? fallbackName,
-    batchLevels: c.batchLevels,
-    chunkLevels,
-    signerSlots,
-    cost: c.constraints ?? estimateCost({ batchLevels: c.batchLevels, registryLevels: c.registryLevels, chunkLevels, signerSlots }),
-  };
-}
-
-/** The shapes of the family of circuit configuration `name`. */
+/** The shapes of the family of circuit configuration `name` (the family or one of its members). */
 export function deploymentShapes(name: string): DeploymentShapes {
-  const config = circuits.circuitConfig(name) as unknown as ShapeFields;
-  // familyConfigs(family) (the circuit branch): the configurations of the family, in a list or by name.
-  const familyConfigs = (circuits as unknown as { familyConfigs?: (family: string) => unknown }).familyConfigs;
-  let members: ShapeFields[] = [config];
-  if (typeof familyConfigs === "function") {
-    const found = familyConfigs(config.family ?? name);
-    const list = Array.isArray(found) ? found : found && typeof found === "object" ? Object.values(found as Record<string, unknown>) : [];
-    if (list.length > 0) members = list as ShapeFields[];
-  }
-  const chunkConfig = members.find((c) => (c.chunkLevels ?? 0) > 0 && c.shape !== "single");
-  const singleConfig = members.find((c) => (c.chunkLevels ?? 0) === 0) ?? config;
-  const single = toShape(singleConfig, name, SHAPE_SINGLE);
-  const chunk = chunkConfig ? toShape(chunkConfig, name, SHAPE_CHUNK) : null;
-  return withChunkShape(single, chunk);
+  const members = familyMembers(name).map((config) => {
+    const layout = shapeOfConfig(config);
+    const constraints = (config as { constraints?: number }).constraints;
+    const shape: BatchShape = {
+      code: familyOf(config).shape,
+      circuit: config.name,
+      batchLevels: layout.batchLevels,
+      chunkLevels: layout.chunkLevels,
+      signerSlots: layout.signerSlots,
+      cost: constraints ?? estimateCost({ ...layout, registryLevels: config.registryLevels }),
+    };
+    return shape;
+  });
+  const single = members.find((m) => m.chunkLevels === 0);
+  if (!single) throw new Error(`circuit family of "${name}" has no single shape (chunkLevels 0): records signed alone could not be batched`);
+  return withChunkShape(single, members.find((m) => m.chunkLevels > 0) ?? null);
 }
 
 /** The family of a single shape and a chunk shape (or none); checks what packing relies on. */
@@ -99,17 +79,16 @@ export function withChunkShape(single: BatchShape, chunk: BatchShape | null): De
       throw new Error(`the chunk shape's chunkLevels ${chunk.chunkLevels} must give a chunk size 2..${Math.min(CHUNK_MAX, 2 ** chunk.batchLevels)}`);
     }
   }
+  if (chunk && chunk.code === single.code) throw new Error(`the chunk shape and the single shape both have shape byte ${single.code}`);
   for (const s of [single, chunk]) {
     if (s && (!Number.isSafeInteger(s.signerSlots) || s.signerSlots < 1)) throw new Error(`shape ${s.circuit}: signerSlots must be a positive integer`);
   }
   return { single, chunk, chunkSize: chunk ? 2 ** chunk.chunkLevels : 0 };
 }
 
-/** The shape a stored batch names (batches stored before shapes existed are single-shaped). */
-export function shapeOf(shapes: DeploymentShapes, code: ShapeCode | undefined): BatchShape {
-  if (code === SHAPE_CHUNK) {
-    if (!shapes.chunk) throw new Error("a batch of the chunk shape, but this deployment's circuit family has no chunk shape");
-    return shapes.chunk;
-  }
-  return shapes.single;
+/** The shape a stored batch names (batches stored before shapes existed have today's single layout). */
+export function shapeOf(shapes: DeploymentShapes, code: number | undefined): BatchShape {
+  if (code === undefined || code === shapes.single.code) return shapes.single;
+  if (shapes.chunk && code === shapes.chunk.code) return shapes.chunk;
+  throw new Error(`a batch of shape ${code}, which this deployment's circuit family does not have`);
 }

@@ -51,7 +51,7 @@ import { SequencerError } from "./errors.js";
 import type { DroppedNotice } from "./notice.js";
 import { isPrefix, packNext, type PendingGroup } from "./packing.js";
 import type { Receipt, ReceiptSigner } from "./receipt.js";
-import { SHAPE_SINGLE, withChunkShape, type DeploymentShapes, type ShapeCode } from "./shapes.js";
+import { SHAPE_FAMILY_OF_ONE, withChunkShape, type DeploymentShapes } from "./shapes.js";
 
 // A batch's and a record's states are the wire contract's (client-sdk/src/wire.ts).
 export type { BatchState, RecordStatus };
@@ -87,14 +87,14 @@ export interface BatchMeta {
   minTs: number;
   maxTs: number;
   publicHash: string;
+  /** The circuit shape the batch is laid out for and proven with (0 chunk shape, 1 single shape); absent in stores from before shapes: 0. */
+  shape?: number;
   /**
    * The members' seqs when the batch was re-sealed without dropped records (ascending, inside
    * the range it was first sealed with, starting at or after `firstSeq`); absent: the range
    * `firstSeq..firstSeq+count-1`.
    */
   seqs?: number[];
-  /** The circuit shape that proves it (0 = chunk shape, 1 = single; absent: single). */
-  shape?: ShapeCode;
   /** The slot (leaf index) of each member, in member order; absent: member i is at slot i. */
   slots?: number[];
   /** When it was last re-sealed (ms), if ever. */
@@ -254,7 +254,7 @@ export class Store {
     this.registry = new NodeRegistry(options.registryLevels);
     this.shapes =
       options.shapes ??
-      withChunkShape({ code: SHAPE_SINGLE, circuit: "", batchLevels: options.batchLevels, chunkLevels: 0, signerSlots: this.capacity, cost: 0 }, null);
+      withChunkShape({ code: SHAPE_FAMILY_OF_ONE, circuit: "", batchLevels: options.batchLevels, chunkLevels: 0, signerSlots: this.capacity, cost: 0 }, null);
     if (this.shapes.single.batchLevels !== options.batchLevels) throw new Error(`the shapes' batchLevels ${this.shapes.single.batchLevels} is not the store's ${options.batchLevels}`);
   }
 

@@ -8,6 +8,8 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 
 export interface BatchVector {
   circuit: string;
+  /** The circuit's shape in its family (0 chunk shape, 1 single shape): `submit_batch`'s `shape`. */
+  shape: number;
   batchLevels: number;
   registryRoot: string;
   batchRoot: string;
@@ -23,5 +25,6 @@ export interface BatchVector {
 
 /** `test-vectors/<name>` (default the snarkjs-proven batch of the `test` circuit). */
 export function loadVector(name = "batch-test.json"): BatchVector {
-  return JSON.parse(readFileSync(path.join(REPO_ROOT, "test-vectors", name), "utf8")) as BatchVector;
+  const v = JSON.parse(readFileSync(path.join(REPO_ROOT, "test-vectors", name), "utf8")) as Omit<BatchVector, "shape"> & { shape?: number };
+  return { ...v, shape: v.shape ?? (v.circuit.endsWith("-single") ? 1 : 0) };
 }

@@ -11,7 +11,8 @@ export function registerAudit(program: Command, ctx: CliContext): void {
       .option("--receipts <file>", "receipts a node collected (JSON lines, as `provenance submit --receipts` writes): report any not anchored")
       .option("--receipt-key <hex>", "the sequencer's receipt key to check receipts against, as the node pinned it (required with --receipts)")
       .option("--grace <seconds>", "a receipt younger than this may still be unanchored", "900")
-      .option("--vk <file>", "the circuit's snarkjs verifying key (default: circuits/keys/<circuit>.vk.json of this checkout)")
+      .option("--vk <file>", "the snarkjs verifying key of the circuit's chunk shape (default: circuits/keys/<circuit>.vk.json of this checkout)")
+      .option("--vk-single <file>", "the snarkjs verifying key of the circuit's single shape (default: circuits/keys/<circuit>-single.vk.json)")
       .option("--skip-proofs", "do not re-verify the Groth16 proofs", false)
       .option("--allow-insecure", "on a public cluster, report a deployment on INSECURE keys or with admin = sequencer as a warning, not an error", false)
       .option("--skip-data", "do not fetch and re-hash every batch's records", false)
@@ -24,7 +25,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
       .action(
         ctx.run(
           async (
-            opts: { receipts?: string; receiptKey?: string; grace: string; vk?: string; skipProofs: boolean; skipData: boolean; concurrency: string; progress: boolean; allowInsecure: boolean },
+            opts: { receipts?: string; receiptKey?: string; grace: string; vk?: string; vkSingle?: string; skipProofs: boolean; skipData: boolean; concurrency: string; progress: boolean; allowInsecure: boolean },
             cmd: Command,
           ) => {
             const g = ctx.globals(cmd);
@@ -41,6 +42,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
             const { audit, readReceiptsFile } = await import("@provenance/client-sdk/node");
             const receipts = opts.receipts ? readReceiptsFile(ctx.resolvePath(opts.receipts)) : undefined;
             const vk = opts.vk ? parseJsonFile(ctx.resolvePath(opts.vk), "verifying key") : undefined;
+            const vkSingle = opts.vkSingle ? parseJsonFile(ctx.resolvePath(opts.vkSingle), "verifying key") : undefined;
             // The native Groth16 verifier where its addon is built (about a millisecond a proof), else snarkjs.
             const { nativeProver, verifyNative } = await import("@provenance/prover");
             const chain = await ctx.chainReader(g);
@@ -50,6 +52,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
                 chain,
                 sequencer: await ctx.sequencerClient(g, opts.receiptKey ? { receiptKey: opts.receiptKey } : {}),
                 ...(vk !== undefined ? { verifyingKey: vk } : {}),
+                ...(vkSingle !== undefined ? { verifyingKeys: { 1: vkSingle } } : {}),
                 ...(receipts ? { receipts } : {}),
                 ...(opts.receiptKey !== undefined ? { receiptKey: opts.receiptKey } : {}),
                 ...(nativeProver.available ? { verifyProof: verifyNative, verifierName: "native" } : {}),

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { ProvenanceError } from "@provenance/client-sdk/errors";
 import { isHttpError, type CliContext, type GlobalOptions } from "../context.js";
-import { hex64, positiveInt, UsageError } from "../output.js";
+import { chunkOf, describeBundle, hex64, positiveInt, UsageError } from "../output.js";
 
 export function registerProof(program: Command, ctx: CliContext): void {
   ctx.addExitHelp(
@@ -49,8 +49,9 @@ export function registerProof(program: Command, ctx: CliContext): void {
             } catch (e) {
               throw new ProvenanceError("IO_ERROR", `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
             }
-            ctx.out.result({ ok: true, file, id, batch: bundle.batch.index, txSignature: bundle.txSignature });
-            ctx.out.say(`wrote ${file}: record ${id} in batch ${bundle.batch.index} (transaction ${bundle.txSignature})`);
+            const chunk = chunkOf(bundle);
+            ctx.out.result({ ok: true, file, id, batch: bundle.batch.index, leafIndex: bundle.leafIndex, txSignature: bundle.txSignature, ...(chunk ? { chunk } : {}) });
+            ctx.out.say(`wrote ${file}: ${describeBundle(bundle)}`);
           } else {
             ctx.io.stdout.write(text);
           }
@@ -81,8 +82,9 @@ async function refresh(ctx: CliContext, g: GlobalOptions, input: string, out: st
       throw new ProvenanceError("IO_ERROR", `cannot write ${target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     const a = bundle.accumulator!;
-    ctx.out.result({ ok: true, file: target, batch: bundle.batch.index, source: source.name, accumulator: { position: a.position, size: a.size, root: a.root } });
-    ctx.out.say(`refreshed ${target}: batch ${bundle.batch.index} at accumulator position ${a.position}, path to the on-chain root ${a.root} (size ${a.size}), from ${source.name}`);
+    const chunk = chunkOf(bundle);
+    ctx.out.result({ ok: true, file: target, batch: bundle.batch.index, source: source.name, accumulator: { position: a.position, size: a.size, root: a.root }, ...(chunk ? { chunk } : {}) });
+    ctx.out.say(`refreshed ${target}: ${chunk ? `a chunk-signed record (index ${chunk.index} of a chunk of ${chunk.size}), ` : ""}batch ${bundle.batch.index} at accumulator position ${a.position}, path to the on-chain root ${a.root} (size ${a.size}), from ${source.name}`);
   } finally {
     chain.close();
   }

@@ -1,5 +1,6 @@
 /** `provenance status`: a record's status. */
 import type { Command } from "commander";
+import type { ChunkRecordV1 } from "@provenance/client-sdk";
 import type { CliContext } from "../context.js";
 import { hex64, positiveInt } from "../output.js";
 
@@ -19,7 +20,9 @@ export function registerStatus(program: Command, ctx: CliContext): void {
           const view = opts.wait ? await client.waitForAnchored(id, { timeoutMs: positiveInt(opts.timeout, "--timeout") * 1000 }) : await client.record(id);
           ctx.out.result({ ok: true, ...view });
           ctx.out.say(`${view.id}  ${view.status}${view.batch !== null ? `  batch ${view.batch} leaf ${view.leafIndex}` : ""}  seq ${view.seq}`);
-          ctx.out.say(`  ${view.record.url} at ${new Date(view.record.timestamp).toISOString()}`);
+          // A chunk-signed record (served by a sequencer that takes chunks): where it sits in its chunk.
+          const chunk = (view.record as Partial<ChunkRecordV1>).chunk;
+          ctx.out.say(`  ${view.record.url} at ${new Date(view.record.timestamp).toISOString()}${chunk ? `, chunk-signed: index ${chunk.index} of a chunk of ${chunk.size}` : ""}`);
         }),
       ),
   );

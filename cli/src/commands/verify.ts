@@ -21,7 +21,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       .option("--allow-insecure", "accept a deployment whose proofs can be forged (INSECURE test/dev keys) or whose admin is its sequencer, with a warning (always only a warning on a local chain)", false)
       .addHelpText(
         "after",
-        `\nChecks, in order: bundle format; the record's EdDSA-Poseidon signature; its id and leaf; the\nMerkle path to the bundle's batch root; the record's time in the batch window; then either the\ntrusted root (--root) or the chain: the program id, the cluster, the BatchLog account (owned by\nthe program) holding that root at that batch index, and the submit_batch transaction carrying the\nsame statement (or, for a batch older than the ${BATCH_LOG_CAPACITY}-root ring, the transaction alone).\nA version-2 bundle is checked instead through its accumulator path (offline) and one read of the\nAccumulator account; a root older than its ring needs a refresh (--refresh, or\n\`provenance proof --refresh FILE\` to save the refreshed bundle).`,
+        `\nChecks, in order: bundle format; the record's EdDSA-Poseidon signature (\`signature\`, or for a\nchunk-signed record \`chunk-signature\`: its chunk's one signature, over the digest re-derived from\nthe record, its index, the chunk's size and 4 siblings); its id and leaf; the\nMerkle path to the bundle's batch root; the record's time in the batch window; then either the\ntrusted root (--root) or the chain: the program id, the cluster, the BatchLog account (owned by\nthe program) holding that root at that batch index, and the submit_batch transaction carrying the\nsame statement (or, for a batch older than the ${BATCH_LOG_CAPACITY}-root ring, the transaction alone).\nA version-2 bundle is checked instead through its accumulator path (offline) and one read of the\nAccumulator account; a root older than its ring needs a refresh (--refresh, or\n\`provenance proof --refresh FILE\` to save the refreshed bundle).`,
       )
       .action(
         ctx.run(async (file: string, opts: { root?: string; tx: boolean; concurrency: string; maxFailures: string; progress: boolean; allowInsecure: boolean; refresh: boolean; fromChain: boolean }, cmd: Command) => {
@@ -65,8 +65,10 @@ const UNAVAILABLE_CODES = ["UNREACHABLE", "RPC_ERROR", "TIMEOUT"];
 function reportOne(out: Output, file: string, r: VerifyResult): number {
   const unavailable = !r.ok && UNAVAILABLE_CODES.includes(r.failure!.code);
   out.result({ file, ...r });
-  for (const c of r.checks) out.say(`  ${c.ok ? (c.warning ? "warn" : "ok  ") : "FAIL"} ${c.name.padEnd(12)} ${c.detail}`);
-  if (r.ok) out.say(`VALID: record ${r.id} is in batch ${r.batchIndex}, checked against ${r.rootSource === "trusted-root" ? "the trusted root" : r.rootSource === "batch-log" ? "the on-chain BatchLog and its transaction" : r.rootSource === "accumulator" ? "the on-chain Accumulator" : "its on-chain transaction"}${r.warnings.length ? ` — with ${r.warnings.length} warning(s) above` : ""}`);
+  for (const c of r.checks) out.say(`  ${c.ok ? (c.warning ? "warn" : "ok  ") : "FAIL"} ${c.name.padEnd(16)} ${c.detail}`);
+  // A chunk-signed record: its node signed it with the other records of its chunk, once.
+  const chunk = r.chunk ? ` (chunk-signed: index ${r.chunk.index} of a chunk of ${r.chunk.size})` : "";
+  if (r.ok) out.say(`VALID: record ${r.id}${chunk} is in batch ${r.batchIndex}, checked against ${r.rootSource === "trusted-root" ? "the trusted root" : r.rootSource === "batch-log" ? "the on-chain BatchLog and its transaction" : r.rootSource === "accumulator" ? "the on-chain Accumulator" : "its on-chain transaction"}${r.warnings.length ? ` — with ${r.warnings.length} warning(s) above` : ""}`);
   if (r.ok && r.refreshed) out.say(`refreshed: the bundle's accumulator root had aged out; verified with a fresh path to root ${r.refreshed.accumulator!.root} (size ${r.refreshed.accumulator!.size}) — save it with \`provenance proof --refresh ${file}\``);
   if (!r.ok && r.failure!.code === "ACCUMULATOR_STALE") out.say(`REFRESH NEEDED: ${r.failure!.message}; rerun with --refresh (or --refresh --from-chain), or save a refreshed bundle with \`provenance proof --refresh ${file}\``);
   else if (unavailable) out.say(`NOT CHECKED: ${r.failure!.message}`);

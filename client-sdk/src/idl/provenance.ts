@@ -560,7 +560,8 @@ export type Provenance = {
     {
       "name": "submitBatch",
       "docs": [
-        "Sequencer: appends batch `index` once its Groth16 proof verifies."
+        "Sequencer: appends batch `index` once its Groth16 proof verifies against the key of",
+        "`shape` (0: the chunk shape, 1: the single shape) of `Config.circuit`'s family."
       ],
       "discriminator": [
         219,
@@ -708,6 +709,10 @@ export type Provenance = {
               64
             ]
           }
+        },
+        {
+          "name": "shape",
+          "type": "u8"
         }
       ]
     }
@@ -972,6 +977,11 @@ export type Provenance = {
       "code": 6019,
       "name": "accumulatorOutOfStep",
       "msg": "the accumulator is out of step with Config.next_index (start_index + size must equal the batch index)"
+    },
+    {
+      "code": 6020,
+      "name": "unknownCircuitShape",
+      "msg": "unknown circuit shape: 0 (chunk shape) and 1 (single shape) are the shapes of a circuit family"
     }
   ],
   "types": [
@@ -1301,6 +1311,14 @@ export type Provenance = {
           {
             "name": "unixTimestamp",
             "type": "i64"
+          },
+          {
+            "docs": [
+              "The circuit shape whose key verified the proof (0: chunk shape, 1: single shape). Last,",
+              "so the offsets of the fields before it are those of the event before shapes existed."
+            ],
+            "name": "shape",
+            "type": "u8"
           }
         ],
         "kind": "struct"

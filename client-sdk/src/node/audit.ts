@@ -14,7 +14,9 @@
  *    Poseidon(registryRoot, batchRoot, count, minTs, maxTs) of the transaction's arguments.
  * 3. Data availability. Each batch's records (`GET /v1/batches/:i/records`) are re-validated
  *    (format, signature, time window) and their Merkle root recomputed: it must be the root on
- *    chain, over exactly `count` records.
+ *    chain, over exactly `count` records (each at its `leafIndex` in a batch with holes). A
+ *    chunk-signed record is checked with its chunk's signature, and every chunk must be in the
+ *    batch whole and in place (`checkBatchRecords`).
  *    A record anchored in more than one batch is reported (DUPLICATE_RECORD, naming the id and
  *    both batches): neither the circuit (distinct leaves within a batch only) nor the program
  *    prevents it, and it inflates `total_records`.
@@ -37,14 +39,14 @@ import { AccumulatorTree, accumulatorLeaf } from "../accumulator.js";
 import { publicHash } from "../batch.js";
 import { INSECURE_CIRCUITS, registryHistory, type ChainConfig, type ChainReader, type RegistryFindingCode, type RegistryHistory, type SubmitBatchTx } from "../chain.js";
 import { GENESIS_HEAD, KNOWN_CLUSTERS, nextChainHead } from "../chainlog.js";
-import { SequencerHttpError, type BatchSummary, type SequencerClient } from "../client.js";
+import { SequencerHttpError, type BatchRecords, type BatchSummary, type SequencerClient } from "../client.js";
 import { ProvenanceError } from "../errors.js";
 import { proofFromSolana } from "../groth16-layout.js";
 import { fieldToHex, hexToField } from "../field.js";
 import { FixedMerkleTree } from "../merkle.js";
 import { checkReceipt, type Receipt } from "../receipt.js";
 import { checkDroppedNotice } from "../notice.js";
-import { validateRecord } from "../record.js";
+import { isChunkRecord, parseRecord, validateRecord, verifyRecordSignature, type ParsedRecord } from "../record.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
@@ -75,6 +77,12 @@ export type FindingCode =
   | "DROPPED_NOTICE_INVALID"
 
   | "DUPLICATE_RECORD"
+  /** A chunk-signed record whose chunk signature does not verify for its message and place in the chunk. */
+  | "BAD_CHUNK_SIGNATURE"
+  /** A batch holding part of a chunk: an index of 0..size-1 missing, or one served twice. */
+  | "CHUNK_INCOMPLETE"
+  /** A whole chunk not at consecutive leaves in chunk order (or, with `chunkRegionSlots`, not in one region). */
+  | "CHUNK_MISPLACED"
   /** The on-chain Accumulator's size or root is not the one recomputed from the log's batches. */
   | "ACCUMULATOR_MISMATCH";
 
@@ -112,8 +120,17 @@ export interface AuditReport {
 export interface AuditOptions {
   sequencer: SequencerClient;
   chain: ChainReader;
-  /** snarkjs verifying key JSON; default `circuits/keys/<Config.circuit>.vk.json` of this checkout. */
+  /**
+   * snarkjs verifying key JSON of the chunk shape (shape 0); default
+   * `circuits/keys/<Config.circuit>.vk.json` of this checkout.
+   */
   verifyingKey?: unknown;
+  /**
+   * Verifying keys by circuit shape (0 chunk shape, 1 single shape; docs/circuit-v2.md), for
+   * what `verifyingKey` does not give; default `circuits/keys/<circuit>.vk.json` (shape 0) and
+   * `circuits/keys/<circuit>-single.vk.json` (shape 1).
+   */
+  verifyingKeys?: Readonly<Record<number, unknown>>;
   /**
    * The Groth16 check to use: `(vk, proof, publicSignals) => accepted`, e.g. the prover's
    * native verifier (`verifyNative` of @provenance/prover, about a millisecond a proof).
@@ -140,15 +157,25 @@ export interface AuditOptions {
   receiptKey?: string;
   /** A receipt younger than this may still be unanchored (default 15 min). */
   receiptGraceMs?: number;
+  /**
+   * The deployment's chunk size (slots per region of its chunk shape, 2^chunkLevels): when
+   * given, a batch holding chunks must place every chunk and every record signed alone at the
+   * start of a region. Without it chunks are checked whole and contiguous only.
+   */
+  chunkRegionSlots?: number;
   /** Batches fetched and checked at once (default 4). */
   concurrency?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
   now?: () => number;
 }
 
-/** The default verifying key of a circuit: `circuits/keys/<name>.vk.json` in this checkout. */
-export function defaultVerifyingKeyPath(circuit: string): string {
-  return path.join(ROOT, "circuits", "keys", `${circuit}.vk.json`);
+/**
+ * The default verifying key of a circuit family's shape in this checkout:
+ * `circuits/keys/<family>.vk.json` for shape 0 (the chunk shape), `<family>-single.vk.json` for
+ * shape 1 (the single shape), as circuits/circuits.json names them.
+ */
+export function defaultVerifyingKeyPath(circuit: string, shape = 0): string {
+  return path.join(ROOT, "circuits", "keys", `${shape === 1 ? `${circuit}-single` : circuit}.vk.json`);
 }
 
 // The unpacking of groth16-solana's bytes is the SDK's layout file's (groth16-layout.ts); still
@@ -328,19 +355,28 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
   // 2. Proofs.
   const proofs = { checked: 0, valid: 0, verifier: options.verifyProof ? (options.verifierName ?? "custom") : "snarkjs" };
   if (!options.skipProofs && total > 0) {
-    let vk = options.verifyingKey;
-    if (vk === undefined) {
-      const file = defaultVerifyingKeyPath(config.circuit);
-      if (!existsSync(file)) throw new ProvenanceError("INVALID_CONFIG", `no verifying key for circuit ${config.circuit} at ${file}: pass --vk FILE`);
-      vk = JSON.parse(readFileSync(file, "utf8")) as unknown;
-    }
+    const keys = new Map<number, unknown>();
+    const keyOf = (shape: number): unknown => {
+      if (!keys.has(shape)) {
+        let vk = options.verifyingKeys?.[shape] ?? (shape === 0 ? options.verifyingKey : undefined);
+        if (vk === undefined) {
+          const file = defaultVerifyingKeyPath(config.circuit, shape);
+          if (!existsSync(file)) {
+            throw new ProvenanceError("INVALID_CONFIG", `no verifying key for shape ${shape} of circuit ${config.circuit} at ${file}: give the verifying key of that shape`);
+          }
+          vk = JSON.parse(readFileSync(file, "utf8")) as unknown;
+        }
+        keys.set(shape, vk);
+      }
+      return keys.get(shape);
+    };
     try {
       for (let i = 0; i < total; i++) {
         const tx = txs[i];
         if (!tx) continue;
         proofs.checked++;
-        if (await verifyBatchTxProof(vk, tx, options.verifyProof)) proofs.valid++;
-        else add({ severity: "error", code: "PROOF_INVALID", batch: i, message: `batch ${i}: the Groth16 proof in transaction ${tx.signature} does not verify off-chain against the ${config.circuit} verifying key for its public inputs` });
+        if (await verifyBatchTxProof(keyOf(tx.shape), tx, options.verifyProof)) proofs.valid++;
+        else add({ severity: "error", code: "PROOF_INVALID", batch: i, message: `batch ${i}: the Groth16 proof in transaction ${tx.signature} does not verify off-chain against the ${config.circuit} verifying key of shape ${tx.shape} for its public inputs` });
         progress("proofs", proofs.checked, total);
       }
     } finally {
@@ -368,30 +404,11 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
           add({ severity: "error", code: "DATA_UNAVAILABLE", batch: i, message: `batch ${i}: the sequencer does not serve its records: ${(e as Error).message}` });
           return;
         }
-        const problems: string[] = [];
-        const leaves: bigint[] = [];
-        got.records.forEach((r, j) => {
-          try {
-            const parsed = validateRecord(r.record);
-            if (fieldToHex(parsed.leaf) !== r.id) problems.push(`record ${j} is listed with id ${r.id} but hashes to ${fieldToHex(parsed.leaf)}`);
-            if (r.record.timestamp < tx.minTs || r.record.timestamp > tx.maxTs) problems.push(`record ${j}'s timestamp ${r.record.timestamp} is outside the on-chain window [${tx.minTs}, ${tx.maxTs}]`);
-            leaves.push(parsed.leaf);
-          } catch (e) {
-            problems.push(`record ${j} (${r.id}) is invalid: ${(e as Error).message}`);
-            leaves.push(0n);
-          }
-        });
-        if (got.records.length !== tx.count) problems.push(`the sequencer serves ${got.records.length} records, the chain says ${tx.count}`);
-        if (leaves.length <= 2 ** levels) {
-          const root = fieldToHex(new FixedMerkleTree(levels, leaves).root);
-          if (root !== tx.batchRoot) problems.push(`the records hash to root ${root}, the chain holds ${tx.batchRoot}`);
-        } else {
-          problems.push(`${leaves.length} records do not fit a batch of ${2 ** levels}`);
-        }
+        const checked = checkBatchRecords(i, got.records, tx, levels, options.chunkRegionSlots);
+        for (const f of checked.findings) add(f);
         data.records += got.records.length;
-        membership.set(i, got.records.map((r) => r.id));
-        if (problems.length) add({ severity: "error", code: "DATA_MISMATCH", batch: i, message: `batch ${i}: ${problems.slice(0, 3).join("; ")}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ""}` });
-        else data.matching++;
+        membership.set(i, checked.ids);
+        if (checked.findings.length === 0) data.matching++;
         progress("data", data.checked, total);
       },
     );
@@ -503,6 +520,143 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     findings,
     elapsedMs: Date.now() - t0,
   };
+}
+
+/** What `checkBatchRecords` found in one batch's served records. */
+export interface BatchRecordsCheck {
+  /** The served record ids by leaf index (a sparse array: holes are padding). */
+  ids: string[];
+  /** DATA_MISMATCH, BAD_CHUNK_SIGNATURE, CHUNK_INCOMPLETE, CHUNK_MISPLACED: at most one of each, for `batch`. */
+  findings: Finding[];
+}
+
+/** At most three problems in one finding, and how many more. */
+function summary(batch: number, problems: readonly string[]): string {
+  return `batch ${batch}: ${problems.slice(0, 3).join("; ")}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ""}`;
+}
+
+/**
+ * The data-availability check of one batch: the records the sequencer serves for it
+ * (`GET /v1/batches/:index/records`) against the batch's on-chain statement.
+ *
+ * Every record is re-validated: a record signed alone with its own signature (as always), a
+ * chunk-signed one with its chunk's signature over the digest re-derived from its message and
+ * place (else BAD_CHUNK_SIGNATURE); its id, its timestamp in the window; the leaves, each at its
+ * slot (`leafIndex`, else its position), must hash to the on-chain root over exactly `count`
+ * records (else DATA_MISMATCH).
+ *
+ * Chunks are anchored whole (docs/circuit-v2.md): the records of one chunk (one node, one
+ * digest) must all be in the batch, each index 0..size-1 once (else CHUNK_INCOMPLETE: the
+ * circuit signs a region with the digest of the records it holds, so a partial chunk means
+ * the served records are not the ones proven, or the chunk was split), at consecutive slots in
+ * chunk order (else CHUNK_MISPLACED); with `regionSlots` (the chunk shape's region size,
+ * 2^chunkLevels) a batch holding a chunk must also start every chunk and every record signed
+ * alone at a region boundary, and a chunk must fit its region.
+ */
+export function checkBatchRecords(
+  batch: number,
+  records: BatchRecords["records"],
+  onChain: { batchRoot: string; count: number; minTs: number; maxTs: number },
+  levels: number,
+  regionSlots?: number,
+): BatchRecordsCheck {
+  const capacity = 2 ** levels;
+  const problems: string[] = [];
+  const badChunkSignatures: string[] = [];
+  const ids: string[] = [];
+  const leaves = new Map<number, bigint>();
+  const slotted = records.some((r) => r.leafIndex !== undefined);
+  const chunks = new Map<string, { node: string; size: number; members: { index: number; slot: number }[] }>();
+  const alone: number[] = [];
+  let previous = -1;
+  records.forEach((r, j) => {
+    // The v1 layout (no leafIndex): record j is leaf j.
+    let slot = j;
+    if (slotted) {
+      const at = r.leafIndex;
+      if (typeof at !== "number" || !Number.isSafeInteger(at) || at < 0 || at >= capacity) {
+        problems.push(`record ${j} (${r.id}) is served at leaf ${JSON.stringify(at)}, not a leaf of a batch of ${capacity}`);
+        return;
+      }
+      if (at <= previous) {
+        problems.push(`record ${j} (${r.id}) is served at leaf ${at}, not after the previous record's leaf ${previous}`);
+        return;
+      }
+      slot = previous = at;
+    }
+    const where = slotted ? `record ${j} at leaf ${slot}` : `record ${j}`;
+    let parsed: ParsedRecord;
+    try {
+      parsed = isChunkRecord(r.record) ? parseRecord(r.record) : validateRecord(r.record);
+    } catch (e) {
+      problems.push(`${where} (${r.id}) is invalid: ${(e as Error).message}`);
+      leaves.set(slot, 0n);
+      ids[slot] = r.id;
+      return;
+    }
+    if (parsed.chunk) {
+      const c = parsed.chunk;
+      if (!verifyRecordSignature(parsed)) {
+        badChunkSignatures.push(`${where} (${r.id}): the chunk signature does not verify for its index ${c.index} of a chunk of ${c.size} (another chunk's signature or path, a moved record, a changed size or message)`);
+      } else {
+        const key = `${fieldToHex(parsed.nodeId)}:${fieldToHex(c.digest)}`;
+        const group = chunks.get(key) ?? { node: r.record.nodeId, size: c.size, members: [] };
+        group.members.push({ index: c.index, slot });
+        chunks.set(key, group);
+      }
+    } else {
+      alone.push(slot);
+    }
+    if (fieldToHex(parsed.leaf) !== r.id) problems.push(`${where} is listed with id ${r.id} but hashes to ${fieldToHex(parsed.leaf)}`);
+    if (r.record.timestamp < onChain.minTs || r.record.timestamp > onChain.maxTs) problems.push(`${where}'s timestamp ${r.record.timestamp} is outside the on-chain window [${onChain.minTs}, ${onChain.maxTs}]`);
+    leaves.set(slot, parsed.leaf);
+    ids[slot] = r.id;
+  });
+  if (records.length !== onChain.count) problems.push(`the sequencer serves ${records.length} records, the chain says ${onChain.count}`);
+  if (records.length <= capacity) {
+    const root = fieldToHex(new FixedMerkleTree(levels, Array.from({ length: capacity }, (_, s) => leaves.get(s) ?? 0n)).root);
+    if (root !== onChain.batchRoot) problems.push(`the records hash to root ${root}, the chain holds ${onChain.batchRoot}`);
+  } else {
+    problems.push(`${records.length} records do not fit a batch of ${capacity}`);
+  }
+
+  const incomplete: string[] = [];
+  const misplaced: string[] = [];
+  for (const { node, size, members } of chunks.values()) {
+    const what = `the chunk of ${size} by node ${node.slice(0, 16)}… (first at leaf ${members[0]!.slot})`;
+    const count = new Map<number, number>();
+    for (const m of members) count.set(m.index, (count.get(m.index) ?? 0) + 1);
+    const missing = Array.from({ length: size }, (_, k) => k).filter((k) => !count.has(k));
+    const twice = [...count].filter(([, n]) => n > 1).map(([k]) => k);
+    if (missing.length > 0 || twice.length > 0) {
+      incomplete.push(
+        `${what} has ${members.length} of its ${size} records in this batch` +
+          (missing.length ? `: index ${missing.join(", ")} missing` : "") +
+          (twice.length ? `${missing.length ? "," : ":"} index ${twice.join(", ")} served twice` : "") +
+          " (a chunk is anchored whole, in one batch)",
+      );
+      continue;
+    }
+    const ordered = members.slice().sort((a, b) => a.index - b.index);
+    const start = ordered[0]!.slot;
+    if (ordered.some((m, k) => m.slot !== start + k)) {
+      misplaced.push(`${what} is at leaves ${ordered.map((m) => m.slot).join(", ")} for its indexes 0..${size - 1}, not at consecutive leaves in chunk order`);
+    } else if (regionSlots !== undefined && (start % regionSlots !== 0 || size > regionSlots)) {
+      misplaced.push(`${what} is at leaves ${start}..${start + size - 1}, not one region of ${regionSlots} leaves from its first`);
+    }
+  }
+  if (regionSlots !== undefined && chunks.size > 0) {
+    for (const slot of alone) {
+      if (slot % regionSlots !== 0) misplaced.push(`the record signed alone at leaf ${slot} does not start a region of ${regionSlots} leaves (in a batch of chunks each region holds one chunk or one record)`);
+    }
+  }
+
+  const findings: Finding[] = [];
+  if (problems.length) findings.push({ severity: "error", code: "DATA_MISMATCH", batch, message: summary(batch, problems) });
+  if (badChunkSignatures.length) findings.push({ severity: "error", code: "BAD_CHUNK_SIGNATURE", batch, message: summary(batch, badChunkSignatures) });
+  if (incomplete.length) findings.push({ severity: "error", code: "CHUNK_INCOMPLETE", batch, message: summary(batch, incomplete) });
+  if (misplaced.length) findings.push({ severity: "error", code: "CHUNK_MISPLACED", batch, message: summary(batch, misplaced) });
+  return { ids, findings };
 }
 
 /** Reads a JSON-lines file of receipts (or of submit results carrying a `receipt`). */

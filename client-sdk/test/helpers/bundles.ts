@@ -16,6 +16,8 @@ import {
   buildBundle,
   fieldToHex,
   parseRecord,
+  recordSlots,
+  type Batch,
   type InclusionBundle,
   type Provenance,
   type RecordV1,
@@ -51,6 +53,16 @@ export function bundlesFor(records: readonly RecordV1[], levels: number, stateme
     registryRoot: statement.registryRoot,
   };
   return records.map((record, i) => buildBundle(record, tree.proof(i), batch, anchorInfo));
+}
+
+/**
+ * Bundles for every record of a shaped batch (`buildShapedBatch`: chunks and records signed
+ * alone, holes between regions), in slot order: each record's leaf index is its slot.
+ */
+export function shapedBundlesFor(batch: Batch, anchorInfo: AnchorInfo): InclusionBundle[] {
+  const s = batch.statement;
+  const meta = { index: anchorInfo.batchIndex, batchRoot: fieldToHex(s.batchRoot), count: s.count, minTs: s.minTs, maxTs: s.maxTs, registryRoot: fieldToHex(s.registryRoot) };
+  return recordSlots(batch).map((slot) => buildBundle(batch.slots[slot]!.record, batch.tree.proof(slot), meta, anchorInfo));
 }
 
 /** A plausible anchor for offline tests (nothing checks it offline). */

@@ -44,4 +44,6 @@ pub enum ProvenanceError {
     AccumulatorFull,
     #[msg("the accumulator is out of step with Config.next_index (start_index + size must equal the batch index)")]
     AccumulatorOutOfStep,
+    #[msg("unknown circuit shape: 0 (chunk shape) and 1 (single shape) are the shapes of a circuit family")]
+    UnknownCircuitShape,
 }

@@ -16,6 +16,9 @@ pub struct BatchSubmitted {
     pub new_head: [u8; 32],
     pub slot: u64,
     pub unix_timestamp: i64,
+    /// The circuit shape whose key verified the proof (0: chunk shape, 1: single shape). Last,
+    /// so the offsets of the fields before it are those of the event before shapes existed.
+    pub shape: u8,
 }
 
 /// The current registry root changed: an emergency `set_registry_root` (`retired_previous`),

@@ -70,7 +70,8 @@ pub mod provenance {
         instructions::init_accumulator::handler(ctx)
     }
 
-    /// Sequencer: appends batch `index` once its Groth16 proof verifies.
+    /// Sequencer: appends batch `index` once its Groth16 proof verifies against the key of
+    /// `shape` (0: the chunk shape, 1: the single shape) of `Config.circuit`'s family.
     #[allow(clippy::too_many_arguments)]
     pub fn submit_batch(
         ctx: Context<SubmitBatch>,
@@ -83,9 +84,11 @@ pub mod provenance {
         proof_a: [u8; 64],
         proof_b: [u8; 128],
         proof_c: [u8; 64],
+        shape: u8,
     ) -> Result<()> {
         instructions::submit_batch::handler(
             ctx, index, registry_root, batch_root, count, min_ts, max_ts, proof_a, proof_b, proof_c,
+            shape,
         )
     }
 }

@@ -5,9 +5,9 @@
 //! compiled in unconditionally only if circuits/keys/<name>.ceremony.json attests a ceremony
 //! (and checks against the key); every other key needs the cargo feature "insecure-dev-keys"
 //! (never for a real cluster; an SBF build refuses it without "devnet-demo").
-//! - test: batch capacity 4; key sha256(test.vk.json) = aac34d50acb246c0055e529cd55603469193e1b7065595bd4b7e3718caec66d6 — INSECURE setup, only with feature "insecure-dev-keys".
-//! - dev: batch capacity 8; key sha256(dev.vk.json) = e27eacd6fae1526d8698a5b0fe442ba27a9b7bb2613086b3c09ad1128174bcb9 — INSECURE setup, only with feature "insecure-dev-keys".
-//! - prod: batch capacity 64; no verifying key yet (circuits/keys/prod.vk.json is missing).
+//! - test (family test, shape 0): batch capacity 4; key sha256(test.vk.json) = aac34d50acb246c0055e529cd55603469193e1b7065595bd4b7e3718caec66d6 — INSECURE setup, only with feature "insecure-dev-keys".
+//! - dev (family dev, shape 0): batch capacity 8; key sha256(dev.vk.json) = e27eacd6fae1526d8698a5b0fe442ba27a9b7bb2613086b3c09ad1128174bcb9 — INSECURE setup, only with feature "insecure-dev-keys".
+//! - prod (family prod, shape 0): batch capacity 64; no verifying key yet (circuits/keys/prod.vk.json is missing).
 use groth16_solana::groth16::Groth16Verifyingkey;
 
 use crate::state::Circuit;
@@ -143,14 +143,17 @@ static DEV: CircuitKey = CircuitKey {
     },
 };
 
-/// The key of `circuit`, if this build carries one.
-pub fn circuit_key(circuit: Circuit) -> Option<&'static CircuitKey> {
+/// The shapes of a circuit family: 0 is the chunk shape, 1 the single shape (docs/circuit-v2.md).
+pub const CIRCUIT_SHAPES: u8 = 2;
+
+/// The key of `shape` of `circuit`'s family, if this build carries one.
+pub fn circuit_key(circuit: Circuit, shape: u8) -> Option<&'static CircuitKey> {
     #[allow(unreachable_patterns)]
-    match circuit {
+    match (circuit, shape) {
         #[cfg(feature = "insecure-dev-keys")]
-        Circuit::Test => Some(&TEST),
+        (Circuit::Test, 0) => Some(&TEST),
         #[cfg(feature = "insecure-dev-keys")]
-        Circuit::Dev => Some(&DEV),
+        (Circuit::Dev, 0) => Some(&DEV),
         _ => None,
     }
 }

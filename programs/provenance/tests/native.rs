@@ -29,6 +29,8 @@ fn entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramR
 // The shared test vector
 
 struct Vector {
+    /// The circuit shape that proved it (0: chunk shape `test`, 1: single shape `test-single`).
+    shape: u8,
     registry_root: [u8; 32],
     batch_root: [u8; 32],
     count: u32,
@@ -70,11 +72,16 @@ fn load_vector_file(given: Option<String>, name: &str) -> Vector {
     });
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     let v: serde_json::Value = serde_json::from_str(&text).expect("test vector is not JSON");
-    assert_eq!(v["circuit"], "test", "the vector must be made with the `test` circuit");
+    let shape = match v["circuit"].as_str() {
+        Some("test") => 0,
+        Some("test-single") => 1,
+        other => panic!("the vector must be made with a circuit of the `test` family, not {other:?}"),
+    };
     let sol = &v["solana"];
     let inputs = sol["publicInputs"].as_array().expect("solana.publicInputs");
     assert_eq!(inputs.len(), 1, "the batch circuit has exactly one public input");
     Vector {
+        shape,
         registry_root: hex(&v["registryRoot"], "registryRoot"),
         batch_root: hex(&v["batchRoot"], "batchRoot"),
         count: v["count"].as_u64().expect("count") as u32,
@@ -307,6 +314,7 @@ struct Submission {
     proof_a: [u8; 64],
     proof_b: [u8; 128],
     proof_c: [u8; 64],
+    shape: u8,
 }
 
 impl Submission {
@@ -321,6 +329,7 @@ impl Submission {
             proof_a: v.proof_a,
             proof_b: v.proof_b,
             proof_c: v.proof_c,
+            shape: v.shape,
         }
     }
 
@@ -344,6 +353,7 @@ impl Submission {
                 proof_a: self.proof_a,
                 proof_b: self.proof_b,
                 proof_c: self.proof_c,
+                shape: self.shape,
             }
             .data(),
         }
@@ -392,6 +402,7 @@ fn error_codes_are_stable() {
         (NotPendingAdmin, 6017),
         (AccumulatorFull, 6018),
         (AccumulatorOutOfStep, 6019),
+        (UnknownCircuitShape, 6020),
     ];
     for (error, code) in expected {
         assert_eq!(u32::from(error), code, "{}", error.name());
@@ -565,6 +576,25 @@ mod with_test_key {
             assert_refused(env.submit(&s).await, ProvenanceError::ProofVerificationFailed, name);
         }
         env.submit(&Submission::of(&v)).await.expect("the unaltered batch still lands");
+    }
+
+    /// `shape` picks the key: a proof is checked against its own shape's key only, and a shape
+    /// outside the family is refused before any pairing.
+    #[tokio::test]
+    async fn verifies_a_proof_against_the_key_of_the_shape_it_names() {
+        let (mut env, v) = ready().await;
+        let mut s = Submission::of(&v);
+        s.shape = 2;
+        assert_refused(env.submit(&s).await, ProvenanceError::UnknownCircuitShape, "shape 2");
+        let mut s = Submission::of(&v);
+        s.shape = 1 - v.shape;
+        let other = env.submit(&s).await;
+        if provenance::verifying_key::circuit_key(provenance::state::Circuit::Test, s.shape).is_some() {
+            assert_refused(other, ProvenanceError::ProofVerificationFailed, "the other shape's key");
+        } else {
+            assert_refused(other, ProvenanceError::CircuitKeyNotCompiled, "the other shape, without a key");
+        }
+        env.submit(&Submission::of(&v)).await.expect("the batch lands under its own shape");
     }
 
     #[tokio::test]
@@ -986,6 +1016,7 @@ mod with_test_key {
             new_head: [0; 32],
             slot: 0,
             unix_timestamp: 0,
+            shape: 0,
         };
         let pda_len = 8 + anchor_lang::AnchorSerialize::try_to_vec(&entry).unwrap().len();
         let pda_rent = rent.minimum_balance(pda_len);

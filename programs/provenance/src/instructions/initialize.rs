@@ -46,7 +46,9 @@ pub fn handler(
     registry_root: [u8; 32],
 ) -> Result<()> {
     require!(sequencer != ctx.accounts.admin.key(), ProvenanceError::AdminIsSequencer);
-    let key = circuit_key(circuit).ok_or(ProvenanceError::CircuitKeyNotCompiled)?;
+    // A family is deployable when its chunk shape's key is compiled in; the single shape is
+    // optional (a family without it proves every batch with the chunk shape).
+    let key = circuit_key(circuit, 0).ok_or(ProvenanceError::CircuitKeyNotCompiled)?;
     require!(
         is_canonical_field_element(&registry_root),
         ProvenanceError::NonCanonicalFieldElement

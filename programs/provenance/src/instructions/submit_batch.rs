@@ -5,7 +5,7 @@ use crate::crypto::{next_chain_head, public_hash, verify_proof};
 use crate::errors::ProvenanceError;
 use crate::events::{AccumulatorAppended, BatchSubmitted, RegistryRootChanged};
 use crate::state::{accumulator_leaf, Accumulator, BatchLog, Config};
-use crate::verifying_key::circuit_key;
+use crate::verifying_key::{circuit_key, CIRCUIT_SHAPES};
 
 #[derive(Accounts)]
 pub struct SubmitBatch<'info> {
@@ -32,7 +32,9 @@ pub struct SubmitBatch<'info> {
 /// capacity; `[min_ts, max_ts]` is the inclusive window of the records' timestamps (ms since
 /// epoch). The proof is in the byte layout of `groth16-solana` (see
 /// `client-sdk/src/groth16-layout.ts`): `proof_a` negated, all coordinates 32-byte big-endian, G2 as
-/// `x.c1 || x.c0 || y.c1 || y.c0`.
+/// `x.c1 || x.c0 || y.c1 || y.c0`. `shape` picks the verifying key within `Config.circuit`'s
+/// family (docs/circuit-v2.md): 0 is the chunk shape, 1 the single shape; both prove the same
+/// statement, so the log does not depend on which one a batch used (the event records it).
 #[allow(clippy::too_many_arguments)]
 pub fn handler(
     ctx: Context<SubmitBatch>,
@@ -45,6 +47,7 @@ pub fn handler(
     proof_a: [u8; 64],
     proof_b: [u8; 128],
     proof_c: [u8; 64],
+    shape: u8,
 ) -> Result<()> {
     let config = &mut ctx.accounts.config;
     require!(!config.paused, ProvenanceError::Paused);
@@ -74,7 +77,10 @@ pub fn handler(
     let promotes_staged_root = config.is_staged_root(&registry_root);
 
     let public_input = public_hash(&registry_root, &batch_root, count, min_ts, max_ts)?;
-    let key = circuit_key(config.circuit).ok_or(ProvenanceError::CircuitKeyNotCompiled)?;
+    require!(shape < CIRCUIT_SHAPES, ProvenanceError::UnknownCircuitShape);
+    let key = circuit_key(config.circuit, shape).ok_or(ProvenanceError::CircuitKeyNotCompiled)?;
+    // Both shapes of a family have its batch capacity (scripts/onchain-keys.ts checks it), so
+    // the `count` bound above holds for either.
     verify_proof(&proof_a, &proof_b, &proof_c, &public_input, &key.vk)?;
 
     let prev_head = config.chain_head;
@@ -121,6 +127,7 @@ pub fn handler(
         new_head,
         slot: clock.slot,
         unix_timestamp: clock.unix_timestamp,
+        shape,
     });
     emit!(AccumulatorAppended { index, leaf, size, root });
     Ok(())

@@ -88,7 +88,7 @@ interface ChunkTask {
 type Task = VerifyTask | RecordTask | ChunkTask;
 
 /** Chunks waiting together go to a worker in one message, at most this many. */
-const CHUNKS_PER_MESSAGE = 8;
+const CHUNKS_PER_MESSAGE = 4;
 
 interface Slot {
   worker: Worker;

@@ -211,8 +211,9 @@ export class Ingest {
           `the chunk signature does not verify over these ${checked.records.length} records with this publicKey (records changed, reordered, added or removed after signing, or another key)`,
         );
       }
+      const storedAlready = await this.store.getRecords(checked.ids);
       for (let i = 0; i < checked.ids.length; i++) {
-        const stored = await this.store.getRecord(checked.ids[i]!);
+        const stored = storedAlready[i];
         if (stored) {
           const how = "chunk" in stored.record ? `as record ${stored.record.chunk.index} of a chunk of ${stored.record.chunk.size}` : "alone";
           throw new SequencerError(

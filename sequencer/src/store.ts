@@ -524,6 +524,13 @@ export class Store {
     return (await this.db.get(`r!${pad(seq)}`)) as StoredRecord | undefined;
   }
 
+  /** The stored record of each id (undefined where none), in one read of the id index. */
+  async getRecords(ids: readonly string[]): Promise<Array<StoredRecord | undefined>> {
+    const seqs = (await this.db.getMany(ids.map((id) => `i!${id}`))) as Array<number | undefined>;
+    if (seqs.every((s) => s === undefined)) return seqs as undefined[];
+    return Promise.all(seqs.map((s) => (s === undefined ? undefined : this.getRecordBySeq(s))));
+  }
+
   async getRecord(id: string): Promise<StoredRecord | undefined> {
     const seq = (await this.db.get(`i!${id}`)) as number | undefined;
     return seq === undefined ? undefined : this.getRecordBySeq(seq);

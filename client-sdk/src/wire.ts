@@ -8,7 +8,7 @@
  * Browser-safe: types and constants only, no Node-only imports.
  */
 import type { InclusionBundle } from "./bundle.js";
-import type { AnyRecord, RecordV1 } from "./record.js";
+import type { AnyRecord } from "./record.js";
 import type { DroppedNotice } from "./notice.js";
 import type { Receipt } from "./receipt.js";
 import type { NodeStatus } from "./registry.js";

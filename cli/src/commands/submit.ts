@@ -70,7 +70,7 @@ export function registerSubmit(program: Command, ctx: CliContext): void {
             if (opts.receiptKey !== undefined) hex64(opts.receiptKey, "--receipt-key");
             const client = await ctx.sequencerClient(g, opts.receiptKey ? { receiptKey: opts.receiptKey } : {});
             let records: RecordV1[] = [];
-            let chunks: SignedChunkV1[] = [];
+            const chunks: SignedChunkV1[] = [];
             if (opts.records !== undefined) {
               records = jsonLines(readText(ctx.resolvePath(opts.records), "records file"), opts.records) as RecordV1[];
             } else {

@@ -3,7 +3,8 @@
  * auditors, on the platform's `fetch` (Node >= 20, browsers).
  *
  * - Records: `submit` (one) and `submitMany` (any number, sent in requests of up to 1000),
- *   each signed record's receipt checked against the sequencer's key before it is returned.
+ *   each signed record's receipt checked against the sequencer's key before it is returned;
+ *   `submitChunk` (one signed chunk, docs/circuit-v2.md): one checked receipt per record.
  * - Retries: connection failures, 502/503/504 and 429 are retried with exponential backoff and
  *   full jitter, waiting at least what `Retry-After` asks; 4xx answers are not retried.
  *   POSTing a record is idempotent (a duplicate gets its original receipt), so retrying a
@@ -20,7 +21,8 @@
 import { abortable, type AbortOptions } from "./abort.js";
 import { fail, ProvenanceError, type ErrorCode } from "./errors.js";
 import { fieldToHex } from "./field.js";
-import { parseRecord, type RecordV1 } from "./record.js";
+import { isChunkRecord, parseRecord, type RecordV1 } from "./record.js";
+import { parseChunk, type SignedChunkV1 } from "./signed-chunk.js";
 import { base58To32Bytes, checkReceipt, type Receipt, type ReceiptDeployment } from "./receipt.js";
 import { checkDroppedNotice, type DroppedNotice } from "./notice.js";
 import type { InclusionBundle } from "./bundle.js";
@@ -262,7 +264,7 @@ export class SequencerClient {
     return this.keyRead;
   }
 
-  private async checkAnswers(records: readonly RecordV1[], ids: readonly string[], answers: unknown[], signal?: AbortSignal): Promise<SubmitResult[]> {
+  private async checkAnswers(records: readonly unknown[], ids: readonly string[], answers: unknown[], signal?: AbortSignal): Promise<SubmitResult[]> {
     const key = await this.receiptKey({ signal });
     if (answers.length !== records.length) fail("SEQUENCER_ERROR", `sequencer answered ${answers.length} results for ${records.length} records`);
     return answers.map((raw, i) => {
@@ -279,6 +281,28 @@ export class SequencerClient {
     const id = fieldToHex(parseRecord(record).leaf);
     const answer = await this.request<SubmitRecordsAnswer>("POST", ROUTES.records, record, options);
     return (await this.checkAnswers([record], [id], [answer], options.signal))[0]!;
+  }
+
+  /**
+   * Submits one signed chunk (`signChunk`, `NodeKey.signChunk`) to POST /v1/chunks; resolves
+   * with one checked receipt per record, in chunk order. The sequencer takes a chunk only whole
+   * and new: when it answers 409 DUPLICATE_RECORD because this very chunk is already stored (a
+   * retried request whose first answer was lost), its records' stored receipts are returned,
+   * checked, with `duplicate: true`; any other refusal throws.
+   */
+  async submitChunk(chunk: SignedChunkV1, options: AbortOptions = {}): Promise<SubmitResult[]> {
+    const ids = parseChunk(chunk).records.map((r) => fieldToHex(r.leaf));
+    try {
+      const answer = await this.request<Partial<SubmitManyAnswer>>("POST", ROUTES.submitChunk, chunk, options);
+      return await this.checkAnswers(chunk.records, ids, answer.records ?? [], options.signal);
+    } catch (e) {
+      if (!(e instanceof SequencerHttpError) || e.serverCode !== "DUPLICATE_RECORD") throw e;
+      const views = await Promise.all(ids.map((id) => this.request<RecordView>("GET", routePath(ROUTES.record, { id }), undefined, options).catch(() => null)));
+      const same = views.every((v, i) => v !== null && isChunkRecord(v.record) && v.record.chunk.signature === chunk.signature && v.record.chunk.index === i);
+      if (!same) throw e;
+      const stored = await this.checkAnswers(chunk.records, ids, views.map((v) => ({ id: v!.id, seq: v!.seq, status: v!.status, receipt: v!.receipt })), options.signal);
+      return stored.map((r) => ({ ...r, duplicate: true }));
+    }
   }
 
   /**

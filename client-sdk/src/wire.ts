@@ -8,7 +8,7 @@
  * Browser-safe: types and constants only, no Node-only imports.
  */
 import type { InclusionBundle } from "./bundle.js";
-import type { AnyRecord, RecordV1 } from "./record.js";
+import type { AnyRecord } from "./record.js";
 import type { DroppedNotice } from "./notice.js";
 import type { Receipt } from "./receipt.js";
 import type { NodeStatus } from "./registry.js";
@@ -128,7 +128,8 @@ export interface RecordView {
   batch: number | null;
   leafIndex: number | null;
   receivedAt: number;
-  record: RecordV1;
+  /** A record signed alone, or a chunk-signed record (`ChunkRecordV1`, with its chunk ref). */
+  record: AnyRecord;
   receipt: Receipt;
   /** Status `dropped` only: why, in words (the notice carries the signed reason code). */
   reason?: string;

@@ -7,3 +7,4 @@
  */
 export * from "./native-eddsa.js";
 export * from "./verify-pool.js";
+export * from "./chunk-check.js";

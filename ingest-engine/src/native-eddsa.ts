@@ -11,6 +11,8 @@ import { ProvenanceError, type ErrorCode } from "@provenance/client-sdk/errors";
 import { FIELD_MODULUS } from "@provenance/client-sdk/field";
 import { FixedMerkleTree } from "@provenance/client-sdk/merkle";
 import { checkRecordFormat, parseRecord, sha256, signRecord } from "@provenance/client-sdk/record";
+import { signChunk } from "@provenance/client-sdk/signed-chunk";
+import { checkChunk, checkChunkTs, type ChunkCheck } from "./chunk-check.js";
 import { nativeAddonPath } from "./native-path.js";
 
 interface NativeAddon {
@@ -23,6 +25,8 @@ interface NativeAddon {
   /** Root of a zero-padded Poseidon tree; leaves and root 32 bytes little-endian each.
    * Missing from addons built before it existed. */
   merkleRoot?(levels: number, leaves: Uint8Array, out: Uint8Array): boolean;
+  /** One signed chunk (lib.rs `validate_chunk`, see chunk-check.ts); missing from addons built before it existed. */
+  validateChunk?(rows: Uint8Array, results: Uint8Array): number;
 }
 
 const NATIVE_RECORD_IN = 200;
@@ -84,6 +88,20 @@ function recordSelfCheck(addon: NativeAddon): boolean {
   );
 }
 
+/** A chunk validated natively gives the SDK's records, ids and paths, and a forgery is found bad. */
+function chunkSelfCheck(addon: NativeAddon): boolean {
+  if (typeof addon.validateChunk !== "function") return true; // an older build: chunks use the TS path
+  const priv = new Uint8Array(32).fill(9);
+  const observations = [0, 1, 2].map((i) => ({ url: `https://example.com/chunk-self-check/${i}`, timestamp: 1764300000000 + i, contentHash: "ab".repeat(32) }));
+  const good = signChunk(observations, priv);
+  const forged = { ...good, records: good.records.map((r, i) => (i === 1 ? { ...r, timestamp: r.timestamp + 1 } : r)) };
+  const native = checkChunk(good, 16, addon);
+  const reference = checkChunkTs(good, 16);
+  const bad = checkChunk(forged, 16, addon);
+  const same = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+  return native.ok && reference.ok && native.chunk.signatureValid && same(native.chunk) === same(reference.chunk) && bad.ok && !bad.chunk.signatureValid;
+}
+
 function load(): { addon: NativeAddon | null; reason: string } {
   if (process.env["PROVENANCE_EDDSA_NATIVE"] === "0") return { addon: null, reason: "disabled by PROVENANCE_EDDSA_NATIVE=0" };
   try {
@@ -92,7 +110,7 @@ function load(): { addon: NativeAddon | null; reason: string } {
     const given = (workerData as { addonPath?: unknown } | null)?.addonPath;
     const path = typeof given === "string" ? given : nativeAddonPath();
     const addon = createRequire(path)(path) as NativeAddon;
-    if (!selfCheck(addon) || !recordSelfCheck(addon)) return { addon: null, reason: "the addon failed its self-check" };
+    if (!selfCheck(addon) || !recordSelfCheck(addon) || !chunkSelfCheck(addon)) return { addon: null, reason: "the addon failed its self-check" };
     return { addon, reason: "loaded" };
   } catch (err) {
     return { addon: null, reason: `not built or not loadable (${(err as Error).message.split("\n")[0]})` };
@@ -166,9 +184,10 @@ export const nativeMerkle: boolean = merkleAddon !== null;
 
 /** Whether verification here runs natively, and why not if it does not; `records`: whether
  * the addon also validates whole records (`checkRecordBatch`). */
-export const nativeEddsa: { readonly available: boolean; readonly records: boolean; readonly reason: string } = Object.freeze({
+export const nativeEddsa: { readonly available: boolean; readonly records: boolean; readonly chunks: boolean; readonly reason: string } = Object.freeze({
   available: loaded.addon !== null,
   records: typeof loaded.addon?.validateRecords === "function",
+  chunks: typeof loaded.addon?.validateChunk === "function",
   reason: loaded.reason,
 });
 
@@ -323,4 +342,12 @@ export function checkRecordBatch(inputs: readonly unknown[], native = true): { r
     }
   }
   return { results, error };
+}
+
+/**
+ * One signed chunk through `parseChunk` and its signature (chunk-check.ts), natively when the
+ * addon is loaded and has the chunk validator; `native: false` uses the SDK only. Same verdicts.
+ */
+export function checkChunkNative(input: unknown, maxRecords: number, native = true): ChunkCheck {
+  return checkChunk(input, maxRecords, native ? loaded.addon : null);
 }

@@ -22,7 +22,9 @@ import { ProvenanceError } from "@provenance/client-sdk/errors";
 import type { RecordV1 } from "@provenance/client-sdk/record";
 import { RECORD_BAD_SIGNATURE, RECORD_RESULT_BYTES, RECORD_VALID, checkRecordBatch, type RecordBatchError } from "./native-eddsa.js";
 import { nativeAddonPath } from "./native-path.js";
-import type { RecordChunk, RecordChunkResult, VerifyChunk, VerifyChunkResult } from "./verify-worker.js";
+import type { ChunkCheck } from "./chunk-check.js";
+import { checkChunkNative } from "./native-eddsa.js";
+import type { ChunkChunk, ChunkChunkResult, RecordChunk, RecordChunkResult, VerifyChunk, VerifyChunkResult } from "./verify-worker.js";
 
 export interface VerifyJob {
   /** The signed field element (for a record: its `message`). */
@@ -75,7 +77,18 @@ interface RecordTask {
   reject: (err: Error) => void;
 }
 
-type Task = VerifyTask | RecordTask;
+interface ChunkTask {
+  kind: "chunk";
+  input: unknown;
+  maxRecords: number;
+  resolve: (checked: ChunkCheck) => void;
+  reject: (err: Error) => void;
+}
+
+type Task = VerifyTask | RecordTask | ChunkTask;
+
+/** Chunks waiting together go to a worker in one message, at most this many. */
+const CHUNKS_PER_MESSAGE = 4;
 
 interface Slot {
   worker: Worker;
@@ -210,7 +223,7 @@ export class VerifyPool {
     this.slots.push(slot);
     return new Promise((resolve, reject) => {
       let ready = false;
-      worker.on("message", (msg: VerifyChunkResult | RecordChunkResult | { ready: true; native: boolean }) => {
+      worker.on("message", (msg: VerifyChunkResult | RecordChunkResult | ChunkChunkResult | { ready: true; native: boolean }) => {
         if ("ready" in msg) {
           ready = true;
           if (msg.native) this.nativeWorkers++;
@@ -246,6 +259,26 @@ export class VerifyPool {
       if (task.kind === "verify") {
         slot.busy = { id: task.chunk.id, tasks: [task] };
         slot.worker.postMessage(task.chunk, [task.chunk.signatures.buffer as ArrayBuffer, task.chunk.publicKeys.buffer as ArrayBuffer]);
+        continue;
+      }
+      if (task.kind === "chunk") {
+        const tasks: ChunkTask[] = [task];
+        while (tasks.length < CHUNKS_PER_MESSAGE && this.queue[0]?.kind === "chunk") tasks.push(this.queue.shift() as ChunkTask);
+        const msg: ChunkChunk = { kind: "chunks", id: this.nextId++, inputs: tasks.map((t) => t.input), maxRecords: tasks.map((t) => t.maxRecords) };
+        try {
+          slot.worker.postMessage(msg);
+        } catch {
+          // Not structured-cloneable (not JSON data): check here instead, same verdicts.
+          for (const t of tasks) {
+            try {
+              t.resolve(checkChunkNative(t.input, t.maxRecords, this.useNative));
+            } catch (err) {
+              t.reject(err as Error);
+            }
+          }
+          continue;
+        }
+        slot.busy = { id: msg.id, tasks };
         continue;
       }
       // Record tasks waiting together (small requests) go in one message, each its own segment.
@@ -339,6 +372,25 @@ export class VerifyPool {
       }
     }
     return { ok: true, records };
+  }
+
+  /**
+   * Checks one signed chunk as posted (docs/circuit-v2.md): everything the SDK's `parseChunk`
+   * checks (its exact code and message), at most `maxRecords` records, and its one signature,
+   * natively in a worker when the addon is built. Rejects only if a worker dies or the pool is closed.
+   */
+  async checkChunk(input: unknown, maxRecords: number): Promise<ChunkCheck> {
+    if (this.closed) throw new Error("VerifyPool is closed");
+    if (this.failure) throw this.failure;
+    const answer = new Promise<ChunkCheck>((resolve, reject) => this.queue.push({ kind: "chunk", input, maxRecords, resolve, reject }));
+    if (!this.dispatchScheduled) {
+      this.dispatchScheduled = true;
+      setImmediate(() => {
+        this.dispatchScheduled = false;
+        this.dispatch();
+      });
+    }
+    return answer;
   }
 
   /**
@@ -436,7 +488,16 @@ export class VerifyPool {
 }
 
 /** Hands a worker's answer to the tasks its message carried. */
-function settle(tasks: Task[], msg: VerifyChunkResult | RecordChunkResult): void {
+function settle(tasks: Task[], msg: VerifyChunkResult | RecordChunkResult | ChunkChunkResult): void {
+  if ("chunks" in msg) {
+    tasks.forEach((task, i) => {
+      const answer = msg.chunks[i];
+      if (task.kind !== "chunk") return;
+      if (!answer || "failure" in answer) task.reject(new Error(`chunk check failed in a worker: ${answer ? answer.failure : "no answer"}`));
+      else task.resolve(answer);
+    });
+    return;
+  }
   if (!("errors" in msg)) {
     const task = tasks[0];
     if (task?.kind === "verify") task.resolve(msg.results);

@@ -8,7 +8,8 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { verifyPacked } from "@provenance/client-sdk/eddsa";
-import { checkRecordBatch, nativeEddsa, verifyPackedBatch, RECORD_RESULT_BYTES, type RecordBatchError } from "./native-eddsa.js";
+import type { ChunkCheck } from "./chunk-check.js";
+import { checkChunkNative, checkRecordBatch, nativeEddsa, verifyPackedBatch, RECORD_RESULT_BYTES, type RecordBatchError } from "./native-eddsa.js";
 
 export interface VerifyChunk {
   id: number;
@@ -44,6 +45,21 @@ export interface RecordChunkResult {
   failures: Array<string | null>;
 }
 
+/** Signed chunks (POST /v1/chunks), each checked on its own (`checkChunk`). */
+export interface ChunkChunk {
+  kind: "chunks";
+  id: number;
+  /** Chunks as posted (plain JSON data). */
+  inputs: unknown[];
+  /** The most records each may hold (the deployment's chunk size). */
+  maxRecords: number[];
+}
+
+export interface ChunkChunkResult {
+  id: number;
+  chunks: Array<ChunkCheck | { failure: string }>;
+}
+
 const port = parentPort;
 if (port === null) throw new Error("verify-worker must run in a worker thread");
 
@@ -69,11 +85,28 @@ function checkRecords(chunk: RecordChunk): RecordChunkResult {
   return { id: chunk.id, results, errors, failures };
 }
 
-port.on("message", (chunk: VerifyChunk | RecordChunk | { close: true }) => {
+function checkChunks(msg: ChunkChunk): ChunkChunkResult {
+  return {
+    id: msg.id,
+    chunks: msg.inputs.map((input, i) => {
+      try {
+        return checkChunkNative(input, msg.maxRecords[i]!, useNative);
+      } catch (err) {
+        return { failure: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+      }
+    }),
+  };
+}
+
+port.on("message", (chunk: VerifyChunk | RecordChunk | ChunkChunk | { close: true }) => {
   if ("close" in chunk) {
     // Exit on our own, between chunks: terminating a thread from outside while it runs
     // WebAssembly has crashed Node 20 here (heap corruption), so the pool asks instead.
     port.close();
+    return;
+  }
+  if ("kind" in chunk && chunk.kind === "chunks") {
+    port.postMessage(checkChunks(chunk));
     return;
   }
   if ("kind" in chunk) {

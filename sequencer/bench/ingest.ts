@@ -26,7 +26,13 @@
  * sequencer's rate without the attacker in the same run; once with rate limits off, once with
  * the default limits.
  *
- *   npx tsx sequencer/bench/ingest.ts [--records N] [--only batch1000,batch100,single,attack]
+ * The `chunks` comparison (signed chunks, docs/circuit-v2.md) runs on the `bench-b16` capacity
+ * (B = 16) with a chunk shape of C = 16, three loads of the same records against fresh
+ * sequencers in the same run: 16-record chunks (POST /v1/chunks: one signature checked per
+ * chunk, natively in the workers), v1 records 16 per POST, and single-record POSTs. Every chunk
+ * is signature-checked and its records durable (one synced write) before its 201.
+ *
+ *   npx tsx sequencer/bench/ingest.ts [--records N] [--only batch1000,batch100,single,attack,chunks]
  *       [--workers W] [--circuit test|dev] [--log-level info] [--prover low|normal]
  *       [--profile DIR]   (write the sequencer's --cpu-prof profiles to DIR)
  *       [--old-tree DIR [--old-records N]]   (also run, scenario by scenario, the sequencer of
@@ -45,6 +51,7 @@ import { circuitConfig } from "@provenance/circuits";
 import {
   bytesToHex,
   checkRecordFormat,
+  signChunk,
   generatePrivateKey,
   signRecord,
   computeNodeId,
@@ -74,7 +81,7 @@ const WORKERS = arg("workers", "");
 const LOG_LEVEL = arg("log-level", "info");
 const PROVER = arg("prover", "low");
 const PROFILE = arg("profile", "");
-const ONLY = arg("only", "batch1000,batch100,single,attack").split(",");
+const ONLY = arg("only", "batch1000,batch100,single,attack,chunks").split(",");
 const OLD_TREE = arg("old-tree", "");
 const OLD_RECORDS = Number(arg("old-records", "3000"));
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
@@ -235,7 +242,7 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks (USER_HZ = 100)
 }
 
-async function startSequencer(tree = "", extraEnv: Record<string, string> = {}): Promise<Running> {
+async function startSequencer(tree = "", extraEnv: Record<string, string> = {}, circuit = CIRCUIT): Promise<Running> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "provenance-bench-"));
   const ready = path.join(dataDir, "ready.json");
   const log = openSync(path.join(dataDir, "sequencer.log"), "w");
@@ -246,7 +253,7 @@ async function startSequencer(tree = "", extraEnv: Record<string, string> = {}):
     env: {
       ...process.env,
       PROVENANCE_DATA_DIR: dataDir,
-      PROVENANCE_CIRCUIT: CIRCUIT,
+      PROVENANCE_CIRCUIT: circuit,
       PROVENANCE_LISTEN: "127.0.0.1:0",
       PROVENANCE_ADMIN_TOKEN: ADMIN,
       PROVENANCE_MAX_BACKLOG_RECORDS: "10000000",
@@ -307,7 +314,7 @@ function post(base: string, pathname: string, body: Buffer, headers: Record<stri
   });
 }
 
-async function load(url: string, bodies: Buffer[], concurrency: number): Promise<{ seconds: number; latencies: number[]; notCreated: number }> {
+async function load(url: string, bodies: Buffer[], concurrency: number, route = "/v1/records"): Promise<{ seconds: number; latencies: number[]; notCreated: number }> {
   const latencies: number[] = [];
   let next = 0;
   let notCreated = 0;
@@ -317,7 +324,7 @@ async function load(url: string, bodies: Buffer[], concurrency: number): Promise
       while (next < bodies.length) {
         const body = bodies[next++]!;
         const t0 = performance.now();
-        const status = await post(url, "/v1/records", body);
+        const status = await post(url, route, body);
         latencies.push(performance.now() - t0);
         if (status !== 201) notCreated++;
       }
@@ -499,6 +506,70 @@ async function attackScenario(recs: RecordV1[]): Promise<string[]> {
   ];
 }
 
+// --- signed chunks -------------------------------------------------------------------------
+
+const CHUNK_CIRCUIT = "bench-b16";
+const CHUNK = 16;
+
+/** The same observations as `recs`, signed in chunks of 16 by each record's node (bench records rotate over the nodes). */
+function chunkBodies(recs: RecordV1[]): Buffer[] {
+  const keys = new Map(BENCH_NODES.map((l) => [testNode(l).nodeId.toString(16).padStart(64, "0"), testNode(l).privateKey]));
+  const byNode = new Map<string, RecordV1[]>();
+  for (const r of recs) byNode.set(r.nodeId, [...(byNode.get(r.nodeId) ?? []), r]);
+  const bodies: Buffer[] = [];
+  for (const [nodeId, list] of byNode) {
+    for (let i = 0; i < list.length; i += CHUNK) {
+      const part = list.slice(i, i + CHUNK).map((r) => ({ url: r.url, timestamp: r.timestamp, contentHash: r.contentHash }));
+      bodies.push(Buffer.from(JSON.stringify(signChunk(part, keys.get(nodeId)!))));
+    }
+  }
+  return bodies;
+}
+
+async function chunkScenario(label: string, bodies: Buffer[], warmBodies: Buffer[], route: string, concurrency: number, n: number): Promise<{ rate: number; row: string }> {
+  agent.destroy();
+  agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(64, concurrency), localAddress: "127.0.0.1" });
+  const seq = await startSequencer("", { BENCH_CHUNK_LEVELS: "4", BENCH_CHUNK_SIGNERS: "1" }, CHUNK_CIRCUIT);
+  try {
+    await load(seq.url, warmBodies, concurrency, route);
+    const cpu0 = cpuSeconds(seq.pid);
+    const r = await load(seq.url, bodies, concurrency, route);
+    const serverCores = (cpuSeconds(seq.pid) - cpu0) / r.seconds;
+    const rate = n / r.seconds;
+    r.latencies.sort((a, b) => a - b);
+    const q = (p: number): string => r.latencies[Math.min(r.latencies.length - 1, Math.floor(p * r.latencies.length))]!.toFixed(1);
+    return {
+      rate,
+      row: `| ${label} | ${concurrency} | ${rate.toFixed(0)}${r.notCreated ? ` (${r.notCreated} requests not 201)` : ""} | ${q(0.5)} | ${q(0.99)} | ${((serverCores / rate) * 1e6).toFixed(0)} µs | ${serverCores.toFixed(2)} |`,
+    };
+  } finally {
+    await stopSequencer(seq);
+  }
+}
+
+async function chunksComparison(): Promise<string[]> {
+  const t0 = performance.now();
+  const chunked = chunkBodies(measured);
+  const warmChunks = chunkBodies(warm);
+  const signMs = performance.now() - t0;
+  // As many requests at once as the single-record load: the same number of clients.
+  const c = await chunkScenario(`signed chunks of ${CHUNK}, POST /v1/chunks`, chunked, warmChunks, "/v1/chunks", 64, measured.length);
+  const b = await chunkScenario(`v1 records, ${CHUNK} per POST /v1/records`, bodiesOf(measured, CHUNK), bodiesOf(warm, CHUNK), "/v1/records", 64, measured.length);
+  const s = await chunkScenario("v1 records, one per POST /v1/records", bodiesOf(measured, 1), bodiesOf(warm, 1), "/v1/records", 64, measured.length);
+  return [
+    "",
+    `signed chunks (circuit ${CHUNK_CIRCUIT}, B = 16, chunk shape C = ${CHUNK}; ${chunked.length} chunks signed here in ${(signMs / 1000).toFixed(1)} s; same records in each load, fresh sequencer each):`,
+    "",
+    "| load | concurrency | accepted records/s | p50 ms | p99 ms | sequencer CPU per record | sequencer cores busy |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    c.row,
+    b.row,
+    s.row,
+    "",
+    `chunked / single-record POSTs: ${(c.rate / s.rate).toFixed(1)}×; chunked / 16 v1 records per POST: ${(c.rate / b.rate).toFixed(1)}× (goal: ≥ 10,000 records/s chunked on 2 cores)`,
+  ];
+}
+
 const comparisons: string[] = [];
 for (const s of SCENARIOS) {
   const loop = await runJson("./store-loop.ts", ["--mode", "raw", "--group", String(s.perRequest), "--seconds", "3", "--records", file]);
@@ -514,6 +585,7 @@ for (const s of SCENARIOS) {
   }
 }
 if (ONLY.includes("attack")) for (const line of await attackScenario(measured)) out(line);
+if (ONLY.includes("chunks")) for (const line of await chunksComparison()) out(line);
 agent.destroy();
 if (comparisons.length > 0) {
   out("");

@@ -36,6 +36,7 @@ import {
   type RecordStatus,
   type RecordView,
   type SubmitAnswer,
+  type SubmitManyAnswer,
   type SubmitRecordsAnswer,
 } from "@provenance/client-sdk";
 import { SequencerError, toHttpError } from "./errors.js";
@@ -46,7 +47,7 @@ import type { Pipeline } from "./pipeline.js";
 import type { ProverQueueHandle } from "./prover-queue.js";
 import { TokenBuckets, type RateLimits } from "./ratelimit.js";
 import { RECEIPT_DOMAIN, RECEIPT_DOMAIN_V2, RECEIPT_MESSAGE_BYTES, RECEIPT_V2_MESSAGE_BYTES, type ReceiptDeployment } from "./receipt.js";
-import type { BatchMeta, Store, StoredDrop, StoredRecord } from "./store.js";
+import { batchLeaves, type BatchMeta, type Store, type StoredDrop, type StoredRecord } from "./store.js";
 import type { ChainSubmitter } from "./submitter.js";
 
 // Routes and answers are the SDK's wire contract (client-sdk/src/wire.ts), shared with its
@@ -220,11 +221,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         const retryAfterSeconds = bytes.secondsUntil(request.ip, cost, now);
         throw new SequencerError(
           "RATE_LIMITED",
-          `client ${request.ip} is over its budget of ${limits.clientBytesPerSecond} request body bytes a second on ${ROUTES.records} (this body: ${cost} bytes); retry in ${retryAfterSeconds} s`,
+          `client ${request.ip} is over its budget of ${limits.clientBytesPerSecond} request body bytes a second on ${request.routeOptions.url ?? ROUTES.records} (this body: ${cost} bytes); retry in ${retryAfterSeconds} s`,
           { retryAfterSeconds },
         );
       }
     };
+    // The chunk route counts as submissions too (the same request counter and byte budget);
+    // the per-node record budget charges a chunk of n records n (ingest.ts).
     submitLimit = [submits, byteBudget];
     readLimit = [reads];
   }
@@ -241,6 +244,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     // 201 when the request sequenced something new, 200 when every record was already stored.
     void reply.status(results.some((r) => !r.duplicate) ? 201 : 200);
     return single ? answers[0]! : { records: answers };
+  });
+
+  // One signed chunk (docs/circuit-v2.md): refused whole, or every record stored in one write.
+  app.post(ROUTES.submitChunk, { logLevel: "warn", onRequest: submitLimit }, async (request, reply): Promise<SubmitManyAnswer> => {
+    const results = await ingest.submitChunk(request.body);
+    deps.pipeline.onAppended();
+    void reply.status(201);
+    return { records: results.map((r): SubmitAnswer => ({ id: r.id, seq: r.seq, status: r.status, duplicate: r.duplicate, receipt: r.receipt })) };
   });
 
   app.get(
@@ -300,9 +311,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       throw new SequencerError("NOT_ANCHORED", `record ${rec.id} is ${status.status}; its inclusion proof bundle exists once its batch is anchored`);
     }
     const records = await store.batchRecords(batch);
+    // Leaf index = slot: a batch of the chunk shape has empty slots between its groups.
     const tree = new FixedMerkleTree(
       Math.log2(store.capacity),
-      records.map((r) => hexToField(r.id, "stored record id")),
+      batchLeaves(batch, records.map((r) => r.id)),
     );
     // A batch anchored before the accumulator existed (a migrated deployment) has no path: v1.
     const path = version === 2 ? await accumulator.pathFor(batch) : null;
@@ -344,7 +356,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.get(ROUTES.batchRecords, { onRequest: readLimit, schema: { params: indexParams } }, async (request): Promise<BatchRecords> => {
     const meta = await loadBatch((request.params as { index: string }).index);
     const records = await store.batchRecords(meta);
-    return { index: meta.index, state: meta.state, batchRoot: meta.batchRoot, records: records.map((r) => ({ id: r.id, seq: r.seq, record: r.record })) };
+    // A batch with holes between its regions (the chunk shape) names each record's slot.
+    const slots = meta.slots;
+    return {
+      index: meta.index,
+      state: meta.state,
+      batchRoot: meta.batchRoot,
+      records: records.map((r, i) => ({ id: r.id, seq: r.seq, record: r.record, ...(slots ? { leafIndex: slots[i]! } : {}) })),
+    };
   });
 
   // --- registry -------------------------------------------------------------------------------
@@ -480,6 +499,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       status: ok ? "ok" : "degraded",
       records: { total: store.recordCount, pending: store.pendingRecords, unproven: store.unprovenRecords, unanchored: store.unanchoredRecords, inFlight: ingest.inFlightRecords },
       batches: { total: store.batchCount },
+      // What a node needs to sign chunks for this deployment (CLI submit --observations): 0 = no chunks.
+      ingest: { chunkSize: store.shapes.chunkSize, maxRecordsPerRequest: ingest.maxRecordsPerRequest },
       registry: { version: store.currentRegistryVersion, root: fieldToHex(store.currentRegistry.root), nodes: store.currentRegistry.size },
       prover,
       chain: chainView,

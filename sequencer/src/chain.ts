@@ -43,6 +43,7 @@ import type { BatchMeta, StoredAnchor } from "./store.js";
 import type { ChainHealth, ChainIdentity, ChainState, ChainSubmitter } from "./submitter.js";
 import { SequencerError } from "./errors.js";
 import { readSecret } from "./secrets.js";
+import { SHAPE_FAMILY_OF_ONE } from "./shapes.js";
 
 const { AnchorProvider, Program, Wallet, utils } = anchor;
 
@@ -385,8 +386,12 @@ export class AnchorChainSubmitter implements ChainSubmitter {
       );
     }
     if (state.paused) throw new ChainError("the program is paused: the admin must unpause it (set_paused false)", "Paused");
+    // THE SHAPE (docs/circuit-v2.md#program): the one place the batch's circuit shape reaches
+    // `submit_batch` (0 = chunk shape, 1 = single; batches sealed before shapes are single).
+    // The proof names the shape it was made for (FamilyProver); the sealed batch says which it needs.
+    const args = { ...meta, ...proof.solana, shape: proof.shape ?? meta.shape ?? SHAPE_FAMILY_OF_ONE };
     const ix = await this.program.methods
-      .submitBatch(...submitBatchMethodArgs({ ...meta, ...proof.solana, shape: proof.shape ?? meta.shape ?? 0 }))
+      .submitBatch(...submitBatchMethodArgs(args))
       .accountsPartial({ sequencer: this.wallet.publicKey, config: this.reader.configAddress, batchLog: this.reader.batchLogAddress, accumulator: this.reader.accumulatorAddress })
       .instruction();
     try {

@@ -9,6 +9,10 @@ export type SequencerErrorCode =
   | "NODE_NOT_REGISTERED"
   /** A record's timestamp is too far in the future of the sequencer's clock. */
   | "TIMESTAMP_IN_FUTURE"
+  /** A chunk holds a record that is already stored (alone or in another chunk): the chunk is refused whole. */
+  | "DUPLICATE_RECORD"
+  /** POST /v1/chunks on a deployment whose circuit family has no chunk shape. */
+  | "CHUNKS_NOT_ACCEPTED"
   /** Request envelope: malformed JSON, wrong shape, too many records, bad path parameter. */
   | "INVALID_REQUEST"
   | "PAYLOAD_TOO_LARGE"
@@ -44,6 +48,8 @@ export class SequencerError extends Error {
 const SEQUENCER_STATUS: Record<SequencerErrorCode, number> = {
   NODE_NOT_REGISTERED: 403,
   TIMESTAMP_IN_FUTURE: 400,
+  DUPLICATE_RECORD: 409,
+  CHUNKS_NOT_ACCEPTED: 400,
   INVALID_REQUEST: 400,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,

@@ -11,3 +11,5 @@ export * from "./metrics.js";
 export * from "./api.js";
 export * from "./sequencer.js";
 export * from "./chain.js";
+export * from "./shapes.js";
+export * from "./packing.js";

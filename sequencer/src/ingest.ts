@@ -23,6 +23,16 @@
  * threads in one pass (`VerifyPool.checkRecords`, natively when the addon is built); the
  * refusal reported is still the one the order above gives. The main thread keeps the
  * envelope, the clock and registry checks, and the group commit.
+ *
+ * A signed chunk (POST /v1/chunks, `submitChunk`) is refused whole, nothing stored, at the
+ * first failing check of: the deployment takes chunks (a chunk shape in its circuit family) —
+ * 400 CHUNKS_NOT_ACCEPTED; at most C records (the chunk shape's size) — 400 CHUNK_TOO_LARGE;
+ * pushback — 503; a never-registered node — 403 (before any curve work); the SDK's
+ * `parseChunk` (envelope, fields, empty, more than 16, a record repeated, records naming
+ * another node, encodings, nodeId) — 400 with its code; the clock — 400; the node active —
+ * 403; the one signature — 400 BAD_SIGNATURE; a record already stored — 409
+ * DUPLICATE_RECORD at its index; the node's rate limit (n records) — 429. Its records are then
+ * appended as one group: one synced write, consecutive seqs, all or nothing.
  */
 import type { Logger } from "pino";
 import {
@@ -40,7 +50,7 @@ import {
   type ParsedRecord,
   type RecordV1,
 } from "@provenance/client-sdk";
-import type { CheckedRecord, VerifyPool } from "@provenance/ingest-engine";
+import { checkChunkNative, type CheckedChunk, type CheckedRecord, type VerifyPool } from "@provenance/ingest-engine";
 import type { SequencerConfig } from "./config.js";
 import { SequencerError, atIndex } from "./errors.js";
 import type { Metrics } from "./metrics.js";
@@ -64,6 +74,12 @@ type IngestConfig = Pick<SequencerConfig, "maxBacklogRecords" | "maxInFlightReco
     backlogCountsProven?: boolean;
   };
 
+/** The chunk size this ingest takes (the chunk shape's C), 0 when the deployment takes no chunks, and its family's name for messages. */
+export interface ChunkPolicy {
+  chunkSize: number;
+  circuit: string;
+}
+
 export class Ingest {
   private inFlight = 0;
   /** Records a second per node (step 7), or null when rate limits are off. */
@@ -76,11 +92,17 @@ export class Ingest {
     private readonly metrics: Metrics,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    private readonly chunks: ChunkPolicy = { chunkSize: 0, circuit: "" },
   ) {
     this.nodeBudget =
       config.rateLimit && config.rateLimitNodeRecordsPerSecond !== undefined && config.rateLimitNodeBurst !== undefined
         ? new TokenBuckets(config.rateLimitNodeRecordsPerSecond, config.rateLimitNodeBurst)
         : null;
+  }
+
+  /** Most records in one POST /v1/records. */
+  get maxRecordsPerRequest(): number {
+    return this.config.maxRecordsPerRequest;
   }
 
   /** Records being validated or written right now. */
@@ -142,26 +164,116 @@ export class Ingest {
     }
   }
 
+  /** POST /v1/chunks: one signed chunk, answered with one result per record, in chunk order. */
+  async submitChunk(body: unknown): Promise<AppendResult[]> {
+    try {
+      return await this.submitChunkUnchecked(body);
+    } catch (err) {
+      const code = err instanceof SequencerError || err instanceof ProvenanceError ? err.code : "INTERNAL";
+      this.metrics.recordsRefused.inc({ reason: code });
+      throw err;
+    }
+  }
+
+  private async submitChunkUnchecked(body: unknown): Promise<AppendResult[]> {
+    const { chunkSize, circuit } = this.chunks;
+    if (chunkSize === 0) {
+      throw new SequencerError(
+        "CHUNKS_NOT_ACCEPTED",
+        `this deployment's circuit family (${circuit || "its circuit"}) has no chunk shape: it accepts no chunks; submit records signed one by one to POST /v1/records`,
+      );
+    }
+    const declared = (body as { records?: unknown } | null)?.records;
+    if (Array.isArray(declared) && declared.length > chunkSize) {
+      throw new ProvenanceError("CHUNK_TOO_LARGE", `chunk has ${declared.length} records; this deployment's chunk size is ${chunkSize}`);
+    }
+    const n = Array.isArray(declared) ? declared.length : 0;
+    this.checkPushback(n);
+    this.inFlight += n;
+    try {
+      const nodeId = (body as { nodeId?: unknown } | null)?.nodeId;
+      if (typeof nodeId === "string" && NODE_ID.test(nodeId)) {
+        const id = BigInt(`0x${nodeId}`);
+        if (id < FIELD_MODULUS && this.store.currentRegistry.get(id) === undefined) {
+          this.metrics.recordsRefusedEarly.inc();
+          throw new SequencerError("NODE_NOT_REGISTERED", `node ${nodeId} is not an active member of the registry`);
+        }
+      }
+      const checked = await this.checkChunk(body, chunkSize);
+      this.checkClock(checked.records);
+      const nodeHex = checked.records[0]!.nodeId;
+      if (!this.store.currentRegistry.isActive(checked.nodeId)) {
+        throw new SequencerError("NODE_NOT_REGISTERED", `node ${nodeHex} is not an active member of the registry`);
+      }
+      if (!checked.signatureValid) {
+        throw new ProvenanceError(
+          "BAD_SIGNATURE",
+          `the chunk signature does not verify over these ${checked.records.length} records with this publicKey (records changed, reordered, added or removed after signing, or another key)`,
+        );
+      }
+      const storedAlready = await this.store.getRecords(checked.ids);
+      for (let i = 0; i < checked.ids.length; i++) {
+        const stored = storedAlready[i];
+        if (stored) {
+          const how = "chunk" in stored.record ? `as record ${stored.record.chunk.index} of a chunk of ${stored.record.chunk.size}` : "alone";
+          throw new SequencerError(
+            "DUPLICATE_RECORD",
+            `record ${i} of the chunk (id ${checked.ids[i]}) is already stored (seq ${stored.seq}, ${how}): a chunk is accepted only whole and new; nothing was stored`,
+            { index: i },
+          );
+        }
+      }
+      const taken = this.takeNodeBudget(checked.records);
+      const records: NewRecord[] = checked.records.map((record, i) => ({ id: checked.ids[i]!, nodeId: checked.nodeId, record, urlHash: checked.urlHashes[i]! }));
+      const started = performance.now();
+      let results: AppendResult[];
+      try {
+        results = await this.store.append(records, { chunk: true });
+      } catch (err) {
+        for (const [node, k] of taken) this.nodeBudget?.give(node, k, this.now());
+        throw err;
+      }
+      this.metrics.commitSeconds.observe((performance.now() - started) / 1000);
+      this.metrics.recordsAccepted.inc(results.length);
+      if (this.logger.isLevelEnabled("debug")) this.logger.debug({ records: results.map((r) => r.id), firstSeq: results[0]?.seq }, "chunk sequenced");
+      return results;
+    } finally {
+      this.inFlight -= n;
+    }
+  }
+
+  /** The chunk's form and signature: in the worker pool (natively when built), else here. */
+  private async checkChunk(body: unknown, maxRecords: number): Promise<CheckedChunk> {
+    const result = this.verifyPool ? await this.verifyPool.checkChunk(body, maxRecords) : checkChunkNative(body, maxRecords, false);
+    if (!result.ok) {
+      const { code, message, index } = result.error;
+      const err = new ProvenanceError(code, message);
+      throw index === undefined ? err : atIndex(err, index);
+    }
+    return result.chunk;
+  }
+
   /**
    * Step 7, once every record is known to be signed by its node (nobody else can spend a node's
    * budget): each node's records in the request come out of its token bucket, all or nothing.
    * A request asking more of a node than it holds is refused (429 RATE_LIMITED at the first
    * record over the budget, nothing stored, nothing taken), like any refusal of a record here.
    */
-  private takeNodeBudget(checked: readonly CheckedRecord[]): Map<string, number> {
+  private takeNodeBudget(checked: readonly ({ record: { nodeId: string } } | { nodeId: string })[]): Map<string, number> {
     const budget = this.nodeBudget;
     if (!budget) return new Map();
     const now = this.now();
     const counts = new Map<string, number>();
     let over = -1;
+    const nodeOf = (c: (typeof checked)[number]): string => ("record" in c ? c.record.nodeId : c.nodeId);
     for (let i = 0; i < checked.length; i++) {
-      const nodeId = checked[i]!.record.nodeId;
+      const nodeId = nodeOf(checked[i]!);
       const n = (counts.get(nodeId) ?? 0) + 1;
       counts.set(nodeId, n);
       if (over < 0 && n > budget.available(nodeId, now)) over = i;
     }
     if (over >= 0) {
-      const nodeId = checked[over]!.record.nodeId;
+      const nodeId = nodeOf(checked[over]!);
       const asked = counts.get(nodeId)!;
       const retryAfterSeconds = budget.secondsUntil(nodeId, asked, now);
       throw new SequencerError(

@@ -31,11 +31,12 @@
  * in `batched` and in `proven`.
  */
 import type { Logger } from "pino";
-import { buildBatch, fieldToHex, hexToField, parseRecord, publicHash, type ParsedRecord } from "@provenance/client-sdk";
+import { buildBatch, buildShapedBatch, fieldToHex, hexToField, parseRecord, publicHash, type Batch, type ParsedRecord } from "@provenance/client-sdk";
 import type { NoticeSigner } from "./notice.js";
 import type { BatchProving } from "@provenance/prover";
 import type { Metrics } from "./metrics.js";
-import { batchSeqs, type BatchMeta, type Store, type StoredDrop } from "./store.js";
+import { shapeOf, type DeploymentShapes } from "./shapes.js";
+import { batchSeqs, type BatchMeta, type Store, type StoredDrop, type StoredRecord } from "./store.js";
 import type { ChainState, ChainSubmitter } from "./submitter.js";
 import { SequencerError } from "./errors.js";
 
@@ -65,6 +66,42 @@ export interface SubmitStall {
 }
 
 const bytesHex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+
+/** A batch's records (in member order) as groups: a chunk's records together, a v1 record alone. */
+function recordGroups(records: readonly StoredRecord[]): ParsedRecord[][] {
+  const groups: ParsedRecord[][] = [];
+  for (const r of records) {
+    const chunk = "chunk" in r.record ? r.record.chunk : undefined;
+    if (!chunk || chunk.index === 0) groups.push([]);
+    groups[groups.length - 1]!.push(parseRecord(r.record));
+  }
+  return groups;
+}
+
+/**
+ * The SDK batch of stored records under the shape the batch was sealed with: the single shape
+ * is today's prefix layout (`buildBatch`); the chunk shape places group g at slots g·C
+ * (`buildShapedBatch`). Also gives each record's slot (leaf index), in member order.
+ */
+export function buildStoredBatch(
+  records: readonly StoredRecord[],
+  shapeCode: number | undefined,
+  shapes: DeploymentShapes,
+  registryRoot: bigint,
+  window?: { minTs: number; maxTs: number },
+): { batch: Batch; slots: number[] } {
+  const shape = shapeOf(shapes, shapeCode);
+  if (shape.chunkLevels === 0) {
+    const batch = buildBatch(records.map((r) => parseRecord(r.record)), shape.batchLevels, registryRoot, window);
+    return { batch, slots: records.map((_, i) => i) };
+  }
+  const batch = buildShapedBatch(recordGroups(records), { batchLevels: shape.batchLevels, chunkLevels: shape.chunkLevels, signerSlots: shape.signerSlots }, registryRoot, window);
+  const slotOf = new Map<bigint, number>();
+  batch.slots.forEach((r, slot) => {
+    if (r) slotOf.set(r.leaf, slot);
+  });
+  return { batch, slots: records.map((r) => slotOf.get(hexToField(r.id, "stored record id"))!) };
+}
 
 export class Pipeline {
   private readonly store: Store;
@@ -205,9 +242,8 @@ export class Pipeline {
       // Gone: an emptied batch was removed and the later ones renumbered (they are queued anew).
       if (!meta || meta.state !== "batched") return;
       const records = await this.store.batchRecords(meta);
-      const parsed: ParsedRecord[] = records.map((r) => parseRecord(r.record));
       const registry = await this.store.registryAt(meta.registryVersion);
-      const batch = buildBatch(parsed, Math.log2(this.store.capacity), registry.root, { minTs: meta.minTs, maxTs: meta.maxTs });
+      const { batch } = buildStoredBatch(records, meta.shape, this.store.shapes, registry.root, { minTs: meta.minTs, maxTs: meta.maxTs });
       if (fieldToHex(batch.statement.batchRoot) !== meta.batchRoot || fieldToHex(registry.root) !== meta.registryRoot) {
         throw new SequencerError("INTERNAL", `batch ${index} rebuilt from the store does not match its sealed roots`);
       }
@@ -407,9 +443,11 @@ export class Pipeline {
     }));
     if (seqs.length !== records.length) throw new SequencerError("INTERNAL", `batch ${meta.index}: ${records.length} records read for ${seqs.length} members`);
     if (kept.length > 0) {
-      const batch = buildBatch(kept.map((r) => parseRecord(r.record)), Math.log2(this.store.capacity), registry.root);
+      // A chunk is one node's: it is kept or dropped whole, and the kept groups are placed again.
+      const { batch, slots } = buildStoredBatch(kept, meta.shape, this.store.shapes, registry.root);
       await this.store.resealBatch(meta.index, {
         seqs: kept.map((r) => r.seq),
+        ...(slots.every((slot, i) => slot === i) ? {} : { slots }),
         registryVersion: target.version,
         registryRoot: target.root,
         batchRoot: fieldToHex(batch.statement.batchRoot),

@@ -16,6 +16,7 @@ import { Pipeline } from "./pipeline.js";
 import { createQueueProver, type ProverQueueHandle } from "./prover-queue.js";
 import { NoticeSigner } from "./notice.js";
 import { ReceiptSigner, type ReceiptDeployment } from "./receipt.js";
+import { deploymentShapes, type DeploymentShapes } from "./shapes.js";
 import { loadOrCreateAdminToken, loadOrCreateReceiptKey } from "./secrets.js";
 import { Store } from "./store.js";
 import type { ChainSubmitter } from "./submitter.js";
@@ -26,6 +27,8 @@ export interface SequencerOptions {
   submitter?: ChainSubmitter | null;
   /** Override prover artifacts (tests). */
   prover?: { wasm?: string; zkey?: string };
+  /** Prove with this instead of a prover built from the config (benchmarks of configurations without circuit artifacts). */
+  batchProver?: BatchProving;
   /** Pipeline retry backoff (tests use short ones). */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -33,6 +36,8 @@ export interface SequencerOptions {
   registrySyncMs?: number;
   /** Collect Node's default process metrics (default true). */
   defaultMetrics?: boolean;
+  /** The circuit family's shapes, instead of the circuit package's (tests of packing and chunks). */
+  shapes?: DeploymentShapes;
 }
 
 export class Sequencer {
@@ -62,19 +67,23 @@ export class Sequencer {
     const signer = new ReceiptSigner(receiptKey, deployment);
     const adminToken = loadOrCreateAdminToken(config.dataDir, config.adminToken);
     const circuit = circuitConfig(config.circuit);
+    const shapes = options.shapes ?? deploymentShapes(config.circuit);
     const store = await Store.open({
       dir: path.join(config.dataDir, "db"),
       batchLevels: circuit.batchLevels,
       registryLevels: circuit.registryLevels,
       signer,
       logger,
+      shapes,
     });
     let prover: BatchProving | null = null;
     let verifyPool: VerifyPool | null = null;
     try {
       const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true });
       let queue: ProverQueueHandle | null = null;
-      if (config.proverQueue) {
+      if (options.batchProver) {
+        prover = options.batchProver;
+      } else if (config.proverQueue) {
         // Proving on prover workers elsewhere (PROVENANCE_PROVER_QUEUE): no local prover processes.
         queue = await createQueueProver(config.proverQueue, config.circuit, metrics, logger);
         prover = queue.prover;
@@ -111,7 +120,10 @@ export class Sequencer {
       });
       // With a chain, a proven batch is not done until it is anchored: the backlog bound counts
       // every accepted record not yet anchored. Without one, `proven` is where batches stop.
-      const ingest = new Ingest(store, { ...config, backlogCountsProven: submitter !== null }, verifyPool, metrics, logger);
+      const ingest = new Ingest(store, { ...config, backlogCountsProven: submitter !== null }, verifyPool, metrics, logger, Date.now, {
+        chunkSize: shapes.chunkSize,
+        circuit: config.circuit,
+      });
       const app = await buildApi({
         store,
         ingest,
@@ -148,6 +160,7 @@ export class Sequencer {
           url: seq.url,
           circuit: config.circuit,
           batchCapacity: store.capacity,
+          chunkSize: shapes.chunkSize,
           dataDir: config.dataDir,
           adminTokenFile: adminToken.file,
           verifier: verifyPool ? (verifyPool.native ? "native" : "wasm") : "main thread",

@@ -23,6 +23,13 @@
  * A batch is the contiguous seq range `firstSeq..firstSeq+count-1`, unless it was re-sealed
  * without dropped records (`resealBatch`): then `seqs` lists its members, in seq order, within
  * its original range, and every other seq of that range has a `d!` entry.
+ *
+ * Groups (docs/circuit-v2.md): a chunk's records are appended together, all new, so they get
+ * consecutive seqs in chunk order; each stored record carries its chunk ref (`record.chunk`,
+ * index and size), so a record at `seq` belongs to the group starting at `seq - chunk.index`.
+ * A v1 record is a group of its own. Sealing packs whole groups (`packing.ts`); a batch of the
+ * chunk shape places group g at slots g·C.. and keeps the slot (leaf index) of each member in
+ * `slots`; a batch without `slots` has today's layout (member i at slot i).
  */
 import { Level } from "level";
 import type { Logger } from "pino";
@@ -36,13 +43,15 @@ import {
   type BatchAnchor,
   type BatchProofView,
   type BatchState,
+  type AnyRecord,
   type RecordStatus,
-  type RecordV1,
 } from "@provenance/client-sdk";
 import { merkleRootFast } from "@provenance/ingest-engine";
 import { SequencerError } from "./errors.js";
 import type { DroppedNotice } from "./notice.js";
+import { isPrefix, packNext, type PendingGroup } from "./packing.js";
 import type { Receipt, ReceiptSigner } from "./receipt.js";
+import { SHAPE_FAMILY_OF_ONE, withChunkShape, type DeploymentShapes } from "./shapes.js";
 
 // A batch's and a record's states are the wire contract's (client-sdk/src/wire.ts).
 export type { BatchState, RecordStatus };
@@ -50,7 +59,8 @@ export type { BatchState, RecordStatus };
 export interface StoredRecord {
   seq: number;
   id: string;
-  record: RecordV1;
+  /** A v1 record, or a chunk-signed one (`chunk` in place of `signature`). */
+  record: AnyRecord;
   receivedAt: number;
   receipt: Receipt;
 }
@@ -85,6 +95,8 @@ export interface BatchMeta {
    * `firstSeq..firstSeq+count-1`.
    */
   seqs?: number[];
+  /** The slot (leaf index) of each member, in member order; absent: member i is at slot i. */
+  slots?: number[];
   /** When it was last re-sealed (ms), if ever. */
   resealedAt?: number;
   proof?: StoredProof;
@@ -106,6 +118,8 @@ export interface StoredDrop {
 export interface Reseal {
   /** The members that stay, ascending. Empty: every record is dropped and the batch removed. */
   seqs: number[];
+  /** Their slots when not the prefix 0..n-1 (a batch of the chunk shape). */
+  slots?: number[];
   registryVersion: number;
   registryRoot: string;
   batchRoot: string;
@@ -120,11 +134,24 @@ export function batchSeqs(meta: Pick<BatchMeta, "firstSeq" | "count" | "seqs">):
   return meta.seqs ?? Array.from({ length: meta.count }, (_, i) => meta.firstSeq + i);
 }
 
+/** The slot (leaf index) of each of a batch's records, in member order. */
+export function batchSlots(meta: Pick<BatchMeta, "count" | "slots">): number[] {
+  return meta.slots ?? Array.from({ length: meta.count }, (_, i) => i);
+}
+
+/** The batch's leaves, slot by slot (0 at empty slots), up to its last record. */
+export function batchLeaves(meta: Pick<BatchMeta, "count" | "slots">, ids: readonly string[]): bigint[] {
+  const slots = batchSlots(meta);
+  const leaves = new Array<bigint>(slots.length === 0 ? 0 : slots[slots.length - 1]! + 1).fill(0n);
+  slots.forEach((slot, i) => (leaves[slot] = hexToField(ids[i]!, "stored record id")));
+  return leaves;
+}
+
 /** A validated record ready to be sequenced (from ingest). */
 export interface NewRecord {
   id: string;
   nodeId: bigint;
-  record: RecordV1;
+  record: AnyRecord;
   /** SHA-256 of the URL (64 hex) when the caller has it already; computed otherwise. */
   urlHash?: string;
 }
@@ -151,6 +178,8 @@ export interface StoreOptions {
   signer: ReceiptSigner;
   logger: Logger;
   now?: () => number;
+  /** The circuit family's shapes (packing); default: single-only with K = B, today's batches. */
+  shapes?: DeploymentShapes;
 }
 
 const pad = (n: number): string => n.toString().padStart(16, "0");
@@ -162,8 +191,28 @@ type Op = PutOp | DelOp;
 
 interface Group {
   records: NewRecord[];
+  /** A chunk: stored whole and new, or not at all (a record already stored refuses it). */
+  chunk: boolean;
   resolve: (results: AppendResult[]) => void;
   reject: (err: Error) => void;
+}
+
+/** The groups of pending records read from seq `first` on: a chunk's records (consecutive seqs), or one v1 record. */
+function pendingGroups(records: readonly StoredRecord[], first: number): PendingGroup[] {
+  const groups: PendingGroup[] = [];
+  for (let i = 0; i < records.length; ) {
+    const r = records[i]!;
+    const chunk = "chunk" in r.record ? r.record.chunk : undefined;
+    if (chunk && chunk.index !== 0) throw new SequencerError("INTERNAL", `store is inconsistent: pending record ${first + i} is record ${chunk.index} of a chunk whose start was sealed`);
+    const size = chunk ? chunk.size : 1;
+    groups.push({ first: first + i, size, nodeId: r.record.nodeId, chunk: chunk !== undefined });
+    i += size;
+  }
+  return groups;
+}
+
+function duplicateInChunk(id: string, index: number): SequencerError {
+  return new SequencerError("DUPLICATE_RECORD", `record ${index} of the chunk (id ${id}) is already stored: a chunk is accepted only whole and new; nothing was stored`, { index });
 }
 
 /** Index entries one search request reads at most (GET /v1/records?…): see `Store.searchPage`. */
@@ -171,6 +220,7 @@ export const SEARCH_MAX_SCAN = 10_000;
 
 export class Store {
   readonly capacity: number;
+  readonly shapes: DeploymentShapes;
   private readonly db: Level<string, Json>;
   private readonly signer: ReceiptSigner;
   private readonly logger: Logger;
@@ -202,6 +252,10 @@ export class Store {
     this.now = options.now ?? Date.now;
     this.registryLevels = options.registryLevels;
     this.registry = new NodeRegistry(options.registryLevels);
+    this.shapes =
+      options.shapes ??
+      withChunkShape({ code: SHAPE_FAMILY_OF_ONE, circuit: "", batchLevels: options.batchLevels, chunkLevels: 0, signerSlots: this.capacity, cost: 0 }, null);
+    if (this.shapes.single.batchLevels !== options.batchLevels) throw new Error(`the shapes' batchLevels ${this.shapes.single.batchLevels} is not the store's ${options.batchLevels}`);
   }
 
   static async open(options: StoreOptions): Promise<Store> {
@@ -328,10 +382,10 @@ export class Store {
    * and a receipt, durably, or none does (403 when a record's node is not active when the
    * group is written). Records already stored return their original receipt.
    */
-  append(records: NewRecord[]): Promise<AppendResult[]> {
+  append(records: NewRecord[], options: { chunk?: boolean } = {}): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new SequencerError("SHUTTING_DOWN", "the sequencer is shutting down"));
     return new Promise((resolve, reject) => {
-      this.queue.push({ records, resolve, reject });
+      this.queue.push({ records, chunk: options.chunk === true, resolve, reject });
       this.queuedRecords += records.length;
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -390,6 +444,15 @@ export class Store {
           }),
         );
         continue;
+      }
+      if (group.chunk) {
+        // A chunk is stored whole and new: a record stored meanwhile (another request of this
+        // write, or one before it) refuses the chunk, as ingest would have.
+        const taken = group.records.findIndex((r) => storedSeq.has(r.id) || fresh.has(r.id));
+        if (taken >= 0) {
+          answers.push(duplicateInChunk(group.records[taken]!.id, taken));
+          continue;
+        }
       }
       const results: AppendResult[] = [];
       for (const r of group.records) {
@@ -461,6 +524,13 @@ export class Store {
     return (await this.db.get(`r!${pad(seq)}`)) as StoredRecord | undefined;
   }
 
+  /** The stored record of each id (undefined where none), in one read of the id index. */
+  async getRecords(ids: readonly string[]): Promise<Array<StoredRecord | undefined>> {
+    const seqs = (await this.db.getMany(ids.map((id) => `i!${id}`))) as Array<number | undefined>;
+    if (seqs.every((s) => s === undefined)) return seqs as undefined[];
+    return Promise.all(seqs.map((s) => (s === undefined ? undefined : this.getRecordBySeq(s))));
+  }
+
   async getRecord(id: string): Promise<StoredRecord | undefined> {
     const seq = (await this.db.get(`i!${id}`)) as number | undefined;
     return seq === undefined ? undefined : this.getRecordBySeq(seq);
@@ -474,9 +544,9 @@ export class Store {
     for await (const [, index] of this.db.iterator({ gte: "bs!", lte: `bs!${pad(seq)}`, reverse: true, limit: 1 })) {
       const batch = await this.batch(index as number);
       if (!batch) break;
-      const leafIndex = batch.seqs ? batch.seqs.indexOf(seq) : seq - batch.firstSeq;
-      if (leafIndex < 0 || leafIndex >= batch.count) break;
-      return { status: batch.state, batch, leafIndex };
+      const member = batch.seqs ? batch.seqs.indexOf(seq) : seq - batch.firstSeq;
+      if (member < 0 || member >= batch.count) break;
+      return { status: batch.state, batch, leafIndex: batch.slots ? batch.slots[member]! : member };
     }
     throw new SequencerError("INTERNAL", `store is inconsistent: sealed record ${seq} has no batch`);
   }
@@ -542,37 +612,53 @@ export class Store {
   }
 
   /**
-   * One synced write sealing up to 64 batches: every full batch pending, then the remainder if
-   * its own first record is `maxAgeMs` old (or `force`). One fsync for many batches keeps
-   * sealing from holding up the appends queued behind it.
+   * One synced write sealing up to 64 batches: each batch packed from the oldest pending groups
+   * (`packing.ts`: whole chunks, within the shape's regions and signer slots, the better of the
+   * family's two shapes), sealed when it is full (the next group does not fit, or it is at
+   * capacity), and the last one, which holds every remaining group, when its first record is
+   * `maxAgeMs` old (or `force`). One fsync for many batches keeps sealing from holding up the
+   * appends queued behind it.
    */
   private async sealSome(maxAgeMs: number, force: boolean): Promise<BatchMeta[]> {
     const pending = this.pendingRecords;
     if (pending === 0) return [];
-    const full = Math.min(64, Math.floor(pending / this.capacity));
-    const fullRecords = full * this.capacity;
-    const remainder = full < 64 ? pending - fullRecords : 0;
-    const take = fullRecords + remainder;
+    const MAX_BATCHES = 64;
+    // Enough for 64 full batches and the start of the next group.
+    const take = Math.min(pending, MAX_BATCHES * this.capacity + 16);
     const records: StoredRecord[] = [];
     const first = this.sealedSeq;
     for await (const [, v] of this.db.iterator({ gte: `r!${pad(first)}`, lt: `r!${pad(first + take)}` })) records.push(v as StoredRecord);
     if (records.length !== take) throw new SequencerError("INTERNAL", `store is inconsistent: ${take} records expected from seq ${first}`);
-    const sizes: number[] = Array.from({ length: full }, () => this.capacity);
-    if (remainder > 0) {
-      const firstAt = records[fullRecords]!.receivedAt;
-      if (force || this.now() - firstAt >= maxAgeMs) sizes.push(remainder);
+    const exhausted = take === pending;
+    const groups = pendingGroups(records, first);
+    // A chunk cut by the read's end is read whole next time.
+    if (!exhausted && groups.length > 0) {
+      const last = groups[groups.length - 1]!;
+      if (last.first + last.size > first + take) groups.pop();
     }
-    if (sizes.length === 0) return [];
 
     const ops: Op[] = [];
     const metas: BatchMeta[] = [];
     let seq = first;
+    let at = 0;
     let index = this.nextBatch;
     const sealedAt = this.now();
-    for (const count of sizes) {
+    while (at < groups.length && metas.length < MAX_BATCHES) {
+      const packed = packNext(groups.slice(at, at + this.capacity + 1), this.shapes);
+      if (!packed) {
+        const g = groups[at]!;
+        throw new SequencerError("INTERNAL", `pending group at seq ${g.first} (${g.size} records${g.chunk ? ", a chunk" : ""}) fits no shape of this deployment's circuit family`);
+      }
+      const last = at + packed.groups === groups.length;
+      if (!packed.full && last && exhausted) {
+        const firstAt = records[seq - first]!.receivedAt;
+        if (!force && this.now() - firstAt < maxAgeMs) break;
+      } else if (!packed.full && last) break; // more pending beyond what was read: packed next time
+      const count = packed.count;
       const batchRecords = records.slice(seq - first, seq - first + count);
-      const leaves = batchRecords.map((r) => hexToField(r.id, "stored record id"));
-      const batchRoot = merkleRootFast(Math.log2(this.capacity), leaves);
+      const prefix = isPrefix(packed.slots);
+      const layout = { count, ...(prefix ? {} : { slots: packed.slots }) };
+      const batchRoot = merkleRootFast(Math.log2(this.capacity), batchLeaves(layout, batchRecords.map((r) => r.id)));
       const timestamps = batchRecords.map((r) => r.record.timestamp);
       const statement = {
         registryRoot: this.registry.root,
@@ -593,6 +679,8 @@ export class Store {
         minTs: statement.minTs,
         maxTs: statement.maxTs,
         publicHash: fieldToHex(publicHash(statement)),
+        shape: packed.shape.code,
+        ...(prefix ? {} : { slots: packed.slots }),
       };
       ops.push(
         { type: "put", key: `b!${pad(index)}`, value: meta },
@@ -601,8 +689,10 @@ export class Store {
       );
       metas.push(meta);
       seq += count;
+      at += packed.groups;
       index++;
     }
+    if (metas.length === 0) return [];
     ops.push({ type: "put", key: "m!sealed", value: seq }, { type: "put", key: "m!batch", value: index });
     await this.write(ops);
     this.sealedSeq = seq;
@@ -611,7 +701,7 @@ export class Store {
     this.unanchoredSealed += seq - first;
     if (seq < first + records.length) this.firstPendingAt = records[seq - first]!.receivedAt;
     else await this.refreshFirstPending();
-    for (const m of metas) this.logger.info({ batch: m.index, count: m.count, firstSeq: m.firstSeq, batchRoot: m.batchRoot }, "batch sealed");
+    for (const m of metas) this.logger.info({ batch: m.index, count: m.count, firstSeq: m.firstSeq, batchRoot: m.batchRoot, shape: m.shape }, "batch sealed");
     return metas;
   }
 
@@ -730,12 +820,13 @@ export class Store {
       ops.push({ type: "del", key: `q!proven!${pad(index)}` });
       let next: BatchMeta | null = null;
       if (update.seqs.length > 0) {
-        const { proof: _superseded, ...rest } = meta;
+        const { proof: _superseded, slots: _oldSlots, ...rest } = meta;
         next = {
           ...rest,
           state: "batched",
           count: update.seqs.length,
           seqs: update.seqs,
+          ...(update.slots ? { slots: update.slots } : {}),
           registryVersion: update.registryVersion,
           registryRoot: update.registryRoot,
           batchRoot: update.batchRoot,

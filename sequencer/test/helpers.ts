@@ -5,6 +5,7 @@ import path from "node:path";
 import { pino, type Logger } from "pino";
 import { bytesToHex, packPublicKey, type RecordV1 } from "@provenance/client-sdk";
 import { testNode, testRecord, type TestNode } from "../../tests/support/fixtures.js";
+import { SHAPE_CHUNK, SHAPE_SINGLE, withChunkShape, type DeploymentShapes } from "../src/shapes.js";
 
 export function tempDir(label: string): { dir: string; remove: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), `provenance-seq-${label}-`));
@@ -39,3 +40,12 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>,
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/**
+ * The `test` capacity (B = 4) with a chunk shape of C = 2 (G = 2 regions, K = 2 signers), for
+ * chunk tests until the circuit package declares the family's chunk shape.
+ */
+export const TEST_CHUNK_SHAPES: DeploymentShapes = withChunkShape(
+  { code: SHAPE_SINGLE, circuit: "test", batchLevels: 2, chunkLevels: 0, signerSlots: 4, cost: 2 },
+  { code: SHAPE_CHUNK, circuit: "test-chunk", batchLevels: 2, chunkLevels: 1, signerSlots: 2, cost: 1 },
+);

@@ -400,16 +400,7 @@ fn validate_record(rec: &[u8], out: &mut [u8]) -> u8 {
     if node_id[..] != rec[72..104] {
         return STATUS_NODE_ID_MISMATCH;
     }
-    let mut ts = [0u8; 8];
-    ts.copy_from_slice(&rec[64..72]);
-    let m = poseidon::poseidon6(&[
-        record_domain(),
-        be_half(&rec[0..16]),
-        be_half(&rec[16..32]),
-        be_half(&rec[32..48]),
-        be_half(&rec[48..64]),
-        Fr::from(u64::from_le_bytes(ts)),
-    ]);
+    let m = record_message(rec);
     let leaf = poseidon::poseidon2(&[m, key.node_id]);
     put_be(&mut out[1..33], leaf);
     out[33..65].copy_from_slice(&node_id);
@@ -436,6 +427,114 @@ pub fn validate_records(records: BufferSlice, mut results: BufferSlice) -> u32 {
         out.copy_from_slice(&tmp);
     }
     n as u32
+}
+
+// --- chunks -------------------------------------------------------------------------------
+
+/// Depth of a chunk's tree (client-sdk `CHUNK_LEVELS`): 16 leaves whatever the deployment's chunk size.
+pub const CHUNK_LEVELS: usize = 4;
+/// Most records in a chunk (client-sdk `CHUNK_MAX`).
+pub const CHUNK_MAX: usize = 1 << CHUNK_LEVELS;
+/// Bytes `validateChunk` writes before the records: status 1, nodeId 32, digest 32 (big-endian).
+pub const CHUNK_HEAD_OUT: usize = 65;
+/// Bytes `validateChunk` writes per record: leaf 32, then the siblings of its message in the
+/// chunk tree, leaf level first, 32 each (big-endian).
+pub const CHUNK_RECORD_OUT: usize = 32 + 32 * CHUNK_LEVELS;
+/// Chunk status: not 1..16 rows, or the buffers are too short.
+pub const STATUS_MALFORMED: u8 = 6;
+
+fn chunk_domain() -> Fr {
+    static DOMAIN: OnceLock<Fr> = OnceLock::new();
+    *DOMAIN.get_or_init(|| Fr::from_be_bytes_mod_order(b"provenance.chunk.v1"))
+}
+
+fn record_message(rec: &[u8]) -> Fr {
+    let mut ts = [0u8; 8];
+    ts.copy_from_slice(&rec[64..72]);
+    poseidon::poseidon6(&[
+        record_domain(),
+        be_half(&rec[0..16]),
+        be_half(&rec[16..32]),
+        be_half(&rec[32..48]),
+        be_half(&rec[48..64]),
+        Fr::from(u64::from_le_bytes(ts)),
+    ])
+}
+
+/// The chunk's checks after its JSON form (docs/circuit-v2.md): the key, the signature's
+/// encoding and every row's nodeId against the key, then each record's v1 message, the
+/// depth-4 tree over the messages (zero padding), digest = Poseidon(DOMAIN_CHUNK_V1, n, root),
+/// each record's leaf and path, and one signature equation over the digest.
+fn validate_chunk_inner(rows: &[u8], out: &mut [u8]) -> u8 {
+    let n = rows.len() / RECORD_IN;
+    if n == 0 || n > CHUNK_MAX || rows.len() % RECORD_IN != 0 || out.len() < CHUNK_HEAD_OUT + n * CHUNK_RECORD_OUT {
+        return STATUS_MALFORMED;
+    }
+    let c = curve();
+    let Some(key) = key_for(c, &rows[104..136]) else { return STATUS_BAD_PUBLIC_KEY };
+    let sig = &rows[136..200];
+    let Some((rx, ry)) = decode(c, &sig[..32]) else { return STATUS_BAD_SIGNATURE_ENCODING };
+    if le_bigint(&sig[32..64]) >= SUBGROUP_ORDER {
+        return STATUS_BAD_SIGNATURE_ENCODING;
+    }
+    let node_id = key.node_id.into_bigint().to_bytes_be();
+    for i in 0..n {
+        if node_id[..] != rows[RECORD_IN * i + 72..RECORD_IN * i + 104] {
+            return STATUS_NODE_ID_MISMATCH;
+        }
+    }
+    let mut layer = vec![Fr::zero(); CHUNK_MAX];
+    for (i, m) in layer.iter_mut().enumerate().take(n) {
+        *m = record_message(&rows[RECORD_IN * i..RECORD_IN * (i + 1)]);
+    }
+    for i in 0..n {
+        let leaf = poseidon::poseidon2(&[layer[i], key.node_id]);
+        put_be(&mut out[CHUNK_HEAD_OUT + CHUNK_RECORD_OUT * i..CHUNK_HEAD_OUT + CHUNK_RECORD_OUT * i + 32], leaf);
+    }
+    let mut index: Vec<usize> = (0..n).collect();
+    for level in 0..CHUNK_LEVELS {
+        for (i, at) in index.iter_mut().enumerate() {
+            let o = CHUNK_HEAD_OUT + CHUNK_RECORD_OUT * i + 32 + 32 * level;
+            put_be(&mut out[o..o + 32], layer[*at ^ 1]);
+            *at >>= 1;
+        }
+        layer = layer.chunks_exact(2).map(|p| poseidon::poseidon2(&[p[0], p[1]])).collect();
+    }
+    let digest = poseidon::poseidon3(&[chunk_domain(), Fr::from(n as u64), layer[0]]);
+    out[1..33].copy_from_slice(&node_id);
+    put_be(&mut out[33..65], digest);
+    if verify_core(c, &key, rx, ry, &sig[32..64], digest) {
+        STATUS_VALID
+    } else {
+        STATUS_BAD_SIGNATURE
+    }
+}
+
+/// Validates one chunk given as n × RECORD_IN bytes (see `RECORD_IN`; every row carries the
+/// chunk's public key and signature, only the first row's are read): writes CHUNK_HEAD_OUT
+/// bytes (status, nodeId, digest) then n × CHUNK_RECORD_OUT (leaf, chunk path) into
+/// `results` and returns the status. Leaves and paths are written only for status 1 or 2; a
+/// panic gives status 0.
+#[napi]
+pub fn validate_chunk(rows: BufferSlice, mut results: BufferSlice) -> u32 {
+    let status = catch_unwind(AssertUnwindSafe(|| {
+        let mut tmp = vec![0u8; results.len()];
+        let status = validate_chunk_inner(&rows, &mut tmp);
+        (status, tmp)
+    }));
+    match status {
+        Ok((status, tmp)) => {
+            results.copy_from_slice(&tmp);
+            if !results.is_empty() {
+                results[0] = status;
+            }
+            status as u32
+        }
+        Err(_) => {
+            results.fill(0);
+            STATUS_UNCHECKED as u32
+        }
+    }
 }
 
 // --- Merkle roots -------------------------------------------------------------------------

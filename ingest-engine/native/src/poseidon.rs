@@ -3,6 +3,7 @@
 //! in the circuit, about half the multiplications of the textbook rounds.
 //!
 //! - 2 inputs (t = 3): a record's nodeId = Poseidon(Ax, Ay) and leaf = Poseidon(message, nodeId);
+//! - 3 inputs (t = 4): a chunk digest = Poseidon(DOMAIN_CHUNK_V1, n, chunkRoot);
 //! - 5 inputs (t = 6): the EdDSA challenge h = Poseidon(R8x, R8y, Ax, Ay, message);
 //! - 6 inputs (t = 7): a record's message.
 
@@ -42,6 +43,11 @@ fn make(t: usize, c: &[[u64; 4]], s: &[[u64; 4]], m: &[[u64; 4]], p: &[[u64; 4]]
 fn params3() -> &'static Params {
     static P: OnceLock<Params> = OnceLock::new();
     P.get_or_init(|| make(3, &constants::C3, &constants::S3, &constants::M3, &constants::P3))
+}
+
+fn params4() -> &'static Params {
+    static P: OnceLock<Params> = OnceLock::new();
+    P.get_or_init(|| make(4, &constants::C4, &constants::S4, &constants::M4, &constants::P4))
 }
 
 fn params6() -> &'static Params {
@@ -157,6 +163,12 @@ pub fn poseidon2(inputs: &[Fr; 2]) -> Fr {
     hash::<3>(prm, R.get_or_init(|| rows(prm)), inputs)
 }
 
+pub fn poseidon3(inputs: &[Fr; 3]) -> Fr {
+    static R: OnceLock<Rows<4>> = OnceLock::new();
+    let prm = params4();
+    hash::<4>(prm, R.get_or_init(|| rows(prm)), inputs)
+}
+
 pub fn poseidon5(inputs: &[Fr; 5]) -> Fr {
     static R: OnceLock<Rows<6>> = OnceLock::new();
     let prm = params6();
@@ -182,12 +194,15 @@ mod tests {
     #[test]
     fn agrees_with_light_poseidon_circom() {
         let mut r2 = Poseidon::<Fr>::new_circom(2).unwrap();
+        let mut r3 = Poseidon::<Fr>::new_circom(3).unwrap();
         let mut r5 = Poseidon::<Fr>::new_circom(5).unwrap();
         let mut r6 = Poseidon::<Fr>::new_circom(6).unwrap();
         let mut x = Fr::from(7u64);
         for _ in 0..50 {
             let i2 = inputs(x, 2);
             assert_eq!(poseidon2(&[i2[0], i2[1]]), r2.hash(&i2).unwrap());
+            let i3 = inputs(x, 3);
+            assert_eq!(poseidon3(&[i3[0], i3[1], i3[2]]), r3.hash(&i3).unwrap());
             let i5 = inputs(x, 5);
             assert_eq!(poseidon5(&[i5[0], i5[1], i5[2], i5[3], i5[4]]), r5.hash(&i5).unwrap());
             let i6 = inputs(x, 6);
@@ -203,6 +218,10 @@ mod tests {
         assert_eq!(
             poseidon2(&[1u64, 2].map(Fr::from)),
             f("7853200120776062878684798364095072458815029376092732009249414926327459813530")
+        );
+        assert_eq!(
+            poseidon3(&[1u64, 2, 3].map(Fr::from)),
+            f("6542985608222806190361240322586112750744169038454362455181422643027100751666")
         );
         assert_eq!(
             poseidon5(&[1u64, 2, 3, 4, 5].map(Fr::from)),

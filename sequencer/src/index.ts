@@ -11,3 +11,4 @@ export * from "./metrics.js";
 export * from "./api.js";
 export * from "./sequencer.js";
 export * from "./chain.js";
+export * from "./explorer.js";

@@ -15,10 +15,15 @@ import type { Logger } from "pino";
 
 export const EXPLORER_PREFIX = "/explorer/";
 
+/** Whether `dir` holds a built page. */
+export function explorerBuilt(dir: string | null | undefined): dir is string {
+  return !!dir && existsSync(path.join(dir, "index.html"));
+}
+
 /** Registers the page's routes when `dir` holds a built page; returns whether it did. */
 export async function serveExplorer(app: FastifyInstance, dir: string | null | undefined, logger: Logger): Promise<boolean> {
   if (!dir) return false;
-  if (!existsSync(path.join(dir, "index.html"))) {
+  if (!explorerBuilt(dir)) {
     logger.info({ explorerDir: dir }, "explorer page not built (npm run build -w explorer): not served");
     return false;
   }

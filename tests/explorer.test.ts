@@ -76,6 +76,9 @@ describe("explorer page in headless Chromium (local chain + anchoring sequencer)
   let batchIndex: number;
   let bundle: InclusionBundle;
   const t0 = Date.now();
+  let pageFailed: Promise<never>;
+  /** A wait on the page, failed early by any exception the page throws. */
+  const until = <T>(wait: Promise<T>): Promise<T> => Promise.race([wait, pageFailed]);
 
   before(async function () {
     requireChromium(this);
@@ -108,7 +111,9 @@ describe("explorer page in headless Chromium (local chain + anchoring sequencer)
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(WAIT_MS);
     page.on("request", (req) => seen.push({ method: req.method(), url: req.url(), rpc: rpcMethods(req) }));
-    page.on("pageerror", (err) => console.warn(`      page error: ${err.message}`));
+    // An exception in the page fails the wait in progress at once, instead of at its timeout.
+    pageFailed = new Promise<never>((_, reject) => page.on("pageerror", (err) => reject(new Error(`the page threw: ${err.stack ?? err.message}`))));
+    pageFailed.catch(() => {});
   });
 
   after(async function () {
@@ -128,6 +133,7 @@ describe("explorer page in headless Chromium (local chain + anchoring sequencer)
     const root = await fetch(`${seq.url}/`, { redirect: "manual" });
     expect(root.status).to.equal(302);
     expect(root.headers.get("location")).to.equal("/explorer/");
+    await root.arrayBuffer();
     const html = await (await fetch(`${seq.url}/explorer/`)).text();
     const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     expect(refs.filter((r) => r.startsWith("/explorer/assets/"))).to.have.length.greaterThanOrEqual(2);
@@ -137,14 +143,18 @@ describe("explorer page in headless Chromium (local chain + anchoring sequencer)
     const asset = await fetch(`${seq.url}${script}`);
     expect(asset.status).to.equal(200);
     expect(asset.headers.get("content-type")).to.match(/javascript/);
+    // Read to the end: an unread body keeps its connection (and this process) alive.
+    expect((await asset.arrayBuffer()).byteLength).to.be.greaterThan(100_000);
     // The API is unchanged beside it.
-    expect((await fetch(`${seq.url}/v1/nodes`)).status).to.equal(200);
+    const nodes = await fetch(`${seq.url}/v1/nodes`);
+    expect(nodes.status).to.equal(200);
+    await nodes.arrayBuffer();
   });
 
   it("lists the anchored batch, newest first, with the chain head read from the chain", async function () {
     await page.goto(`${seq.url}/explorer/?rpc=${encodeURIComponent(chain.rpcUrl)}#/`);
     const row = page.locator(`#batches tr[data-batch="${batchIndex}"][data-state="anchored"]`);
-    await row.waitFor();
+    await until(row.waitFor());
     const cells = await row.locator("td").allInnerTexts();
     expect(cells[0]).to.equal(`#${batchIndex}`);
     expect(cells[1]).to.equal("anchored");
@@ -153,7 +163,8 @@ describe("explorer page in headless Chromium (local chain + anchoring sequencer)
     const first = await page.locator("#batches tbody tr").first().getAttribute("data-batch");
     expect(Number(first)).to.be.greaterThanOrEqual(batchIndex);
     // The head comes from the program's Config, read by the page over the chain's RPC.
-    await page.waitForFunction(`Number(document.querySelector("#chain-next-index")?.textContent ?? "0") >= ${batchIndex + 1}`);
+    await until(page.locator("#chain-next-index").waitFor());
+    expect(Number(await page.locator("#chain-next-index").innerText())).to.be.greaterThanOrEqual(batchIndex + 1);
     expect(toChain(seen).flatMap((r) => r.rpc)).to.include("getAccountInfo");
     // It polls: more /v1/batches requests come while the log is shown.
     const polls = () => toSequencer(seen).filter((r) => r.url.includes("/v1/batches")).length;
@@ -164,26 +175,26 @@ describe("explorer page in headless Chromium (local chain + anchoring sequencer)
   it("finds a record by URL; its page shows status, batch, leaf index and receipt, and verifies it in the page", async function () {
     await page.goto(`${seq.url}/explorer/?rpc=${encodeURIComponent(chain.rpcUrl)}#/search?field=url&q=${encodeURIComponent(records[1]!.url)}`);
     const hit = page.locator(`#search-results tr[data-record="${ids[1]}"]`);
-    await hit.waitFor();
+    await until(hit.waitFor());
     await hit.locator("a").first().click();
-    await page.locator("#record-id").waitFor();
+    await until(page.locator("#record-id").waitFor());
     expect(await page.locator("#record-id").innerText()).to.equal(ids[1]);
     const text = await page.locator("main").innerText();
     expect(text).to.contain("anchored").and.contain(`#${batchIndex}`).and.contain(records[1]!.url).and.contain('"signature"');
     await page.locator("#verify-record").click();
     const result = page.locator('#verify-result:not([data-ok="running"])');
-    await result.waitFor();
+    await until(result.waitFor());
     expect(await result.getAttribute("data-ok")).to.equal("true");
   });
 
   it("verifies a genuine bundle and its file in the page, against the chain, asking the sequencer nothing", async function () {
     await page.goto(`${seq.url}/explorer/?rpc=${encodeURIComponent(chain.rpcUrl)}#/verify`);
-    await page.locator("#bundle-file").waitFor({ state: "attached" });
+    await until(page.locator("#bundle-file").waitFor({ state: "attached" }));
     const from = seen.length;
     await page.setInputFiles("#content-file", { name: "page-0.html", mimeType: "text/html", buffer: Buffer.from(contents[0]!) });
     await page.setInputFiles("#bundle-file", { name: "bundle.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(bundle, null, 2)) });
     const result = page.locator('#verify-result:not([data-ok="running"])');
-    await result.waitFor();
+    await until(result.waitFor());
     const checks = await page.locator("#verify-result tr[data-check]").evaluateAll((rows) => rows.map((r) => [r.getAttribute("data-check"), r.getAttribute("data-ok")]));
     expect(await result.getAttribute("data-ok"), JSON.stringify(checks)).to.equal("true");
     expect(checks.map((c) => c[0])).to.include.members(["format", "signature", "leaf", "path", "window", "accumulator-path", "program", "cluster", "deployment", "accumulator", "transaction", "content"]);
@@ -199,20 +210,20 @@ describe("explorer page in headless Chromium (local chain + anchoring sequencer)
       const file = path.resolve(REPO, shot);
       await page.screenshot({ path: file.replace(/(\.png)?$/, "-verify.png"), fullPage: true });
       await page.goto(`${seq.url}/explorer/?rpc=${encodeURIComponent(chain.rpcUrl)}#/`);
-      await page.locator(`#batches tr[data-batch="${batchIndex}"]`).waitFor();
-      await page.locator("#chain-next-index").waitFor();
+      await until(page.locator(`#batches tr[data-batch="${batchIndex}"]`).waitFor());
+      await until(page.locator("#chain-next-index").waitFor());
       await page.screenshot({ path: file, fullPage: true });
     }
   });
 
   it("refuses a tampered bundle (one byte of the url changed), naming the signature check", async function () {
     await page.goto(`${seq.url}/explorer/?rpc=${encodeURIComponent(chain.rpcUrl)}#/verify`);
-    await page.locator("#bundle-file").waitFor({ state: "attached" });
+    await until(page.locator("#bundle-file").waitFor({ state: "attached" }));
     const tampered = JSON.stringify(bundle, null, 2).replace("https://example.com/explorer/0", "https://example.com/explorer/1");
     expect(tampered).to.not.equal(JSON.stringify(bundle, null, 2));
     await page.setInputFiles("#bundle-file", { name: "tampered.json", mimeType: "application/json", buffer: Buffer.from(tampered) });
     const result = page.locator('#verify-result:not([data-ok="running"])');
-    await result.waitFor();
+    await until(result.waitFor());
     expect(await result.getAttribute("data-ok")).to.equal("false");
     expect(await result.getAttribute("data-failed-check")).to.equal("signature");
     const failed = page.locator('#verify-result tr[data-check="signature"][data-ok="false"]');
@@ -222,7 +233,7 @@ describe("explorer page in headless Chromium (local chain + anchoring sequencer)
     // The content does not match the record's hash either (checked apart from the SDK's checks).
     await page.setInputFiles("#bundle-file", { name: "bundle.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(bundle)) });
     await page.setInputFiles("#content-file", { name: "other.html", mimeType: "text/html", buffer: Buffer.from(contents[2]!) });
-    await page.waitForFunction(`document.querySelector("#verify-result")?.getAttribute("data-failed-check") === "content"`);
+    await until(page.locator('#verify-result[data-failed-check="content"]').waitFor());
     expect(await page.locator('#verify-result tr[data-check="content"]').getAttribute("data-ok")).to.equal("false");
   });
 

@@ -8,6 +8,7 @@
  *   #/record/ID        one record (record.ts)
  *   #/verify           the verify panel (verify.ts)
  */
+import "./polyfills.js";
 import "./style.css";
 import { sequencerClient, type ViewContext } from "./context.js";
 import { errorBox, h, render } from "./dom.js";

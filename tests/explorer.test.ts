@@ -25,6 +25,7 @@ import { chromium, type Browser, type Page, type Request } from "playwright-core
 import { NodeRegistry, SequencerClient, fieldToHex, signRecord, type InclusionBundle, type RecordV1 } from "@provenance/client-sdk";
 import { circuitConfig } from "@provenance/circuits";
 import { startLocalnet, type Localnet } from "@provenance/localnet";
+import { releaseCurve } from "@provenance/prover";
 import { Sequencer, createChainSubmitter, loadConfig, serveExplorer } from "@provenance/sequencer";
 import { publicKeyHex, quietLogger, testNode } from "../sequencer/test/helpers.js";
 import { ensureSetup } from "./support/circuit-setup.js";
@@ -121,6 +122,8 @@ describe("explorer page in headless Chromium (local chain + anchoring sequencer)
     await seq?.stop();
     await chain?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
+    // The dev setup's check loads snarkjs's curve, whose worker threads would keep mocha alive.
+    await releaseCurve();
     if (seq) console.warn(`      explorer suite: ${((Date.now() - t0) / 1000).toFixed(1)} s in all`);
   });
 

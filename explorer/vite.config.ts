@@ -19,6 +19,11 @@ export default defineConfig({
       { find: /^events$/, replacement: empty },
     ],
   },
+  // `npm run dev -w explorer`: the API of the sequencer on :8080 behind the dev server, so the
+  // page reads it from its own origin as it does when the sequencer serves it.
+  server: {
+    proxy: Object.fromEntries(["/v1", "/healthz", "/.well-known"].map((p) => [p, process.env["PROVENANCE_SEQUENCER_URL"] ?? "http://127.0.0.1:8080"])),
+  },
   build: {
     outDir: "dist",
     emptyOutDir: true,

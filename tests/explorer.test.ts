@@ -184,6 +184,8 @@ describe("explorer page in headless Chromium (local chain + anchoring sequencer)
     expect(await page.locator("#record-id").innerText()).to.equal(ids[1]);
     const text = await page.locator("main").innerText();
     expect(text).to.contain("anchored").and.contain(`#${batchIndex}`).and.contain(records[1]!.url).and.contain('"signature"');
+    // The receipt's signature, checked in the page (under the key the sequencer serves).
+    await until(page.locator("#receipt-check .pass").waitFor());
     await page.locator("#verify-record").click();
     const result = page.locator('#verify-result:not([data-ok="running"])');
     await until(result.waitFor());

@@ -3,7 +3,8 @@
  * anchored, its bundle can be downloaded or verified in this page (fetched from the sequencer,
  * then checked against the chain like a dropped one).
  */
-import type { RecordView } from "@provenance/client-sdk";
+import { checkReceipt, type RecordView } from "@provenance/client-sdk";
+import { ChainReader } from "@provenance/client-sdk/chain";
 import type { ViewContext } from "../context.js";
 import { errorBox, facts, h, link, render, short, time } from "../dom.js";
 import { verifyInPage } from "../verification.js";
@@ -21,6 +22,7 @@ export function recordView(root: HTMLElement, ctx: ViewContext, id: string): voi
     }
     if (!ctx.current()) return;
     const out = h("div", { id: "verify-out" });
+    const receiptCheck = h("span", { id: "receipt-check" }, "checking…");
     const proofUrl = `${ctx.settings.sequencerUrl}/v1/records/${r.id}/proof`;
     const verify = async (): Promise<void> => {
       render(out, runningView());
@@ -51,6 +53,7 @@ export function recordView(root: HTMLElement, ctx: ViewContext, id: string): voi
         ["leaf index", r.leafIndex ?? "—"],
         ...(r.status === "dropped" ? ([["dropped", r.reason ?? ""]] as [string, string][]) : []),
         ["receipt", h("pre", { class: "json" }, JSON.stringify(r.receipt, null, 2))],
+        ["receipt check (this page)", receiptCheck],
       ]),
       r.status === "anchored"
         ? h(
@@ -63,5 +66,16 @@ export function recordView(root: HTMLElement, ctx: ViewContext, id: string): voi
         : h("p", { class: "small" }, "Its bundle exists once its batch is anchored."),
       out,
     );
+    // The receipt's ed25519 signature, for this record and seq and (v2) this program on the
+    // chain the page reads, under the key the sequencer serves: its word for its own key (an
+    // auditor pins the key instead: provenance audit --receipt-key).
+    try {
+      const key = await ctx.sequencer.receiptKey();
+      const genesisHash = r.receipt.v === 2 ? await new ChainReader({ connection: ctx.settings.rpcUrl, programId: ctx.settings.programId }).genesisHash() : null;
+      checkReceipt(r.receipt, key, { id: r.id, seq: r.seq, ...(genesisHash ? { deployment: { programId: ctx.settings.programId, genesisHash } } : {}) });
+      if (ctx.current()) render(receiptCheck, h("span", { class: "pass" }, `✓ signed by the sequencer's receipt key ${key.slice(0, 16)}… (as it serves it) for this record and seq${genesisHash ? ", this program and this chain" : ""}`));
+    } catch (e) {
+      if (ctx.current()) render(receiptCheck, h("span", { class: "fail" }, `✗ ${(e as Error).message}`));
+    }
   })();
 }

@@ -10,8 +10,9 @@ import tseslint from "typescript-eslint";
  *   client-sdk  <-  ingest-engine, circuits, prover
  *   prover      <-  trusted-setup
  *   all of them <-  sequencer, cli;  sequencer <- scripts/dev.ts, tests/, bench/
+ *   client-sdk  <-  explorer (a browser page: no Node built-in in its src)
  */
-const UNITS = ["client-sdk", "ingest-engine", "circuits", "prover", "trusted-setup", "localnet", "sequencer", "cli"];
+const UNITS = ["client-sdk", "ingest-engine", "circuits", "prover", "trusted-setup", "localnet", "sequencer", "cli", "explorer"];
 /** What each unit's own code may import of the others. */
 const ALLOWED = {
   "client-sdk": [],
@@ -22,6 +23,7 @@ const ALLOWED = {
   localnet: [],
   sequencer: ["client-sdk", "ingest-engine", "circuits", "prover"],
   cli: ["client-sdk", "localnet", "prover"],
+  explorer: ["client-sdk"],
 };
 // (`buffer` is absent on purpose: the npm package of that name is the browser polyfill.)
 const NODE_BUILTINS = ["assert", "child_process", "crypto", "events", "fs", "fs/promises", "http", "https", "module", "net", "os", "path", "process", "stream", "url", "util", "worker_threads", "zlib"];
@@ -86,6 +88,25 @@ export default tseslint.config(
             { group: ["node:*"], message: "the SDK's core runs in browsers: Node-only code goes in client-sdk/src/node/" },
             { group: ["@provenance/*"], message: "the SDK is the bottom unit: it imports no other workspace" },
             { group: ["./node/*", "../node/*"], message: "the browser-safe core does not import the Node-only part" },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The explorer page runs in browsers: no Node built-in, and only the SDK's browser-safe entries.
+    files: ["explorer/src/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            ...NODE_BUILTINS.map((name) => ({ name, message: "the explorer runs in browsers" })),
+            ...UNITS.filter((u) => u !== "client-sdk").map((u) => ({ name: `@provenance/${u}`, message: "the explorer depends on the SDK only" })),
+          ],
+          patterns: [
+            { group: ["node:*"], message: "the explorer runs in browsers" },
+            { group: ["@provenance/client-sdk/node", "@provenance/client-sdk/node/*"], message: "the SDK's Node-only part does not run in browsers" },
           ],
         },
       ],

@@ -198,6 +198,27 @@ describe("localnet: Solana JSON-RPC on Agave's runtime", function () {
     expect(await connection.getSlot()).to.be.a("number");
   });
 
+  it("lets a page on any origin call it (CORS): a preflight, then the answer readable cross-origin", async function () {
+    // As Chromium does before web3.js's POST from the explorer page (another origin).
+    const preflight = await fetch(chain.rpcUrl, {
+      method: "OPTIONS",
+      headers: { origin: "http://127.0.0.1:8080", "access-control-request-method": "POST", "access-control-request-headers": "content-type,solana-client" },
+    });
+    expect(preflight.status).to.equal(204);
+    expect(preflight.headers.get("access-control-allow-origin")).to.equal("*");
+    expect(preflight.headers.get("access-control-allow-methods")).to.contain("POST");
+    expect(preflight.headers.get("access-control-allow-headers")).to.equal("*");
+    const res = await fetch(chain.rpcUrl, {
+      method: "POST",
+      headers: { origin: "http://127.0.0.1:8080", "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "getGenesisHash" }),
+    });
+    expect(res.headers.get("access-control-allow-origin")).to.equal("*");
+    expect(await res.json()).to.deep.equal({ jsonrpc: "2.0", result: chain.genesisHash, id: 1 });
+    // The connection the preflight used stays usable (keep-alive), and so does the chain.
+    expect(await connection.getSlot()).to.be.a("number");
+  });
+
   it("keeps a blockhash valid while other transactions land", async function () {
     const early = await connection.getLatestBlockhash();
     for (let i = 0; i < 5; i++) {

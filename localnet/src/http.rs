@@ -4,6 +4,10 @@
 //! reqwest) with client features only, and turning on its server features would rebuild
 //! reqwest and the solana client crates program-test depends on. JSON-RPC clients send
 //! `Content-Length` bodies, which is all this needs to read.
+//!
+//! Every answer allows any origin (CORS), and an `OPTIONS` preflight is answered: this is a
+//! local development chain, and the explorer page (served by the sequencer, another origin)
+//! runs the SDK's chain checks in the browser against it. A public RPC decides its own policy.
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -15,9 +19,19 @@ use crate::rpc;
 const MAX_BODY: usize = 1 << 20;
 const MAX_HEADER_LINES: usize = 100;
 
+/// Sent with every answer: any origin may read it (no credentials are ever involved).
+const CORS_HEADERS: &str = "access-control-allow-origin: *\r\n";
+/// The preflight's answer: POST with any request headers (web3.js sends `content-type` and
+/// `solana-client`), cached by the browser for a day.
+const PREFLIGHT_HEADERS: &str = "access-control-allow-methods: POST, GET, OPTIONS\r\naccess-control-allow-headers: *\r\naccess-control-max-age: 86400\r\n";
+
 async fn respond(stream: &mut (impl AsyncWriteExt + Unpin), status: &str, content_type: &str, body: &[u8], keep_alive: bool) -> std::io::Result<()> {
+    respond_with(stream, status, content_type, "", body, keep_alive).await
+}
+
+async fn respond_with(stream: &mut (impl AsyncWriteExt + Unpin), status: &str, content_type: &str, extra_headers: &str, body: &[u8], keep_alive: bool) -> std::io::Result<()> {
     let head = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: {}\r\n\r\n",
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n{CORS_HEADERS}{extra_headers}connection: {}\r\n\r\n",
         body.len(),
         if keep_alive { "keep-alive" } else { "close" }
     );
@@ -86,6 +100,14 @@ pub async fn connection(stream: TcpStream, engine: EngineHandle) {
         }
         if method == "GET" && (path == "/health" || path.starts_with("/health?")) {
             if respond(&mut write, "200 OK", "text/plain", b"ok", keep_alive).await.is_err() || !keep_alive {
+                return;
+            }
+            continue;
+        }
+        if method == "OPTIONS" {
+            // A CORS preflight has no body: one that declares a body is answered, then closed.
+            let keep_alive = keep_alive && content_length.unwrap_or(0) == 0 && !chunked;
+            if respond_with(&mut write, "204 No Content", "text/plain", PREFLIGHT_HEADERS, b"", keep_alive).await.is_err() || !keep_alive {
                 return;
             }
             continue;

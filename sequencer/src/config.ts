@@ -8,6 +8,7 @@
 import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { PublicKey } from "@solana/web3.js";
 import { DEFAULT_BODY_LIMIT_BYTES, MAX_CLOCK_SKEW_MS, MAX_RECORDS_PER_REQUEST, ProvenanceError, isLoopbackHost } from "@provenance/client-sdk";
 import { loadCircuitConfigs } from "@provenance/circuits";
@@ -97,6 +98,8 @@ export interface SequencerConfig {
   proverQueue: ProverQueueSettings | null;
   /** pino level. */
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** The explorer page's built folder, served at /explorer/ when it holds an index.html; null: not served. */
+  explorerDir: string | null;
 }
 
 export const DEFAULTS = {
@@ -166,7 +169,11 @@ export const ENV = {
   rateLimitNodeRecordsPerSecond: "PROVENANCE_RATE_LIMIT_NODE_RECORDS_PER_SECOND",
   rateLimitNodeBurst: "PROVENANCE_RATE_LIMIT_NODE_BURST",
   trustProxy: "PROVENANCE_TRUST_PROXY",
+  explorerDir: "PROVENANCE_EXPLORER_DIR",
 } as const;
+
+/** Where `npm run build -w explorer` (run by `npm install`) puts the explorer page in this checkout. */
+export const DEFAULT_EXPLORER_DIR = fileURLToPath(new URL("../../explorer/dist", import.meta.url));
 
 /**
  * Most the sequencer may accept ahead of its clock: the program's tolerance against the cluster
@@ -181,6 +188,12 @@ const PROVERS = ["auto", "native", "snarkjs"] as const;
 function parseProver(raw: string): SequencerConfig["prover"] {
   if (!(PROVERS as readonly string[]).includes(raw)) bad(`${ENV.prover} must be one of ${PROVERS.join(", ")}, got ${JSON.stringify(raw)}`);
   return raw as SequencerConfig["prover"];
+}
+
+/** A folder, or `off` (null): not served. */
+function parseExplorerDir(raw: string | null): string | null {
+  if (raw === null || raw.trim().toLowerCase() === "off") return null;
+  return path.resolve(raw);
 }
 
 export type ConfigOverrides = Partial<SequencerConfig> & { listen?: string };
@@ -362,6 +375,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitNodeBurst: int("rateLimitNodeBurst", DEFAULTS.rateLimitNodeBurst, 1, 1e9),
     trustProxy: parseTrustProxy(overrides.trustProxy ?? pick("trustProxy") ?? false, overrides.trustProxy !== undefined ? "trustProxy" : ENV.trustProxy),
     logLevel,
+    explorerDir: parseExplorerDir(overrides.explorerDir !== undefined ? overrides.explorerDir : (pick("explorerDir") ?? DEFAULT_EXPLORER_DIR)),
     proverQueue: overrides.proverQueue !== undefined ? overrides.proverQueue : loadProverQueueSettings(env),
   };
   if (config.rateLimit && config.rateLimitNodeBurst < config.maxRecordsPerRequest) {

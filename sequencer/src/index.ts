@@ -13,3 +13,4 @@ export * from "./sequencer.js";
 export * from "./chain.js";
 export * from "./shapes.js";
 export * from "./packing.js";
+export * from "./explorer.js";

@@ -10,6 +10,7 @@ import { circuitConfig } from "@provenance/circuits";
 import { BatchProver, FamilyProver, resolveBackend, type BatchProving, type ProverBackend } from "@provenance/prover";
 import { buildApi } from "./api.js";
 import type { SequencerConfig } from "./config.js";
+import { serveExplorer } from "./explorer.js";
 import { Ingest } from "./ingest.js";
 import { Metrics } from "./metrics.js";
 import { Pipeline } from "./pipeline.js";
@@ -152,6 +153,7 @@ export class Sequencer {
           : null,
         trustProxy: config.trustProxy,
       });
+      await serveExplorer(app, config.explorerDir, logger);
       await app.listen({ host: config.host, port: config.port });
       await pipeline.start();
       const seq = new Sequencer(config, logger, store, pipeline, app, adminToken, signer.publicKeyHex, signer.deployment, prover, verifyPool, submitter);

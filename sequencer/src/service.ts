@@ -12,7 +12,8 @@ import { NodeRegistry, fieldToHex } from "@provenance/client-sdk";
 import { circuitConfig } from "@provenance/circuits";
 import { nativeProver, nativeProverThreads, r1csPath, wasmPath, zkeyPath } from "@provenance/prover";
 import { createChainSubmitter, type AnchorChainSubmitter } from "./chain.js";
-import type { SequencerConfig } from "./config.js";
+import { isLocalRpcUrl, type SequencerConfig } from "./config.js";
+import { explorerBuilt } from "./explorer.js";
 import { Sequencer } from "./sequencer.js";
 
 /** A URL without its password, for the banner. */
@@ -114,6 +115,11 @@ export function printBanner(
   say();
   say("provenance sequencer is running");
   say(`  sequencer API   ${sequencer.url}`);
+  // The page's default RPC is port 8899 on its own host; another local chain is named in its URL.
+  if (explorerBuilt(cfg.explorerDir)) {
+    const rpc = chain && isLocalRpcUrl(chain.rpcUrl) && new URL(chain.rpcUrl).port !== "8899" ? `?rpc=${encodeURIComponent(chain.rpcUrl)}` : "";
+    say(`  explorer        ${sequencer.url}/explorer/${rpc}`);
+  }
   say(chain ? `  Solana RPC      ${chain.rpcUrl}${chain.note ? ` (${chain.note})` : ""}` : "  Solana RPC      none (PROVENANCE_ANCHORING=off: batches stop at proven)");
   if (chain) {
     say(`  program         ${chain.submitter.programId.toBase58()} (${chain.submitter.cluster})`);

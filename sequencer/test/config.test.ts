@@ -19,6 +19,13 @@ describe("sequencer config", () => {
     expect(c.submitUnhealthyAfterMs).to.equal(300_000);
   });
 
+  it("serves the checkout's built explorer page by default; PROVENANCE_EXPLORER_DIR moves it or turns it off", () => {
+    expect(loadConfig({}).explorerDir).to.equal(path.resolve(import.meta.dirname, "..", "..", "explorer", "dist"));
+    expect(loadConfig({ PROVENANCE_EXPLORER_DIR: "off" }).explorerDir).to.equal(null);
+    expect(loadConfig({ PROVENANCE_EXPLORER_DIR: "site" }).explorerDir).to.equal(path.resolve("site"));
+    expect(loadConfig({}, { explorerDir: null }).explorerDir).to.equal(null);
+  });
+
   it("takes PROVENANCE_SUBMIT_UNHEALTHY_AFTER_MS, validated", () => {
     expect(loadConfig({ PROVENANCE_SUBMIT_UNHEALTHY_AFTER_MS: "1500" }).submitUnhealthyAfterMs).to.equal(1500);
     expect(loadConfig({}, { submitUnhealthyAfterMs: 200 }).submitUnhealthyAfterMs).to.equal(200);

@@ -149,7 +149,7 @@ function batchSummary(b: BatchMeta): BatchSummary {
 function batchDetail(meta: BatchMeta): BatchDetail {
   return {
     ...batchSummary(meta),
-    proof: meta.proof ? { circuit: meta.proof.circuit, proof: meta.proof.proof, publicSignals: meta.proof.publicSignals, solana: meta.proof.solana } : null,
+    proof: meta.proof ? { circuit: meta.proof.circuit, ...(meta.proof.shape !== undefined ? { shape: meta.proof.shape } : {}), proof: meta.proof.proof, publicSignals: meta.proof.publicSignals, solana: meta.proof.solana } : null,
     anchor: meta.anchor ?? null,
   };
 }

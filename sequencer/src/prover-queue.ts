@@ -127,7 +127,9 @@ export async function createQueueProver(settings: ProverQueueSettings, circuit: 
   /** The family's queues summed: counts added, reachable only if every queue is. */
   const status = async (): Promise<QueueStatus> => {
     const all = await statuses();
-    const sum = (k: "waiting" | "active" | "delayed" | "failed" | "workers" | "otherWorkers") => all.reduce((n, s) => n + s[k], 0);
+    const sum = (k: "waiting" | "active" | "delayed" | "failed") => all.reduce((n, s) => n + s[k], 0);
+    // A worker process serves every shape of the family (one queue worker each): count processes, not queue workers.
+    const most = (k: "workers" | "otherWorkers") => Math.max(...all.map((s) => s[k]));
     const down = all.find((s) => !s.reachable);
     return {
       reachable: !down,
@@ -136,8 +138,8 @@ export async function createQueueProver(settings: ProverQueueSettings, circuit: 
       active: sum("active"),
       delayed: sum("delayed"),
       failed: sum("failed"),
-      workers: sum("workers"),
-      otherWorkers: sum("otherWorkers"),
+      workers: most("workers"),
+      otherWorkers: most("otherWorkers"),
     };
   };
   return {

@@ -139,10 +139,13 @@ describe("sequencer HTTP API (LevelDB, worker verifier, prover on the test circu
       );
       expect(batches.map((b) => [b.index, b.count])).to.deep.equal([[0, 4], [1, 1]]);
 
-      const vk = JSON.parse(readFileSync(checkedInVkPath("test"), "utf8")) as SnarkjsVerifyingKey;
       for (const index of [0, 1]) {
         const b = await call(base, "GET", `/v1/batches/${index}`);
-        const meta = b.body as { batchRoot: string; registryRoot: string; count: number; minTs: number; maxTs: number; proof: { proof: SnarkjsProof } };
+        const meta = b.body as { batchRoot: string; registryRoot: string; count: number; minTs: number; maxTs: number; proof: { circuit: string; shape: number; proof: SnarkjsProof } };
+        // Records signed alone: four fill the single shape (`test-single`); one alone fits either
+        // shape, and the tie goes to the cheaper circuit, the chunk shape (`test`).
+        expect([meta.proof.circuit, meta.proof.shape]).to.deep.equal(index === 0 ? ["test-single", 1] : ["test", 0]);
+        const vk = JSON.parse(readFileSync(checkedInVkPath(meta.proof.circuit), "utf8")) as SnarkjsVerifyingKey;
         const statement = {
           registryRoot: hexToField(meta.registryRoot, "registryRoot"),
           batchRoot: hexToField(meta.batchRoot, "batchRoot"),

@@ -199,7 +199,7 @@ describe("POST /v1/chunks (LevelDB, worker verifier, fastify)", function () {
   });
 
   it("a single-only family accepts no chunks, and says so (400 CHUNKS_NOT_ACCEPTED)", async () => {
-    const seq = await start({}, null);
+    const seq = await start({}, { ...TEST_CHUNK_SHAPES, chunk: null, chunkSize: 0 });
     const a = await call(seq.url, "POST", "/v1/chunks", chunkOf(nodeA, 1));
     expect(a.status).to.equal(400);
     expect(a.body.error).to.deep.equal({

@@ -5,7 +5,7 @@ import path from "node:path";
 import { pino, type Logger } from "pino";
 import { bytesToHex, packPublicKey, type RecordV1 } from "@provenance/client-sdk";
 import { testNode, testRecord, type TestNode } from "../../tests/support/fixtures.js";
-import { SHAPE_CHUNK, SHAPE_SINGLE, withChunkShape, type DeploymentShapes } from "../src/shapes.js";
+import { deploymentShapes, type DeploymentShapes } from "../src/shapes.js";
 
 export function tempDir(label: string): { dir: string; remove: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), `provenance-seq-${label}-`));
@@ -42,10 +42,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>,
 }
 
 /**
- * The `test` capacity (B = 4) with a chunk shape of C = 2 (G = 2 regions, K = 2 signers), for
- * chunk tests until the circuit package declares the family's chunk shape.
+ * The `test` family's shapes as circuits/circuits.json declares them: `test` (chunk shape: B = 4,
+ * C = 2, so G = 2 regions, K = 2 signers) and `test-single` (K = 4).
  */
-export const TEST_CHUNK_SHAPES: DeploymentShapes = withChunkShape(
-  { code: SHAPE_SINGLE, circuit: "test", batchLevels: 2, chunkLevels: 0, signerSlots: 4, cost: 2 },
-  { code: SHAPE_CHUNK, circuit: "test-chunk", batchLevels: 2, chunkLevels: 1, signerSlots: 2, cost: 1 },
-);
+export const TEST_CHUNK_SHAPES: DeploymentShapes = deploymentShapes("test");

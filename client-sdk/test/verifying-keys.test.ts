@@ -15,7 +15,7 @@ const KEYS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".
 const REGENERATE = "regenerate with `npx tsx scripts/gen-sdk-keys.ts` and commit";
 
 describe("verifying keys shipped with the SDK", function () {
-  const files = readdirSync(KEYS).filter((f) => f.endsWith(".vk.json")).sort();
+  const files = readdirSync(KEYS).filter((f) => f.endsWith(".vk.json")).sort((a, b) => (a.slice(0, -".vk.json".length) < b.slice(0, -".vk.json".length) ? -1 : 1));
 
   it("ships one key per circuits/keys/<name>.vk.json, and no other", function () {
     expect(Object.keys(VERIFYING_KEYS).sort(), REGENERATE).to.deep.equal(files.map((f) => f.slice(0, -".vk.json".length)));

@@ -128,13 +128,17 @@ describe("provenance CLI end to end (local chain + anchoring sequencer)", functi
   it("proof writes the served v2 bundle; verify checks it through the Accumulator", async function () {
     const proof = await cli(["proof", ids[0]!, "--out", "served.json"], { cwd: work, env });
     expectExit(proof, 0, "proof");
-    const served = JSON.parse(readFileSync(path.join(work, "served.json"), "utf8")) as { v: number; id: string; batch: { index: number }; accumulator: { position: number; siblings: string[] } };
+    const served = JSON.parse(readFileSync(path.join(work, "served.json"), "utf8")) as { v: number; id: string; record: { chunk?: { size: number; index: number } }; batch: { index: number }; accumulator: { position: number; siblings: string[] } };
     expect(served).to.include({ v: 2, id: ids[0] });
+    // submit --observations signed the pages in chunks of the test family's size (2): the bundle
+    // carries the record's place in its chunk, and verify checks the chunk signature.
+    expect(served.record.chunk).to.deep.include({ size: 2, index: 0 });
     expect(served.accumulator.position).to.equal(served.batch.index);
     expect(served.accumulator.siblings).to.have.length(32);
     const verify = await cli(["verify", "served.json", "--no-tx", "--json"], { cwd: work, env });
     expectExit(verify, 0, "verify served.json");
     expect(verify.json).to.include({ ok: true, rootSource: "accumulator" });
+    expect((verify.json!.checks as { name: string; ok: boolean }[]).find((c) => c.name === "chunk-signature")).to.deep.include({ ok: true });
     const checks = (verify.json!.checks as { name: string; ok: boolean }[]).filter((c) => c.name.startsWith("accumulator") || c.name === "batch-log");
     expect(checks.map((c) => [c.name, c.ok])).to.deep.equal([
       ["accumulator-path", true],
@@ -299,7 +303,13 @@ describe("provenance CLI end to end (local chain + anchoring sequencer)", functi
     const data = r.findings.find((f) => f.code === "DATA_MISMATCH");
     expect(data, JSON.stringify(r.findings)).to.not.equal(undefined);
     expect(data!.batch).to.equal(0);
-    expect(data!.message).to.contain("signature does not verify").and.contain("hash to root");
+    // Batch 0's records were signed in chunks (submit --observations on the test family): the
+    // changed URL breaks the record's chunk signature and its id, and the batch's root.
+    expect(data!.message).to.contain("hashes to").and.contain("hash to root");
+    const sig = r.findings.find((f) => f.code === "BAD_CHUNK_SIGNATURE");
+    expect(sig, JSON.stringify(r.findings)).to.not.equal(undefined);
+    expect(sig!.batch).to.equal(0);
+    expect(sig!.message).to.contain("the chunk signature does not verify");
     const never = r.findings.find((f) => f.code === "RECEIPT_NOT_ANCHORED");
     expect(never, JSON.stringify(r.findings)).to.not.equal(undefined);
     expect(never!.message).to.contain("not on chain");

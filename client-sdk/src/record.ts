@@ -231,7 +231,14 @@ function nodeIdOf(publicKeyHex: string, publicKey: Point): bigint {
 export function parseRecord(input: unknown): ParsedRecord {
   if (typeof input === "object" && input !== null && !Array.isArray(input) && "chunk" in input) return parseChunkRecord(input);
   const f = checkRecordFormat(input);
-  const record = f.record;
+  return deriveRecord(f, f.record);
+}
+
+/**
+ * What both record forms derive once their format checked: the key and signature decoded, the
+ * node id checked against the key, the message and the leaf.
+ */
+function deriveRecord(f: RecordFormat, record: AnyRecord): ParsedRecord {
   const publicKey = unpackPublicKey(f.publicKey);
   const signature = unpackSignature(f.signature);
   const nodeId = nodeIdOf(record.publicKey, publicKey);
@@ -302,27 +309,8 @@ export function parseChunkRecord(input: unknown): ParsedRecord {
     publicKey: f.record.publicKey,
     chunk: { size, index, path: (ref.path as string[]).slice(), signature: ref.signature as string },
   };
-  const publicKey = unpackPublicKey(f.publicKey);
-  const signature = unpackSignature(f.signature);
-  const nodeId = nodeIdOf(record.publicKey, publicKey);
-  if (bytesToBigIntBE(f.nodeId) !== nodeId) {
-    fail("INVALID_RECORD", "nodeId is not Poseidon(publicKey): it must be derived from the record's own key");
-  }
-  const urlHash = sha256(new TextEncoder().encode(record.url));
-  const timestamp = BigInt(record.timestamp);
-  const message = recordMessage(urlHash, f.contentHash, timestamp);
-  return {
-    record,
-    urlHash,
-    contentHash: f.contentHash,
-    timestamp,
-    publicKey,
-    signature,
-    chunk: { size, index, path, digest: chunkDigestFromPath(message, size, index, path) },
-    nodeId,
-    message,
-    leaf: recordLeaf(message, nodeId),
-  };
+  const parsed = deriveRecord(f, record);
+  return { ...parsed, chunk: { size, index, path, digest: chunkDigestFromPath(parsed.message, size, index, path) } };
 }
 
 /** Checks a record's signature: its own over its message, or its chunk's over the digest re-derived from its place in the chunk. */

@@ -292,9 +292,13 @@ describe("sequencer with prover workers on a Redis queue (local chain, real work
     // A worker proves the jobs already in the queue while the sequencer is down.
     const w = startWorker("w4");
     await waitFor("the waiting jobs proven", async () => (w.count("batch proven") >= waiting ? true : undefined), WAIT_MS);
+    // Counted once the jobs are done: a lock that lapsed on a loaded machine may have made BullMQ
+    // run a job twice before this point (at least once, by design); what is tested is that the
+    // restarted sequencer does not enqueue them again.
+    const provenBefore = w.count("proving batch");
     await start({ maxBacklogRecords: 8 });
     await allAnchored(ids);
-    expect(w.count("proving batch"), "no job proven twice").to.equal(waiting);
+    expect(w.count("proving batch"), "no job proven again after the restart").to.equal(provenBefore);
     const after = await request(`${url()}/healthz`, "GET");
     expect(after.status, JSON.stringify(after.body)).to.equal(200);
     ids.push(...(await postRecords(records(4))));

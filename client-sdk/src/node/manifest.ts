@@ -101,7 +101,8 @@ export class ProgressBar {
     const width = Math.max(10, Math.min(40, (this.stream.columns ?? 80) - 60));
     const filled = this.total ? Math.round((Math.min(done, this.total) / this.total) * width) : 0;
     const bar = this.total ? `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${done}/${this.total}` : `${done}`;
-    this.stream.write(`\r${this.label} ${bar}  ${failed} failed  ${rate.toFixed(0)}/s\x1b[K`);
+    const eta = this.total && done > 0 && done < this.total ? `  ETA ${formatDuration((this.total - done) / rate)}` : "";
+    this.stream.write(`\r${this.label} ${bar}  ${failed} failed  ${rate.toFixed(0)}/s${eta}\x1b[K`);
   }
 
   /** Draws the final state and ends the line. */
@@ -110,6 +111,15 @@ export class ProgressBar {
     this.update(done, failed, true);
     this.stream.write("\n");
   }
+}
+
+/** A duration for people: "42 s", "3 min 05 s", "2 h 10 min". */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return "?";
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} min`;
 }
 
 /** Counts the non-empty lines of a file (for the progress bar's total), in a stream. */

@@ -5,6 +5,7 @@
  *   - the program's verifying keys, the IDL and its TypeScript type (scripts/gen-onchain.ts --check)
  *   - the native addon's Poseidon constants (ingest-engine/native/gen-poseidon-constants.ts --check)
  *   - the verifying keys the SDK ships, from circuits/keys (scripts/gen-sdk-keys.ts --check)
+ *   - the HTTP API's OpenAPI document, docs/openapi.json, from the routes' schemas (sequencer/scripts/gen-openapi.ts --check)
  *   - each checked-in dev verifying key `circuits/keys/<name>.vk.json` not made by a ceremony:
  *     the circuit compiled and its deterministic dev setup run again (cached by R1CS hash, so
  *     only a changed circuit pays for a new setup), compared byte for byte (scripts/setup.ts --check)
@@ -29,6 +30,7 @@ const steps: { what: string; args: string[] }[] = [
   { what: "verifying keys in the program, IDL and its TypeScript type", args: ["scripts/gen-onchain.ts", "--check"] },
   { what: "the native addon's Poseidon constants", args: ["ingest-engine/native/gen-poseidon-constants.ts", "--check"] },
   { what: "the verifying keys the SDK ships (client-sdk/src/verifying-keys.ts)", args: ["scripts/gen-sdk-keys.ts", "--check"] },
+  { what: "the HTTP API's OpenAPI document (docs/openapi.json)", args: ["sequencer/scripts/gen-openapi.ts", "--check"] },
   ...devKeys.flatMap((name) => [
     { what: `the ${name} circuit, compiled`, args: ["scripts/compile-circuits.ts", name] },
     { what: `circuits/keys/${name}.vk.json from its dev setup`, args: ["scripts/setup.ts", "--circuit", name, "--check"] },

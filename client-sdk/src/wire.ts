@@ -8,6 +8,7 @@
  * Browser-safe: types and constants only, no Node-only imports.
  */
 import type { InclusionBundle } from "./bundle.js";
+import type { SnarkjsProof } from "./groth16-layout.js";
 import type { AnyRecord } from "./record.js";
 import type { DroppedNotice } from "./notice.js";
 import type { Receipt } from "./receipt.js";
@@ -47,6 +48,8 @@ export const ROUTES = {
   health: "/healthz",
   /** GET: Prometheus metrics. */
   metrics: "/metrics",
+  /** GET: the OpenAPI 3.1 document of this API (docs/openapi.json). */
+  openapi: "/v1/openapi.json",
 } as const;
 
 export type Route = (typeof ROUTES)[keyof typeof ROUTES];
@@ -178,7 +181,8 @@ export interface BatchProofView {
   circuit: string;
   /** The circuit's shape in its family (0 chunk shape, 1 single shape); absent from proofs stored before shapes: 0. */
   shape?: number;
-  proof: unknown;
+  /** snarkjs proof JSON (`pi_a`, `pi_b`, `pi_c`, decimal projective coordinates). */
+  proof: SnarkjsProof;
   publicSignals: string[];
   solana: { proofA: string; proofB: string; proofC: string };
 }
@@ -263,4 +267,48 @@ export interface ReceiptKeyAnswer {
    * are absent from sequencers older than receipt v2.
    */
   receipt: { version?: 1 | 2; domain: string; messageBytes: number; layout: string; programId?: string; genesisHash?: string };
+}
+
+/** GET /healthz, 200 with status `ok` and 503 with `degraded`; fields beyond `status` are not protocol. */
+export interface HealthAnswer {
+  status: "ok" | "degraded";
+  records: { total: number; pending: number; unproven: number; unanchored: number; inFlight: number };
+  batches: { total: number };
+  /** What a node needs to sign chunks for this deployment: `chunkSize` 0 means no chunks. */
+  ingest: { chunkSize: number; maxRecordsPerRequest: number };
+  registry: { version: number; root: string; nodes: number };
+  prover: {
+    ok: boolean;
+    circuit: string;
+    workers: number;
+    /** The proving backend (native, snarkjs, queue). */
+    backend?: string;
+    batchesWaiting: number;
+    lastError: string | null;
+    /** Proving through prover workers (PROVENANCE_PROVER_QUEUE). */
+    queue?: {
+      url: string;
+      detail: string;
+      reachable: boolean;
+      error: string | null;
+      waiting: number;
+      active: number;
+      delayed: number;
+      failed: number;
+      workers: number;
+      otherWorkers: number;
+    };
+  };
+  chain:
+    | {
+        configured: true;
+        description: string;
+        ok: boolean;
+        detail: string;
+        lastError: string | null;
+        submission: { ok: boolean; state: "moving" | "failing" | "waiting"; since?: number; forMs?: number; reason?: string; unhealthyAfterMs: number };
+        /** The registry sync's last report (e.g. a version the admin must push). */
+        registry: string | null;
+      }
+    | { configured: false; ok: boolean; detail: string };
 }

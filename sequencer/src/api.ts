@@ -7,7 +7,10 @@
  * record gets the same code and message at the sequencer as in the SDK.
  */
 import { timingSafeEqual, createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import cors from "@fastify/cors";
 import rateLimit from "@fastify/rate-limit";
+import swagger, { type FastifyDynamicSwaggerOptions } from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import {
@@ -22,6 +25,23 @@ import {
   fieldToHex,
   hexToField,
   publicKeyFromHex,
+  BatchDetailSchema,
+  BatchPageSchema,
+  BatchRecordsSchema,
+  HealthAnswerSchema,
+  InclusionBundleSchema,
+  NodeAddedSchema,
+  NodeListSchema,
+  NodeRevokedSchema,
+  NodeViewSchema,
+  ReceiptKeyAnswerSchema,
+  RecordPageSchema,
+  RecordViewSchema,
+  SignedChunkV1Schema,
+  SubmitManyAnswerSchema,
+  SubmitRecordsAnswerSchema,
+  SubmitRecordsBodySchema,
+  type HealthAnswer,
   type BatchDetail,
   type BatchPage,
   type BatchRecords,
@@ -40,6 +60,8 @@ import {
   type SubmitRecordsAnswer,
 } from "@provenance/client-sdk";
 import { SequencerError, toHttpError } from "./errors.js";
+import { registerWireSchemas, responses, withRefs } from "./http-schemas.js";
+import { installResponseCheck } from "./response-check.js";
 import { SequencerAccumulator } from "./accumulator.js";
 import type { Ingest } from "./ingest.js";
 import type { Metrics } from "./metrics.js";
@@ -84,6 +106,59 @@ export interface ApiDeps {
   trustProxy?: false | string[];
   /** Proving through prover workers (prover-queue.ts): its health and gauges. */
   proverQueue?: Pick<ProverQueueHandle, "health" | "refreshMetrics">;
+  /** CORS (PROVENANCE_CORS_ORIGINS): the origins whose pages may call the API, `*`, or null (off: no CORS headers). */
+  corsOrigins?: "*" | string[] | null;
+  /** Check every answer against its response schema (response-check.ts; the tests turn it on). */
+  checkResponses?: boolean;
+}
+
+/** The sequencer's version, as the OpenAPI document names it. */
+const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+/** Request bodies, for the document only: the handlers check them with the SDK (its codes and messages), not with a schema. */
+const DOCUMENTED_BODIES: Record<string, { description: string; schema: unknown }> = {
+  [`POST ${ROUTES.records}`]: { description: "One record, or `{ records: [...] }`.", schema: SubmitRecordsBodySchema },
+  [`POST ${ROUTES.submitChunk}`]: { description: "One signed chunk.", schema: SignedChunkV1Schema },
+};
+
+/** The OpenAPI document's framing; the paths come from the routes' schemas. */
+const OPENAPI: NonNullable<FastifyDynamicSwaggerOptions["openapi"]> = {
+  openapi: "3.1.0",
+  info: {
+    title: "Provenance sequencer API",
+    version: VERSION,
+    description:
+      "The sequencer of the provenance rollup: nodes post signed records and get signed receipts; anyone reads records, batches, " +
+      "inclusion proof bundles and the registry. The contract is docs/protocol.md#http; every error answer is the ErrorEnvelope.",
+    license: { name: "Apache-2.0", identifier: "Apache-2.0" },
+  },
+  tags: [
+    { name: "records", description: "Submitting records and chunks, reading them and their inclusion proof bundles." },
+    { name: "batches", description: "Sealed batches: statements, proofs, anchors, records." },
+    { name: "registry", description: "The node registry; writes need the admin token." },
+    { name: "operations", description: "Receipt key, health, metrics and this document." },
+  ],
+  components: {
+    securitySchemes: { adminToken: { type: "http", scheme: "bearer", description: "The admin token (PROVENANCE_ADMIN_TOKEN, or <dataDir>/admin-token)." } },
+  },
+};
+
+const ADMIN_SECURITY = [{ adminToken: [] as string[] }];
+
+/** A route as registered: what the OpenAPI test compares with the document. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  /** Left out of the OpenAPI document on purpose (the explorer page's files, CORS preflight). */
+  hidden: boolean;
+  response: Record<string, unknown> | undefined;
+}
+
+const ROUTE_TABLES = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/** Every route registered on an app `buildApi` made (HEAD routes fastify adds for GET ones included). */
+export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
+  return ROUTE_TABLES.get(app) ?? [];
 }
 
 const HEX64 = "^[0-9a-f]{64}$";
@@ -168,6 +243,40 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // JSON only: fastify also parses text/plain by default, which no route here takes.
   app.removeContentTypeParser("text/plain");
 
+  const routes: RegisteredRoute[] = [];
+  ROUTE_TABLES.set(app, routes);
+  app.addHook("onRoute", (route) => {
+    const schema = route.schema as { hide?: boolean; response?: Record<string, unknown> } | undefined;
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, hidden: schema?.hide === true, response: schema?.response });
+  });
+
+  // Response schemas (http-schemas.ts) and the OpenAPI document written from them: registered
+  // before any route, so every route is seen.
+  registerWireSchemas(app);
+  await app.register(swagger, {
+    openapi: OPENAPI,
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === "string" ? json.$id : `def-${i}`) },
+    transform: ({ schema, url, route }) => {
+      const body = DOCUMENTED_BODIES[`${String(route.method)} ${url}`];
+      if (!body) return { schema, url };
+      return { schema: { ...schema, body: withRefs(body.schema) }, url } as never;
+    },
+  });
+  if (deps.checkResponses) installResponseCheck(app);
+  // CORS (PROVENANCE_CORS_ORIGINS, default off): pages of other origins may read the API and post
+  // records; never with credentials (the API sets no cookies; admin routes take a bearer token).
+  if (deps.corsOrigins) {
+    await app.register(cors, {
+      origin: deps.corsOrigins === "*" ? "*" : deps.corsOrigins,
+      credentials: false,
+      methods: ["GET", "HEAD", "POST", "DELETE"],
+      allowedHeaders: ["content-type", "authorization"],
+      exposedHeaders: ["retry-after"],
+      maxAge: 600,
+      strictPreflight: false,
+    });
+  }
+
   app.setErrorHandler((err, request, reply) => {
     const http = toHttpError(normalize(err));
     if (http.status >= 500 && http.status !== 503) request.log.error({ err, url: request.url }, "request failed");
@@ -237,28 +346,66 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // Not one info line per request on the ingest route (two per POST, thousands a second under
   // load: a measurable share of the main thread); refusals are counted by reason in
   // /metrics, and failures (5xx) are still logged.
-  app.post(ROUTES.records, { logLevel: "warn", onRequest: submitLimit }, async (request, reply): Promise<SubmitRecordsAnswer> => {
+  const submitted = { schema: SubmitRecordsAnswerSchema, description: "Stored: a receipt per record, in request order (201; 200 when every record was already stored)." };
+  app.post(
+    ROUTES.records,
+    {
+      logLevel: "warn",
+      onRequest: submitLimit,
+      schema: {
+        tags: ["records"],
+        summary: "Submit one record or up to 1000",
+        description: "Each accepted record is on disk before the answer; a duplicate gets its original seq and receipt. All or nothing: refused at the first failing check (docs/protocol.md#http).",
+        response: responses({ 201: submitted, 200: submitted }, [400, 403, 413, 415, 429, 503]),
+      },
+    },
+    async (request, reply): Promise<SubmitRecordsAnswer> => {
     const { single, results } = await ingest.submit(request.body);
     deps.pipeline.onAppended();
     const answers = results.map((r): SubmitAnswer => ({ id: r.id, seq: r.seq, status: r.status, duplicate: r.duplicate, receipt: r.receipt }));
     // 201 when the request sequenced something new, 200 when every record was already stored.
     void reply.status(results.some((r) => !r.duplicate) ? 201 : 200);
     return single ? answers[0]! : { records: answers };
-  });
+    },
+  );
 
   // One signed chunk (docs/circuit-v2.md): refused whole, or every record stored in one write.
-  app.post(ROUTES.submitChunk, { logLevel: "warn", onRequest: submitLimit }, async (request, reply): Promise<SubmitManyAnswer> => {
+  app.post(
+    ROUTES.submitChunk,
+    {
+      logLevel: "warn",
+      onRequest: submitLimit,
+      schema: {
+        tags: ["records"],
+        summary: "Submit one signed chunk",
+        description: "Taken only whole and new: every record stored in one write, or nothing (docs/protocol.md#http, docs/circuit-v2.md).",
+        response: responses({ 201: { schema: SubmitManyAnswerSchema, description: "Stored: a receipt per record, in chunk order." } }, [
+          400,
+          403,
+          [409, "DUPLICATE_RECORD: a record of the chunk is already stored (alone or in another chunk)."],
+          413,
+          415,
+          429,
+          503,
+        ]),
+      },
+    },
+    async (request, reply): Promise<SubmitManyAnswer> => {
     const results = await ingest.submitChunk(request.body);
     deps.pipeline.onAppended();
     void reply.status(201);
     return { records: results.map((r): SubmitAnswer => ({ id: r.id, seq: r.seq, status: r.status, duplicate: r.duplicate, receipt: r.receipt })) };
-  });
+    },
+  );
 
   app.get(
     ROUTES.records,
     {
       onRequest: readLimit,
       schema: {
+        tags: ["records"],
+        summary: "Search records by url, contentHash or nodeId",
+        description: "At least one filter; several must all match. In seq order; pass `next` as `after` for the next page (a page may hold fewer than `limit` records, even none, while `next` is not null).",
         querystring: {
           type: "object",
           properties: {
@@ -270,6 +417,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
           },
           additionalProperties: false,
         },
+        response: responses({ 200: { schema: RecordPageSchema, description: "A page of records." } }, [400, 429]),
       },
     },
     async (request): Promise<RecordPage> => {
@@ -294,7 +442,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return { rec, status: await store.recordStatus(rec.seq) };
   };
 
-  app.get(ROUTES.record, { schema: { params: idParams } }, async (request): Promise<RecordView> => {
+  const recordSchema = {
+    tags: ["records"],
+    summary: "One record",
+    params: idParams,
+    response: responses({ 200: { schema: RecordViewSchema, description: "The record, its receipt, status and place." } }, [400, [404, "NOT_FOUND: no record with this id."]]),
+  };
+  app.get(ROUTES.record, { schema: recordSchema }, async (request): Promise<RecordView> => {
     const { rec, status } = await loadRecord((request.params as { id: string }).id);
     return recordView(rec, status);
   });
@@ -303,7 +457,21 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const accumulator = new SequencerAccumulator(store, async () => (deps.submitter?.accumulatorStart ? deps.submitter.accumulatorStart() : 0));
   const proofQuery = { type: "object", properties: { version: { type: "string", enum: ["1", "2"] } }, additionalProperties: false } as const;
 
-  app.get(ROUTES.recordProof, { onRequest: readLimit, schema: { params: idParams, querystring: proofQuery } }, async (request): Promise<InclusionBundle> => {
+  const proofSchema = {
+    tags: ["records"],
+    summary: "A record's inclusion proof bundle",
+    description: "Version 2 (with the accumulator path) by default; `?version=1` for version 1 (docs/protocol.md#bundle).",
+    params: idParams,
+    querystring: proofQuery,
+    response: responses({ 200: { schema: InclusionBundleSchema, description: "The bundle: verify it against the chain (provenance verify, verifyBundle)." } }, [
+      400,
+      [404, "NOT_FOUND: no record with this id."],
+      [409, "NOT_ANCHORED: the record's batch is not anchored yet (or the record was dropped)."],
+      429,
+      502,
+    ]),
+  };
+  app.get(ROUTES.recordProof, { onRequest: readLimit, schema: proofSchema }, async (request): Promise<InclusionBundle> => {
     const { rec, status } = await loadRecord((request.params as { id: string }).id);
     const version = (request.query as { version?: string }).version === "1" ? 1 : 2;
     const batch = status.batch;
@@ -327,11 +495,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ROUTES.batches,
     {
       schema: {
+        tags: ["batches"],
+        summary: "A page of batches",
         querystring: {
           type: "object",
           properties: { from: { type: "string", pattern: "^(0|[1-9][0-9]{0,15})$" }, limit: { type: "string", pattern: "^[1-9][0-9]{0,3}$" } },
           additionalProperties: false,
         },
+        response: responses({ 200: { schema: BatchPageSchema, description: "Batch summaries from index `from`." } }, [400]),
       },
     },
     async (request): Promise<BatchPage> => {
@@ -348,12 +519,25 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return meta;
   };
 
-  app.get(ROUTES.batch, { schema: { params: indexParams } }, async (request): Promise<BatchDetail> => {
+  const noBatch = [404, "NOT_FOUND: no batch with this index."] as const;
+  const batchSchema = {
+    tags: ["batches"],
+    summary: "One batch with its proof and anchor",
+    params: indexParams,
+    response: responses({ 200: { schema: BatchDetailSchema, description: "The batch." } }, [400, noBatch]),
+  };
+  app.get(ROUTES.batch, { schema: batchSchema }, async (request): Promise<BatchDetail> => {
     const meta = await loadBatch((request.params as { index: string }).index);
     return batchDetail(meta);
   });
 
-  app.get(ROUTES.batchRecords, { onRequest: readLimit, schema: { params: indexParams } }, async (request): Promise<BatchRecords> => {
+  const batchRecordsSchema = {
+    tags: ["batches"],
+    summary: "One batch's records (data availability)",
+    params: indexParams,
+    response: responses({ 200: { schema: BatchRecordsSchema, description: "The batch's records in leaf order." } }, [400, noBatch, 429]),
+  };
+  app.get(ROUTES.batchRecords, { onRequest: readLimit, schema: batchRecordsSchema }, async (request): Promise<BatchRecords> => {
     const meta = await loadBatch((request.params as { index: string }).index);
     const records = await store.batchRecords(meta);
     // A batch with holes between its regions (the chunk shape) names each record's slot.
@@ -373,12 +557,23 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     {
       preHandler: requireAdmin,
       schema: {
+        tags: ["registry"],
+        summary: "Register a node (admin)",
+        security: ADMIN_SECURITY,
         body: {
           type: "object",
           properties: { publicKey: { type: "string", pattern: "^[0-9a-fA-F]{64}$" } },
           required: ["publicKey"],
           additionalProperties: false,
         },
+        response: responses({ 201: { schema: NodeAddedSchema, description: "Registered." } }, [
+          [400, "INVALID_REQUEST, INVALID_HEX or INVALID_PUBLIC_KEY."],
+          401,
+          [409, "DUPLICATE_NODE: the key is registered (or was, and is revoked)."],
+          413,
+          415,
+          507,
+        ]),
       },
     },
     async (request, reply): Promise<NodeAdded> => {
@@ -390,7 +585,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   );
 
-  app.delete(ROUTES.node, { preHandler: requireAdmin, schema: { params: nodeParams } }, async (request): Promise<NodeRevoked> => {
+  const revokeSchema = {
+    tags: ["registry"],
+    summary: "Revoke a node (admin)",
+    description: "Seals every pending record first (docs/protocol.md#registry).",
+    security: ADMIN_SECURITY,
+    params: nodeParams,
+    response: responses({ 200: { schema: NodeRevokedSchema, description: "Revoked." } }, [400, 401, [404, "NOT_FOUND (not registered) or UNKNOWN_NODE (already revoked)."]]),
+  };
+  app.delete(ROUTES.node, { preHandler: requireAdmin, schema: revokeSchema }, async (request): Promise<NodeRevoked> => {
     const nodeId = hexToField((request.params as { nodeId: string }).nodeId, "nodeId");
     const entry = store.currentRegistry.get(nodeId);
     if (!entry) throw new SequencerError("NOT_FOUND", `node ${fieldToHex(nodeId)} is not registered`);
@@ -406,7 +609,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     };
   });
 
-  app.get(ROUTES.nodes, async (): Promise<NodeList> => {
+  const nodesSchema = {
+    tags: ["registry"],
+    summary: "Every registry entry",
+    response: responses({ 200: { schema: NodeListSchema, description: "The registry in slot order." } }, []),
+  };
+  app.get(ROUTES.nodes, { schema: nodesSchema }, async (): Promise<NodeList> => {
     const registry = store.currentRegistry;
     return {
       registryRoot: fieldToHex(registry.root),
@@ -416,7 +624,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     };
   });
 
-  app.get(ROUTES.node, { schema: { params: nodeParams } }, async (request): Promise<NodeView> => {
+  const nodeSchema = {
+    tags: ["registry"],
+    summary: "One registry entry",
+    params: nodeParams,
+    response: responses({ 200: { schema: NodeViewSchema, description: "The entry and the current registry root." } }, [400, [404, "NOT_FOUND: the node is not registered."]]),
+  };
+  app.get(ROUTES.node, { schema: nodeSchema }, async (request): Promise<NodeView> => {
     const nodeId = hexToField((request.params as { nodeId: string }).nodeId, "nodeId");
     const entry = store.currentRegistry.get(nodeId);
     if (!entry) throw new SequencerError("NOT_FOUND", `node ${fieldToHex(nodeId)} is not registered`);
@@ -445,7 +659,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
           layout: "domain(21 ASCII) || id(32, big-endian) || seq(u64 BE) || receivedAt(u64 BE, ms)",
         },
   };
-  app.get(ROUTES.receiptKey, async (): Promise<ReceiptKeyAnswer> => receiptKeyAnswer);
+  const receiptKeySchema = {
+    tags: ["operations"],
+    summary: "The receipt key",
+    response: responses({ 200: { schema: ReceiptKeyAnswerSchema, description: "The ed25519 key receipts are signed with (docs/protocol.md#receipt)." } }, []),
+  };
+  app.get(ROUTES.receiptKey, { schema: receiptKeySchema }, async (): Promise<ReceiptKeyAnswer> => receiptKeyAnswer);
 
   // The chain's part of /healthz costs RPC calls: a healthy answer serves every request for a
   // few seconds, so an unauthenticated client cannot turn health checks into RPC traffic. It is
@@ -459,7 +678,18 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return value;
   };
   const unhealthyAfterMs = deps.submitUnhealthyAfterMs ?? 300_000;
-  app.get(ROUTES.health, async (_request, reply: FastifyReply) => {
+  const healthSchema = {
+    tags: ["operations"],
+    summary: "Health",
+    response: responses(
+      {
+        200: { schema: HealthAnswerSchema, description: "Healthy (status ok)." },
+        503: { schema: HealthAnswerSchema, description: "Degraded: the prover or the chain is failing, or submission is stuck (status degraded)." },
+      },
+      [],
+    ),
+  };
+  app.get(ROUTES.health, { schema: healthSchema }, async (_request, reply: FastifyReply): Promise<HealthAnswer> => {
     // Submission stuck (failing, waiting for the admin, blocked) longer than the setting is
     // unhealthy even when the chain itself answers well: anchoring is what the service is for.
     const stall = deps.pipeline.submitStall;
@@ -467,11 +697,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     const stuck = stall !== null && stalledMs >= unhealthyAfterMs;
     const submission = stall
       ? { ok: !stuck, state: stall.kind, since: stall.since, forMs: stalledMs, reason: stall.reason, unhealthyAfterMs }
-      : { ok: true, state: "moving", unhealthyAfterMs };
-    const chain = deps.submitter
+      : { ok: true, state: "moving" as const, unhealthyAfterMs };
+    const chain: Promise<HealthAnswer["chain"]> = deps.submitter
       ? (() => {
           const base = { configured: true, description: deps.submitter.description };
-          return cachedChainHealth(deps.submitter).then((h) => ({
+          return cachedChainHealth(deps.submitter).then((h): HealthAnswer["chain"] => ({
             ...base,
             ...h,
             ok: h.ok && !stuck,
@@ -507,7 +737,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     };
   });
 
-  app.get(ROUTES.metrics, async (_request, reply) => {
+  const metricsSchema = {
+    tags: ["operations"],
+    summary: "Prometheus metrics",
+    response: {
+      200: { description: "The Prometheus text format (names are not protocol).", content: { "text/plain": { schema: { type: "string" } } } },
+      ...responses({}, []),
+    },
+  };
+  app.get(ROUTES.metrics, { schema: metricsSchema }, async (_request, reply) => {
     metrics.queueDepth.set({ stage: "inflight" }, ingest.inFlightRecords);
     metrics.queueDepth.set({ stage: "pending" }, store.pendingRecords);
     metrics.queueDepth.set({ stage: "unproven" }, store.unprovenRecords);
@@ -517,6 +755,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     void reply.header("content-type", metrics.registry.contentType);
     return metrics.registry.metrics();
   });
+
+  const openApiSchema = {
+    tags: ["operations"],
+    summary: "This OpenAPI document",
+    response: { 200: { description: "The OpenAPI 3.1 document of this API (docs/openapi.json).", type: "object", additionalProperties: true }, ...responses({}, []) },
+  };
+  app.get(ROUTES.openapi, { schema: openApiSchema }, async () => app.swagger());
 
   return app;
 }

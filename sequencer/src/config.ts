@@ -100,6 +100,12 @@ export interface SequencerConfig {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** The explorer page's built folder, served at /explorer/ when it holds an index.html; null: not served. */
   explorerDir: string | null;
+  /**
+   * Which other origins' pages may call the API (CORS): a list of origins, `*` (any), or null
+   * (off, the default: no CORS headers, so only pages on the sequencer's own origin, such as the
+   * explorer it serves). Never with credentials: the API has no cookies, admin routes take a bearer token.
+   */
+  corsOrigins: "*" | string[] | null;
 }
 
 export const DEFAULTS = {
@@ -170,6 +176,7 @@ export const ENV = {
   rateLimitNodeBurst: "PROVENANCE_RATE_LIMIT_NODE_BURST",
   trustProxy: "PROVENANCE_TRUST_PROXY",
   explorerDir: "PROVENANCE_EXPLORER_DIR",
+  corsOrigins: "PROVENANCE_CORS_ORIGINS",
 } as const;
 
 /** Where `npm run build -w explorer` (run by `npm install`) puts the explorer page in this checkout. */
@@ -194,6 +201,40 @@ function parseProver(raw: string): SequencerConfig["prover"] {
 function parseExplorerDir(raw: string | null): string | null {
   if (raw === null || raw.trim().toLowerCase() === "off") return null;
   return path.resolve(raw);
+}
+
+/**
+ * off | `*` | comma-separated origins (`scheme://host[:port]`, as a browser sends them in
+ * `Origin`: no path, no trailing slash, the default port left out).
+ */
+export function parseCorsOrigins(raw: string | string[] | null, name: string = ENV.corsOrigins): "*" | string[] | null {
+  if (raw === null) return null;
+  const parts = (Array.isArray(raw) ? raw : raw.split(",")).map((p) => p.trim()).filter((p) => p !== "");
+  if (parts.length === 0 || (parts.length === 1 && ["off", "false", "no", "none"].includes(parts[0]!.toLowerCase()))) return null;
+  if (parts.includes("*")) {
+    if (parts.length > 1) bad(`${name} is either * (any origin) or a list of origins, not both, got ${JSON.stringify(Array.isArray(raw) ? raw.join(",") : raw)}`);
+    return "*";
+  }
+  const origins: string[] = [];
+  for (const p of parts) {
+    let url: URL | null;
+    try {
+      url = new URL(p);
+    } catch {
+      url = null;
+    }
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || !url.host) {
+      bad(`${name} must be off, * or comma-separated origins such as https://explorer.example.com, got ${JSON.stringify(p)}`);
+    }
+    if (url.origin !== p) {
+      bad(
+        `${name}: ${JSON.stringify(p)} is not an origin as browsers send it (scheme://host[:port]: no path, query or trailing slash, ` +
+          `lowercase host, no default port): write ${JSON.stringify(url.origin)}`,
+      );
+    }
+    if (!origins.includes(p)) origins.push(p);
+  }
+  return origins;
 }
 
 export type ConfigOverrides = Partial<SequencerConfig> & { listen?: string };
@@ -377,6 +418,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel,
     explorerDir: parseExplorerDir(overrides.explorerDir !== undefined ? overrides.explorerDir : (pick("explorerDir") ?? DEFAULT_EXPLORER_DIR)),
     proverQueue: overrides.proverQueue !== undefined ? overrides.proverQueue : loadProverQueueSettings(env),
+    corsOrigins:
+      overrides.corsOrigins !== undefined
+        ? parseCorsOrigins(overrides.corsOrigins, "corsOrigins")
+        : parseCorsOrigins(pick("corsOrigins") ?? null),
   };
   if (config.rateLimit && config.rateLimitNodeBurst < config.maxRecordsPerRequest) {
     bad(

@@ -37,7 +37,8 @@ export async function serveExplorer(app: FastifyInstance, dir: string | null | u
       void reply.header("cache-control", file.endsWith(".html") ? "no-cache" : "public, max-age=31536000, immutable");
     },
   });
-  app.get("/", (_request, reply) => reply.redirect(EXPLORER_PREFIX));
+  // The page's routes serve files, not the API: they are left out of the OpenAPI document.
+  app.get("/", { schema: { hide: true, response: { 302: { description: `Redirect to ${EXPLORER_PREFIX}`, type: "null" } } } }, (_request, reply) => reply.redirect(EXPLORER_PREFIX));
   logger.info({ explorerDir: dir, route: EXPLORER_PREFIX }, "explorer page served");
   return true;
 }

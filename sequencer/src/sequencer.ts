@@ -14,6 +14,7 @@ import { serveExplorer } from "./explorer.js";
 import { Ingest } from "./ingest.js";
 import { Metrics } from "./metrics.js";
 import { Pipeline } from "./pipeline.js";
+import { responseCheckRequested } from "./response-check.js";
 import { createQueueProver, type ProverQueueHandle } from "./prover-queue.js";
 import { NoticeSigner } from "./notice.js";
 import { ReceiptSigner, type ReceiptDeployment } from "./receipt.js";
@@ -39,6 +40,8 @@ export interface SequencerOptions {
   defaultMetrics?: boolean;
   /** The circuit family's shapes, instead of the circuit package's (tests of packing and chunks). */
   shapes?: DeploymentShapes;
+  /** Check every answer against its response schema (response-check.ts); default: PROVENANCE_CHECK_RESPONSES=1, which the test suites set. */
+  checkResponses?: boolean;
 }
 
 export class Sequencer {
@@ -152,6 +155,8 @@ export class Sequencer {
             }
           : null,
         trustProxy: config.trustProxy,
+        corsOrigins: config.corsOrigins,
+        checkResponses: options.checkResponses ?? responseCheckRequested(),
       });
       await serveExplorer(app, config.explorerDir, logger);
       await app.listen({ host: config.host, port: config.port });

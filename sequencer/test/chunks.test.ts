@@ -235,7 +235,7 @@ describe("POST /v1/chunks (LevelDB, worker verifier, fastify)", function () {
     expect(meta).to.deep.include({ count: 3, shape: 0, slots: [0, 2, 3] });
     // Proven and anchored here by hand: the chunk shape's circuit and program are other branches'.
     await seq.store.markProven(meta!.index, {
-      circuit: "test-chunk", proof: {}, publicSignals: [hexToField(meta!.publicHash, "h").toString()], solana: { proofA: "", proofB: "", proofC: "" }, provenAt: 1, proveMs: 1, witnessMs: 1,
+      circuit: "test-chunk", proof: { pi_a: [], pi_b: [], pi_c: [] }, publicSignals: [hexToField(meta!.publicHash, "h").toString()], solana: { proofA: "", proofB: "", proofC: "" }, provenAt: 1, proveMs: 1, witnessMs: 1,
     });
     await seq.store.markAnchored(meta!.index, { txSignature: "1".repeat(64), slot: 1, anchoredAt: Date.now(), programId: "11111111111111111111111111111111", cluster: "localnet" });
     for (const [i, id] of [aloneId, ...posted.map((p) => p.id)].entries()) {

@@ -175,7 +175,7 @@ describe("packing groups into batches (store, LevelDB)", () => {
     await store.append(chunk.records, { chunk: true });
     const [meta] = await store.sealDue(0, true);
     expect(batchSlots(meta!)).to.deep.equal([0, 2, 3]);
-    const proof = { circuit: "test-chunk", proof: {}, publicSignals: [hexToField(meta!.publicHash, "h").toString()], solana: { proofA: "", proofB: "", proofC: "" }, provenAt: 1, proveMs: 1, witnessMs: 1 };
+    const proof = { circuit: "test-chunk", proof: { pi_a: [], pi_b: [], pi_c: [] }, publicSignals: [hexToField(meta!.publicHash, "h").toString()], solana: { proofA: "", proofB: "", proofC: "" }, provenAt: 1, proveMs: 1, witnessMs: 1 };
     await store.markProven(0, proof);
     // B is dropped (as the pipeline's re-seal does for a node the chain's registry no longer has): A's chunk moves to region 0.
     const records = await store.batchRecords(meta!);

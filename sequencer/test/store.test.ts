@@ -155,7 +155,7 @@ describe("store (LevelDB)", () => {
     await store.append([0, 1, 2, 3, 4, 5, 6, 7].map((n) => newRecord(nodeA, n)));
     await store.sealDue(5000);
     const signal = hexToField((await store.batch(1))!.publicHash, "publicHash").toString();
-    const wrong = { circuit: "test", proof: { x: 1 }, publicSignals: ["1"], solana: { proofA: "aa", proofB: "bb", proofC: "cc" }, provenAt: 5, proveMs: 1, witnessMs: 1 };
+    const wrong = { circuit: "test", proof: { pi_a: ["1"], pi_b: [], pi_c: [] }, publicSignals: ["1"], solana: { proofA: "aa", proofB: "bb", proofC: "cc" }, provenAt: 5, proveMs: 1, witnessMs: 1 };
     const refused = await store.markProven(1, wrong).catch((e: unknown) => e as Error);
     expect((refused as Error).message).to.contain("is not batch 1's public hash");
     const proof = { ...wrong, publicSignals: [signal] };
@@ -212,7 +212,7 @@ describe("store (LevelDB)", () => {
     await store.append([newRecord(nodeA, 10), newRecord(nodeB, 4), newRecord(nodeA, 11), newRecord(nodeB, 5), newRecord(nodeA, 12)]);
     await store.sealDue(0, true);
     const proofOf = async (i: number): Promise<StoredProof> => ({
-      circuit: "test", proof: {}, publicSignals: [hexToField((await store.batch(i))!.publicHash, "h").toString()], solana: { proofA: "", proofB: "", proofC: "" }, provenAt: 1, proveMs: 1, witnessMs: 1,
+      circuit: "test", proof: { pi_a: [], pi_b: [], pi_c: [] }, publicSignals: [hexToField((await store.batch(i))!.publicHash, "h").toString()], solana: { proofA: "", proofB: "", proofC: "" }, provenAt: 1, proveMs: 1, witnessMs: 1,
     });
     for (const i of [0, 1, 2]) await store.markProven(i, await proofOf(i));
     expect(store.unprovenRecords).to.equal(0);

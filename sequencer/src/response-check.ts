@@ -72,27 +72,26 @@ interface Pending {
 export function installResponseCheck(app: FastifyInstance): void {
   const ajv = new Ajv({ strict: false, allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false });
   for (const s of wireSchemaDefinitions()) ajv.addSchema(strictSchema(s) as object);
-  const compiled = new WeakMap<object, ValidateFunction>();
-  const validator = (schema: object): ValidateFunction => {
-    let v = compiled.get(schema);
-    if (!v) {
-      v = ajv.compile(strictSchema(schema) as object);
-      compiled.set(schema, v);
+  // By route and status, compiled as the routes are registered, so no request pays for it (the
+  // first answers of a route would otherwise be late by the compile).
+  const validators = new Map<string, ValidateFunction>();
+  const key = (method: string, url: string, status: number | string) => `${method} ${url} ${status}`;
+  app.addHook("onRoute", (route) => {
+    const schemas = (route.schema as { response?: Record<string, unknown> } | undefined)?.response;
+    for (const method of [route.method].flat()) {
+      for (const [status, s] of Object.entries(schemas ?? {})) if (s && typeof s === "object") validators.set(key(method, route.url, status), ajv.compile(strictSchema(s) as object));
     }
-    return v;
-  };
+  });
   const pending = new WeakMap<FastifyRequest, Pending>();
   const where = (request: FastifyRequest, reply: FastifyReply) => `${request.method} ${request.routeOptions.url ?? request.url} (${reply.statusCode})`;
 
   app.addHook("preSerialization", async (request, reply, payload) => {
     if (request.is404 && request.routeOptions.url === undefined) return payload;
-    const schemas = request.routeOptions.schema?.response as Record<string, object> | undefined;
-    const schema = schemas?.[String(reply.statusCode)];
+    const validate = validators.get(key(request.method, request.routeOptions.url ?? "", reply.statusCode));
     let violation: string | null = null;
-    if (!schema) {
+    if (!validate) {
       violation = `${where(request, reply)}: no response schema for status ${reply.statusCode}`;
     } else {
-      const validate = validator(schema);
       if (!validate(payload)) {
         const e = validate.errors?.[0];
         violation = `${where(request, reply)}: the answer does not match its schema: ${e?.instancePath || "/"} ${e?.message ?? ""}${e?.params && "additionalProperty" in e.params ? ` (${String(e.params["additionalProperty"])})` : ""}`;

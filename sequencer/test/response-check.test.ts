@@ -4,9 +4,10 @@
  * fast-json-stringify drops silently, and the check must turn it into a 500 that names it.
  */
 import { expect } from "chai";
+import { Ajv } from "ajv";
 import Fastify, { type FastifyInstance } from "fastify";
 import { NodeViewSchema, RecordViewSchema } from "@provenance/client-sdk";
-import { registerWireSchemas, responses } from "../src/http-schemas.js";
+import { registerWireSchemas, responses, wireSchemaDefinitions } from "../src/http-schemas.js";
 import { installResponseCheck, strictSchema } from "../src/response-check.js";
 
 const HEX = "ab".repeat(32);
@@ -105,6 +106,14 @@ describe("response check (fastify, the wire schemas, HTTP)", () => {
     const undeclared = await get(checked.base, "/node-202");
     expect(undeclared.status).to.equal(500);
     expect(JSON.parse(undeclared.text).error.message).to.contain("no response schema for status 202");
+  });
+
+  it("every wire schema compiles under Ajv's strict mode (no unknown keyword, no typo), open and closed", () => {
+    for (const transform of [(s: unknown) => s, strictSchema]) {
+      const ajv = new Ajv({ strict: true, allErrors: true });
+      for (const s of wireSchemaDefinitions()) ajv.addSchema(transform(s) as object);
+      for (const s of wireSchemaDefinitions()) expect(() => ajv.getSchema(s.$id), s.$id).to.not.throw();
+    }
   });
 
   it("strictSchema closes every object schema, and leaves property names, enums and explicit additionalProperties alone", () => {

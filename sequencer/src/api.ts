@@ -145,6 +145,17 @@ const OPENAPI: NonNullable<FastifyDynamicSwaggerOptions["openapi"]> = {
 
 const ADMIN_SECURITY = [{ adminToken: [] as string[] }];
 
+/**
+ * Answers are serialized with JSON.stringify, not compiled from their response schemas: the
+ * answers are unions (one answer or `{ records }`, receipt v1 or v2, a record alone or in a
+ * chunk), which fast-json-stringify resolves by validating each value against every branch, so
+ * it is slower here (a 1000-record submission answer 2.5 to 3 times, a search page of 100 1.5 to
+ * 2 times: sequencer/bench/serialize.ts), and it would drop any field a schema missed.
+ * JSON.stringify writes the answers byte for byte as before there were schemas; the schemas
+ * document them, and the tests check every answer against its schema (response-check.ts).
+ */
+const stringify = () => (data: unknown) => JSON.stringify(data);
+
 /** A route as registered: what the OpenAPI test compares with the document. */
 export interface RegisteredRoute {
   method: string;
@@ -242,6 +253,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   // JSON only: fastify also parses text/plain by default, which no route here takes.
   app.removeContentTypeParser("text/plain");
+  app.setSerializerCompiler(stringify);
 
   const routes: RegisteredRoute[] = [];
   ROUTE_TABLES.set(app, routes);

@@ -1,10 +1,10 @@
 /**
  * The response schemas of the HTTP API's routes, from the SDK's wire schemas
  * (client-sdk/src/wire-schema.ts): every status a route answers, success and error, has one.
- * Fastify serializes each answer from its status's schema (fast-json-stringify, which writes
- * only the properties a schema lists: `response-check.ts` proves in the tests that no answer
- * loses one), and `@fastify/swagger` writes the OpenAPI document from them (GET /v1/openapi.json,
- * docs/openapi.json).
+ * `@fastify/swagger` writes the OpenAPI document from them (GET /v1/openapi.json,
+ * docs/openapi.json), and the tests check every answer against them (`response-check.ts`).
+ * Answers are serialized with JSON.stringify (api.ts), so a schema that missed a field would
+ * not lose it on the wire, only in the document, which the check refuses.
  *
  * The wire schemas are registered once each under their name (`$id`), and every route schema
  * refers to them by `$ref`, so the document names each type once (`components.schemas`).

@@ -1,16 +1,17 @@
 /**
- * The response check (PROVENANCE_CHECK_RESPONSES=1, on in every test run; `tests/support/env.ts`):
- * proves that no answer loses a field to its schema. Fastify serializes an answer with
- * fast-json-stringify from its status's response schema, which silently drops any property the
- * schema does not list and coerces values to the schema's types; before there were schemas the
- * answers were `JSON.stringify`'s. For every answer of a route this checks that:
+ * The response check (PROVENANCE_CHECK_RESPONSES=1, on in every test run; `tests/support/mocha-setup.ts`):
+ * proves that every answer is what its response schema (and so the OpenAPI document) says, field
+ * for field. Fastify's default serializer, fast-json-stringify, silently drops any property the
+ * schema does not list and coerces values to its types; the sequencer serializes with
+ * JSON.stringify instead (api.ts), and this check holds either way. For every answer of a route:
  *
  *   1. the route has a response schema for the status it answers;
  *   2. the value the handler (or the error handler) returned is valid under that schema with no
  *      other property allowed anywhere (Ajv, strict copies of the wire schemas): a field added to
  *      a handler but not to its schema fails here;
- *   3. the JSON sent is that value: nothing dropped, added or coerced (the members of an object
- *      may come in another order: fast-json-stringify writes required properties first).
+ *   3. the bytes sent are `JSON.stringify` of that value, as before there were schemas: nothing
+ *      dropped, added, coerced or reordered (fast-json-stringify would write an object's
+ *      required properties first).
  *
  * A failed check answers 500 INTERNAL naming the route, the status and what differs (and logs
  * it), so the test that made the request fails with the reason.
@@ -110,15 +111,13 @@ export function installResponseCheck(app: FastifyInstance): void {
       const expected = JSON.stringify(p.payload);
       if (typeof payload !== "string") violation = `${where(request, reply)}: the serialized answer is not a string`;
       else if (payload !== expected) {
-        // Only the members' order may differ: fast-json-stringify writes an object's required
-        // properties first (a shape or version that is optional comes after them).
         let detail: string | null;
         try {
           detail = firstDifference(JSON.parse(payload), JSON.parse(expected));
         } catch {
           detail = "the serializer wrote invalid JSON";
         }
-        if (detail !== null) violation = `${where(request, reply)}: the answer sent differs from the one returned: ${detail}`;
+        violation = `${where(request, reply)}: the bytes sent are not JSON.stringify of the answer: ${detail ?? "the same members in another order"}`;
       }
     }
     if (violation === null) return payload;

@@ -116,9 +116,9 @@ export interface ApiDeps {
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 /** Request bodies, for the document only: the handlers check them with the SDK (its codes and messages), not with a schema. */
-const DOCUMENTED_BODIES: Record<string, { description: string; schema: unknown }> = {
-  [`POST ${ROUTES.records}`]: { description: "One record, or `{ records: [...] }`.", schema: SubmitRecordsBodySchema },
-  [`POST ${ROUTES.submitChunk}`]: { description: "One signed chunk.", schema: SignedChunkV1Schema },
+const DOCUMENTED_BODIES: Record<string, unknown> = {
+  [`POST ${ROUTES.records}`]: SubmitRecordsBodySchema,
+  [`POST ${ROUTES.submitChunk}`]: SignedChunkV1Schema,
 };
 
 /** The OpenAPI document's framing; the paths come from the routes' schemas. */
@@ -271,7 +271,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     transform: ({ schema, url, route }) => {
       const body = DOCUMENTED_BODIES[`${String(route.method)} ${url}`];
       if (!body) return { schema, url };
-      return { schema: { ...schema, body: withRefs(body.schema) }, url } as never;
+      return { schema: { ...schema, body: withRefs(body) }, url } as never;
     },
   });
   if (deps.checkResponses) installResponseCheck(app);

@@ -358,6 +358,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // Not one info line per request on the ingest route (two per POST, thousands a second under
   // load: a measurable share of the main thread); refusals are counted by reason in
   // /metrics, and failures (5xx) are still logged.
+  /** Any route that reads or writes the store while the sequencer stops. */
+  const stopping = [503, "SHUTTING_DOWN: the sequencer is stopping."] as const;
   const submitted = { schema: SubmitRecordsAnswerSchema, description: "Stored: a receipt per record, in request order (201; 200 when every record was already stored)." };
   app.post(
     ROUTES.records,
@@ -429,7 +431,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
           },
           additionalProperties: false,
         },
-        response: responses({ 200: { schema: RecordPageSchema, description: "A page of records." } }, [400, 429]),
+        response: responses({ 200: { schema: RecordPageSchema, description: "A page of records." } }, [400, 429, stopping]),
       },
     },
     async (request): Promise<RecordPage> => {
@@ -458,7 +460,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     tags: ["records"],
     summary: "One record",
     params: idParams,
-    response: responses({ 200: { schema: RecordViewSchema, description: "The record, its receipt, status and place." } }, [400, [404, "NOT_FOUND: no record with this id."]]),
+    response: responses({ 200: { schema: RecordViewSchema, description: "The record, its receipt, status and place." } }, [400, [404, "NOT_FOUND: no record with this id."], stopping]),
   };
   app.get(ROUTES.record, { schema: recordSchema }, async (request): Promise<RecordView> => {
     const { rec, status } = await loadRecord((request.params as { id: string }).id);
@@ -481,6 +483,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       [409, "NOT_ANCHORED: the record's batch is not anchored yet (or the record was dropped)."],
       429,
       502,
+      stopping,
     ]),
   };
   app.get(ROUTES.recordProof, { onRequest: readLimit, schema: proofSchema }, async (request): Promise<InclusionBundle> => {
@@ -514,7 +517,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
           properties: { from: { type: "string", pattern: "^(0|[1-9][0-9]{0,15})$" }, limit: { type: "string", pattern: "^[1-9][0-9]{0,3}$" } },
           additionalProperties: false,
         },
-        response: responses({ 200: { schema: BatchPageSchema, description: "Batch summaries from index `from`." } }, [400]),
+        response: responses({ 200: { schema: BatchPageSchema, description: "Batch summaries from index `from`." } }, [400, stopping]),
       },
     },
     async (request): Promise<BatchPage> => {
@@ -536,7 +539,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     tags: ["batches"],
     summary: "One batch with its proof and anchor",
     params: indexParams,
-    response: responses({ 200: { schema: BatchDetailSchema, description: "The batch." } }, [400, noBatch]),
+    response: responses({ 200: { schema: BatchDetailSchema, description: "The batch." } }, [400, noBatch, stopping]),
   };
   app.get(ROUTES.batch, { schema: batchSchema }, async (request): Promise<BatchDetail> => {
     const meta = await loadBatch((request.params as { index: string }).index);
@@ -547,7 +550,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     tags: ["batches"],
     summary: "One batch's records (data availability)",
     params: indexParams,
-    response: responses({ 200: { schema: BatchRecordsSchema, description: "The batch's records in leaf order." } }, [400, noBatch, 429]),
+    response: responses({ 200: { schema: BatchRecordsSchema, description: "The batch's records in leaf order." } }, [400, noBatch, 429, stopping]),
   };
   app.get(ROUTES.batchRecords, { onRequest: readLimit, schema: batchRecordsSchema }, async (request): Promise<BatchRecords> => {
     const meta = await loadBatch((request.params as { index: string }).index);
@@ -584,6 +587,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
           [409, "DUPLICATE_NODE: the key is registered (or was, and is revoked)."],
           413,
           415,
+          stopping,
           507,
         ]),
       },
@@ -603,7 +607,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     description: "Seals every pending record first (docs/protocol.md#registry).",
     security: ADMIN_SECURITY,
     params: nodeParams,
-    response: responses({ 200: { schema: NodeRevokedSchema, description: "Revoked." } }, [400, 401, [404, "NOT_FOUND (not registered) or UNKNOWN_NODE (already revoked)."]]),
+    response: responses({ 200: { schema: NodeRevokedSchema, description: "Revoked." } }, [
+      400,
+      401,
+      [404, "NOT_FOUND (not registered) or UNKNOWN_NODE (already revoked)."],
+      413,
+      415,
+      stopping,
+    ]),
   };
   app.delete(ROUTES.node, { preHandler: requireAdmin, schema: revokeSchema }, async (request): Promise<NodeRevoked> => {
     const nodeId = hexToField((request.params as { nodeId: string }).nodeId, "nodeId");

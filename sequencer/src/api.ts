@@ -423,11 +423,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         querystring: {
           type: "object",
           properties: {
-            url: { type: "string", minLength: 1, maxLength: MAX_SEARCH_URL_LENGTH },
-            contentHash: { type: "string", pattern: HEX64 },
-            nodeId: { type: "string", pattern: HEX64 },
-            limit: { type: "string", pattern: "^[1-9][0-9]{0,3}$" },
-            after: { type: "string", pattern: "^(0|[1-9][0-9]{0,15})$" },
+            url: { type: "string", minLength: 1, maxLength: MAX_SEARCH_URL_LENGTH, description: "The record's URL, exact string match." },
+            contentHash: { type: "string", pattern: HEX64, description: "SHA-256 of the content, 64 lowercase hex." },
+            nodeId: { type: "string", pattern: HEX64, description: "The signing node's id, 64 lowercase hex." },
+            limit: { type: "string", pattern: "^[1-9][0-9]{0,3}$", description: `Records per page (capped at ${MAX_PAGE_LIMIT}; default ${DEFAULT_PAGE_LIMIT}).` },
+            after: { type: "string", pattern: "^(0|[1-9][0-9]{0,15})$", description: "The previous page's `next`." },
           },
           additionalProperties: false,
         },
@@ -469,7 +469,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   // v2 bundles: the accumulator path of the record's batch to the root at our anchored size.
   const accumulator = new SequencerAccumulator(store, async () => (deps.submitter?.accumulatorStart ? deps.submitter.accumulatorStart() : 0));
-  const proofQuery = { type: "object", properties: { version: { type: "string", enum: ["1", "2"] } }, additionalProperties: false } as const;
+  const proofQuery = {
+    type: "object",
+    properties: { version: { type: "string", enum: ["1", "2"], description: "The bundle's version: 2 (default, with the accumulator path) or 1." } },
+    additionalProperties: false,
+  } as const;
 
   const proofSchema = {
     tags: ["records"],
@@ -514,7 +518,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         summary: "A page of batches",
         querystring: {
           type: "object",
-          properties: { from: { type: "string", pattern: "^(0|[1-9][0-9]{0,15})$" }, limit: { type: "string", pattern: "^[1-9][0-9]{0,3}$" } },
+          properties: {
+            from: { type: "string", pattern: "^(0|[1-9][0-9]{0,15})$", description: "The first batch index (default 0)." },
+            limit: { type: "string", pattern: "^[1-9][0-9]{0,3}$", description: `Batches per page (capped at ${MAX_PAGE_LIMIT}; default ${DEFAULT_PAGE_LIMIT}).` },
+          },
           additionalProperties: false,
         },
         response: responses({ 200: { schema: BatchPageSchema, description: "Batch summaries from index `from`." } }, [400, stopping]),

@@ -1,10 +1,14 @@
 /**
  * CORS (PROVENANCE_CORS_ORIGINS, @fastify/cors) on real sequencers over HTTP: preflight and
- * simple requests as a browser sends them, for a list of origins, `*`, and off (the default),
- * and the setting's parsing.
+ * simple requests as a browser sends them, for a list of origins, `*`, and off (the default);
+ * a page of another origin in headless Chromium (Debian's, driven by playwright-core), which
+ * enforces CORS itself; and the setting's parsing.
  */
+import { existsSync } from "node:fs";
 import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { expect } from "chai";
+import { chromium, type Browser } from "playwright-core";
 import { ROUTES } from "@provenance/client-sdk";
 import { releaseCurve } from "@provenance/prover";
 import { ensureSetup } from "../../tests/support/circuit-setup.js";
@@ -152,6 +156,62 @@ describe("CORS (PROVENANCE_CORS_ORIGINS, real sequencers over HTTP)", function (
       expect(pre.status).to.equal(404);
       expect(pre.headers["access-control-allow-origin"]).to.equal(undefined);
       expect((JSON.parse(pre.body) as { error: { code: string } }).error.code).to.equal("NOT_FOUND");
+    });
+  });
+
+  describe("a page of another origin, in a browser", () => {
+    const CHROMIUM = process.env["PROVENANCE_CHROMIUM"] ?? "/usr/bin/chromium";
+    let browser: Browser | undefined;
+    let pages: http.Server | undefined;
+    let pageOrigin: string;
+    let listed: string;
+    let closed: string;
+
+    before(async function () {
+      if (!existsSync(CHROMIUM)) {
+        if (process.env["PROVENANCE_REQUIRE_NATIVE"] === "1") throw new Error(`PROVENANCE_REQUIRE_NATIVE=1: ${CHROMIUM} is not installed`);
+        console.warn(`    skipped: ${CHROMIUM} is not installed (apt-get install -y chromium)`);
+        this.skip();
+      }
+      // The page's own origin: another port of this machine is another origin.
+      pages = http.createServer((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>another origin</title>"));
+      await new Promise<void>((resolve) => pages!.listen(0, "127.0.0.1", resolve));
+      pageOrigin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
+      listed = await start([pageOrigin]);
+      closed = await start(undefined);
+      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: process.getuid?.() === 0 ? ["--no-sandbox"] : [] });
+    });
+    after(async () => {
+      await browser?.close();
+      await new Promise((resolve) => (pages ? pages.close(resolve) : resolve(undefined)));
+    });
+
+    it("reads and posts to a sequencer that lists its origin, and is refused by one that lists none", async () => {
+      const page = await browser!.newPage();
+      await page.goto(`${pageOrigin}/`);
+      // Given as source: the test's own code is transformed (tsx adds helpers the page lacks).
+      // A POST of JSON is preflighted; its answer (an error envelope) must be readable.
+      const results = (await page.evaluate(`(async () => {
+        const attempt = (url, init) => fetch(url, init).then(
+          async (res) => ({ status: res.status, body: await res.text() }),
+          (err) => ({ failed: String(err) }),
+        );
+        const post = { method: "POST", headers: { "content-type": "application/json" }, body: "{}" };
+        return {
+          read: await attempt(${JSON.stringify(`${listed}/v1/nodes`)}),
+          post: await attempt(${JSON.stringify(`${listed}/v1/records`)}, post),
+          closedRead: await attempt(${JSON.stringify(`${closed}/v1/nodes`)}),
+          closedPost: await attempt(${JSON.stringify(`${closed}/v1/records`)}, post),
+        };
+      })()`)) as Record<"read" | "post" | "closedRead" | "closedPost", { status?: number; body?: string; failed?: string }>;
+      expect(results.read).to.have.property("status", 200);
+      expect(JSON.parse((results.read as { body: string }).body)).to.have.property("nodes");
+      expect(results.post).to.have.property("status", 400);
+      expect((JSON.parse((results.post as { body: string }).body) as { error: { code: string } }).error.code).to.be.a("string");
+      // The browser refuses to hand the page another origin's answer without permission.
+      expect(results.closedRead).to.have.property("failed").that.contains("Failed to fetch");
+      expect(results.closedPost).to.have.property("failed").that.contains("Failed to fetch");
+      await page.close();
     });
   });
 

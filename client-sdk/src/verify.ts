@@ -30,6 +30,7 @@ import { AccumulatorRefresher, type StatementSource } from "./refresh.js";
 import { BATCH_LOG_CAPACITY, KNOWN_CLUSTERS } from "./chainlog.js";
 import { ProvenanceError, type ErrorCode } from "./errors.js";
 import { hexToField } from "./field.js";
+import { contentCheck, digestContent, type ContentDigest, type ContentInput } from "./content.js";
 
 export interface VerifyOptions extends AbortOptions {
   /** Offline: the batch root (64 hex) the caller trusts for this bundle's batch. */
@@ -54,6 +55,14 @@ export interface VerifyOptions extends AbortOptions {
   refresh?: StatementSource;
   /** Shared by the bundles of a dataset: one refresh per batch (verifyBundles makes one). */
   refresher?: AccumulatorRefresher;
+  /**
+   * The fetched content (bytes, a Blob, a stream, or a digest made elsewhere such as
+   * `sha256File`'s): once every other check passed, its SHA-256 must be the record's
+   * `contentHash` (the `content` check, else CONTENT_MISMATCH with both hashes). Content that
+   * cannot be read rejects the call with the read's error: it says nothing about the bundle.
+   * One bundle only (not `verifyBundles`).
+   */
+  content?: ContentInput;
 }
 
 /** A chunk-signed record's place, once the bundle's format was read (also when a later check failed). */
@@ -281,6 +290,25 @@ export async function verifyBundle(json: unknown, options: VerifyOptions): Promi
   }
   options.signal?.throwIfAborted();
   const log = new CheckLog();
+  // A digest the caller is still computing is watched from now: its rejection is this call's.
+  const content = options.content;
+  if (content !== undefined && typeof (content as PromiseLike<unknown>).then === "function") Promise.resolve(content).catch(() => {});
+  let digest: ContentDigest | undefined;
+  let readError: unknown;
+  /** The `content` check, last: the content's SHA-256 against the record's contentHash. */
+  const checkContent = async (b: InclusionBundle): Promise<void> => {
+    if (content === undefined) return;
+    try {
+      digest = await digestContent(content, { signal: options.signal });
+    } catch (e) {
+      readError = e;
+      throw e;
+    }
+    const c = contentCheck(b.record.contentHash, digest);
+    if (!c.ok) log.fail("content", "CONTENT_MISMATCH", c.detail);
+    log.pass("content", c.detail);
+  };
+  const withContent = (r: VerifyResult): VerifyResult => (digest ? { ...r, content: digest } : r);
   let checked: CheckedBundle | null = null;
   try {
     checked = checkBundle(json, log);
@@ -288,7 +316,8 @@ export async function verifyBundle(json: unknown, options: VerifyOptions): Promi
     if (options.chain) {
       const refresher = options.refresher ?? (options.refresh ? new AccumulatorRefresher(options.chain, options.refresh) : undefined);
       const { source, refreshed } = await abortable(checkAgainstChain(b, options.chain, log, options.checkTransaction, options.allowInsecure ?? false, refresher), options.signal);
-      return result(log, json, checked, source, undefined, refreshed);
+      await checkContent(b);
+      return withContent(result(log, json, checked, source, undefined, refreshed));
     }
     const trusted = options.trustedRoot ?? options.trustedRoots?.get(b.batch.index);
     if (trusted === undefined) log.fail("trusted-root", "ROOT_MISMATCH", `no trusted root was given for batch ${b.batch.index}`);
@@ -297,10 +326,12 @@ export async function verifyBundle(json: unknown, options: VerifyOptions): Promi
       log.fail("trusted-root", "ROOT_MISMATCH", `bundle's batchRoot ${b.batch.batchRoot} is not the trusted root ${trusted}`);
     }
     log.pass("trusted-root", `batch root equals the trusted root ${trusted}`);
-    return result(log, json, checked, "trusted-root");
+    await checkContent(b);
+    return withContent(result(log, json, checked, "trusted-root"));
   } catch (e) {
     if (options.signal?.aborted) throw options.signal.reason;
-    return result(log, json, checked, null, e);
+    if (readError !== undefined && e === readError) throw e;
+    return withContent(result(log, json, checked, null, e));
   }
 }
 
@@ -351,6 +382,7 @@ export async function verifyBundles(
   bundles: AsyncIterable<{ line: number; json: unknown; parseError?: string }> | Iterable<{ line: number; json: unknown; parseError?: string }>,
   options: DatasetOptions,
 ): Promise<DatasetReport> {
+  if (options.content !== undefined) throw new ProvenanceError("INVALID_CONFIG", "the content option is for one bundle (verifyBundle): each bundle of a dataset has its own content");
   const t0 = Date.now();
   const concurrency = Math.max(1, options.concurrency ?? 16);
   const maxFailures = options.maxFailures ?? 100;

@@ -26,7 +26,8 @@ import { registerBatches } from "./commands/batches.js";
 import { registerInfo } from "./commands/info.js";
 import { addExamplesToHelp } from "./examples.js";
 
-export { DEFAULT_RPC_URL, DEFAULT_SEQUENCER_URL, ExitError };
+export { DEFAULT_RPC_URL, DEFAULT_SEQUENCER_URL, ExitError, CliContext };
+export { allCommands, commandPath, EXAMPLES } from "./examples.js";
 
 function defaultIo(): Io {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };

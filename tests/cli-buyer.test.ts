@@ -261,6 +261,11 @@ describe("provenance CLI: the buyer's verbs (local chain + anchoring sequencer)"
     expect(report.skippedRecords[0]!.status).to.match(/^(pending|batched|proven)$/);
     expect(report.skippedRecords[1]!.status).to.equal("unknown");
     expect(lines(readFileSync(path.join(work, "lenient.jsonl"), "utf8")).map((l) => (JSON.parse(l) as { id: string }).id)).to.deep.equal([idA, idB]);
+    // Nothing to write: no manifest at all, and why.
+    const none = await run(["manifest", idLate, "--out", "none.jsonl"]);
+    expectExit(none, 1, "manifest of records none of which has a bundle");
+    expect(none.stderr).to.match(/none of the 1 record\(s\) has a bundle yet \(1 (pending|batched|proven)\); no manifest written/);
+    expect(existsSync(path.join(work, "none.jsonl"))).to.equal(false);
     const human = await run(["manifest", idLate, idA, "--out", "lenient2.jsonl"]);
     expectExit(human, 0, "manifest skipping (human)");
     expect(human.stdout).to.match(/1 bundle\(s\); 1 record\(s\) skipped \(1 (pending|batched|proven)\)/);

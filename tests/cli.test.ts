@@ -154,6 +154,14 @@ describe("provenance CLI", function () {
     const array = await cli(["info", "array.json"], { cwd: work, env });
     expectExit(array, 2, "info on an array");
     expect(array.stderr).to.contain("array.json holds an array, not a bundle");
+    // A manifest: one bundle picked by its line, as verify numbers them.
+    const manifest = await cli(["info", "two.jsonl"], { cwd: work, env });
+    expectExit(manifest, 2, "info on a manifest");
+    expect(manifest.stderr).to.contain("two.jsonl is a manifest (one bundle per line): pick one with --line N");
+    const line2 = await cli(["info", "two.jsonl", "--line", "2", "--json"], { cwd: work, env });
+    expectExit(line2, 0, "info --line 2");
+    expect(line2.json).to.deep.include({ id: b.id, batch: b.batch });
+    expectExit(await cli(["info", "two.jsonl", "--line", "3"], { cwd: work, env }), 2, "info --line past the end");
     const missing = await cli(["info", "missing.json"], { cwd: work, env });
     expectExit(missing, 3, "info on a missing file");
     expect(missing.stderr).to.contain("cannot read the file").and.contain("ENOENT");

@@ -117,7 +117,7 @@ export function registerBatches(program: Command, ctx: CliContext): void {
       out.say(`  batch root     ${b.batchRoot}`);
       out.say(`  registry root  ${b.registryRoot}${b.registryVersion !== undefined ? ` (version ${b.registryVersion})` : ""}`);
       out.say(`  public hash    ${b.publicHash}`);
-      if (b.proof) out.say(`  proof          Groth16, circuit ${b.proof.circuit}${b.proof.shape !== undefined ? ` (shape ${b.proof.shape === 0 ? "0, chunks" : `${b.proof.shape}, records signed alone`})` : ""}, proven ${iso(b.provenAt)}${b.proveMs !== null ? ` in ${(b.proveMs / 1000).toFixed(1)} s` : ""}`);
+      if (b.proof) out.say(`  proof          Groth16, circuit ${b.proof.circuit}${b.proof.shape !== undefined ? ` (${b.proof.shape === 0 ? "its chunk shape" : "its single shape"})` : ""}, proven ${iso(b.provenAt)}${b.proveMs !== null ? ` in ${(b.proveMs / 1000).toFixed(1)} s` : ""}`);
       else out.say("  proof          not yet");
       if (b.anchor) {
         out.say(`  transaction    ${b.anchor.txSignature}`);

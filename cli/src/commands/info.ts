@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import type { AnyRecord, ChunkRecordV1, InclusionBundle, Receipt, RecordView } from "@provenance/client-sdk";
 import { ProvenanceError } from "@provenance/client-sdk/errors";
 import type { CliContext } from "../context.js";
-import { hex64, jsonLines, parseJsonFile, readText, UsageError } from "../output.js";
+import { hex64, jsonLines, parseJsonFile, positiveInt, readText, UsageError } from "../output.js";
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -17,13 +17,37 @@ export function registerInfo(program: Command, ctx: CliContext): void {
     .command("info")
     .description("print what a bundle holds, offline (no network, nothing verified): the record, its id, batch, root, leaf, chunk, accumulator path and anchor; a saved record view (`status --json`) with its receipt")
     .argument("<file>", "a bundle (`provenance proof`), or a record view saved by `provenance status ID --json`")
+    .option("--line <n>", "the file is a manifest (one bundle per line): print the bundle on this line (as `verify` numbers them)")
     .option("--receipts <file>", "look up the record's receipt in this JSON-lines file (as `provenance submit --receipts` keeps them)")
     .option("--receipt-key <hex>", "check the receipt's signature against this sequencer key (offline)");
   ctx.addExitHelp(cmd).action(
-    ctx.run(async (file: string, opts: { receipts?: string; receiptKey?: string }, command: Command) => {
+    ctx.run(async (file: string, opts: { line?: string; receipts?: string; receiptKey?: string }, command: Command) => {
       ctx.globals(command);
       if (opts.receiptKey !== undefined) hex64(opts.receiptKey, "--receipt-key");
-      const json = parseJsonFile(ctx.resolvePath(file), "the file");
+      const full = ctx.resolvePath(file);
+      const { sniffBundleFile, readManifest } = await import("@provenance/client-sdk/node");
+      const kind = sniffBundleFile(full);
+      let json: unknown;
+      if (opts.line !== undefined) {
+        const line = positiveInt(opts.line, "--line");
+        if (kind.kind === "invalid") throw new ProvenanceError("INVALID_BUNDLE", kind.message);
+        if (kind.kind === "bundle" && line !== 1) throw new UsageError(`--line picks a bundle of a manifest, and ${file} holds one bundle: drop --line`);
+        let found: { json: unknown; parseError?: string } | null = kind.kind === "bundle" ? { json: kind.json } : null;
+        for await (const item of found ? [] : readManifest(full)) {
+          if (item.line === line) {
+            found = item;
+            break;
+          }
+          if (item.line > line) break;
+        }
+        if (!found) throw new UsageError(`${file} has no bundle on line ${line}`);
+        if (found.parseError !== undefined) throw new ProvenanceError("INVALID_BUNDLE", `${file}: ${found.parseError}`);
+        json = found.json;
+      } else if (kind.kind === "manifest") {
+        throw new UsageError(`${file} is a manifest (one bundle per line): pick one with --line N, or verify them all with \`provenance verify ${file}\``);
+      } else {
+        json = parseJsonFile(full, "the file");
+      }
       if (typeof json !== "object" || json === null || Array.isArray(json)) {
         throw new UsageError(`${file} holds ${Array.isArray(json) ? "an array" : typeof json}, not a bundle: give one bundle (a manifest's lines are bundles: take one out)`);
       }

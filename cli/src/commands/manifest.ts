@@ -3,7 +3,8 @@
  * MANIFEST` reads) for a list of record ids or for a search, streamed: ids are read and bundles
  * fetched and written a window at a time, in input order, so memory stays bounded however long
  * the list. A record not yet anchored has no bundle: it is skipped and listed (exit 0), or with
- * --strict the run fails (exit 1) and writes no manifest.
+ * --strict the run fails (exit 1) and writes no manifest; a manifest that would be empty is
+ * not written either (exit 1 when records were skipped, 2 when there were none).
  */
 import { once } from "node:events";
 import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, type WriteStream } from "node:fs";
@@ -173,6 +174,12 @@ export function registerManifest(program: Command, ctx: CliContext): void {
         else if (input) for await (const item of idsFrom(input, opts.ids === "-" ? "stdin" : opts.ids!)) await add(item.id, item.status);
         else await followSearch(client, filter!, { limit: null }, (v) => add(v.id, v.status));
         while (window.length > 0) await settle(await window.shift()!);
+        // An empty manifest is no dataset: say why instead of writing one.
+        if (written === 0) {
+          throw skippedCount > 0
+            ? new ProvenanceError("NOT_ANCHORED", `none of the ${skippedCount} record(s) has a bundle yet (${Object.entries(byStatus).map(([st, n]) => `${n} ${st}`).join(", ")}); no manifest written: rerun once they are anchored (\`provenance status ID --wait\`)`)
+            : new UsageError(filter ? "no record matches the search: no manifest written" : "no record ids were given: no manifest written");
+        }
         if (file) {
           file.end();
           await once(file, "close");

@@ -164,7 +164,7 @@ describe("provenance CLI", function () {
     expectExit(await cli(["info", "two.jsonl", "--line", "3"], { cwd: work, env }), 2, "info --line past the end");
     const missing = await cli(["info", "missing.json"], { cwd: work, env });
     expectExit(missing, 3, "info on a missing file");
-    expect(missing.stderr).to.contain("cannot read the file").and.contain("ENOENT");
+    expect(missing.stderr).to.contain(`cannot read ${path.join(work, "missing.json")}: ENOENT`).and.contain("[IO_ERROR]");
   });
 
   it("verify --content re-hashes the fetched file: passes for the record's content, CONTENT_MISMATCH with both hashes for another", async function () {

@@ -29,6 +29,9 @@ export type ContentSource = Uint8Array | Blob | ReadableStream<Uint8Array> | Asy
 /** What `VerifyOptions.content` takes: bytes to hash, or a digest made elsewhere (`sha256File`), or its promise. */
 export type ContentInput = ContentSource | ContentDigest | PromiseLike<ContentDigest>;
 
+/** Blobs up to this size are read whole and hashed at once; larger ones are streamed. */
+const WHOLE_BLOB_BYTES = 64 * 1024 * 1024;
+
 function toHex(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += b.toString(16).padStart(2, "0");
@@ -64,8 +67,8 @@ async function* chunksOf(source: ReadableStream<Uint8Array> | AsyncIterable<Uint
 }
 
 /**
- * The SHA-256 and length of `source`. Bytes held whole use WebCrypto where the platform has it;
- * streams (and Blobs, read as streams) are hashed chunk by chunk. A stream that fails to read
+ * The SHA-256 and length of `source`. Bytes held whole (and Blobs up to 64 MiB, read whole) use
+ * WebCrypto where the platform has it; streams and larger Blobs are hashed chunk by chunk. A stream that fails to read
  * rejects with its error; `signal` stops the reading.
  */
 export async function digestContent(source: ContentInput, options: AbortOptions = {}): Promise<ContentDigest> {
@@ -78,7 +81,10 @@ export async function digestContent(source: ContentInput, options: AbortOptions 
     const digest = subtle ? new Uint8Array(await subtle.digest("SHA-256", source as Uint8Array<ArrayBuffer>)) : sha256(source);
     return { sha256: toHex(digest), bytes: source.length };
   }
-  const stream = typeof Blob !== "undefined" && source instanceof Blob ? source.stream() : (source as ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>);
+  const isBlob = typeof Blob !== "undefined" && source instanceof Blob;
+  // A Blob small enough to hold is hashed whole (WebCrypto is several times faster); a larger one as a stream.
+  if (isBlob && source.size <= WHOLE_BLOB_BYTES) return digestContent(new Uint8Array(await source.arrayBuffer()), options);
+  const stream = isBlob ? source.stream() : (source as ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>);
   if (!(Symbol.asyncIterator in stream) && typeof (stream as ReadableStream<Uint8Array>).getReader !== "function") {
     throw new ProvenanceError("INVALID_CONFIG", "content must be a Uint8Array, a Blob, a ReadableStream or an async iterable of Uint8Array chunks (or a { sha256, bytes } digest)");
   }

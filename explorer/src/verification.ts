@@ -30,8 +30,8 @@ export interface PageVerification {
 export interface VerifyInput {
   /** The bundle file's text. */
   bundleText: string;
-  /** The fetched content, when the reader has it. */
-  content?: Uint8Array;
+  /** The fetched content, when the reader has it: its bytes, or the picked File (streamed when large). */
+  content?: Uint8Array | Blob;
   rpcUrl: string;
   programId: string;
   /** Also fetch and check the `submit_batch` transaction (default true). */

@@ -147,6 +147,12 @@ describe("provenance CLI: the buyer's verbs (local chain + anchoring sequencer)"
     expect(v1.map((b) => [b.id, b.v])).to.deep.equal([idA, idB, ...many].map((id) => [id, 1]));
     expectExit(await run(["verify", "from-file.jsonl"]), 0, "verify the v1 manifest");
 
+    // The pipeline of the README: search's ids into manifest's stdin.
+    const ids = await run(["search", "--url", "https://example.com/buyer/many", "--ids"]);
+    const piped = await cli(["manifest", "--ids", "-", "--out", "piped.jsonl"], { cwd: work, env, input: ids.stdout });
+    expectExit(piped, 0, "manifest --ids - (stdin)");
+    expect(lines(readFileSync(path.join(work, "piped.jsonl"), "utf8")).map((l) => (JSON.parse(l) as { id: string }).id)).to.deep.equal(many);
+
     // A search, to stdout.
     const fromSearch = await run(["manifest", "--url", "https://example.com/buyer/many"]);
     expectExit(fromSearch, 0, "manifest --url (stdout)");
@@ -192,6 +198,10 @@ describe("provenance CLI: the buyer's verbs (local chain + anchoring sequencer)"
     expect(row.slice(1, 3)).to.deep.equal(["anchored", String(bundle.batch.count)]);
     expect(row[4]).to.equal(String(mine.registryVersion));
     expect(row.slice(5)).to.deep.equal([bundle.batch.batchRoot, bundle.txSignature]);
+    const past = await run(["batches", "--from", String(page.total + 5)]);
+    expectExit(past, 0, "batches --from past the end");
+    expect(past.stdout).to.equal("");
+    expect(past.stderr).to.contain(`no batch from index ${page.total + 5}: the sequencer has ${page.total} batch(es), 0..${page.total - 1}`);
     const jsonl = await run(["batches", "--all", "--jsonl"]);
     expect(lines(jsonl.stdout).map((l) => (JSON.parse(l) as BatchSummary).index)).to.deep.equal(Array.from({ length: page.total }, (_, i) => i));
 

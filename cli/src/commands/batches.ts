@@ -74,6 +74,7 @@ export function registerBatches(program: Command, ctx: CliContext): void {
       }
       if (g.json) ctx.out.result({ ok: true, total, from, batches: shown });
       if (total === 0) ctx.out.note("no batches yet");
+      else if (n === 0) ctx.out.note(`no batch from index ${from}: the sequencer has ${total} batch(es), 0..${total - 1}`);
       else if (!opts.jsonl && !g.json && tty) {
         const last = from + n - 1;
         ctx.out.say(`batches ${from}..${last} of ${total}${from > 0 ? `; earlier: --from ${Math.max(0, from - limit)}` : ""}${last < total - 1 ? `; later: --from ${last + 1}` : ""}; one in detail: provenance batch N`);

@@ -30,7 +30,7 @@ import { AccumulatorRefresher, type StatementSource } from "./refresh.js";
 import { BATCH_LOG_CAPACITY, KNOWN_CLUSTERS } from "./chainlog.js";
 import { ProvenanceError, type ErrorCode } from "./errors.js";
 import { hexToField } from "./field.js";
-import { contentCheck, digestContent, type ContentDigest, type ContentInput } from "./content.js";
+import { contentCheck, digestContent, type ContentInput } from "./content.js";
 
 export interface VerifyOptions extends AbortOptions {
   /** Offline: the batch root (64 hex) the caller trusts for this bundle's batch. */
@@ -285,30 +285,12 @@ async function checkTransactionOf(b: InclusionBundle, chain: ChainReader, log: C
  * RPC_ERROR (see `UNAVAILABLE_CODES`), which callers should not count as a bad bundle.
  */
 export async function verifyBundle(json: unknown, options: VerifyOptions): Promise<VerifyResult> {
+  if (options.content !== undefined) return verifyWithContent(json, options, options.content);
   if (!options.chain && options.trustedRoot === undefined && options.trustedRoots === undefined) {
     throw new ProvenanceError("INVALID_CONFIG", "verifyBundle needs a chain reader or a trusted root: a bundle's own root proves nothing");
   }
   options.signal?.throwIfAborted();
   const log = new CheckLog();
-  // A digest the caller is still computing is watched from now: its rejection is this call's.
-  const content = options.content;
-  if (content !== undefined && typeof (content as PromiseLike<unknown>).then === "function") Promise.resolve(content).catch(() => {});
-  let digest: ContentDigest | undefined;
-  let readError: unknown;
-  /** The `content` check, last: the content's SHA-256 against the record's contentHash. */
-  const checkContent = async (b: InclusionBundle): Promise<void> => {
-    if (content === undefined) return;
-    try {
-      digest = await digestContent(content, { signal: options.signal });
-    } catch (e) {
-      readError = e;
-      throw e;
-    }
-    const c = contentCheck(b.record.contentHash, digest);
-    if (!c.ok) log.fail("content", "CONTENT_MISMATCH", c.detail);
-    log.pass("content", c.detail);
-  };
-  const withContent = (r: VerifyResult): VerifyResult => (digest ? { ...r, content: digest } : r);
   let checked: CheckedBundle | null = null;
   try {
     checked = checkBundle(json, log);
@@ -316,8 +298,7 @@ export async function verifyBundle(json: unknown, options: VerifyOptions): Promi
     if (options.chain) {
       const refresher = options.refresher ?? (options.refresh ? new AccumulatorRefresher(options.chain, options.refresh) : undefined);
       const { source, refreshed } = await abortable(checkAgainstChain(b, options.chain, log, options.checkTransaction, options.allowInsecure ?? false, refresher), options.signal);
-      await checkContent(b);
-      return withContent(result(log, json, checked, source, undefined, refreshed));
+      return result(log, json, checked, source, undefined, refreshed);
     }
     const trusted = options.trustedRoot ?? options.trustedRoots?.get(b.batch.index);
     if (trusted === undefined) log.fail("trusted-root", "ROOT_MISMATCH", `no trusted root was given for batch ${b.batch.index}`);
@@ -326,13 +307,28 @@ export async function verifyBundle(json: unknown, options: VerifyOptions): Promi
       log.fail("trusted-root", "ROOT_MISMATCH", `bundle's batchRoot ${b.batch.batchRoot} is not the trusted root ${trusted}`);
     }
     log.pass("trusted-root", `batch root equals the trusted root ${trusted}`);
-    await checkContent(b);
-    return withContent(result(log, json, checked, "trusted-root"));
+    return result(log, json, checked, "trusted-root");
   } catch (e) {
     if (options.signal?.aborted) throw options.signal.reason;
-    if (readError !== undefined && e === readError) throw e;
-    return withContent(result(log, json, checked, null, e));
+    return result(log, json, checked, null, e);
   }
+}
+
+/**
+ * `verifyBundle` with the `content` check last: every other check first (a digest the caller
+ * is still computing runs meanwhile), then, only when they passed, the content's SHA-256
+ * against the record's contentHash. A content read that fails rejects.
+ */
+async function verifyWithContent(json: unknown, options: VerifyOptions, content: ContentInput): Promise<VerifyResult> {
+  // A digest the caller is still computing is watched from now: its rejection is this call's.
+  if (typeof (content as PromiseLike<unknown>).then === "function") Promise.resolve(content).catch(() => {});
+  const r = await verifyBundle(json, { ...options, content: undefined });
+  if (!r.ok) return r;
+  const digest = await digestContent(content, { signal: options.signal });
+  const c = contentCheck((json as InclusionBundle).record.contentHash, digest);
+  if (c.ok) return { ...r, checks: [...r.checks, { name: "content", ok: true, detail: c.detail }], content: c.digest };
+  const { refreshed: _refreshed, ...rest } = r;
+  return { ...rest, ok: false, rootSource: null, checks: [...r.checks, { name: "content", ok: false, detail: c.detail }], failure: { code: "CONTENT_MISMATCH", check: "content", message: c.detail }, content: c.digest };
 }
 
 /** One bundle of a dataset that failed (or could not be checked), in `DatasetReport.failures`. */

@@ -7,7 +7,7 @@
  * not written either (exit 1 when records were skipped, 2 when there were none).
  */
 import { once } from "node:events";
-import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, type WriteStream } from "node:fs";
+import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync, type WriteStream } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
@@ -111,7 +111,6 @@ export function registerManifest(program: Command, ctx: CliContext): void {
         if (opts.ids === "-") input = ctx.io.stdin ?? process.stdin;
         else {
           const file = ctx.resolvePath(opts.ids);
-          const { statSync } = await import("node:fs");
           try {
             if (!statSync(file).isFile()) throw new UsageError(`--ids ${opts.ids} is not a file`);
           } catch (e) {
@@ -138,7 +137,11 @@ export function registerManifest(program: Command, ctx: CliContext): void {
         }
         sink = file;
       } else sink = ctx.io.stdout;
+      // A write that fails (a full disk) is reported once, as IO_ERROR naming the file.
+      let writeError: Error | null = null;
+      file?.on("error", (e) => (writeError ??= e));
       const write = async (text: string): Promise<void> => {
+        if (writeError) throw new ProvenanceError("IO_ERROR", `cannot write ${target}: ${(writeError as NodeJS.ErrnoException).code ?? writeError.message}`);
         if (!sink.write(text)) await once(sink, "drain");
       };
 
@@ -181,8 +184,12 @@ export function registerManifest(program: Command, ctx: CliContext): void {
             : new UsageError(filter ? "no record matches the search: no manifest written" : "no record ids were given: no manifest written");
         }
         if (file) {
-          file.end();
-          await once(file, "close");
+          // A stream that failed has closed already; one that fails while flushing closes after its error.
+          if (!writeError) {
+            file.end();
+            await once(file, "close");
+          }
+          if (writeError) await write("");
           renameSync(temp!, target!);
           file = null;
         }

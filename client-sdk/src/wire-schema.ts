@@ -250,6 +250,7 @@ const batchSummaryProperties = {
   firstSeq: count,
   batchRoot: hex64,
   registryRoot: hex64,
+  registryVersion: { ...count, description: "The sequencer's registry version whose root `registryRoot` is (absent from sequencers before it was served)." },
   minTs: millis,
   maxTs: millis,
   publicHash: hex64,

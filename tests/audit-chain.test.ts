@@ -14,6 +14,7 @@
  *   verdict as an audit from genesis; a corrupted, foreign or no-longer-matching checkpoint is
  *   refused, by the SDK and by the CLI (exit 2 or 1).
  */
+import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { LAMPORTS_PER_SOL } from "@solana/web3.js";
@@ -28,7 +29,7 @@ import { nativeProver, verifyNative } from "@provenance/prover";
 import { Sequencer, createChainSubmitter, loadConfig, type SequencerConfig } from "@provenance/sequencer";
 import { publicKeyHex, quietLogger, recentRecord, tempDir, testNode } from "../sequencer/test/helpers.js";
 import { ensureSetup } from "./support/circuit-setup.js";
-import { cli, expectExit } from "./support/cli.js";
+import { cli, cliBin, expectExit } from "./support/cli.js";
 
 const ADMIN = "audit-chain-test-admin-token-0123";
 /** Some other 32-byte base58 value: another program id, another cluster's genesis hash. */
@@ -142,7 +143,8 @@ describe("auditor from chain data alone (sequencer optional, checkpoints)", func
     expect(cliJson.json).to.include({ ok: true, complete: false });
     const cliChainOnly = await cli([...cliArgs(), "audit", "--chain-only"], { timeoutMs: 300_000 });
     expectExit(cliChainOnly, 0, "audit --chain-only");
-    expect(cliChainOnly.stdout).to.contain("warn DATA_UNCHECKED").and.contain("audit passed").and.not.contain("sequencer: unreachable");
+    expect(cliChainOnly.stdout).to.contain("warn DATA_UNCHECKED").and.contain("audit passed");
+    expect(cliChainOnly.stdout).not.to.contain("sequencer: unreachable");
     const both = await cli([...cliArgs(), "audit", "--chain-only", "--receipts", "r.jsonl", "--receipt-key", "00".repeat(32)]);
     expectExit(both, 2, "--chain-only with --receipts");
     expect(both.stderr).to.contain("--receipts needs the sequencer");
@@ -276,5 +278,32 @@ describe("auditor from chain data alone (sequencer optional, checkpoints)", func
     // The untouched checkpoint still resumes.
     const ok = await run({ checkpoint: cp });
     expect(ok.ok, JSON.stringify(ok.findings)).to.equal(true);
+  });
+
+  it("on a terminal draws a progress bar with an ETA for each stage; none with --json", async function () {
+    // script(1) gives the CLI a real pseudo-terminal; its output is the terminal's (both streams).
+    const onTerminal = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string; json: undefined }>((resolve, reject) => {
+        const child = spawn("script", ["-qec", [cliBin(), ...cliArgs(), ...args].join(" "), "/dev/null"], { stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code, stdout, stderr, json: undefined }));
+      });
+    const tty = await onTerminal(["audit", "--chain-only"]);
+    expectExit(tty, 0, "audit on a terminal");
+    expect(tty.stdout).to.match(/reading transactions \[[#-]+\] 1\/\d+ .*ETA \d+/);
+    expect(tty.stdout).to.match(/checking batches +\[[#-]+\] 1\/4 .*ETA \d+/);
+    expect(tty.stdout).to.match(/checking batches +\[#+\] 4\/4/);
+    expect(tty.stdout).to.contain("audit passed");
+    const json = await onTerminal(["audit", "--chain-only", "--json"]);
+    expectExit(json, 0, "audit --json on a terminal");
+    expect(json.stdout).not.to.contain("checking batches");
+    expect(json.stdout).not.to.contain("reading transactions");
+    const quiet = await onTerminal(["audit", "--chain-only", "--no-progress"]);
+    expect(quiet.stdout).not.to.contain("checking batches");
+    expect(quiet.stdout).to.contain("audit passed");
   });
 });

@@ -5,14 +5,17 @@
  * - with the sequencer stopped the chain part (the log from getSignaturesForAddress and
  *   getTransaction, hash chain, proofs, registry history, BatchLog, Accumulator) passes in full
  *   and data availability is reported unchecked: DATA_UNCHECKED, `complete: false`, CLI exit 3;
- *   `--chain-only` is the same report, exit 0;
+ *   `--chain-only` is the same report, exit 0; receipts are checked for signature and deployment
+ *   only (RECEIPTS_UNCHECKED);
  * - the sequencer's list is a cross-check: a batch it lists that the chain lacks (NOT_ON_CHAIN)
  *   and one the chain holds that it omits (BATCH_NOT_LISTED) are findings, made by editing the
  *   sequencer's LevelDB store while it is stopped;
  * - checkpoints: an audit writes one, more batches land, the resumed audit lists only the
  *   transactions since and checks only the new batches (counted in its report), with the same
  *   verdict as an audit from genesis; a corrupted, foreign or no-longer-matching checkpoint is
- *   refused, by the SDK and by the CLI (exit 2 or 1).
+ *   refused, by the SDK and by the CLI (exit 2 or 1); a record anchored again after the
+ *   checkpoint is still DUPLICATE_RECORD (the checkpoint keeps the anchored ids);
+ * - on a terminal, progress bars with an ETA.
  */
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -43,14 +46,19 @@ describe("auditor from chain data alone (sequencer optional, checkpoints)", func
   let config: SequencerConfig;
   let seq: Sequencer | null = null;
   let seqUrl = "";
+  /** The sequencer's receipt key, as a node pinned it. */
+  let receiptKey = "";
   let reader: ChainReader;
   let n = 0;
+  /** Every record posted, in order: its record, id and receipt. */
+  const posted: { record: ReturnType<typeof recentRecord>; id: string; receipt: unknown }[] = [];
 
   async function startSequencer(): Promise<void> {
     const logger = quietLogger();
     const submitter = createChainSubmitter(config, logger, { pollIntervalMs: 100 });
     seq = await Sequencer.start(config, { logger, submitter, retryBaseMs: 200, defaultMetrics: false });
     seqUrl = seq.url;
+    receiptKey = seq.receiptKey;
   }
   async function stopSequencer(): Promise<void> {
     await seq?.stop();
@@ -59,9 +67,11 @@ describe("auditor from chain data alone (sequencer optional, checkpoints)", func
   /** Posts records and waits until they are anchored; returns the batch they landed in. */
   async function anchorBatch(records = 2): Promise<number> {
     const client = new SequencerClient({ url: seqUrl });
-    const posted = await client.submitMany(Array.from({ length: records }, () => recentRecord(node, n++)));
+    const signed = Array.from({ length: records }, () => recentRecord(node, n++));
+    const answers = await client.submitMany(signed);
+    answers.forEach((a, k) => posted.push({ record: signed[k]!, id: a.id, receipt: a.receipt }));
     let batch = -1;
-    for (const p of posted) batch = (await client.waitForAnchored(p.id, { timeoutMs: 600_000 })).batch!;
+    for (const p of answers) batch = (await client.waitForAnchored(p.id, { timeoutMs: 600_000 })).batch!;
     return batch;
   }
 
@@ -128,6 +138,11 @@ describe("auditor from chain data alone (sequencer optional, checkpoints)", func
     expect(unchecked).to.have.length(1);
     expect(unchecked[0]).to.include({ severity: "warning" });
     expect(unchecked[0]!.message).to.match(/^data availability was not checked \(the sequencer could not be reached: cannot reach the sequencer/);
+    // Receipts: their signatures and deployment still checked; whether anchored, not.
+    const withReceipts = await run({ receipts: [...posted.map((p) => p.receipt), { ...(posted[0]!.receipt as object), seq: 99 }], receiptKey });
+    expect(withReceipts.receipts).to.deep.equal({ checked: 5, anchored: 0, pending: 0, dropped: 0, failed: 1, unchecked: 4 });
+    expect(withReceipts.findings.map((f) => f.code)).to.include.members(["RECEIPT_INVALID", "RECEIPTS_UNCHECKED"]);
+    expect(withReceipts.findings.find((f) => f.code === "RECEIPTS_UNCHECKED")?.message).to.match(/^4 of 5 receipt\(s\) were checked only for their signature and deployment/);
 
     const chainOnly = await audit({ chain: reader, ...verifier });
     expect(chainOnly).to.include({ ok: true, complete: true, sequencerUrl: null });
@@ -305,5 +320,33 @@ describe("auditor from chain data alone (sequencer optional, checkpoints)", func
     const quiet = await onTerminal(["audit", "--chain-only", "--no-progress"]);
     expect(quiet.stdout).not.to.contain("checking batches");
     expect(quiet.stdout).to.contain("audit passed");
+  });
+
+  it("a record anchored again after the checkpoint is DUPLICATE_RECORD in the resumed audit too (the checkpoint keeps the anchored ids)", async function () {
+    const file = path.join(dirs.dir, "audit.ckpt");
+    const cp = readAuditCheckpoint(file)!;
+    expect(cp.verified).to.equal(4);
+    // The sequencer forgets it holds record 0 (its id index entry) and takes it again: batch 4.
+    await stopSequencer();
+    const db = new Level<string, unknown>(path.join(config.dataDir, "db"), { valueEncoding: "json" });
+    await db.del(`i!${posted[0]!.id}`);
+    await db.close();
+    await startSequencer();
+    const again = await new SequencerClient({ url: seqUrl }).submit(posted[0]!.record);
+    expect(again).to.include({ id: posted[0]!.id, duplicate: false });
+    expect((await new SequencerClient({ url: seqUrl }).waitForAnchored(again.id, { timeoutMs: 600_000 })).batch).to.equal(4);
+
+    const resumed = await run({ checkpoint: cp, saveCheckpoint: (c) => writeAuditCheckpoint(file, c) });
+    const full = await run();
+    expect(resumed.chain).to.include({ from: 4, audited: 1, headMatches: true });
+    const expected = `record ${posted[0]!.id} is anchored in batch 0 (leaf 0) and again in batch 4 (leaf 0): the sequencer sequenced it twice, so Config.total_records counts it twice`;
+    for (const r of [resumed, full]) {
+      expect(r.ok).to.equal(false);
+      expect(r.findings.filter((f) => f.code === "DUPLICATE_RECORD").map((f) => [f.batch, f.message])).to.deep.equal([[4, expected]]);
+    }
+    expect(codes(resumed)).to.deep.equal(codes(full));
+    // The batch with the finding ends the verified prefix: the checkpoint stays at 4, so the next run checks it again.
+    expect(resumed.checkpoint).to.deep.equal({ resumedFrom: 4, verified: 4, written: true });
+    expect(readAuditCheckpoint(file)?.verified).to.equal(4);
   });
 });

@@ -73,8 +73,13 @@ describe("operator: log format, data directory, prerequisites", function () {
       const pretty = createLogger({ name: "sequencer", level: "info", env: { NO_COLOR: "1" }, destination: tty as never });
       pretty.info({ batch: 7, state: "anchored" }, "batch anchored");
       pretty.debug("not at info");
+      pretty.error({ err: Object.assign(new Error("RPC down", { cause: new Error("ECONNREFUSED") }), { code: "RPC_ERROR" }), batch: 7 }, "submit failed");
       const lines = tty.text.trimEnd().split("\n");
-      expect(lines).to.have.length(1);
+      expect(lines, tty.text).to.have.length(2);
+      // An error stays on its event's line: type, code, message and cause, no stack.
+      expect(lines[1]).to.match(/ ERROR \(sequencer\): submit failed /);
+      expect(lines[1]).to.contain('"error":{"type":"Error","code":"RPC_ERROR","message":"RPC down (cause: ECONNREFUSED)"}');
+      expect(lines[1]).to.not.contain("    at ");
       expect(lines[0]).to.match(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(sequencer\): batch anchored/);
       expect(lines[0]).to.contain('"batch":7').and.contain('"state":"anchored"');
       expect(() => JSON.parse(lines[0]!)).to.throw();

@@ -132,6 +132,11 @@ export async function adminSession(ctx: CliContext, g: GlobalOptions): Promise<A
   };
 }
 
+/** The JSON fields of a verb that sent or simulated: `dryRun`, `signature` (null on a dry run), and the simulation's `unitsConsumed`. */
+export function executed(r: Executed): { dryRun: boolean; signature: string | null; unitsConsumed?: number | null } {
+  return r.dryRun ? { dryRun: true, signature: null, unitsConsumed: r.unitsConsumed } : { dryRun: false, signature: r.signature };
+}
+
 /** The last line of a verb that sent (or simulated) one transaction. */
 export function sayExecuted(ctx: CliContext, r: Executed, what: string): void {
   if (r.dryRun) ctx.out.say(`  dry run: ${what} signed by this key passes every check and the cluster's simulation (${r.unitsConsumed ?? "?"} compute units); nothing was sent`);

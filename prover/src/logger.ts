@@ -8,7 +8,8 @@
  *   log shipper).
  *
  * `PROVENANCE_LOG_FORMAT=json|pretty|auto` (or a process's `--log-format`) forces either; `auto`
- * (the default) is the terminal test above.
+ * (the default) is the terminal test above. A pretty line shows an error's type, code and
+ * message; its stack is in the JSON form.
  */
 import { pino, type Logger, type LevelWithSilent } from "pino";
 import { PinoPretty } from "pino-pretty";
@@ -44,6 +45,14 @@ export function resolveLogFormat(opts: { flag?: string | undefined; env?: Record
   return (opts.isTTY ?? process.stdout.isTTY) === true ? "pretty" : "json";
 }
 
+/** An error for one human line: `{ type, code?, message }`, the cause's message appended. */
+function terseError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const code = (err as { code?: unknown }).code;
+  const cause = err.cause instanceof Error ? ` (cause: ${err.cause.message})` : "";
+  return { type: err.name, ...(typeof code === "string" || typeof code === "number" ? { code } : {}), message: `${err.message}${cause}` };
+}
+
 export interface CreateLoggerOptions {
   name: string;
   level: LevelWithSilent | string;
@@ -72,9 +81,26 @@ export function createLogger(opts: CreateLoggerOptions): Logger {
       translateTime: "SYS:HH:MM:ss.l",
       ignore: "pid,hostname",
       singleLine: true,
+      // An error is a field like any other (one line), not pino-pretty's multi-line block.
+      errorLikeObjectKeys: [],
       destination: dest,
     });
-    logger = pino(base, stream);
+    // On a terminal an error is its type, code and message on the event's line (pino-pretty
+    // prints whatever sits under pino's error key as a block of lines); its stack is in the JSON form.
+    logger = pino(
+      {
+        ...base,
+        serializers: { error: terseError },
+        formatters: {
+          log: (obj) => {
+            if (!("err" in obj)) return obj;
+            const { err, ...rest } = obj;
+            return { ...rest, error: terseError(err) };
+          },
+        },
+      },
+      stream,
+    );
   } else {
     logger = dest === process.stdout ? pino(base) : pino(base, dest);
   }

@@ -9,7 +9,7 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { UsageError, hex64, positiveInt } from "../output.js";
-import { adminKeyOptions, adminSession, dryRunOption, publicKeyArg, refused, requireAdmin, resolveAdminKeypair, sayExecuted, type AdminKeyOpts } from "../admin.js";
+import { adminKeyOptions, adminSession, dryRunOption, executed, publicKeyArg, refused, requireAdmin, resolveAdminKeypair, sayExecuted, type AdminKeyOpts } from "../admin.js";
 
 type DryRun = { dryRun: boolean };
 
@@ -102,7 +102,7 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
         }
       }
       const r = await session.execute(signer.keypair, session.ix.initialize(pk, circuit as (typeof CIRCUITS)[number], sequencer, root), "initialize", opts.dryRun);
-      ctx.out.result({ ok: true, dryRun: r.dryRun, programId: session.reader.programId.toBase58(), admin: pk.toBase58(), sequencer: sequencer.toBase58(), circuit, registryRoot: root, signature: r.signature, ...(r.dryRun ? { unitsConsumed: r.unitsConsumed } : {}) });
+      ctx.out.result({ ok: true, ...executed(r), programId: session.reader.programId.toBase58(), admin: pk.toBase58(), sequencer: sequencer.toBase58(), circuit, registryRoot: root });
       ctx.out.say(`${r.dryRun ? "would initialize" : "initialized"} program ${session.reader.programId.toBase58()} for the "${circuit}" circuit`);
       ctx.out.say(`  admin ${pk.toBase58()}, sequencer ${sequencer.toBase58()}`);
       ctx.out.say(`  registry root ${root}`);
@@ -138,7 +138,7 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
         }
       }
       const r = await session.execute(signer.keypair, session.ix.proposeAdmin(signer.keypair.publicKey, next), "propose_admin", opts.dryRun);
-      ctx.out.result({ ok: true, dryRun: r.dryRun, admin: config.admin, pendingAdmin: opts.cancel ? null : next.toBase58(), signature: r.signature });
+      ctx.out.result({ ok: true, ...executed(r), admin: config.admin, pendingAdmin: opts.cancel ? null : next.toBase58() });
       const would = r.dryRun ? "would have " : "";
       ctx.out.say(opts.cancel ? `${would}${r.dryRun ? "withdrawn" : "withdrew"} the proposed hand-over to ${config.pendingAdmin}` : `${would}proposed ${next.toBase58()} as the next admin; it completes the hand-over with \`provenance admin accept --admin-keypair ITS_KEYPAIR\``);
       sayExecuted(ctx, r, "propose_admin");
@@ -163,7 +163,7 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
       if (config.pendingAdmin === null) throw refused(`no admin hand-over is pending (the admin is ${config.admin}): the admin proposes one first (provenance admin propose PUBKEY)`);
       if (config.pendingAdmin !== pk) throw refused(`the proposed admin is ${config.pendingAdmin}, but ${signer.source} holds ${pk}: accept with the proposed admin's keypair`);
       const r = await session.execute(signer.keypair, session.ix.acceptAdmin(signer.keypair.publicKey), "accept_admin", opts.dryRun);
-      ctx.out.result({ ok: true, dryRun: r.dryRun, previousAdmin: config.admin, admin: pk, signature: r.signature });
+      ctx.out.result({ ok: true, ...executed(r), previousAdmin: config.admin, admin: pk });
       ctx.out.say(`${pk} ${r.dryRun ? "would become" : "is now"} the program's admin (was ${config.admin})`);
       ctx.out.say("  a sequencer checking PROVENANCE_ADMIN_PUBKEY needs the new key there before its next start");
       sayExecuted(ctx, r, "accept_admin");
@@ -193,7 +193,7 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
           return;
         }
         const r = await session.execute(signer.keypair, session.ix.setPaused(signer.keypair.publicKey, paused), `set_paused ${paused}`, opts.dryRun);
-        ctx.out.result({ ok: true, dryRun: r.dryRun, paused, signature: r.signature });
+        ctx.out.result({ ok: true, ...executed(r), paused });
         if (r.dryRun) ctx.out.say(`would ${verb} the program`);
         else ctx.out.say(paused ? "the program is paused: submit_batch is refused until `provenance admin unpause`" : "the program runs again: waiting batches land in order");
         sayExecuted(ctx, r, `set_paused(${paused})`);
@@ -224,7 +224,7 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
         return;
       }
       const r = await session.execute(signer.keypair, session.ix.setSequencer(signer.keypair.publicKey, next), "set_sequencer", opts.dryRun);
-      ctx.out.result({ ok: true, dryRun: r.dryRun, previousSequencer: config.sequencer, sequencer: next.toBase58(), signature: r.signature });
+      ctx.out.result({ ok: true, ...executed(r), previousSequencer: config.sequencer, sequencer: next.toBase58() });
       ctx.out.say(`the program ${r.dryRun ? "would take" : "now takes"} batches from ${next.toBase58()} (was ${config.sequencer})`);
       sayExecuted(ctx, r, "set_sequencer");
     }),
@@ -335,7 +335,7 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
         );
       }
       const r = await session.execute(signer.keypair, session.ix.setRegistryRoot(signer.keypair.publicKey, root, version, opts.retirePrevious), "set_registry_root", opts.dryRun);
-      ctx.out.result({ ok: true, dryRun: r.dryRun, action: opts.retirePrevious ? "set" : "staged", registryRoot: root, registryVersion: version, previous: { registryRoot: config.registryRoot, registryVersion: config.registryVersion, stagedRegistryRoot: config.stagedRegistryRoot, stagedRegistryVersion: config.stagedRegistryVersion }, signature: r.signature });
+      ctx.out.result({ ok: true, ...executed(r), action: opts.retirePrevious ? "set" : "staged", registryRoot: root, registryVersion: version, previous: { registryRoot: config.registryRoot, registryVersion: config.registryVersion, stagedRegistryRoot: config.stagedRegistryRoot, stagedRegistryVersion: config.stagedRegistryVersion } });
       const would = r.dryRun ? "would be" : "is";
       ctx.out.say(
         opts.retirePrevious
@@ -367,7 +367,7 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
         throw refused(`the Accumulator ${a.address} exists already (${a.size} leaves from batch ${a.startIndex}): init-accumulator runs once, on a deployment that predates it`);
       }
       const r = await session.execute(signer.keypair, session.ix.initAccumulator(signer.keypair.publicKey), "init_accumulator", opts.dryRun);
-      ctx.out.result({ ok: true, dryRun: r.dryRun, accumulator: session.ix.accumulatorAddress.toBase58(), startIndex: config.nextIndex, signature: r.signature });
+      ctx.out.result({ ok: true, ...executed(r), accumulator: session.ix.accumulatorAddress.toBase58(), startIndex: config.nextIndex });
       ctx.out.say(`the Accumulator ${session.ix.accumulatorAddress.toBase58()} ${r.dryRun ? "would be" : "is"} created: its leaf 0 is batch ${config.nextIndex}, the next one to land`);
       sayExecuted(ctx, r, "init_accumulator");
     }),

@@ -14,6 +14,7 @@ import { expect } from "chai";
 import { cacheRoot, cacheDir, createLogger, dataDir, parseLogFormat, resolveLogFormat, stackPaths } from "@provenance/prover";
 import { loadConfig } from "@provenance/sequencer";
 import { MIN_RUST, checkPrerequisites, findOnPath, versionAtLeast } from "../scripts/prereqs.js";
+import { runStep } from "../scripts/steps.js";
 import { REPO } from "./support/cli.js";
 
 /** A stream that keeps what is written; `isTTY` as a terminal's would be. */
@@ -93,6 +94,49 @@ describe("operator: log format, data directory, prerequisites", function () {
       const forced = new Capture(true);
       createLogger({ name: "x", level: "info", env: { PROVENANCE_LOG_FORMAT: "json" }, destination: forced as never }).info("forced");
       expect((JSON.parse(forced.text) as { msg: string }).msg).to.equal("forced");
+    });
+  });
+
+  describe("long steps", function () {
+    /** A clock the test moves: no real time involved. */
+    const clock = (start = 1_000_000) => {
+      let t = start;
+      return { now: () => t, advance: (ms: number) => void (t += ms) };
+    };
+
+    it("on a terminal: a status line with the elapsed time, the step's messages above it, then its duration", async function () {
+      const out = new Capture(true);
+      const c = clock();
+      const value = await runStep(
+        'Compiling the "dev" circuit (first run only)',
+        (step) => {
+          step.note("compiling with circom2 --O2");
+          c.advance(75_000);
+          return 42;
+        },
+        out,
+        c.now,
+      );
+      expect(value).to.equal(42);
+      expect(out.text.startsWith('\r⠋ Compiling the "dev" circuit (first run only) ... 0 s\x1b[K')).to.equal(true);
+      expect(out.text).to.contain("\r\x1b[K  compiling with circom2 --O2\n");
+      expect(out.text.endsWith('\r\x1b[K✔ Compiling the "dev" circuit (first run only): done in 1 min 15 s\n')).to.equal(true);
+    });
+
+    it("elsewhere: plain lines (start, messages, end); a failure says after how long and rethrows", async function () {
+      const out = new Capture(false);
+      const c = clock();
+      await runStep("Making the setup", (step) => (step.note("phase 2"), c.advance(5_000)), out, c.now);
+      expect(out.text).to.equal("Making the setup ...\n  phase 2\nMaking the setup: done in 5 s\n");
+      const failed = new Capture(false);
+      let err: unknown;
+      try {
+        await runStep("Starting the local chain", () => (c.advance(2_000), Promise.reject(new Error("port taken"))), failed, c.now);
+      } catch (e) {
+        err = e;
+      }
+      expect((err as Error).message).to.equal("port taken");
+      expect(failed.text).to.equal("Starting the local chain ...\nStarting the local chain: failed after 2 s\n");
     });
   });
 

@@ -50,6 +50,12 @@ describe("provenance admin show, --dry-run, set-registry-root, init-accumulator 
     const human = await run(["admin", "show"]);
     expectExit(human, 0, "admin show (human)");
     expect(human.stdout).to.contain(`upgrade authority   ${chain.walletPubkey}`).and.contain("not initialized: the upgrade authority runs `provenance admin init`");
+    // Another program id: nothing deployed there, and it says so.
+    const other = Keypair.generate().publicKey.toBase58();
+    const missing = await run(["--program-id", other, "admin", "show", "--json"]);
+    expectExit(missing, 0, "admin show of a program id with nothing deployed");
+    expect(missing.json).to.include({ programId: other, deployed: false, initialized: false });
+    expect((await run(["--program-id", other, "admin", "show"])).stdout).to.contain("not deployed here: deploy it first");
   });
 
   it("admin init --dry-run passes every check and the simulation, sends nothing; then init for real", async function () {

@@ -166,6 +166,8 @@ export async function publicKeyArg(value: string, what: string): Promise<import(
 
 export interface PushResult {
   ok: true;
+  /** Simulated, not sent (--dry-run). */
+  dryRun: boolean;
   action: "staged" | "set" | "unchanged";
   registryRoot: string;
   registryVersion: number;
@@ -180,7 +182,7 @@ export interface PushResult {
  * serves (refused when it does not hash to the served root), and sends
  * `set_registry_root(root, version, emergency)` signed by the admin.
  */
-export async function pushRegistry(ctx: CliContext, g: GlobalOptions, signer: { keypair: Keypair; source: string }, emergency: boolean): Promise<PushResult> {
+export async function pushRegistry(ctx: CliContext, g: GlobalOptions, signer: { keypair: Keypair; source: string }, emergency: boolean, dryRun = false): Promise<PushResult> {
   const client = await ctx.sequencerClient(g);
   const list = await client.nodes();
   const { NodeRegistry, fieldToHex } = await import("@provenance/client-sdk");
@@ -212,7 +214,7 @@ export async function pushRegistry(ctx: CliContext, g: GlobalOptions, signer: { 
     stagedRegistryVersion: config.stagedRegistryVersion,
   };
   const counts = { active: nodes.filter((n) => n.status === "active").length, revoked: nodes.filter((n) => n.status === "revoked").length };
-  const base = { ok: true as const, registryRoot: list.registryRoot, registryVersion: list.registryVersion, emergency, onChain, nodes: counts };
+  const base = { ok: true as const, dryRun, registryRoot: list.registryRoot, registryVersion: list.registryVersion, emergency, onChain, nodes: counts };
   const current = config.registryRoot === list.registryRoot && config.registryVersion === list.registryVersion;
   const staged = config.stagedRegistryRoot === list.registryRoot && config.stagedRegistryVersion === list.registryVersion;
   if (current || (staged && !emergency)) return { ...base, action: "unchanged", signature: null };
@@ -232,10 +234,11 @@ export async function pushRegistry(ctx: CliContext, g: GlobalOptions, signer: { 
     );
   }
   requireAdmin(config, signer.keypair, signer.source);
-  const { signature } = await session.send(
+  const { signature } = await session.execute(
     signer.keypair,
     session.ix.setRegistryRoot(signer.keypair.publicKey, list.registryRoot, list.registryVersion, emergency),
     emergency ? "set_registry_root (emergency)" : "set_registry_root",
+    dryRun,
   );
   return { ...base, action: emergency ? "set" : "staged", signature };
 }
@@ -246,10 +249,11 @@ export function printPush(ctx: CliContext, r: PushResult): void {
   if (r.action === "unchanged") {
     ctx.out.say(`registry version ${r.registryVersion} (root ${r.registryRoot}) is already ${r.onChain.registryVersion === r.registryVersion ? "current" : "staged"} on-chain: nothing sent`);
   } else if (r.action === "set") {
-    ctx.out.say(`registry version ${r.registryVersion} (root ${r.registryRoot}) is now current on-chain (emergency: every other root is retired), was ${from}`);
+    ctx.out.say(`registry version ${r.registryVersion} (root ${r.registryRoot}) ${r.dryRun ? "would be" : "is now"} current on-chain (emergency: every other root is retired), was ${from}`);
   } else {
-    ctx.out.say(`registry version ${r.registryVersion} (root ${r.registryRoot}) staged on-chain, was ${from}: it becomes current when the first batch proven against it lands`);
+    ctx.out.say(`registry version ${r.registryVersion} (root ${r.registryRoot}) ${r.dryRun ? "would be staged" : "staged"} on-chain, was ${from}: it becomes current when the first batch proven against it lands`);
   }
   ctx.out.say(`  ${r.nodes.active} active node(s), ${r.nodes.revoked} revoked; ${r.registryVersion - r.onChain.registryVersion} registry operation(s) since the current on-chain version`);
   if (r.signature) ctx.out.say(`  transaction ${r.signature}`);
+  else if (r.dryRun && r.action !== "unchanged") ctx.out.say("  dry run: set_registry_root signed by this key passes every check and the cluster's simulation; nothing was sent");
 }

@@ -7,25 +7,29 @@
  */
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
-import { adminKeyOptions, printPush, pushRegistry, resolveAdminKeypair, type AdminKeyOpts } from "../admin.js";
+import { adminKeyOptions, dryRunOption, printPush, pushRegistry, resolveAdminKeypair, type AdminKeyOpts } from "../admin.js";
 
 export function registerRegistry(program: Command, ctx: CliContext): void {
   const registry = program.command("registry").description("the on-chain node registry root (signed by the admin's keypair)");
   ctx.addExitHelp(
-    adminKeyOptions(
+    dryRunOption(adminKeyOptions(
       registry
         .command("push")
         .description(
           "stage the sequencer's registry root on-chain (it becomes current when the first batch proven against it lands); " +
             "--emergency makes it current at once and retires every other root (a compromised node)",
         )
-        .option("--emergency", "set_registry_root with retire_previous: no grace period for batches proven against older roots", false),
-    ),
+        .option("--emergency", "set_registry_root with retire_previous: no grace period for batches proven against older roots", false)
+        .addHelpText(
+          "after",
+          "\nExamples:\n  provenance registry push --admin-keypair admin.json --dry-run\n  provenance --sequencer https://seq.example --rpc https://api.devnet.solana.com registry push --admin-keypair admin.json",
+        ),
+    )),
   ).action(
-    ctx.run(async (opts: AdminKeyOpts & { emergency: boolean }, cmd: Command) => {
+    ctx.run(async (opts: AdminKeyOpts & { emergency: boolean; dryRun: boolean }, cmd: Command) => {
       const g = ctx.globals(cmd);
       const signer = await resolveAdminKeypair(ctx, opts, g);
-      printPush(ctx, await pushRegistry(ctx, g, signer, opts.emergency));
+      printPush(ctx, await pushRegistry(ctx, g, signer, opts.emergency, opts.dryRun));
     }),
   );
 }

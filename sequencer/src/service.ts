@@ -90,8 +90,11 @@ async function checkProgramDeployed(submitter: AnchorChainSubmitter, rpcUrl: str
   const id = submitter.programId.toBase58();
   const account = await submitter.connection.getAccountInfo(submitter.programId);
   const how =
-    "deploy it first (docs/operations.md#your-own-chain: `anchor build -- --features devnet-demo` and " +
-    "`solana program deploy target/deploy/provenance.so --program-id <program keypair>` for a local validator)";
+    submitter.cluster === "localnet"
+      ? "deploy it first (docs/operations.md#your-own-chain: `anchor build -- --features devnet-demo`, then " +
+        "`solana-test-validator --upgradeable-program " + id + " target/deploy/provenance.so <upgrade authority>` or `solana program deploy`)"
+      : "deploy it first (docs/operations.md#real-cluster: `anchor keys sync`, `npx tsx scripts/gen-onchain.ts --idl-only`, `anchor build`, `anchor deploy`), " +
+        "or point PROVENANCE_RPC_URL at the cluster it is deployed on";
   if (!account) throw new Error(`no program is deployed at ${id} on ${redactUrl(rpcUrl)}: ${how}`);
   if (!account.executable) throw new Error(`the account ${id} on ${redactUrl(rpcUrl)} is not a program (not executable): ${how}`);
 }

@@ -5,7 +5,7 @@
  * hand) and `admin init-accumulator`; and the program's own refusal of a simulation named with
  * its error code (simulateAdminTransaction).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Keypair, LAMPORTS_PER_SOL } from "@solana/web3.js";
@@ -89,6 +89,12 @@ describe("provenance admin show, --dry-run, set-registry-root, init-accumulator 
     expect((await run(["admin", "show"])).stdout).to.contain("submit_batch        PAUSED (provenance admin unpause)");
     expectExit(await run(["admin", "unpause", ...admin()]), 0, "admin unpause");
     expect((await reader.config()).paused).to.equal(false);
+    const strangerFile = path.join(work, "stranger.json");
+    const stranger = Keypair.generate();
+    writeFileSync(strangerFile, JSON.stringify(Array.from(stranger.secretKey)), { mode: 0o600 });
+    const refused = await run(["admin", "pause", "--dry-run", "--admin-keypair", strangerFile]);
+    expectExit(refused, 1, "admin pause --dry-run by a stranger");
+    expect(refused.stderr).to.contain(`the program's admin is ${chain.walletPubkey}, but ${strangerFile} holds ${stranger.publicKey.toBase58()}`);
   });
 
   it("a simulation the program refuses comes back with the program's error name and code", async function () {
@@ -145,7 +151,9 @@ describe("provenance admin show, --dry-run, set-registry-root, init-accumulator 
     expectExit(set, 0, "set-registry-root --retire-previous");
     expect(set.json).to.include({ ok: true, dryRun: false, action: "set", registryRoot: ROOT_B, registryVersion: 2 });
     c = await reader.config();
-    expect([c.registryRoot, c.registryVersion, c.stagedRegistryRoot, c.recentRegistryRoots.length]).to.deep.equal([ROOT_B, 2, null, 0]);
+    // Every other root retired: no superseded root kept.
+    expect([c.registryRoot, c.registryVersion, c.stagedRegistryRoot, c.recentRegistryRoots.filter((r) => r.replacedAt !== 0).length]).to.deep.equal([ROOT_B, 2, null, 0]);
+    expect((await run(["admin", "show"])).stdout).to.contain(`registry            version 2, root ${ROOT_B}`).and.contain("superseded roots    0");
 
     const help = await run(["admin", "set-registry-root", "--help"]);
     expect(help.stdout).to.contain("Examples:").and.contain("--retire-previous");

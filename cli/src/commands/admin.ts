@@ -283,7 +283,11 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
       ctx.out.say(`  submit_batch        ${config.paused ? "PAUSED (provenance admin unpause)" : "running"}`);
       ctx.out.say(`  registry            version ${config.registryVersion}, root ${config.registryRoot}`);
       if (config.stagedRegistryRoot) ctx.out.say(`  staged registry     version ${config.stagedRegistryVersion}, root ${config.stagedRegistryRoot} (current once a batch proven against it lands)`);
-      ctx.out.say(`  older roots         ${config.recentRegistryRoots.length} within their grace period`);
+      const superseded = config.recentRegistryRoots.filter((r) => r.replacedAt !== 0);
+      ctx.out.say(
+        `  superseded roots    ${superseded.length}` +
+          (superseded.length > 0 ? ` (each accepted for batches until its grace period after its replacement ends; newest replaced at ${new Date(Math.max(...superseded.map((r) => r.replacedAt)) * 1000).toISOString()})` : ""),
+      );
       ctx.out.say(`  batches             ${config.nextIndex} anchored, ${config.totalRecords} records; chain head ${config.chainHead}`);
       ctx.out.say(
         accumulator

@@ -19,9 +19,9 @@
  * 3. the sequencer (HTTP API, store, prover and verify workers, pipeline), configured as the
  *    production entry `sequencer/src/main.ts` is (docs/operations.md#settings).
  *
- * Logs: one line per event, human (pino-pretty) when stdout is a terminal, JSON lines otherwise;
- * `--log-format` / PROVENANCE_LOG_FORMAT (json | pretty | auto) forces either. Progress and the
- * banner go to stderr.
+ * Logs: one line per event, human (pino-pretty) when stdout is a terminal or shares its file with
+ * stderr (`2>&1`), JSON lines otherwise; `--log-format` / PROVENANCE_LOG_FORMAT (json | pretty |
+ * auto) forces either. Progress and the banner go to stderr.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -29,7 +29,7 @@ import type { Logger } from "pino";
 import { circuitConfig, circuitIsCompiled, compileCircuit, familyConfigs } from "@provenance/circuits";
 import { formatDuration } from "@provenance/client-sdk/node";
 import { ensureLocalnetBinary, localnetBinaryIsFresh, portFree, startLocalnet, type Localnet } from "@provenance/localnet";
-import { checkedInVkPath, createLogger, resolveLogFormat, zkeyPath } from "@provenance/prover";
+import { checkedInVkPath, createLogger, resolveLogFormat, stdoutIsStderr, zkeyPath } from "@provenance/prover";
 import { Sequencer, loadConfig, type AnchorChainSubmitter, type SequencerConfig } from "@provenance/sequencer";
 import { checkProvingArtifacts, connectChain, printBanner, say, stopOnSignal } from "@provenance/sequencer/service";
 import { INSECURE_WARNING, runDevSetup } from "@provenance/trusted-setup";
@@ -42,7 +42,8 @@ const HELP = `npm start [-- OPTIONS]: the dev stack (circuit, setup, local chain
                      PROVENANCE_RPC_URL); the program must be deployed there, and is
                      initialized when PROVENANCE_ADMIN_KEYPAIR is its upgrade authority
   --log-format F     json | pretty | auto (default: PROVENANCE_LOG_FORMAT, else auto:
-                     pretty when stdout is a terminal, JSON lines otherwise)
+                     pretty when stdout is a terminal or the same file as stderr,
+                     JSON lines otherwise)
   -h, --help         this text
 
 Every other setting is a PROVENANCE_* variable (docs/operations.md#settings).
@@ -52,7 +53,8 @@ Examples:
   PROVENANCE_CIRCUIT=test npm start                     # the small test circuit (fast setup)
   npx provenance localnet --port 8899 &                 # a chain of your own, then:
   PROVENANCE_ADMIN_KEYPAIR=.provenance/localnet/id.json npm start -- --rpc http://127.0.0.1:8899
-  npm start | tee stack.log                             # JSON lines in the file`;
+  npm start | tee stack.log                             # JSON lines in the file
+  npm start > stack.log 2>&1                            # human lines only (one file)`;
 
 /** Fails the start before anything ran: a message, exit 2 (bad usage) or 1. */
 function fail(message: string, code = 1): never {
@@ -76,8 +78,11 @@ let logger: Logger;
 let logFormat: "json" | "pretty";
 try {
   config = loadConfig(process.env, args.rpc !== undefined ? { rpcUrl: args.rpc } : {});
-  logFormat = resolveLogFormat({ flag: args["log-format"] }); // a bad format stops here, before anything ran
-  logger = createLogger({ name: "sequencer", level: config.logLevel, flag: args["log-format"] });
+  // With stdout and stderr in one place (2>&1) the progress and banner lines sit beside the logs:
+  // auto is then pretty, so the output is human lines only.
+  const humanBeside = stdoutIsStderr();
+  logFormat = resolveLogFormat({ flag: args["log-format"], humanBeside }); // a bad format stops here, before anything ran
+  logger = createLogger({ name: "sequencer", level: config.logLevel, flag: args["log-format"], humanBeside });
 } catch (e) {
   fail((e as Error).message.replace(/PROVENANCE_RPC_URL must/, args.rpc !== undefined ? "--rpc must" : "PROVENANCE_RPC_URL must"), 2);
 }

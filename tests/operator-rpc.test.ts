@@ -7,7 +7,7 @@
  * The logs are pretty (forced, stdout being a pipe here): no JSON line anywhere in the output.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -107,15 +107,25 @@ describe("npm start -- --rpc URL: a chain started apart", function () {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it("an uninitialized program and no admin keypair: stops, saying how the admin initializes it; nothing sent", async function () {
-    const s = startStack(["--rpc", chain.rpcUrl], baseEnv(path.join(work, "no-admin")));
-    const code = await s.exited;
-    expect(code, s.stderr()).to.equal(1);
-    expect(s.stderr()).to.contain(`the program ${chain.programId} on localnet is not initialized, and this sequencer never initializes it without the admin key`);
-    expect(s.stderr()).to.contain("`provenance admin init --admin-keypair FILE --circuit test --sequencer-pubkey ");
-    expect(s.stderr()).to.not.contain("Starting the local chain");
+  it("an uninitialized program and no admin keypair: stops, saying how the admin initializes it; nothing sent (stdout and stderr one file: human lines only)", async function () {
+    // As `npm start > out.log 2>&1`, the format left to auto: the logs are human lines too.
+    const file = path.join(work, "no-admin.log");
+    const fd = openSync(file, "w");
+    const proc = spawn(process.execPath, ["--import", "tsx", path.join(REPO, "scripts", "dev.ts"), "--rpc", chain.rpcUrl], {
+      cwd: REPO,
+      env: { ...baseEnv(path.join(work, "no-admin")), PROVENANCE_LOG_FORMAT: undefined } as NodeJS.ProcessEnv,
+      stdio: ["ignore", fd, fd],
+    });
+    const code = await new Promise<number | null>((resolve) => proc.once("exit", resolve));
+    closeSync(fd);
+    const out = readFileSync(file, "utf8");
+    expect(code, out).to.equal(1);
+    expect(out).to.contain(`the program ${chain.programId} on localnet is not initialized, and this sequencer never initializes it without the admin key`);
+    expect(out).to.contain("`provenance admin init --admin-keypair FILE --circuit test --sequencer-pubkey ");
+    expect(out).to.not.contain("Starting the local chain");
+    expect(out).to.match(/INFO \(sequencer\): pinned the cluster this sequencer anchors to/);
+    expect(jsonLines(out)).to.deep.equal([]);
     expect(await reader.connection.getAccountInfo(reader.configAddress)).to.equal(null);
-    expect(jsonLines(s.stdout()).concat(jsonLines(s.stderr()))).to.deep.equal([]);
   });
 
   it("with PROVENANCE_ADMIN_KEYPAIR the upgrade authority: initializes the program there and runs the stack on that chain", async function () {

@@ -65,6 +65,9 @@ describe("operator: log format, data directory, prerequisites", function () {
       expect(resolveLogFormat({ env: { PROVENANCE_LOG_FORMAT: "json" }, isTTY: true })).to.equal("json");
       expect(resolveLogFormat({ env: { PROVENANCE_LOG_FORMAT: "PRETTY" }, isTTY: false })).to.equal("pretty");
       expect(resolveLogFormat({ env: { PROVENANCE_LOG_FORMAT: "pretty" }, flag: "json", isTTY: true })).to.equal("json");
+      // npm start with stdout and stderr in one file: auto keeps the output human; a forced json stays json.
+      expect(resolveLogFormat({ env: {}, isTTY: false, humanBeside: true })).to.equal("pretty");
+      expect(resolveLogFormat({ env: { PROVENANCE_LOG_FORMAT: "json" }, isTTY: false, humanBeside: true })).to.equal("json");
       expect(() => parseLogFormat("yaml")).to.throw('PROVENANCE_LOG_FORMAT must be one of auto, json, pretty, got "yaml"');
       expect(() => resolveLogFormat({ env: {}, flag: "text" })).to.throw('--log-format must be one of auto, json, pretty, got "text"');
     });

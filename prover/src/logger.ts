@@ -11,6 +11,7 @@
  * (the default) is the terminal test above. A pretty line shows an error's type, code and
  * message; its stack is in the JSON form.
  */
+import { fstatSync } from "node:fs";
 import { pino, type Logger, type LevelWithSilent } from "pino";
 import { PinoPretty } from "pino-pretty";
 
@@ -38,11 +39,27 @@ export function parseLogFormat(raw: string | undefined, source: string = LOG_FOR
  * The format lines are written in: the flag, else the variable, else `auto`; `auto` is `pretty`
  * when the output is a terminal, `json` otherwise.
  */
-export function resolveLogFormat(opts: { flag?: string | undefined; env?: Record<string, string | undefined>; isTTY?: boolean | undefined } = {}): "json" | "pretty" {
+export function resolveLogFormat(
+  opts: { flag?: string | undefined; env?: Record<string, string | undefined>; isTTY?: boolean | undefined; humanBeside?: boolean | undefined } = {},
+): "json" | "pretty" {
   const env = opts.env ?? process.env;
   const chosen = opts.flag !== undefined ? parseLogFormat(opts.flag, "--log-format") : parseLogFormat(env[LOG_FORMAT_ENV]);
   if (chosen !== "auto") return chosen;
+  if (opts.humanBeside === true) return "pretty";
   return (opts.isTTY ?? process.stdout.isTTY) === true ? "pretty" : "json";
+}
+
+/**
+ * Whether stdout and stderr are the same file or pipe (`2>&1`, `&> file`): the human lines a
+ * process prints on stderr then land beside its log lines, so `auto` should not pick JSON.
+ */
+export function stdoutIsStderr(): boolean {
+  try {
+    const [a, b] = [fstatSync(1), fstatSync(2)];
+    return a.dev === b.dev && a.ino === b.ino && a.rdev === b.rdev;
+  } catch {
+    return false;
+  }
 }
 
 /** An error for one human line: `{ type, code?, message }`, the cause's message appended. */
@@ -61,6 +78,8 @@ export interface CreateLoggerOptions {
   env?: Record<string, string | undefined>;
   /** Where lines go (default stdout); `isTTY` of it decides `auto`. */
   destination?: NodeJS.WritableStream & { isTTY?: boolean; fd?: number };
+  /** Human lines go to the same place (`stdoutIsStderr()`): `auto` is then `pretty`. */
+  humanBeside?: boolean;
 }
 
 /**
@@ -69,7 +88,7 @@ export interface CreateLoggerOptions {
  */
 export function createLogger(opts: CreateLoggerOptions): Logger {
   const dest = opts.destination ?? process.stdout;
-  const format = resolveLogFormat({ flag: opts.flag, env: opts.env, isTTY: dest.isTTY === true });
+  const format = resolveLogFormat({ flag: opts.flag, env: opts.env, isTTY: dest.isTTY === true, humanBeside: opts.humanBeside });
   const base = { name: opts.name, level: opts.level };
   let logger: Logger;
   if (format === "pretty") {

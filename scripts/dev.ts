@@ -96,7 +96,7 @@ const buildChain = runsLocalChain && !localnetBinaryIsFresh();
 function firstRunPlan(): string[] {
   const plan: string[] = [];
   const uncompiled = members.filter((m) => !circuitIsCompiled(m.name)).map((m) => m.name);
-  if (uncompiled.length > 0) plan.push(`compile the circuit${uncompiled.length > 1 ? "s" : ""} ${uncompiled.map((n) => `"${n}"`).join(", ")} (circom; about a minute each, cached in circuits/build/)`);
+  if (uncompiled.length > 0) plan.push(`compile the circuit${uncompiled.length > 1 ? "s" : ""} ${uncompiled.map((n) => `"${n}"`).join(", ")} (circom; 15 s to a minute each, cached in circuits/build/)`);
   if (!process.env.PROVENANCE_ZKEY && circuitConfig(config.circuit).family !== "prod") {
     const noKey = members.filter((m) => !circuitIsCompiled(m.name) || !existsQuiet(() => zkeyPath(m.name))).map((m) => m.name);
     if (noKey.length > 0) plan.push(`make the INSECURE dev trusted setup of ${noKey.map((n) => `"${n}"`).join(", ")} unless cached (5-20 min, cached in the setup cache)`);

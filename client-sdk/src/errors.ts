@@ -71,6 +71,8 @@ export type ErrorCode =
   | "ACCUMULATOR_STALE"
   /** The accumulator's leaf position does not belong to the bundle's batch index. */
   | "ACCUMULATOR_POSITION_MISMATCH"
+  /** The content given to verify does not hash (SHA-256) to the record's contentHash. */
+  | "CONTENT_MISMATCH"
   // services (client.ts, chain.ts): the sequencer answered with an error, or could not be reached
   | "SEQUENCER_ERROR"
   | "NOT_ANCHORED"
@@ -81,6 +83,12 @@ export type ErrorCode =
   | "IO_ERROR"
   // auditing (node/audit.ts)
   | "AUDIT_FAILED"
+  /** An audit checkpoint file that is not one, is corrupted or edited, or was written with fewer checks than asked for. */
+  | "CHECKPOINT_INVALID"
+  /** An audit checkpoint of another program, cluster or circuit. */
+  | "CHECKPOINT_FOREIGN"
+  /** An audit checkpoint the chain no longer agrees with (its last batch's transaction or head differ). */
+  | "CHECKPOINT_MISMATCH"
   // an admin action refused before anything is sent (wrong key, nothing to do, a registry that does not hash to its root)
   | "ADMIN_REFUSED";
 

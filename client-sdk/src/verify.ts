@@ -30,6 +30,7 @@ import { AccumulatorRefresher, type StatementSource } from "./refresh.js";
 import { BATCH_LOG_CAPACITY, KNOWN_CLUSTERS } from "./chainlog.js";
 import { ProvenanceError, type ErrorCode } from "./errors.js";
 import { hexToField } from "./field.js";
+import { contentCheck, digestContent, type ContentInput } from "./content.js";
 
 export interface VerifyOptions extends AbortOptions {
   /** Offline: the batch root (64 hex) the caller trusts for this bundle's batch. */
@@ -54,6 +55,14 @@ export interface VerifyOptions extends AbortOptions {
   refresh?: StatementSource;
   /** Shared by the bundles of a dataset: one refresh per batch (verifyBundles makes one). */
   refresher?: AccumulatorRefresher;
+  /**
+   * The fetched content (bytes, a Blob, a stream, or a digest made elsewhere such as
+   * `sha256File`'s): once every other check passed, its SHA-256 must be the record's
+   * `contentHash` (the `content` check, else CONTENT_MISMATCH with both hashes). Content that
+   * cannot be read rejects the call with the read's error: it says nothing about the bundle.
+   * One bundle only (not `verifyBundles`).
+   */
+  content?: ContentInput;
 }
 
 /** A chunk-signed record's place, once the bundle's format was read (also when a later check failed). */
@@ -276,6 +285,7 @@ async function checkTransactionOf(b: InclusionBundle, chain: ChainReader, log: C
  * RPC_ERROR (see `UNAVAILABLE_CODES`), which callers should not count as a bad bundle.
  */
 export async function verifyBundle(json: unknown, options: VerifyOptions): Promise<VerifyResult> {
+  if (options.content !== undefined) return verifyWithContent(json, options, options.content);
   if (!options.chain && options.trustedRoot === undefined && options.trustedRoots === undefined) {
     throw new ProvenanceError("INVALID_CONFIG", "verifyBundle needs a chain reader or a trusted root: a bundle's own root proves nothing");
   }
@@ -302,6 +312,23 @@ export async function verifyBundle(json: unknown, options: VerifyOptions): Promi
     if (options.signal?.aborted) throw options.signal.reason;
     return result(log, json, checked, null, e);
   }
+}
+
+/**
+ * `verifyBundle` with the `content` check last: every other check first (a digest the caller
+ * is still computing runs meanwhile), then, only when they passed, the content's SHA-256
+ * against the record's contentHash. A content read that fails rejects.
+ */
+async function verifyWithContent(json: unknown, options: VerifyOptions, content: ContentInput): Promise<VerifyResult> {
+  // A digest the caller is still computing is watched from now: its rejection is this call's.
+  if (typeof (content as PromiseLike<unknown>).then === "function") Promise.resolve(content).catch(() => {});
+  const r = await verifyBundle(json, { ...options, content: undefined });
+  if (!r.ok) return r;
+  const digest = await digestContent(content, { signal: options.signal });
+  const c = contentCheck((json as InclusionBundle).record.contentHash, digest);
+  if (c.ok) return { ...r, checks: [...r.checks, { name: "content", ok: true, detail: c.detail }], content: c.digest };
+  const { refreshed: _refreshed, ...rest } = r;
+  return { ...rest, ok: false, rootSource: null, checks: [...r.checks, { name: "content", ok: false, detail: c.detail }], failure: { code: "CONTENT_MISMATCH", check: "content", message: c.detail }, content: c.digest };
 }
 
 /** One bundle of a dataset that failed (or could not be checked), in `DatasetReport.failures`. */
@@ -351,6 +378,7 @@ export async function verifyBundles(
   bundles: AsyncIterable<{ line: number; json: unknown; parseError?: string }> | Iterable<{ line: number; json: unknown; parseError?: string }>,
   options: DatasetOptions,
 ): Promise<DatasetReport> {
+  if (options.content !== undefined) throw new ProvenanceError("INVALID_CONFIG", "the content option is for one bundle (verifyBundle): each bundle of a dataset has its own content");
   const t0 = Date.now();
   const concurrency = Math.max(1, options.concurrency ?? 16);
   const maxFailures = options.maxFailures ?? 100;

@@ -13,8 +13,6 @@ import { adminKeyOptions, adminSession, dryRunOption, executed, publicKeyArg, re
 
 type DryRun = { dryRun: boolean };
 
-/** `--help` examples of a verb. */
-const examples = (...lines: string[]): string => `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}`;
 
 const CIRCUITS = ["test", "dev", "prod"] as const;
 
@@ -40,15 +38,7 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
         .description("initialize the program: circuit, sequencer key, initial registry root; the admin must be the program's upgrade authority")
         .requiredOption("--sequencer-pubkey <base58>", "the sequencer's Solana public key (it signs submit_batch; never the admin)")
         .option("--circuit <name>", `the circuit configuration (${CIRCUITS.join(", ")}); default: the one the sequencer proves with (its /healthz)`)
-        .option("--registry-root <hex>", "the initial registry root; default: the one the sequencer serves (GET /v1/nodes)")
-        .addHelpText(
-          "after",
-          examples(
-            "provenance --rpc https://api.devnet.solana.com admin init --admin-keypair admin.json \\",
-            "    --circuit prod --sequencer-pubkey $(solana-keygen pubkey sequencer.json) --registry-root <64 hex>",
-            "provenance admin init --sequencer-pubkey <base58> --dry-run      # check and simulate only",
-          ),
-        ),
+        .option("--registry-root <hex>", "the initial registry root; default: the one the sequencer serves (GET /v1/nodes)"),
     )),
   ).action(
     ctx.run(async (opts: AdminKeyOpts & DryRun & { sequencerPubkey: string; circuit?: string; registryRoot?: string }, cmd: Command) => {
@@ -116,8 +106,7 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
         .command("propose")
         .description("first step of an admin hand-over: propose a new admin (it then runs `provenance admin accept` with its own keypair)")
         .argument("[pubkey]", "the new admin's public key (base58)")
-        .option("--cancel", "withdraw a pending proposal instead", false)
-        .addHelpText("after", examples("provenance admin propose <new admin base58> --admin-keypair admin.json", "provenance admin propose --cancel --admin-keypair admin.json")),
+        .option("--cancel", "withdraw a pending proposal instead", false),
     )),
   ).action(
     ctx.run(async (pubkey: string | undefined, opts: AdminKeyOpts & DryRun & { cancel: boolean }, cmd: Command) => {
@@ -149,8 +138,7 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
     dryRunOption(adminKeyOptions(
       admin
         .command("accept")
-        .description("second step of an admin hand-over: the proposed admin accepts, signing with its own keypair")
-        .addHelpText("after", examples("provenance admin accept --admin-keypair new-admin.json")),
+        .description("second step of an admin hand-over: the proposed admin accepts, signing with its own keypair"),
       "the proposed (new) admin",
     )),
   ).action(
@@ -176,8 +164,7 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
         adminKeyOptions(
           admin
             .command(verb)
-            .description(paused ? "stop submit_batch (batches wait in the sequencer and land in order after unpause)" : "resume submit_batch")
-            .addHelpText("after", examples(`provenance admin ${verb} --admin-keypair admin.json`, `provenance --rpc https://api.devnet.solana.com admin ${verb} --admin-keypair admin.json --dry-run`)),
+            .description(paused ? "stop submit_batch (batches wait in the sequencer and land in order after unpause)" : "resume submit_batch"),
         ),
       ),
     ).action(
@@ -206,8 +193,7 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
       admin
         .command("set-sequencer")
         .description("replace the key allowed to submit batches (e.g. after the sequencer's key was stolen)")
-        .argument("<pubkey>", "the new sequencer's public key (base58)")
-        .addHelpText("after", examples("provenance admin set-sequencer $(solana-keygen pubkey new-sequencer.json) --admin-keypair admin.json")),
+        .argument("<pubkey>", "the new sequencer's public key (base58)"),
     )),
   ).action(
     ctx.run(async (pubkey: string, opts: AdminKeyOpts & DryRun, cmd: Command) => {
@@ -233,8 +219,7 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
   ctx.addExitHelp(
     admin
         .command("show")
-        .description("the program's state on the cluster, read only: deployed and by whom upgradable, Config (admin, pending admin, sequencer, circuit, paused, registry roots, next batch), Accumulator")
-        .addHelpText("after", examples("provenance admin show", "provenance --rpc https://api.devnet.solana.com admin show --json")),
+        .description("the program's state on the cluster, read only: deployed and by whom upgradable, Config (admin, pending admin, sequencer, circuit, paused, registry roots, next batch), Accumulator"),
   ).action(
     ctx.run(async (_opts: Record<string, never>, cmd: Command) => {
       const g = ctx.globals(cmd);
@@ -308,14 +293,7 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
           )
           .argument("<root>", "the registry root (64 lowercase hex, a BN254 field element)")
           .requiredOption("--registry-version <n>", "its version: above the on-chain version and above a staged root's")
-          .option("--retire-previous", "make it current at once and forget every other root (batches proven against them no longer land)", false)
-          .addHelpText(
-            "after",
-            examples(
-              "provenance admin set-registry-root <64 hex> --registry-version 7 --admin-keypair admin.json --dry-run",
-              "provenance admin set-registry-root <64 hex> --registry-version 8 --retire-previous --admin-keypair admin.json",
-            ),
-          ),
+          .option("--retire-previous", "make it current at once and forget every other root (batches proven against them no longer land)", false),
       ),
     ),
   ).action(
@@ -355,8 +333,7 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
       adminKeyOptions(
         admin
           .command("init-accumulator")
-          .description("create the Accumulator of a deployment initialized before it existed (its leaf 0 is the next batch); the admin pays its rent")
-          .addHelpText("after", examples("provenance admin init-accumulator --admin-keypair admin.json --dry-run", "provenance admin init-accumulator --admin-keypair admin.json")),
+          .description("create the Accumulator of a deployment initialized before it existed (its leaf 0 is the next batch); the admin pays its rent"),
       ),
     ),
   ).action(

@@ -19,11 +19,7 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
           "stage the sequencer's registry root on-chain (it becomes current when the first batch proven against it lands); " +
             "--emergency makes it current at once and retires every other root (a compromised node)",
         )
-        .option("--emergency", "set_registry_root with retire_previous: no grace period for batches proven against older roots", false)
-        .addHelpText(
-          "after",
-          "\nExamples:\n  provenance registry push --admin-keypair admin.json --dry-run\n  provenance --sequencer https://seq.example --rpc https://api.devnet.solana.com registry push --admin-keypair admin.json",
-        ),
+        .option("--emergency", "set_registry_root with retire_previous: no grace period for batches proven against older roots", false),
     )),
   ).action(
     ctx.run(async (opts: AdminKeyOpts & { emergency: boolean; dryRun: boolean }, cmd: Command) => {

@@ -20,7 +20,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "provenance registry push --emergency --admin-keypair admin.json",
   ],
   admin: ["provenance admin show", "provenance admin init --sequencer-pubkey <base58> --admin-keypair admin.json", "provenance admin pause --admin-keypair admin.json --dry-run"],
-  "admin show": ["provenance admin show", "provenance --rpc https://api.devnet.solana.com --program-id <your program id> admin show --json"],
+  "admin show": ["provenance admin show", "provenance --rpc https://api.devnet.solana.com --program-id <programId> admin show --json"],
   "admin init": [
     "provenance admin init --sequencer-pubkey <base58>                   # on the dev stack: its admin key",
     "provenance --rpc https://api.devnet.solana.com admin init --sequencer-pubkey <base58> --circuit prod --registry-root <64 hex> --admin-keypair admin.json --dry-run",

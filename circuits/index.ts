@@ -158,6 +158,18 @@ export function buildPaths(name: string): { dir: string; r1cs: string; wasm: str
   };
 }
 
+/** Whether a configuration has an up-to-date build (compileCircuit would do nothing). */
+export function circuitIsCompiled(name: string): boolean {
+  const paths = buildPaths(name);
+  const stampFile = path.join(paths.dir, "stamp.json");
+  if (!existsSync(stampFile) || !existsSync(paths.r1cs) || !existsSync(paths.wasm)) return false;
+  try {
+    return (JSON.parse(readFileSync(stampFile, "utf8")) as { sourceHash?: string }).sourceHash === sourceHash(circuitConfig(name));
+  } catch {
+    return false;
+  }
+}
+
 /** Compiles a configuration unless an up-to-date build exists. */
 export async function compileCircuit(
   name: string,

@@ -16,7 +16,8 @@
  *   --verbose          show snarkjs's own progress
  *   --info             only print the circuit's size and the ptau power it needs
  *
- * Keys go to ${PROVENANCE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/provenance}/setup/NAME-<r1cs hash>/.
+ * Keys go to <cache>/setup/NAME-<r1cs hash>/ (the cache: PROVENANCE_CACHE_DIR, else $PROVENANCE_DATA_DIR/cache
+ * when that is set, else ${XDG_CACHE_HOME:-$HOME/.cache}/provenance; prover/src/data-dir.ts).
  * See docs/trusted-setup.md.
  */
 import { existsSync } from "node:fs";

@@ -118,6 +118,11 @@ describe("provenance admin, registry push (local chain, a sequencer without the 
     const health = (await (await fetch(`${seq!.url}/healthz`)).json()) as { chain: { detail: string } };
     expect(health.chain.detail).to.contain("this sequencer does not hold the admin key: registry changes (POST/DELETE /v1/nodes) stay in its store");
 
+    // --dry-run: every check and the cluster's simulation, nothing staged.
+    const dry = await cli(["registry", "push", "--admin-keypair", chain.wallet, "--dry-run", "--json"], { cwd: work, env });
+    expectExit(dry, 0, "registry push --dry-run");
+    expect(dry.json).to.include({ ok: true, dryRun: true, action: "staged", registryRoot: list.registryRoot, registryVersion: 1, signature: null });
+    expect((await onChain()).stagedRegistryRoot).to.equal(null);
     const push = await cli(["registry", "push", "--admin-keypair", chain.wallet, "--json"], { cwd: work, env });
     expectExit(push, 0, "registry push");
     expect(push.json).to.include({ ok: true, action: "staged", registryRoot: list.registryRoot, registryVersion: 1, emergency: false });

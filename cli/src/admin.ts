@@ -15,6 +15,7 @@ import type { ChainConfig, ChainReader } from "@provenance/client-sdk/chain";
 import type { AdminInstructions } from "@provenance/client-sdk/node";
 import { ProvenanceError } from "@provenance/client-sdk/errors";
 import { isLoopbackHost } from "@provenance/client-sdk/hosts";
+import { dataDir } from "@provenance/prover/data-dir";
 import type { CliContext, GlobalOptions } from "./context.js";
 import { UsageError, parseJsonFile } from "./output.js";
 
@@ -22,7 +23,12 @@ export const DEV_ADMIN_FILE = "dev-admin.json";
 
 export interface AdminKeyOpts {
   adminKeypair?: string;
-  dataDir: string;
+  dataDir?: string;
+}
+
+/** `--data-dir` if given, else $PROVENANCE_DATA_DIR, else ./.provenance (the sequencer's and npm start's rule). */
+export function dataDirOf(ctx: CliContext, given: string | undefined): string {
+  return given !== undefined ? ctx.resolvePath(given) : dataDir(ctx.io.env, ctx.io.cwd);
 }
 
 /** The program's Config (with its staged root and pending admin). */
@@ -37,7 +43,7 @@ export function adminKeyOptions(cmd: import("commander").Command, what = "the pr
       "--admin-keypair <file>",
       `${what}'s Solana keypair (solana-keygen JSON, mode 0600; default $PROVENANCE_ADMIN_KEYPAIR, else the dev stack's admin from <data-dir>/${DEV_ADMIN_FILE})`,
     )
-    .option("--data-dir <dir>", "the dev stack's data directory (npm start), where it records its admin key", "./.provenance");
+    .option("--data-dir <dir>", "the dev stack's data directory (npm start), where it records its admin key (default: $PROVENANCE_DATA_DIR, else ./.provenance)");
 }
 
 /** Loads a keypair file with the 0600 check; a file too open is a usage error (exit 2). */
@@ -59,11 +65,11 @@ export async function resolveAdminKeypair(ctx: CliContext, opts: AdminKeyOpts, g
     const file = ctx.resolvePath(given);
     return { keypair: await loadKeypair(file, what), source: file };
   }
-  const pointer = path.join(ctx.resolvePath(opts.dataDir), DEV_ADMIN_FILE);
+  const pointer = path.join(dataDirOf(ctx, opts.dataDir), DEV_ADMIN_FILE);
   if (!existsSync(pointer)) {
     throw new UsageError(
       `this needs ${what}: pass --admin-keypair FILE (solana-keygen JSON, mode 0600) or set PROVENANCE_ADMIN_KEYPAIR; ` +
-        `the dev stack (npm start) records its own in <data-dir>/${DEV_ADMIN_FILE} (--data-dir, default ./.provenance), and ${pointer} does not exist`,
+        `the dev stack (npm start) records its own in <data-dir>/${DEV_ADMIN_FILE} (--data-dir, default $PROVENANCE_DATA_DIR, else ./.provenance), and ${pointer} does not exist`,
     );
   }
   const dev = parseJsonFile(pointer, "the dev stack's admin record") as { adminKeypair?: unknown; adminPubkey?: unknown; rpcUrl?: unknown };
@@ -83,25 +89,58 @@ export async function resolveAdminKeypair(ctx: CliContext, opts: AdminKeyOpts, g
   return { keypair, source: dev.adminKeypair };
 }
 
+/** `--dry-run` of an admin verb. */
+export function dryRunOption(cmd: import("commander").Command): import("commander").Command {
+  return cmd.option("--dry-run", "check everything and simulate the transaction on the cluster (the program's own checks included); send nothing", false);
+}
+
+/** What an admin verb did: sent (a signature) or, with --dry-run, simulated. */
+export interface Executed {
+  signature: string | null;
+  dryRun: boolean;
+  /** Compute units the simulation used (dry run only). */
+  unitsConsumed: number | null;
+}
+
 /** A connection, the program's reader and its admin instructions, for one verb. */
 export interface AdminSession {
   reader: ChainReader;
   ix: AdminInstructions;
   send(signer: Keypair, instruction: Promise<import("@solana/web3.js").TransactionInstruction>, what: string): Promise<{ signature: string; slot: number }>;
+  /** Sends, or with `dryRun` simulates (refusing as sending would, with the program's error name). */
+  execute(signer: Keypair, instruction: Promise<import("@solana/web3.js").TransactionInstruction>, what: string, dryRun: boolean): Promise<Executed>;
   /** Config, with the staged/pending fields; refuses (ACCOUNT_MISSING) when the program is not initialized. */
   config(): Promise<AdminConfig>;
 }
 
 export async function adminSession(ctx: CliContext, g: GlobalOptions): Promise<AdminSession> {
   const reader = await ctx.chainReader(g);
-  const { AdminInstructions, sendAdminTransaction } = await import("@provenance/client-sdk/node");
+  const { AdminInstructions, sendAdminTransaction, simulateAdminTransaction } = await import("@provenance/client-sdk/node");
   const ix = new AdminInstructions(reader.connection, reader.programId);
+  const send = async (signer: Keypair, instruction: Promise<import("@solana/web3.js").TransactionInstruction>, what: string) =>
+    sendAdminTransaction(reader.connection, signer, [await instruction], what);
   return {
     reader,
     ix,
-    send: async (signer, instruction, what) => sendAdminTransaction(reader.connection, signer, [await instruction], what),
+    send,
+    execute: async (signer, instruction, what, dryRun) => {
+      if (!dryRun) return { signature: (await send(signer, instruction, what)).signature, dryRun: false, unitsConsumed: null };
+      const sim = await simulateAdminTransaction(reader.connection, signer, [await instruction], what);
+      return { signature: null, dryRun: true, unitsConsumed: sim.unitsConsumed };
+    },
     config: () => reader.config(),
   };
+}
+
+/** The JSON fields of a verb that sent or simulated: `dryRun`, `signature` (null on a dry run), and the simulation's `unitsConsumed`. */
+export function executed(r: Executed): { dryRun: boolean; signature: string | null; unitsConsumed?: number | null } {
+  return r.dryRun ? { dryRun: true, signature: null, unitsConsumed: r.unitsConsumed } : { dryRun: false, signature: r.signature };
+}
+
+/** The last line of a verb that sent (or simulated) one transaction. */
+export function sayExecuted(ctx: CliContext, r: Executed, what: string): void {
+  if (r.dryRun) ctx.out.say(`  dry run: ${what} signed by this key passes every check and the cluster's simulation (${r.unitsConsumed ?? "?"} compute units); nothing was sent`);
+  else ctx.out.say(`  transaction ${r.signature}`);
 }
 
 /** Refuses unless `signer` is the program's admin. */
@@ -127,6 +166,8 @@ export async function publicKeyArg(value: string, what: string): Promise<import(
 
 export interface PushResult {
   ok: true;
+  /** Simulated, not sent (--dry-run). */
+  dryRun: boolean;
   action: "staged" | "set" | "unchanged";
   registryRoot: string;
   registryVersion: number;
@@ -141,7 +182,7 @@ export interface PushResult {
  * serves (refused when it does not hash to the served root), and sends
  * `set_registry_root(root, version, emergency)` signed by the admin.
  */
-export async function pushRegistry(ctx: CliContext, g: GlobalOptions, signer: { keypair: Keypair; source: string }, emergency: boolean): Promise<PushResult> {
+export async function pushRegistry(ctx: CliContext, g: GlobalOptions, signer: { keypair: Keypair; source: string }, emergency: boolean, dryRun = false): Promise<PushResult> {
   const client = await ctx.sequencerClient(g);
   const list = await client.nodes();
   const { NodeRegistry, fieldToHex } = await import("@provenance/client-sdk");
@@ -173,7 +214,7 @@ export async function pushRegistry(ctx: CliContext, g: GlobalOptions, signer: { 
     stagedRegistryVersion: config.stagedRegistryVersion,
   };
   const counts = { active: nodes.filter((n) => n.status === "active").length, revoked: nodes.filter((n) => n.status === "revoked").length };
-  const base = { ok: true as const, registryRoot: list.registryRoot, registryVersion: list.registryVersion, emergency, onChain, nodes: counts };
+  const base = { ok: true as const, dryRun, registryRoot: list.registryRoot, registryVersion: list.registryVersion, emergency, onChain, nodes: counts };
   const current = config.registryRoot === list.registryRoot && config.registryVersion === list.registryVersion;
   const staged = config.stagedRegistryRoot === list.registryRoot && config.stagedRegistryVersion === list.registryVersion;
   if (current || (staged && !emergency)) return { ...base, action: "unchanged", signature: null };
@@ -193,10 +234,11 @@ export async function pushRegistry(ctx: CliContext, g: GlobalOptions, signer: { 
     );
   }
   requireAdmin(config, signer.keypair, signer.source);
-  const { signature } = await session.send(
+  const { signature } = await session.execute(
     signer.keypair,
     session.ix.setRegistryRoot(signer.keypair.publicKey, list.registryRoot, list.registryVersion, emergency),
     emergency ? "set_registry_root (emergency)" : "set_registry_root",
+    dryRun,
   );
   return { ...base, action: emergency ? "set" : "staged", signature };
 }
@@ -207,10 +249,11 @@ export function printPush(ctx: CliContext, r: PushResult): void {
   if (r.action === "unchanged") {
     ctx.out.say(`registry version ${r.registryVersion} (root ${r.registryRoot}) is already ${r.onChain.registryVersion === r.registryVersion ? "current" : "staged"} on-chain: nothing sent`);
   } else if (r.action === "set") {
-    ctx.out.say(`registry version ${r.registryVersion} (root ${r.registryRoot}) is now current on-chain (emergency: every other root is retired), was ${from}`);
+    ctx.out.say(`registry version ${r.registryVersion} (root ${r.registryRoot}) ${r.dryRun ? "would be" : "is now"} current on-chain (emergency: every other root is retired), was ${from}`);
   } else {
-    ctx.out.say(`registry version ${r.registryVersion} (root ${r.registryRoot}) staged on-chain, was ${from}: it becomes current when the first batch proven against it lands`);
+    ctx.out.say(`registry version ${r.registryVersion} (root ${r.registryRoot}) ${r.dryRun ? "would be staged" : "staged"} on-chain, was ${from}: it becomes current when the first batch proven against it lands`);
   }
   ctx.out.say(`  ${r.nodes.active} active node(s), ${r.nodes.revoked} revoked; ${r.registryVersion - r.onChain.registryVersion} registry operation(s) since the current on-chain version`);
   if (r.signature) ctx.out.say(`  transaction ${r.signature}`);
+  else if (r.dryRun && r.action !== "unchanged") ctx.out.say("  dry run: set_registry_root signed by this key passes every check and the cluster's simulation; nothing was sent");
 }

@@ -47,11 +47,14 @@ function binaryIsFresh(bin: string): boolean {
 /**
  * Builds the debug binary unless it is newer than all its sources; returns its path. The fast
  * path matters: cargo's own up-to-date check waits for the shared target directory's lock,
- * which another build (of anything) may hold for minutes.
+ * which another build (of anything) may hold for minutes. With `progress`, cargo reports as it
+ * goes on stderr (its progress bar on a terminal, a line per crate elsewhere); without, only
+ * errors.
  */
-export function ensureLocalnetBinary(): string {
+export function ensureLocalnetBinary(options: { progress?: boolean } = {}): string {
   if (binaryIsFresh(localnetBinaryPath())) return localnetBinaryPath();
-  const run = spawnSync("nice", ["-n", "10", "cargo", "build", "--quiet", "-p", "provenance-localnet"], {
+  const quiet = options.progress ? [] : ["--quiet"];
+  const run = spawnSync("nice", ["-n", "10", "cargo", "build", ...quiet, "-p", "provenance-localnet"], {
     cwd: ROOT,
     env: { ...process.env, CARGO_TARGET_DIR: cargoTargetDir() },
     stdio: ["ignore", "inherit", "inherit"],

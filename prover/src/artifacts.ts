@@ -5,8 +5,9 @@
  *   `circuits/build/<name>/batch_js/batch.wasm`.
  * - Proving key and verifying key (scripts/setup.ts, or a ceremony): a cache directory outside
  *   the repository, keyed by the circuit's R1CS hash,
- *   `${PROVENANCE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/provenance}/setup/<name>-<sha256(r1cs)[0..16]>/`
- *   holding `batch.zkey`, `verification_key.json` and `manifest.json`.
+ *   `<cache>/setup/<name>-<sha256(r1cs)[0..16]>/`, the cache being `PROVENANCE_CACHE_DIR`, else
+ *   `$PROVENANCE_DATA_DIR/cache` when that is set, else `${XDG_CACHE_HOME:-$HOME/.cache}/provenance`
+ *   (data-dir.ts), holding `batch.zkey`, `verification_key.json` and `manifest.json`.
  * - Checked-in verifying key: `circuits/keys/<name>.vk.json`.
  *
  * `PROVENANCE_ZKEY` (a file path) overrides the proving key location, e.g. for a zkey from a
@@ -14,9 +15,9 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { REPO_ROOT, buildPaths } from "@provenance/circuits";
+import { cacheDir } from "./data-dir.js";
 
 export { REPO_ROOT };
 
@@ -24,9 +25,7 @@ type Env = Record<string, string | undefined>;
 
 /** The project's cache root (not in the repository). */
 export function cacheRoot(env: Env = process.env): string {
-  if (env.PROVENANCE_CACHE_DIR) return path.resolve(env.PROVENANCE_CACHE_DIR);
-  const xdg = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), ".cache");
-  return path.resolve(xdg, "provenance");
+  return cacheDir(env);
 }
 
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;

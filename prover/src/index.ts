@@ -8,3 +8,5 @@ export * from "./family.js";
 export * from "./native.js";
 export * from "./witness.js";
 export * from "./solana-layout.js";
+export * from "./data-dir.js";
+export * from "./logger.js";

@@ -1,14 +1,15 @@
 /**
  * `provenance-prover --queue redis://… --circuit NAME`: a prover worker on this machine
  * (queue-worker.ts). Needs the repository and the circuit's artifacts (compiled circuit, proving
- * key), nothing else. Logs are pino JSON lines on stdout.
+ * key), nothing else. Logs: one line per event on stdout, human on a terminal, JSON lines
+ * otherwise (--log-format / PROVENANCE_LOG_FORMAT forces either).
  *
  * SIGTERM / SIGINT: no new jobs, the ones at hand finished (or handed back after --drain-ms);
  * a second signal hands them back at once. Exit 0 when stopped, 3 when it refused a job for
  * another key or circuit, 1 when it could not start.
  */
 import { parseArgs } from "node:util";
-import { pino } from "pino";
+import { createLogger, resolveLogFormat } from "./logger.js";
 import { resolveBackend } from "./native.js";
 import { queueConnection } from "./queue.js";
 import { startProverWorker } from "./queue-worker.js";
@@ -30,6 +31,8 @@ const HELP = `provenance-prover: prove batches from the sequencer's queue
   --tls-ca FILE      CA certificate (PEM) of the Redis server (TLS)
   --tls-servername NAME  name to check the server certificate against
   --log-level LEVEL  pino level (default: PROVENANCE_LOG_LEVEL, else info)
+  --log-format F     json | pretty | auto (default: PROVENANCE_LOG_FORMAT, else auto:
+                     pretty on a terminal, JSON lines otherwise)
 
 The Redis password may be given as PROVENANCE_PROVER_QUEUE_PASSWORD instead of in the URL
 (it then appears in neither the command line nor the logs).`;
@@ -46,6 +49,7 @@ const { values } = parseArgs({
     "tls-ca": { type: "string" },
     "tls-servername": { type: "string" },
     "log-level": { type: "string" },
+    "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   },
   strict: true,
@@ -55,7 +59,14 @@ if (values.help) {
   process.exit(0);
 }
 const env = process.env;
-const logger = pino({ level: values["log-level"] ?? env["PROVENANCE_LOG_LEVEL"] ?? "info", name: "prover-worker" });
+let logFormat: "json" | "pretty";
+try {
+  logFormat = resolveLogFormat({ flag: values["log-format"] });
+} catch (err) {
+  process.stderr.write(`provenance-prover: ${(err as Error).message}\n`);
+  process.exit(1);
+}
+const logger = createLogger({ name: "prover-worker", level: values["log-level"] ?? env["PROVENANCE_LOG_LEVEL"] ?? "info", flag: values["log-format"] });
 const int = (raw: string | undefined, name: string, min: number, max: number): number | undefined => {
   if (raw === undefined) return undefined;
   const n = Number(raw);
@@ -117,7 +128,7 @@ try {
   await Promise.all(workers.map((w) => w.done));
   process.exit(code);
 } catch (err) {
-  logger.fatal({ err: (err as Error).message }, "could not start");
+  if (logFormat === "json") logger.fatal({ err: (err as Error).message }, "could not start");
   process.stderr.write(`provenance-prover failed to start: ${(err as Error).message}\n`);
   process.exit(1);
 }

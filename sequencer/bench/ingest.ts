@@ -65,6 +65,7 @@ import {
   type RecordV1,
 } from "@provenance/client-sdk";
 import { checkRecordBatch, merkleRootFast, nativeEddsa, nativeMerkle } from "@provenance/ingest-engine";
+import { cacheRoot } from "@provenance/prover/artifacts";
 import { testNode } from "../../tests/support/fixtures.js";
 import { ReceiptSigner } from "../src/receipt.js";
 import { BENCH_NODES } from "./sign-records.js";
@@ -253,6 +254,7 @@ async function startSequencer(tree = "", extraEnv: Record<string, string> = {}, 
     env: {
       ...process.env,
       PROVENANCE_DATA_DIR: dataDir,
+      PROVENANCE_CACHE_DIR: cacheRoot(),
       PROVENANCE_CIRCUIT: circuit,
       PROVENANCE_LISTEN: "127.0.0.1:0",
       PROVENANCE_ADMIN_TOKEN: ADMIN,

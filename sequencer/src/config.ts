@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { PublicKey } from "@solana/web3.js";
 import { DEFAULT_BODY_LIMIT_BYTES, MAX_CLOCK_SKEW_MS, MAX_RECORDS_PER_REQUEST, ProvenanceError, isLoopbackHost } from "@provenance/client-sdk";
 import { loadCircuitConfigs } from "@provenance/circuits";
+import { DEFAULT_DATA_DIR } from "@provenance/prover/data-dir";
 import { loadProverQueueSettings, type ProverQueueSettings } from "./prover-queue.js";
 
 export interface SequencerConfig {
@@ -41,8 +42,10 @@ export interface SequencerConfig {
   computeUnitLimit: number;
   /** Priority fee of chain transactions, micro-lamports per compute unit (0 = none). */
   priorityFeeMicroLamports: number;
-  /** LevelDB, keys, admin token. */
+  /** LevelDB, keys, admin token (PROVENANCE_DATA_DIR; docs/operations.md#data-directory). */
   dataDir: string;
+  /** The local chain's ledger when `npm start` runs it: PROVENANCE_LOCALNET_DIR, else `<dataDir>/localnet`. */
+  localnetDir: string;
   /** Registry writes need `Authorization: Bearer <adminToken>`; unset = generated into dataDir. */
   adminToken: string | undefined;
   /** Seal a batch this long after its first pending record was accepted (or when full). */
@@ -111,7 +114,7 @@ export interface SequencerConfig {
 export const DEFAULTS = {
   listen: "127.0.0.1:8080",
   rpcUrl: "http://127.0.0.1:8899",
-  dataDir: "./.provenance",
+  dataDir: DEFAULT_DATA_DIR,
   batchMaxAgeMs: 5000,
   circuit: "dev",
   prover: "auto",
@@ -147,6 +150,7 @@ export const ENV = {
   listen: "PROVENANCE_LISTEN",
   rpcUrl: "PROVENANCE_RPC_URL",
   dataDir: "PROVENANCE_DATA_DIR",
+  localnetDir: "PROVENANCE_LOCALNET_DIR",
   adminToken: "PROVENANCE_ADMIN_TOKEN",
   batchMaxAgeMs: "PROVENANCE_BATCH_MAX_AGE_MS",
   circuit: "PROVENANCE_CIRCUIT",
@@ -386,6 +390,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     computeUnitLimit: int("computeUnitLimit", DEFAULTS.computeUnitLimit, 10_000, 1_400_000),
     priorityFeeMicroLamports: int("priorityFeeMicroLamports", DEFAULTS.priorityFeeMicroLamports, 0, 1e12),
     dataDir,
+    localnetDir: path.resolve(overrides.localnetDir ?? pick("localnetDir") ?? path.join(dataDir, "localnet")),
     adminToken,
     batchMaxAgeMs: int("batchMaxAgeMs", DEFAULTS.batchMaxAgeMs, 1, 24 * 3600 * 1000),
     circuit,

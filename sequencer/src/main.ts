@@ -6,16 +6,25 @@
  * `PROVENANCE_ANCHORING=off`), and its key must be funded there. The whole dev stack in one
  * command is `npm start` (`scripts/dev.ts`).
  *
- * Logs are pino JSON lines on stdout; the banner goes to stderr.
+ * Logs: one line per event on stdout, human (pino-pretty) on a terminal and JSON lines otherwise;
+ * PROVENANCE_LOG_FORMAT=json|pretty|auto forces either. The banner goes to stderr.
  */
-import { pino } from "pino";
+import { createLogger, resolveLogFormat } from "@provenance/prover/logger";
 import { loadConfig } from "./config.js";
 import type { AnchorChainSubmitter } from "./chain.js";
 import { Sequencer } from "./sequencer.js";
 import { checkProvingArtifacts, connectChain, printBanner, say, stopOnSignal } from "./service.js";
 
-const config = loadConfig();
-const logger = pino({ level: config.logLevel, name: "sequencer" });
+let config: ReturnType<typeof loadConfig>;
+let logFormat: "json" | "pretty";
+try {
+  config = loadConfig();
+  logFormat = resolveLogFormat();
+} catch (err) {
+  say(`sequencer failed to start: ${(err as Error).message}`);
+  process.exit(2);
+}
+const logger = createLogger({ name: "sequencer", level: config.logLevel });
 
 let sequencer: Sequencer | null = null;
 let submitter: AnchorChainSubmitter | null = null;
@@ -33,7 +42,7 @@ try {
   sequencer = await Sequencer.start(config, { logger, submitter });
   printBanner(config, sequencer, submitter ? { rpcUrl: config.rpcUrl, submitter } : null);
 } catch (err) {
-  logger.fatal({ err }, "could not start");
+  if (logFormat === "json") logger.fatal({ err }, "could not start");
   say(`sequencer failed to start: ${(err as Error).message}`);
   await sequencer?.stop().catch(() => {});
   await submitter?.close();

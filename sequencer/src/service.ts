@@ -58,6 +58,7 @@ export async function connectChain(cfg: SequencerConfig, rpcUrl: string, log: Lo
   const submitter = createChainSubmitter({ ...cfg, rpcUrl }, log);
   try {
     await submitter.checkCluster();
+    await checkProgramDeployed(submitter, rpcUrl);
     const balance = await submitter.connection.getBalance(submitter.walletPublicKey);
     if (submitter.cluster === "localnet" && balance < 10 * LAMPORTS_PER_SOL) {
       // A local chain (ours, or `provenance localnet` started separately) airdrops freely.
@@ -79,6 +80,23 @@ export async function connectChain(cfg: SequencerConfig, rpcUrl: string, log: Lo
     throw err;
   }
   return submitter;
+}
+
+/**
+ * The program is deployed at its id on this chain: an executable account. Otherwise the start
+ * stops saying how to deploy it, instead of reporting the missing Config of a program that is not there.
+ */
+async function checkProgramDeployed(submitter: AnchorChainSubmitter, rpcUrl: string): Promise<void> {
+  const id = submitter.programId.toBase58();
+  const account = await submitter.connection.getAccountInfo(submitter.programId);
+  const how =
+    submitter.cluster === "localnet"
+      ? "deploy it first (docs/operations.md#your-own-chain: `anchor build -- --features devnet-demo`, then " +
+        "`solana-test-validator --upgradeable-program " + id + " target/deploy/provenance.so <upgrade authority>` or `solana program deploy`)"
+      : "deploy it first (docs/operations.md#real-cluster: `anchor keys sync`, `npx tsx scripts/gen-onchain.ts --idl-only`, `anchor build`, `anchor deploy`), " +
+        "or point PROVENANCE_RPC_URL at the cluster it is deployed on";
+  if (!account) throw new Error(`no program is deployed at ${id} on ${redactUrl(rpcUrl)}: ${how}`);
+  if (!account.executable) throw new Error(`the account ${id} on ${redactUrl(rpcUrl)} is not a program (not executable): ${how}`);
 }
 
 /** `<dataDir>/dev-admin.json`: where the local chain's admin keypair is, for the CLI's admin verbs (never the key itself). */

@@ -37,6 +37,7 @@ import {
 import { ChainReader } from "@provenance/client-sdk/chain";
 import { startLocalnet, type Localnet } from "@provenance/localnet";
 import { circuitConfig } from "@provenance/circuits";
+import { cacheRoot } from "@provenance/prover/artifacts";
 import { ensureSetup } from "../../tests/support/circuit-setup.js";
 import { AnchorChainSubmitter, createChainSubmitter } from "../src/chain.js";
 import { loadConfig } from "../src/config.js";
@@ -318,6 +319,8 @@ describe("sequencer -> local chain: anchoring", function () {
         env: {
           ...process.env,
           PROVENANCE_DATA_DIR: t.dir,
+          // The setup keys stay where the suite made them (PROVENANCE_DATA_DIR would move the cache).
+          PROVENANCE_CACHE_DIR: cacheRoot(),
           PROVENANCE_CIRCUIT: "test",
           PROVENANCE_LISTEN: "127.0.0.1:0",
           PROVENANCE_ADMIN_TOKEN: ADMIN,

@@ -16,6 +16,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import { parseRecord, recordId, type RecordV1 } from "@provenance/client-sdk";
+import { cacheRoot } from "@provenance/prover/artifacts";
 import { ensureSetup } from "../../tests/support/circuit-setup.js";
 import { ReceiptSigner, type Receipt } from "../src/receipt.js";
 import { Store } from "../src/store.js";
@@ -37,6 +38,8 @@ async function startChild(dataDir: string, env: Record<string, string> = {}): Pr
     env: {
       ...process.env,
       PROVENANCE_DATA_DIR: dataDir,
+      // The setup keys stay where the suite made them (PROVENANCE_DATA_DIR would move the cache).
+      PROVENANCE_CACHE_DIR: cacheRoot(),
       PROVENANCE_CIRCUIT: "test",
       PROVENANCE_LISTEN: "127.0.0.1:0",
       PROVENANCE_ADMIN_TOKEN: ADMIN,

@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { EXIT, positiveInt } from "../output.js";
+import { stackPaths } from "@provenance/prover/data-dir";
 
 export function registerLocalnet(program: Command, ctx: CliContext): void {
   ctx.addExitHelp(
@@ -10,13 +11,13 @@ export function registerLocalnet(program: Command, ctx: CliContext): void {
       .command("localnet")
       .description("run the local Solana chain (JSON-RPC on Agave's runtime with the program loaded) in the foreground; Ctrl-C stops it")
       .option("--port <n>", "JSON-RPC port (the websocket is port + 1)", "8899")
-      .option("--data-dir <dir>", "chain state directory (kept across restarts)", "./.provenance/localnet")
+      .option("--data-dir <dir>", "chain state directory, kept across restarts (default: $PROVENANCE_LOCALNET_DIR, else $PROVENANCE_DATA_DIR/localnet, else ./.provenance/localnet)")
       .action(
-        ctx.run(async (opts: { port: string; dataDir: string }, cmd: Command) => {
+        ctx.run(async (opts: { port: string; dataDir?: string }, cmd: Command) => {
           ctx.globals(cmd);
           const port = positiveInt(opts.port, "--port", 65534);
           const { startLocalnet } = await import("@provenance/localnet");
-          const dataDir = ctx.resolvePath(opts.dataDir);
+          const dataDir = opts.dataDir !== undefined ? ctx.resolvePath(opts.dataDir) : stackPaths(ctx.io.env, ctx.io.cwd).localnet;
           mkdirSync(dataDir, { recursive: true });
           if (!ctx.out.json) ctx.out.note("starting the local chain (the first run builds it with cargo: minutes)...");
           const chain = await startLocalnet({ dataDir, port, timeoutMs: 30 * 60_000 });

@@ -3,13 +3,13 @@ import { Option, type Command } from "commander";
 import { ProvenanceError } from "@provenance/client-sdk/errors";
 import { isHttpError, type CliContext } from "../context.js";
 import { UsageError, hex64, plainHttpWarning, resolveAdminToken } from "../output.js";
-import { DEV_ADMIN_FILE, printPush, pushRegistry, resolveAdminKeypair } from "../admin.js";
+import { DEV_ADMIN_FILE, dataDirOf, printPush, pushRegistry, resolveAdminKeypair } from "../admin.js";
 
 interface AdminOpts {
   adminTokenFile?: string;
   /** Refused: present only to explain why. */
   adminToken?: string;
-  dataDir: string;
+  dataDir?: string;
 }
 
 export function registerNodes(program: Command, ctx: CliContext): void {
@@ -19,14 +19,14 @@ export function registerNodes(program: Command, ctx: CliContext): void {
       cmd
         .option("--admin-token-file <file>", "file holding the admin token, mode 0600 (default: $PROVENANCE_ADMIN_TOKEN, else <data-dir>/admin-token)")
         .addOption(new Option("--admin-token <token>").hideHelp())
-        .option("--data-dir <dir>", "the sequencer's data directory, where its admin-token file is", "./.provenance"),
+        .option("--data-dir <dir>", "the sequencer's data directory, where its admin-token file is (default: $PROVENANCE_DATA_DIR, else ./.provenance)"),
     );
   /** The admin token, from a file or the environment (never argv), with a warning before plain HTTP off this machine. */
   const adminToken = async (opts: AdminOpts, sequencerUrl: string): Promise<string> => {
     if (opts.adminToken !== undefined) {
       throw new UsageError("--admin-token is not accepted: a token on the command line is visible to every user in `ps`; use --admin-token-file FILE (mode 0600) or PROVENANCE_ADMIN_TOKEN");
     }
-    const token = await resolveAdminToken(opts.adminTokenFile ? ctx.resolvePath(opts.adminTokenFile) : undefined, ctx.io.env, ctx.resolvePath(opts.dataDir));
+    const token = await resolveAdminToken(opts.adminTokenFile ? ctx.resolvePath(opts.adminTokenFile) : undefined, ctx.io.env, dataDirOf(ctx, opts.dataDir));
     const warning = plainHttpWarning(sequencerUrl, "the admin token");
     if (warning) ctx.out.note(warning);
     return token;
@@ -74,7 +74,7 @@ export function registerNodes(program: Command, ctx: CliContext): void {
       const id = await keyOrArg(nodeId, opts.key, "nodeId");
       if (opts.adminKeypair !== undefined && !opts.emergency) throw new UsageError("--admin-keypair is for --emergency (the on-chain push); a plain revoke needs only the admin token");
       // The admin keypair is checked before the revocation, so a missing or too-open one stops nothing half-way.
-      const signer = opts.emergency ? await resolveAdminKeypair(ctx, { dataDir: opts.dataDir, ...(opts.adminKeypair !== undefined ? { adminKeypair: opts.adminKeypair } : {}) }, g) : null;
+      const signer = opts.emergency ? await resolveAdminKeypair(ctx, { ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}), ...(opts.adminKeypair !== undefined ? { adminKeypair: opts.adminKeypair } : {}) }, g) : null;
       const client = await ctx.sequencerClient(g, { adminToken: await adminToken(opts, g.sequencer) });
       const r = await client.revokeNode(id);
       if (!signer) {

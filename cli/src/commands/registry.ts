@@ -7,12 +7,12 @@
  */
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
-import { adminKeyOptions, printPush, pushRegistry, resolveAdminKeypair, type AdminKeyOpts } from "../admin.js";
+import { adminKeyOptions, dryRunOption, printPush, pushRegistry, resolveAdminKeypair, type AdminKeyOpts } from "../admin.js";
 
 export function registerRegistry(program: Command, ctx: CliContext): void {
   const registry = program.command("registry").description("the on-chain node registry root (signed by the admin's keypair)");
   ctx.addExitHelp(
-    adminKeyOptions(
+    dryRunOption(adminKeyOptions(
       registry
         .command("push")
         .description(
@@ -20,12 +20,12 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
             "--emergency makes it current at once and retires every other root (a compromised node)",
         )
         .option("--emergency", "set_registry_root with retire_previous: no grace period for batches proven against older roots", false),
-    ),
+    )),
   ).action(
-    ctx.run(async (opts: AdminKeyOpts & { emergency: boolean }, cmd: Command) => {
+    ctx.run(async (opts: AdminKeyOpts & { emergency: boolean; dryRun: boolean }, cmd: Command) => {
       const g = ctx.globals(cmd);
       const signer = await resolveAdminKeypair(ctx, opts, g);
-      printPush(ctx, await pushRegistry(ctx, g, signer, opts.emergency));
+      printPush(ctx, await pushRegistry(ctx, g, signer, opts.emergency, opts.dryRun));
     }),
   );
 }

@@ -128,6 +128,49 @@ export class AdminInstructions {
   setSequencer(admin: PublicKey, sequencer: PublicKey): Promise<TransactionInstruction> {
     return this.method("setSequencer", sequencer).accountsPartial({ admin, config: this.configAddress }).instruction();
   }
+
+  /** `init_accumulator()`: creates the Accumulator of a deployment initialized before it existed; the admin pays its rent. */
+  initAccumulator(admin: PublicKey): Promise<TransactionInstruction> {
+    return this.method("initAccumulator")
+      .accountsPartial({ admin, config: this.configAddress, accumulator: this.accumulatorAddress, systemProgram: SystemProgram.programId })
+      .instruction();
+  }
+}
+
+/**
+ * Simulates `instructions` as `signer` would send them (signature checked, nothing sent): the
+ * compute units used and the logs, or an AdminTransactionError naming the program's refusal, the
+ * same as sending would. A dry run of an admin verb.
+ */
+export async function simulateAdminTransaction(
+  connection: Connection,
+  signer: Keypair,
+  instructions: TransactionInstruction[],
+  what: string,
+): Promise<{ unitsConsumed: number | null; logs: string[] }> {
+  const { blockhash, lastValidBlockHeight } = await connection.getLatestBlockhash("confirmed");
+  const tx = new Transaction({ feePayer: signer.publicKey, blockhash, lastValidBlockHeight }).add(...instructions);
+  tx.sign(signer);
+  let result;
+  try {
+    result = (await connection.simulateTransaction(tx)).value;
+  } catch (err) {
+    throw new ProvenanceError("RPC_ERROR", `${what} could not be simulated: ${(err as Error).message}`, { cause: err });
+  }
+  const logs = result.logs ?? [];
+  if (result.err) {
+    const parsed = AnchorError.parse(logs);
+    if (parsed) {
+      const { code, number } = parsed.error.errorCode;
+      throw new AdminTransactionError(`${what} would be refused by the program: ${code} (${number}): ${parsed.error.errorMessage}`, code);
+    }
+    const pe = programErrorOf(result.err);
+    if (pe) throw new AdminTransactionError(`${what} would be refused by the program: ${pe.name} (${pe.number}): ${pe.msg}`, pe.name);
+    const text = JSON.stringify(result.err);
+    if (/AccountNotFound|InsufficientFunds/.test(text)) throw new AdminTransactionError(`${what} would fail: the signing key cannot pay the fee (fund it): ${text}`, null);
+    throw new AdminTransactionError(`${what} would fail: ${text}${logs.length ? `\n${logs.slice(-5).join("\n")}` : ""}`, null);
+  }
+  return { unitsConsumed: result.unitsConsumed ?? null, logs };
 }
 
 /** A program refusal or failed transaction: `programError` is the Anchor error name when there is one. */

@@ -10,6 +10,7 @@ import { createReadStream, readFileSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { ProvenanceError } from "../errors.js";
 import { verifyBundles, type DatasetOptions, type DatasetReport } from "../verify.js";
+import { manifestLineError, type DatasetItem } from "../offline.js";
 
 /** One line of a manifest: its 1-based line number and its parsed bundle, or why it did not parse. */
 export interface ManifestItem {
@@ -18,8 +19,13 @@ export interface ManifestItem {
   parseError?: string;
 }
 
-/** Lines of a manifest as bundles; a line that is not JSON becomes an item with `parseError`. */
-export async function* readManifest(file: string): AsyncGenerator<ManifestItem> {
+/**
+ * Lines of a manifest as bundles; a line that is not JSON becomes an item with `parseError`.
+ * `{ parse: false }`: the lines' text instead, for a `BundleChecker` to parse where it checks.
+ */
+export function readManifest(file: string): AsyncGenerator<ManifestItem>;
+export function readManifest(file: string, options: { parse: false }): AsyncGenerator<DatasetItem>;
+export async function* readManifest(file: string, options: { parse?: boolean } = {}): AsyncGenerator<ManifestItem | DatasetItem> {
   let stream;
   try {
     statSync(file);
@@ -33,10 +39,14 @@ export async function* readManifest(file: string): AsyncGenerator<ManifestItem> 
     line++;
     const t = text.trim();
     if (t.length === 0 || t.startsWith("#")) continue;
+    if (options.parse === false) {
+      yield { line, text: t };
+      continue;
+    }
     try {
       yield { line, json: JSON.parse(t) };
     } catch (e) {
-      yield { line, json: null, parseError: `line ${line} is not JSON (${(e as Error).message}): the file must hold one bundle per line` };
+      yield { line, json: null, parseError: manifestLineError(line, e) };
     }
   }
 }
@@ -134,7 +144,8 @@ export async function countManifestLines(file: string): Promise<number> {
 }
 
 /**
- * Verifies every bundle of a manifest file (see `verifyBundles`). Writes nothing unless asked:
+ * Verifies every bundle of a manifest file (see `verifyBundles`; with `options.checker` the
+ * lines go to it unparsed, so parsing runs where the checks run). Writes nothing unless asked:
  * `progress: true` draws a `ProgressBar` on stderr when it is a terminal; `onProgress` reports
  * to the caller.
  */
@@ -143,7 +154,7 @@ export async function verifyManifest(file: string, options: DatasetOptions & { p
   const bar = showProgress ? new ProgressBar("verifying", await countManifestLines(file)) : null;
   let done = 0;
   let failed = 0;
-  const report = await verifyBundles(readManifest(file), {
+  const report = await verifyBundles(options.checker ? readManifest(file, { parse: false }) : readManifest(file), {
     ...options,
     onProgress: (d, f) => {
       done = d;

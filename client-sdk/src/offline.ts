@@ -123,6 +123,53 @@ export function resumeLog(pending: PendingBundle): CheckLog {
   return log;
 }
 
+/**
+ * One line of a trusted-roots file (docs/protocol.md#trusted-roots): JSON lines, each
+ * `{"batch": N, "root": "<64 hex>"}` (exactly these two fields; the root a field element). Blank
+ * lines and lines starting with `#` give null. Throws INVALID_CONFIG naming `where` (a file and
+ * line) and what is wrong.
+ */
+export function parseTrustedRootLine(text: string, where: string): { batch: number; root: string } | null {
+  const t = text.trim();
+  if (t.length === 0 || t.startsWith("#")) return null;
+  const bad = (why: string): never => {
+    throw new ProvenanceError("INVALID_CONFIG", `${where}: ${why}; each line of a trusted-roots file is {"batch": N, "root": "<64 hex>"}`);
+  };
+  let o: unknown;
+  try {
+    o = JSON.parse(t);
+  } catch (e) {
+    return bad(`not JSON (${(e as Error).message})`);
+  }
+  if (typeof o !== "object" || o === null || Array.isArray(o)) return bad(`not a JSON object (${Array.isArray(o) ? "an array" : o === null ? "null" : typeof o})`);
+  const r = o as Record<string, unknown>;
+  for (const key of Object.keys(r)) if (key !== "batch" && key !== "root") bad(`unknown field "${key}"`);
+  if (!("batch" in r)) bad('missing field "batch"');
+  if (!("root" in r)) bad('missing field "root"');
+  if (typeof r.batch !== "number" || !Number.isSafeInteger(r.batch) || r.batch < 0) bad(`"batch" must be a non-negative integer (a batch index), got ${JSON.stringify(r.batch)}`);
+  try {
+    hexToField(r.root, '"root"');
+  } catch (e) {
+    bad((e as Error).message);
+  }
+  return { batch: r.batch as number, root: r.root as string };
+}
+
+/**
+ * Adds one parsed trusted root to `roots`: the same root twice is fine, two different roots for
+ * one batch are refused (INVALID_CONFIG), naming both places.
+ */
+export function addTrustedRoot(roots: Map<number, string>, places: Map<number, string>, entry: { batch: number; root: string }, where: string): void {
+  const known = roots.get(entry.batch);
+  if (known !== undefined && known !== entry.root) {
+    throw new ProvenanceError("INVALID_CONFIG", `${where}: batch ${entry.batch} is given root ${entry.root}, but ${places.get(entry.batch)} gave it ${known}: a trusted-roots file must not contradict itself`);
+  }
+  if (known === undefined) {
+    roots.set(entry.batch, entry.root);
+    places.set(entry.batch, where);
+  }
+}
+
 /** Whether `trust` names anything to verify against offline. */
 export function hasTrustedRoots(trust: TrustedRoots): boolean {
   return trust.trustedRoot !== undefined || trust.trustedRoots !== undefined;

@@ -10,7 +10,7 @@ import { createReadStream, readFileSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { ProvenanceError } from "../errors.js";
 import { verifyBundles, type DatasetOptions, type DatasetReport } from "../verify.js";
-import { manifestLineError, type DatasetItem } from "../offline.js";
+import { addTrustedRoot, manifestLineError, parseTrustedRootLine, type DatasetItem } from "../offline.js";
 
 /** One line of a manifest: its 1-based line number and its parsed bundle, or why it did not parse. */
 export interface ManifestItem {
@@ -165,4 +165,36 @@ export async function verifyManifest(file: string, options: DatasetOptions & { p
   });
   bar?.finish(done, failed);
   return report;
+}
+
+/**
+ * Reads a trusted-roots file (docs/protocol.md#trusted-roots): JSON lines of
+ * `{"batch": N, "root": "<64 hex>"}`, streamed, into the map `trustedRoots` takes. Throws
+ * IO_ERROR when the file cannot be read, INVALID_CONFIG (naming the line) for a line that is not
+ * such an object, two different roots for one batch, or a file with no root at all.
+ */
+export async function readTrustedRoots(file: string): Promise<Map<number, string>> {
+  let stream;
+  try {
+    statSync(file);
+    stream = createReadStream(file, { encoding: "utf8" });
+  } catch (e) {
+    throw new ProvenanceError("IO_ERROR", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const roots = new Map<number, string>();
+  const places = new Map<number, string>();
+  let line = 0;
+  try {
+    for await (const text of createInterface({ input: stream, crlfDelay: Infinity })) {
+      line++;
+      const where = `${file} line ${line}`;
+      const entry = parseTrustedRootLine(text, where);
+      if (entry) addTrustedRoot(roots, places, entry, where);
+    }
+  } catch (e) {
+    if (e instanceof ProvenanceError) throw e;
+    throw new ProvenanceError("IO_ERROR", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (roots.size === 0) throw new ProvenanceError("INVALID_CONFIG", `${file} holds no trusted roots: expected one {"batch": N, "root": "<64 hex>"} per line`);
+  return roots;
 }

@@ -132,6 +132,14 @@ async function workerModuleUrl(name: string): Promise<string> {
         {
           name: "packages-as-file-urls",
           setup(build) {
+            // circomlibjs's entry also loads its contract generators (and through them ethers):
+            // seconds of start-up per worker on a busy machine. The SDK takes only its Poseidon
+            // builders from it, so a worker imports that one file of circomlibjs instead.
+            build.onResolve({ filter: /^circomlibjs$/ }, () => ({ path: "poseidon", namespace: "circomlibjs" }));
+            build.onLoad({ filter: /.*/, namespace: "circomlibjs" }, () => ({
+              contents: `export { buildPoseidon, buildPoseidonWasm } from ${JSON.stringify(new URL("src/poseidon_wasm.js", import.meta.resolve("circomlibjs")).href)};`,
+              loader: "js",
+            }));
             // The project's own workspaces are TypeScript: bundled. Everything else stays external.
             build.onResolve({ filter: /^[^./]/ }, (args) =>
               args.path.startsWith("@provenance/")

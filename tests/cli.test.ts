@@ -5,7 +5,7 @@
  * against a real sequencer (started without a chain client).
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -13,8 +13,10 @@ import { loadConfig } from "@provenance/sequencer";
 import { Sequencer } from "@provenance/sequencer";
 import { quietLogger } from "../sequencer/test/helpers.js";
 import { FAKE_ANCHOR, bundlesFor, loadVector } from "../client-sdk/test/helpers/bundles.js";
-import { BIN, cli, cliBin, expectExit } from "./support/cli.js";
+import { BIN, REPO, cli, cliBin, expectExit } from "./support/cli.js";
 import { plainHttpWarning } from "@provenance/cli/output";
+import { CliContext, allCommands, buildProgram, commandPath, main } from "@provenance/cli";
+import type { Command } from "commander";
 
 const VERBS = [["keygen"], ["submit"], ["status"], ["proof"], ["verify"], ["audit"], ["localnet"], ["nodes"], ["nodes", "add"], ["nodes", "revoke"], ["nodes", "list"], ["nodes", "get"]];
 
@@ -40,6 +42,7 @@ describe("provenance CLI", function () {
     cliBin();
     work = mkdtempSync(path.join(os.tmpdir(), "provenance-cli-"));
     bundles.forEach((b, i) => writeFileSync(path.join(work, `bundle-${i}.json`), JSON.stringify(b, null, 2) + "\n"));
+    writeFileSync(path.join(work, "two.jsonl"), bundles.slice(0, 2).map((b) => JSON.stringify(b)).join("\n") + "\n");
   });
   after(function () {
     if (work) rmSync(work, { recursive: true, force: true });
@@ -63,6 +66,147 @@ describe("provenance CLI", function () {
     });
   });
 
+  it("every registered verb's --help has Examples: real command lines, each naming registered verbs and their options", async function () {
+    const io = () => {
+      let text = "";
+      const sink = { write: (s: string) => ((text += s), true) } as unknown as NodeJS.WritableStream;
+      return { io: { stdout: sink, stderr: sink, env: {}, cwd: work }, text: () => text };
+    };
+    const program = buildProgram(new CliContext(io().io, false));
+    const verbs = allCommands(program);
+    // The buyer's verbs are among them (registered in main.ts), and the old ones.
+    expect(verbs.map(commandPath)).to.include.members(["search", "manifest", "batches", "batch", "info", "verify", "proof", "submit", "audit", "nodes add", "admin init", "registry push"]);
+    /** The command a line's `provenance a b …` names, and its flags, each checked to exist. */
+    const checkLine = (line: string, where: string): string[] => {
+      const named: string[] = [];
+      for (const segment of line.replace(/#.*$/, "").split("|")) {
+        const tokens = segment.replace(/^\s*[A-Z]+=\$\(/, "").replace(/\)\s*$/, "").trim().split(/\s+/);
+        if (tokens[0] !== "provenance") throw new Error(`${where}: example segment ${JSON.stringify(segment)} does not start with provenance`);
+        // Options (global ones before the verb too) must be the command's or the program's;
+        // a word after the command's name is a subcommand while it has one of that name.
+        let cmd: Command = program;
+        let words = true;
+        for (let i = 1; i < tokens.length; i++) {
+          const t = tokens[i]!;
+          if (t.startsWith("-") && t !== "-") {
+            const flag = t.split("=")[0]!;
+            const option = [...cmd.options, ...program.options].find((o) => o.long === flag || o.short === flag || o.long === flag.replace(/^--no-/, "--"));
+            expect(option, `${where}: ${flag} is not an option of provenance ${commandPath(cmd) || "(the program)"} (${segment.trim()})`).to.not.equal(undefined);
+            if ((option!.required || option!.optional) && !t.includes("=")) i++;
+            continue;
+          }
+          const sub = words ? cmd.commands.find((c) => c.name() === t) : undefined;
+          if (sub) cmd = sub;
+          else words = false;
+        }
+        expect(cmd, `${where}: ${segment}`).to.not.equal(program);
+        named.push(commandPath(cmd));
+      }
+      return named;
+    };
+    for (const verb of verbs) {
+      const verbPath = commandPath(verb);
+      const out = io();
+      expect(await main([...verbPath.split(" "), "--help"], out.io), verbPath).to.equal(0);
+      const help = out.text();
+      expect(help, `${verbPath} --help`).to.contain(`Usage: provenance ${verbPath}`);
+      const at = help.indexOf("\nExamples:\n");
+      expect(at, `${verbPath} --help has no Examples: section`).to.be.greaterThan(-1);
+      // One section: a verb that writes its own is left out of cli/src/examples.ts.
+      expect(help.split("\nExamples:\n").length - 1, `${verbPath} --help has more than one Examples: section`).to.equal(1);
+      const lines = help
+        .slice(at + 11)
+        .split("\n")
+        .filter((l) => /^ {2}(provenance |[A-Z]+=\$\(provenance )/.test(l))
+        .map((l) => l.trim());
+      expect(lines.length, `${verbPath}: example lines`).to.be.greaterThan(0);
+      const named = lines.flatMap((l) => checkLine(l, verbPath));
+      // At least one example runs the verb itself (a group: one of its verbs).
+      expect(named.some((n) => n === verbPath || n.startsWith(`${verbPath} `)), `${verbPath}: no example runs it (${named.join(", ")})`).to.equal(true);
+    }
+  });
+
+  it("--version prints the CLI's version and the protocol's format versions", async function () {
+    const pkg = JSON.parse(readFileSync(path.join(REPO, "cli", "package.json"), "utf8")) as { version: string };
+    const run = await cli(["--version"]);
+    expectExit(run, 0, "--version");
+    expect(run.stdout).to.match(new RegExp(`^provenance ${pkg.version.replace(/\./g, "\\.")} \\(@provenance/cli; @provenance/client-sdk \\d+\\.\\d+\\.\\d+\\)\n`));
+    expect(run.stdout).to.contain("record v1, bundle v1 and v2, receipts provenance.receipt.v1 and provenance.receipt.v2, batch chain provenance.batch.v1");
+    const json = await cli(["--version", "--json"]);
+    expectExit(json, 0, "--version --json");
+    expect(json.json).to.deep.include({ cli: pkg.version, protocol: { record: 1, bundle: [1, 2], receipt: ["provenance.receipt.v1", "provenance.receipt.v2"], batchChain: "provenance.batch.v1" } });
+    expectExit(await cli(["-V"]), 0, "-V");
+  });
+
+  it("info prints a bundle offline: record, id, batch, root, leaf, anchor; --json; a malformed file is refused", async function () {
+    // Services that do not exist: info must not need them.
+    const env = { PROVENANCE_SEQUENCER_URL: "http://127.0.0.1:9", PROVENANCE_RPC_URL: "http://127.0.0.1:9" };
+    const b = bundles[1]!;
+    const run = await cli(["info", "bundle-1.json"], { cwd: work, env });
+    expectExit(run, 0, "info");
+    expect(run.stdout).to.contain(`bundle v1 of record ${b.id}`);
+    expect(run.stdout).to.contain(`url            ${b.record.url}`).and.contain(`content hash   ${b.record.contentHash}`).and.contain(`node           ${b.record.nodeId}`);
+    expect(run.stdout).to.contain(`fetched        ${new Date(b.record.timestamp).toISOString()}`).and.contain("signed         alone");
+    expect(run.stdout).to.contain(`batch          ${b.batch.index}: ${b.batch.count} record(s)`).and.contain(`batch root     ${b.batch.batchRoot}`).and.contain(`leaf index     ${b.leafIndex}`);
+    expect(run.stdout).to.contain(`anchored       transaction ${b.txSignature}`).and.contain("not verified: `provenance verify bundle-1.json`");
+    const json = await cli(["info", "bundle-1.json", "--json"], { cwd: work, env });
+    expectExit(json, 0, "info --json");
+    expect(json.json).to.deep.include({ ok: true, kind: "bundle", id: b.id, version: 1, record: b.record, batch: b.batch, leafIndex: b.leafIndex, anchor: { programId: b.programId, cluster: b.cluster, txSignature: b.txSignature, slot: b.slot } });
+    writeFileSync(path.join(work, "not-a-bundle.json"), JSON.stringify({ ...b, v: 7 }));
+    const bad = await cli(["info", "not-a-bundle.json"], { cwd: work, env });
+    expectExit(bad, 1, "info on a malformed bundle");
+    expect(bad.stderr).to.contain("not-a-bundle.json is not a well-formed bundle: bundle version must be 1 or 2, got 7").and.contain("[INVALID_BUNDLE]");
+    writeFileSync(path.join(work, "array.json"), "[1, 2]");
+    const array = await cli(["info", "array.json"], { cwd: work, env });
+    expectExit(array, 2, "info on an array");
+    expect(array.stderr).to.contain("array.json holds an array, not a bundle");
+    // A manifest: one bundle picked by its line, as verify numbers them.
+    const manifest = await cli(["info", "two.jsonl"], { cwd: work, env });
+    expectExit(manifest, 2, "info on a manifest");
+    expect(manifest.stderr).to.contain("two.jsonl is a manifest (one bundle per line): pick one with --line N");
+    const line2 = await cli(["info", "two.jsonl", "--line", "2", "--json"], { cwd: work, env });
+    expectExit(line2, 0, "info --line 2");
+    expect(line2.json).to.deep.include({ id: b.id, batch: b.batch });
+    expectExit(await cli(["info", "two.jsonl", "--line", "3"], { cwd: work, env }), 2, "info --line past the end");
+    const missing = await cli(["info", "missing.json"], { cwd: work, env });
+    expectExit(missing, 3, "info on a missing file");
+    expect(missing.stderr).to.contain(`cannot read ${path.join(work, "missing.json")}: ENOENT`).and.contain("[IO_ERROR]");
+  });
+
+  it("verify --content re-hashes the fetched file: passes for the record's content, CONTENT_MISMATCH with both hashes for another", async function () {
+    // The vector's record 1 is the SHA-256 of "page 1" (tests/support/fixtures.ts).
+    writeFileSync(path.join(work, "page-1.html"), "page 1");
+    writeFileSync(path.join(work, "page-2.html"), "page 2");
+    const b = bundles[1]!;
+    const ok = await cli(["verify", "bundle-1.json", "--root", vector.batchRoot, "--content", "page-1.html"], { cwd: work });
+    expectExit(ok, 0, "verify --content with the right file");
+    expect(ok.stdout).to.match(/ok {3}content {10}SHA-256 of the content \(6 bytes\) is the record's contentHash/);
+    expect(ok.stdout).to.contain("content: the file's SHA-256 (6 bytes) is the record's contentHash");
+    const json = await cli(["verify", "bundle-1.json", "--root", vector.batchRoot, "--content", "page-1.html", "--json"], { cwd: work });
+    expect(json.json).to.deep.include({ ok: true, content: { sha256: b.record.contentHash, bytes: 6 } });
+    expect((json.json!.checks as { name: string }[]).map((c) => c.name).at(-1)).to.equal("content");
+
+    const other = await cli(["verify", "bundle-1.json", "--root", vector.batchRoot, "--content", "page-2.html", "--json"], { cwd: work });
+    expectExit(other, 1, "verify --content with another file");
+    const failure = other.json!.failure as { code: string; check: string; message: string };
+    expect(failure).to.include({ code: "CONTENT_MISMATCH", check: "content" });
+    const otherHash = (await import("node:crypto")).createHash("sha256").update("page 2").digest("hex");
+    expect(failure.message).to.equal(`SHA-256 of the content (6 bytes) is ${otherHash}, but the record's contentHash is ${b.record.contentHash}: this is not the content the node signed`);
+    const human = await cli(["verify", "bundle-1.json", "--root", vector.batchRoot, "--content", "page-2.html"], { cwd: work });
+    expectExit(human, 1, "verify --content with another file (human)");
+    expect(human.stdout).to.contain("INVALID (CONTENT_MISMATCH, content check)");
+
+    // A file that cannot be read is no failed check: exit 3 (missing) or 2 (a directory), nothing verified.
+    const missing = await cli(["verify", "bundle-1.json", "--root", vector.batchRoot, "--content", "nope.html"], { cwd: work });
+    expectExit(missing, 3, "verify --content with a missing file");
+    expect(missing.stderr).to.contain(`cannot read the content file ${path.join(work, "nope.html")}: ENOENT`);
+    expect(missing.stdout).to.not.contain("ok   format");
+    mkdirSync(path.join(work, "a-dir"), { recursive: true });
+    const dir = await cli(["verify", "bundle-1.json", "--root", vector.batchRoot, "--content", "a-dir"], { cwd: work });
+    expectExit(dir, 2, "verify --content with a directory");
+    expect(dir.stderr).to.contain("is a directory: give the fetched file");
+  });
+
   it("usage errors exit 2 and say what is wrong", async function () {
     const cases: [string[], RegExp][] = [
       [["bogus"], /unknown command 'bogus'/],
@@ -76,11 +220,25 @@ describe("provenance CLI", function () {
       [["verify", "bundle-0.json", "--commitment", "processed"], /argument 'processed' is invalid\. Allowed choices are confirmed, finalized/],
       // The key the audited sequencer serves is no evidence: the auditor pins it.
       [["audit", "--receipts", "receipts.jsonl"], /--receipts needs --receipt-key HEX.*it could serve another one/],
+      [["search"], /give at least one filter: --url URL, --content-hash HEX, --content FILE or --node NODEID/],
+      [["search", "--url", "https://x.test/", "--limit", "5", "--all"], /give --limit N or --all, not both/],
+      [["search", "--content-hash", "XYZ"], /--content-hash must be 64 lowercase hex/],
+      [["search", "--node", "ab"], /--node must be 64 lowercase hex/],
+      [["search", "--url", "https://x.test/", "--jsonl", "--ids"], /give one output form: --json, --jsonl or --ids/],
+      [["manifest"], /give the records one way: ids as arguments, --ids FILE/],
+      [["manifest", "ab".repeat(32), "--url", "https://x.test/"], /give the records one way/],
+      [["manifest", "xyz"], /record id must be 64 lowercase hex characters/],
+      [["manifest", "ab".repeat(32), "--json"], /--json prints the report on stdout, where the manifest goes without --out: pass --out FILE/],
+      [["batch", "x1"], /batch index must be a batch index \(an integer ≥ 0\)/],
+      [["batches", "--all", "--from", "3"], /--all lists every batch: not with --from or --limit/],
+      [["verify", "two.jsonl", "--content", "bundle-0.json"], /--content checks one bundle's content, and two.jsonl is a manifest/],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli(args, { cwd: work })));
     runs.forEach((run, i) => {
       expectExit(run, 2, cases[i]![0].join(" "));
-      expect(run.stderr, cases[i]![0].join(" ")).to.match(cases[i]![1]);
+      // With --json the error is the JSON on stdout.
+      const said = cases[i]![0].includes("--json") ? (run.json!.error as { message: string }).message : run.stderr;
+      expect(said, cases[i]![0].join(" ")).to.match(cases[i]![1]);
     });
   });
 

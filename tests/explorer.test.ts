@@ -235,7 +235,7 @@ describe("explorer page in headless Chromium (local chain + anchoring sequencer)
     expect(await failed.getAttribute("class")).to.equal("fail");
     expect(await page.locator("#verify-result .failure").innerText()).to.contain("BAD_SIGNATURE");
     expect(await page.locator("#verify-result h3").innerText()).to.contain("INVALID").and.contain("signature");
-    // The content does not match the record's hash either (checked apart from the SDK's checks).
+    // The content does not match the record's hash either (the SDK's content check, last).
     await page.setInputFiles("#bundle-file", { name: "bundle.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(bundle)) });
     await page.setInputFiles("#content-file", { name: "other.html", mimeType: "text/html", buffer: Buffer.from(contents[2]!) });
     await until(page.locator('#verify-result[data-failed-check="content"]').waitFor());

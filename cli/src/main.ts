@@ -20,8 +20,14 @@ import { registerRegistry } from "./commands/registry.js";
 import { registerStatus } from "./commands/status.js";
 import { registerSubmit } from "./commands/submit.js";
 import { registerVerify } from "./commands/verify.js";
+import { registerSearch } from "./commands/search.js";
+import { registerManifest } from "./commands/manifest.js";
+import { registerBatches } from "./commands/batches.js";
+import { registerInfo } from "./commands/info.js";
+import { addExamplesToHelp } from "./examples.js";
 
-export { DEFAULT_RPC_URL, DEFAULT_SEQUENCER_URL, ExitError };
+export { DEFAULT_RPC_URL, DEFAULT_SEQUENCER_URL, ExitError, CliContext };
+export { allCommands, commandPath, EXAMPLES } from "./examples.js";
 
 function defaultIo(): Io {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
@@ -42,6 +48,7 @@ export function buildProgram(ctx: CliContext): Command {
         .default("confirmed"),
     )
     .option("--json", "print the result as JSON on stdout", false)
+    .option("-V, --version", "print the CLI's version and the protocol versions it speaks")
     .addHelpText("after", `\n${EXIT_CODES_HELP}\n\nRun \`provenance <verb> --help\` for each verb; docs/sdk.md has a walkthrough.`)
     .showHelpAfterError("(add --help for usage)")
     .exitOverride()
@@ -58,14 +65,26 @@ export function buildProgram(ctx: CliContext): Command {
   registerStatus(program, ctx);
   registerProof(program, ctx);
   registerVerify(program, ctx);
+  registerSearch(program, ctx);
+  registerManifest(program, ctx);
+  registerBatches(program, ctx);
+  registerInfo(program, ctx);
   registerAudit(program, ctx);
   registerLocalnet(program, ctx);
+  addExamplesToHelp(program);
   return program;
 }
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const ctx = new CliContext(io, argv.includes("--json"));
+  // `--version` (before any verb): answered without parsing a verb.
+  if (argv.some((a) => a === "--version" || a === "-V") && argv.every((a) => a.startsWith("-"))) {
+    const { versionInfo, versionText } = await import("./version.js");
+    const v = await versionInfo();
+    io.stdout.write(ctx.out.json ? `${JSON.stringify(v, null, 2)}\n` : versionText(v));
+    return EXIT.OK;
+  }
   const program = buildProgram(ctx);
   try {
     await program.parseAsync(argv, { from: "user" });

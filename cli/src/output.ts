@@ -87,6 +87,8 @@ export function exitCodeOf(err: unknown): number {
 }
 
 export interface Io {
+  /** Where `-` reads from (`manifest --ids -`); default process.stdin. */
+  stdin?: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: Record<string, string | undefined>;

@@ -221,7 +221,8 @@ export type CheckName =
   | "batch-log"
   | "accumulator-path"
   | "accumulator"
-  | "transaction";
+  | "transaction"
+  | "content";
 
 /** The outcome of verifying one bundle. */
 export interface VerifyResult {
@@ -240,6 +241,8 @@ export interface VerifyResult {
   failure: { code: ErrorCode; check: CheckName; message: string } | null;
   /** Caveats of checks that passed (e.g. a deployment whose proofs can be forged, on a local chain). */
   warnings: string[];
+  /** Set when content was given and hashed (`VerifyOptions.content`): its SHA-256 and length. */
+  content?: { sha256: string; bytes: number };
 }
 
 /** A bundle that passed every offline check, with what they derived. */

@@ -73,6 +73,8 @@ export type ErrorCode =
   | "ACCUMULATOR_STALE"
   /** The accumulator's leaf position does not belong to the bundle's batch index. */
   | "ACCUMULATOR_POSITION_MISMATCH"
+  /** The content given to verify does not hash (SHA-256) to the record's contentHash. */
+  | "CONTENT_MISMATCH"
   // services (client.ts, chain.ts): the sequencer answered with an error, or could not be reached
   | "SEQUENCER_ERROR"
   | "NOT_ANCHORED"

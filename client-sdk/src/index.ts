@@ -26,6 +26,7 @@ export * from "./chainlog.js";
 export * from "./groth16-layout.js";
 export * from "./verify.js";
 export * from "./offline.js";
+export * from "./content.js";
 export * from "./wire.js";
 export * from "./client.js";
 export * from "./verifying-keys.js";

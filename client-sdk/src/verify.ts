@@ -30,6 +30,7 @@ import { AccumulatorRefresher, type StatementSource } from "./refresh.js";
 import { BATCH_LOG_CAPACITY, KNOWN_CLUSTERS } from "./chainlog.js";
 import { ProvenanceError, type ErrorCode } from "./errors.js";
 import { checkOffline, completeTrusted, hasTrustedRoots, itemJson, resumeLog, verifyResult, type DatasetItem, type OfflineCheck, type PendingBundle, type TrustedRoots } from "./offline.js";
+import { contentCheck, digestContent, type ContentInput } from "./content.js";
 
 export interface VerifyOptions extends AbortOptions, TrustedRoots {
   /** Against the chain: a reader for the RPC to trust. */
@@ -52,6 +53,14 @@ export interface VerifyOptions extends AbortOptions, TrustedRoots {
   refresher?: AccumulatorRefresher;
   /** The hashing and curve arithmetic of the offline checks (default: the SDK's own, `JS_BUNDLE_MATH`). */
   math?: BundleMath;
+  /**
+   * The fetched content (bytes, a Blob, a stream, or a digest made elsewhere such as
+   * `sha256File`'s): once every other check passed, its SHA-256 must be the record's
+   * `contentHash` (the `content` check, else CONTENT_MISMATCH with both hashes). Content that
+   * cannot be read rejects the call with the read's error: it says nothing about the bundle.
+   * One bundle only (not `verifyBundles`).
+   */
+  content?: ContentInput;
 }
 
 /** Codes that mean "the service could not answer", not "the bundle is wrong". */
@@ -240,6 +249,7 @@ async function checkTransactionOf(b: InclusionBundle, chain: ChainReader, log: C
  * RPC_ERROR (see `UNAVAILABLE_CODES`), which callers should not count as a bad bundle.
  */
 export async function verifyBundle(json: unknown, options: VerifyOptions): Promise<VerifyResult> {
+  if (options.content !== undefined) return verifyWithContent(json, options, options.content);
   requireTrust(options);
   options.signal?.throwIfAborted();
   const offline = checkOffline(json, options.math);
@@ -269,6 +279,23 @@ export async function completeBundle(pending: PendingBundle, options: VerifyOpti
     if (options.signal?.aborted) throw options.signal.reason;
     return verifyResult(log, null, pending, null, e);
   }
+}
+
+/**
+ * `verifyBundle` with the `content` check last: every other check first (a digest the caller
+ * is still computing runs meanwhile), then, only when they passed, the content's SHA-256
+ * against the record's contentHash. A content read that fails rejects.
+ */
+async function verifyWithContent(json: unknown, options: VerifyOptions, content: ContentInput): Promise<VerifyResult> {
+  // A digest the caller is still computing is watched from now: its rejection is this call's.
+  if (typeof (content as PromiseLike<unknown>).then === "function") Promise.resolve(content).catch(() => {});
+  const r = await verifyBundle(json, { ...options, content: undefined });
+  if (!r.ok) return r;
+  const digest = await digestContent(content, { signal: options.signal });
+  const c = contentCheck((json as InclusionBundle).record.contentHash, digest);
+  if (c.ok) return { ...r, checks: [...r.checks, { name: "content", ok: true, detail: c.detail }], content: c.digest };
+  const { refreshed: _refreshed, ...rest } = r;
+  return { ...rest, ok: false, rootSource: null, checks: [...r.checks, { name: "content", ok: false, detail: c.detail }], failure: { code: "CONTENT_MISMATCH", check: "content", message: c.detail }, content: c.digest };
 }
 
 /** One bundle of a dataset that failed (or could not be checked), in `DatasetReport.failures`. */
@@ -338,6 +365,7 @@ export interface BundleChecker {
  * checks run there, `checker.parallelism` slices of `checker.batchSize` bundles at a time.
  */
 export async function verifyBundles(bundles: AsyncIterable<DatasetItem> | Iterable<DatasetItem>, options: DatasetOptions): Promise<DatasetReport> {
+  if (options.content !== undefined) throw new ProvenanceError("INVALID_CONFIG", "the content option is for one bundle (verifyBundle): each bundle of a dataset has its own content");
   if (!options.chain && !hasTrustedRoots(options)) {
     throw new ProvenanceError("INVALID_CONFIG", "verifyBundles needs a chain reader or trusted roots: a bundle's own root proves nothing");
   }

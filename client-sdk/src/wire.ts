@@ -155,6 +155,8 @@ export interface BatchSummary {
   firstSeq: number;
   batchRoot: string;
   registryRoot: string;
+  /** The sequencer's registry version whose root `registryRoot` is (absent from sequencers before it was served). */
+  registryVersion?: number;
   minTs: number;
   maxTs: number;
   publicHash: string;

@@ -135,6 +135,7 @@ function batchSummary(b: BatchMeta): BatchSummary {
     firstSeq: b.firstSeq,
     batchRoot: b.batchRoot,
     registryRoot: b.registryRoot,
+    registryVersion: b.registryVersion,
     minTs: b.minTs,
     maxTs: b.maxTs,
     publicHash: b.publicHash,

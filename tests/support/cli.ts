@@ -21,16 +21,17 @@ export function cliBin(): string {
   return BIN;
 }
 
-export function cli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<CliRun> {
+export function cli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number; /** Written to its stdin (else stdin is closed). */ input?: string } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = { ...process.env, ...options.env };
     // A test never reaches a developer's running services by accident.
     for (const k of ["PROVENANCE_SEQUENCER_URL", "PROVENANCE_RPC_URL", "PROVENANCE_ADMIN_TOKEN", "PROVENANCE_PROGRAM_ID"]) if (!(k in (options.env ?? {}))) delete env[k];
-    const child = spawn(cliBin(), args, { cwd: options.cwd ?? REPO, env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cliBin(), args, { cwd: options.cwd ?? REPO, env: env as NodeJS.ProcessEnv, stdio: [options.input !== undefined ? "pipe" : "ignore", "pipe", "pipe"] });
+    if (options.input !== undefined) child.stdin!.end(options.input);
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`provenance ${args.join(" ")} did not finish within ${options.timeoutMs ?? 120_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));

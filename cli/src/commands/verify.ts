@@ -1,6 +1,7 @@
 /** `provenance verify`: a bundle or a dataset manifest, against the chain or a trusted root. */
 import type { Command } from "commander";
-import type { DatasetReport, VerifyResult } from "@provenance/client-sdk";
+import type { ContentDigest, DatasetReport, VerifyResult } from "@provenance/client-sdk";
+import { ProvenanceError } from "@provenance/client-sdk/errors";
 import { BATCH_LOG_CAPACITY } from "@provenance/client-sdk/constants";
 import type { CliContext } from "../context.js";
 import { cliHint, EXIT, hex64, positiveInt, UsageError, type Output } from "../output.js";
@@ -20,13 +21,14 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       .option("--no-progress", "no progress bar, even on a terminal")
       .option("--refresh", "when a bundle's accumulator root has aged out of the on-chain ring (ACCUMULATOR_STALE), refresh its path from the sequencer's batch list (untrusted: checked against the on-chain Accumulator root) and verify that", false)
       .option("--from-chain", "with --refresh: take the batch statements from the chain's own submit_batch transactions, no sequencer needed", false)
+      .option("--content <file>", "also re-hash the fetched file (SHA-256, streamed) against the record's contentHash: the `content` check (one bundle only)")
       .option("--allow-insecure", "accept a deployment whose proofs can be forged (INSECURE test/dev keys) or whose admin is its sequencer, with a warning (always only a warning on a local chain)", false)
       .addHelpText(
         "after",
         `\nChecks, in order: bundle format; the record's EdDSA-Poseidon signature (\`signature\`, or for a\nchunk-signed record \`chunk-signature\`: its chunk's one signature, over the digest re-derived from\nthe record, its index, the chunk's size and 4 siblings); its id and leaf; the\nMerkle path to the bundle's batch root; the record's time in the batch window; then either the\ntrusted root (--root) or the chain: the program id, the cluster, the BatchLog account (owned by\nthe program) holding that root at that batch index, and the submit_batch transaction carrying the\nsame statement (or, for a batch older than the ${BATCH_LOG_CAPACITY}-root ring, the transaction alone).\nA version-2 bundle is checked instead through its accumulator path (offline) and one read of the\nAccumulator account; a root older than its ring needs a refresh (--refresh, or\n\`provenance proof --refresh FILE\` to save the refreshed bundle).`,
       )
       .action(
-        ctx.run(async (file: string, opts: { root?: string; roots?: string; workers?: string; tx: boolean; concurrency: string; maxFailures: string; progress: boolean; allowInsecure: boolean; refresh: boolean; fromChain: boolean }, cmd: Command) => {
+        ctx.run(async (file: string, opts: { root?: string; roots?: string; workers?: string; tx: boolean; concurrency: string; maxFailures: string; progress: boolean; allowInsecure: boolean; refresh: boolean; fromChain: boolean; content?: string }, cmd: Command) => {
           const g = ctx.globals(cmd);
           if (opts.root !== undefined) hex64(opts.root, "--root");
           if (opts.root !== undefined && opts.refresh) throw new UsageError("--refresh checks against the chain's Accumulator: not with --root");
@@ -41,6 +43,9 @@ export function registerVerify(program: Command, ctx: CliContext): void {
           const { verifyBundle } = await import("@provenance/client-sdk");
           const full = ctx.resolvePath(file);
           const kind = sniffBundleFile(full);
+          if (opts.content !== undefined && kind.kind === "manifest") throw new UsageError(`--content checks one bundle's content, and ${file} is a manifest (one bundle per line): verify each bundle with its own file`);
+          // The content file is opened before anything is verified: a missing one is an error (exit 3), not a failed check.
+          const content = opts.content !== undefined ? await openContent(ctx.resolvePath(opts.content)) : undefined;
           const trustedRoots = opts.roots !== undefined ? await (await import("@provenance/client-sdk/node")).readTrustedRoots(ctx.resolvePath(opts.roots)) : undefined;
           if (kind.kind === "invalid") {
             // A corrupted bundle file is a failed verification, not a usage error.
@@ -53,7 +58,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
             const refresh = chain && opts.refresh ? (opts.fromChain ? chainStatementSource(chain) : sequencerStatementSource(await ctx.sequencerClient(g))) : undefined;
             const options = { ...(chain ? { chain } : trustedRoots ? { trustedRoots } : { trustedRoot: opts.root! }), checkTransaction: opts.tx, allowInsecure: opts.allowInsecure, ...(refresh ? { refresh } : {}) };
             if (kind.kind === "bundle") {
-              const r = await verifyBundle(kind.json, options);
+              const r = await verifyBundle(kind.json, { ...options, ...(content ? { content: content.digest } : {}) });
               return reportOne(ctx.out, file, r);
             }
             // A manifest is checked on every core (worker threads, the native addon when built).
@@ -72,6 +77,24 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         }),
       ),
   );
+}
+
+/**
+ * The SHA-256 of a content file, hashing started at once (it runs beside the chain reads). A
+ * path that is a directory is a usage error; one that cannot be read, IO_ERROR (exit 3).
+ */
+async function openContent(file: string): Promise<{ digest: Promise<ContentDigest> }> {
+  const { statSync } = await import("node:fs");
+  try {
+    if (statSync(file).isDirectory()) throw new UsageError(`--content ${file} is a directory: give the fetched file`);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new ProvenanceError("IO_ERROR", `cannot read the content file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const { sha256File } = await import("@provenance/client-sdk/node");
+  const digest = sha256File(file);
+  digest.catch(() => {});
+  return { digest };
 }
 
 const UNAVAILABLE_CODES = ["UNREACHABLE", "RPC_ERROR", "TIMEOUT"];
@@ -95,6 +118,7 @@ function reportOne(out: Output, file: string, r: VerifyResult): number {
   // A chunk-signed record: its node signed it with the other records of its chunk, once.
   const chunk = r.chunk ? ` (chunk-signed: index ${r.chunk.index} of a chunk of ${r.chunk.size})` : "";
   if (r.ok) out.say(`VALID: record ${r.id}${chunk} is in batch ${r.batchIndex}, checked against ${r.rootSource === "trusted-root" ? "the trusted root" : r.rootSource === "batch-log" ? "the on-chain BatchLog and its transaction" : r.rootSource === "accumulator" ? "the on-chain Accumulator" : "its on-chain transaction"}${r.warnings.length ? ` — with ${r.warnings.length} warning(s) above` : ""}`);
+  if (r.ok && r.content) out.say(`content: the file's SHA-256 (${r.content.bytes} bytes) is the record's contentHash`);
   if (r.ok && r.refreshed) out.say(`refreshed: the bundle's accumulator root had aged out; verified with a fresh path to root ${r.refreshed.accumulator!.root} (size ${r.refreshed.accumulator!.size}) — save it with \`provenance proof --refresh ${file}\``);
   if (!r.ok && r.failure!.code === "ACCUMULATOR_STALE") out.say(`REFRESH NEEDED: ${r.failure!.message}; rerun with --refresh (or --refresh --from-chain), or save a refreshed bundle with \`provenance proof --refresh ${file}\``);
   else if (unavailable) out.say(`NOT CHECKED: ${r.failure!.message}`);

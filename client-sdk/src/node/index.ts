@@ -6,3 +6,4 @@ export * from "./keys.js";
 export * from "./manifest.js";
 export * from "./audit.js";
 export * from "./admin.js";
+export * from "./content.js";

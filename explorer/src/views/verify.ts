@@ -7,6 +7,9 @@ import { h, render } from "../dom.js";
 import { verifyInPage } from "../verification.js";
 import { resultView, runningView } from "./checks.js";
 
+/** Larger than any bundle: a dropped file this big is content. */
+const MAX_BUNDLE_BYTES = 1 << 20;
+
 /** A file that parses as a JSON object with a record is a bundle; anything else is content. */
 function looksLikeBundle(text: string): boolean {
   try {
@@ -19,7 +22,7 @@ function looksLikeBundle(text: string): boolean {
 
 export function verifyView(root: HTMLElement, ctx: ViewContext): void {
   let bundle: { name: string; text: string } | null = null;
-  let content: { name: string; bytes: Uint8Array } | null = null;
+  let content: { name: string; file: File } | null = null;
   const bundleInput = h("input", { type: "file", id: "bundle-file", accept: ".json,application/json" });
   const contentInput = h("input", { type: "file", id: "content-file" });
   const withTx = h("input", { type: "checkbox", id: "check-tx", checked: true });
@@ -30,12 +33,12 @@ export function verifyView(root: HTMLElement, ctx: ViewContext): void {
   let latest = 0;
   const run = async (): Promise<void> => {
     const mine = ++latest;
-    render(chosen, bundle ? `bundle: ${bundle.name}` : "No bundle yet.", content ? ` · content: ${content.name} (${content.bytes.length} bytes)` : "");
+    render(chosen, bundle ? `bundle: ${bundle.name}` : "No bundle yet.", content ? ` · content: ${content.name} (${content.file.size} bytes)` : "");
     if (!bundle) return;
     render(out, runningView());
     const v = await verifyInPage({
       bundleText: bundle.text,
-      ...(content ? { content: content.bytes } : {}),
+      ...(content ? { content: content.file } : {}),
       rpcUrl: ctx.settings.rpcUrl,
       programId: ctx.settings.programId,
       checkTransaction: withTx.checked,
@@ -45,10 +48,15 @@ export function verifyView(root: HTMLElement, ctx: ViewContext): void {
 
   const take = async (files: FileList | null, as?: "bundle" | "content"): Promise<void> => {
     for (const f of Array.from(files ?? [])) {
-      const bytes = new Uint8Array(await f.arrayBuffer());
-      const text = new TextDecoder().decode(bytes);
-      if (as === "bundle" || (as === undefined && looksLikeBundle(text))) bundle = { name: f.name, text };
-      else content = { name: f.name, bytes };
+      // Content is handed to the SDK as the File itself (hashed as a stream when large); only a
+      // file that may be a bundle (a few KiB) is read as text.
+      if (as === "content" || (as === undefined && f.size > MAX_BUNDLE_BYTES)) {
+        content = { name: f.name, file: f };
+        continue;
+      }
+      const text = await f.text();
+      if (as === "bundle" || looksLikeBundle(text)) bundle = { name: f.name, text };
+      else content = { name: f.name, file: f };
     }
     await run();
   };

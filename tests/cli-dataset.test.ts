@@ -6,7 +6,7 @@
  * PROVENANCE_REQUIRE_NATIVE=1; the progress bar with its ETA on a terminal (a pseudo-terminal).
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -47,7 +47,7 @@ describe("provenance verify: datasets over several batches", function () {
   });
 
   it("--roots with one root wrong and one batch missing: ROOT_MISMATCH and UNTRUSTED_BATCH by line; the same report on one thread (--workers 0)", async function () {
-    const pool = await cli(["verify", "dataset.jsonl", "--roots", "roots-bad.jsonl", "--json", "--max-failures", "100"], { cwd: work });
+    const pool = await cli(["verify", "dataset.jsonl", "--roots", "roots-bad.jsonl", "--json", "--max-failures", "100", "--workers", "2"], { cwd: work });
     expectExit(pool, 1, "verify --roots (bad)");
     const report = pool.json as { total: number; passed: number; failed: number; byCode: Record<string, number>; failures: { line: number; code: string; check: string; batchIndex: number; message: string }[]; elapsedMs?: number };
     expect(report).to.include({ ok: false, total: all.length, passed: batch0.length, failed: batch1.length + batch2.length });
@@ -104,13 +104,13 @@ describe("provenance verify: datasets over several batches", function () {
   });
 
   it("without the native addon: a notice and the same report; under PROVENANCE_REQUIRE_NATIVE=1 a failure instead", async function () {
-    const off = await cli(["verify", "dataset.jsonl", "--roots", "roots-bad.jsonl", "--json"], { cwd: work, env: { PROVENANCE_EDDSA_NATIVE: "0" } });
+    const off = await cli(["verify", "dataset.jsonl", "--roots", "roots-bad.jsonl", "--json", "--workers", "1"], { cwd: work, env: { PROVENANCE_EDDSA_NATIVE: "0" } });
     expectExit(off, 1, "verify without the addon");
     expect(off.stderr).to.contain("notice: native bundle verification is unavailable (disabled by PROVENANCE_EDDSA_NATIVE=0)").and.contain("same results, slower");
-    const on = await cli(["verify", "dataset.jsonl", "--roots", "roots-bad.jsonl", "--json"], { cwd: work });
+    const on = await cli(["verify", "dataset.jsonl", "--roots", "roots-bad.jsonl", "--json", "--workers", "2"], { cwd: work });
     const strip = (r: Record<string, unknown> | undefined) => ({ ...r, elapsedMs: 0 });
     expect(strip(off.json)).to.deep.equal(strip(on.json));
-    const required = await cli(["verify", "dataset.jsonl", "--roots", "roots.jsonl"], { cwd: work, env: { PROVENANCE_EDDSA_NATIVE: "0", PROVENANCE_REQUIRE_NATIVE: "1" } });
+    const required = await cli(["verify", "dataset.jsonl", "--roots", "roots.jsonl", "--workers", "2"], { cwd: work, env: { PROVENANCE_EDDSA_NATIVE: "0", PROVENANCE_REQUIRE_NATIVE: "1" } });
     expect(required.code, required.stderr).to.not.equal(0);
     expect(required.stderr).to.contain("PROVENANCE_REQUIRE_NATIVE=1");
     expect(required.stdout).to.not.contain("bundles valid");
@@ -120,7 +120,8 @@ describe("provenance verify: datasets over several batches", function () {
     // A pseudo-terminal (util-linux `script`): stderr is a TTY, as for a person at a shell.
     const probe = spawnSync("script", ["--version"], { encoding: "utf8" });
     if (probe.status !== 0) this.skip();
-    const lines = Array.from({ length: 40 }, () => all).flat();
+    // Over 512 KiB: the worker pool by default.
+    const lines = Array.from({ length: 400 }, () => all).flat();
     writeFileSync(path.join(work, "many.jsonl"), lines.map((b) => JSON.stringify(b)).join("\n") + "\n");
     const command = `${BIN} verify many.jsonl --roots roots.jsonl`;
     const run = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: work, encoding: "utf8", timeout: 300_000, env: { ...process.env, COLUMNS: "120" } });
@@ -128,5 +129,6 @@ describe("provenance verify: datasets over several batches", function () {
     expect(run.stdout).to.match(/verifying \[[#-]+\] 1\/\d+ {2}0 failed {2}\d+\/s {2}ETA /);
     expect(run.stdout).to.contain(`${lines.length}/${lines.length}  0 failed`);
     expect(run.stdout).to.contain(`many.jsonl: ${lines.length}/${lines.length} bundles valid across 3 batch(es)`);
+    expect(statSync(path.join(work, "many.jsonl")).size).to.be.greaterThan(512 * 1024);
   });
 });

@@ -14,7 +14,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       .argument("<file>", "a bundle as served by GET /v1/records/:id/proof, or a manifest of bundles, one per line")
       .option("--root <hex>", "verify offline against this trusted batch root instead of the chain")
       .option("--roots <file>", 'verify offline against trusted roots per batch from FILE (JSON lines: {"batch": N, "root": "<64 hex>"}); a bundle of a batch not in FILE fails UNTRUSTED_BATCH')
-      .option("--workers <n>", "worker threads that verify a manifest, natively when the addon is built (default: one per core; 0: on this thread, the SDK's JavaScript path)")
+      .option("--workers <n>", "worker threads that verify a manifest, natively when the addon is built (default: one per core for a manifest over 512 KiB, else 0; 0: on this thread, the SDK's JavaScript path, no start-up)")
       .option("--no-tx", "skip fetching the batch's transaction (one account read only; the batch statement's other fields and the slot go unchecked)")
       .option("--concurrency <n>", "bundles verified at once (manifests)", "16")
       .option("--max-failures <n>", "failures listed in the report (manifests)", "20")
@@ -61,8 +61,11 @@ export function registerVerify(program: Command, ctx: CliContext): void {
               const r = await verifyBundle(kind.json, { ...options, ...(content ? { content: content.digest } : {}) });
               return reportOne(ctx.out, file, r);
             }
-            // A manifest is checked on every core (worker threads, the native addon when built).
-            const checker = workers === 0 ? undefined : await bundlePool(ctx.out, workers);
+            // A manifest is checked on every core (worker threads, the native addon when built),
+            // unless it is small enough that starting the workers would cost more than they save.
+            const { statSync } = await import("node:fs");
+            const threads = workers ?? (statSync(full).size > SMALL_MANIFEST_BYTES ? undefined : 0);
+            const checker = threads === 0 ? undefined : await bundlePool(ctx.out, threads);
             let report;
             try {
               report = await verifyManifest(full, { ...options, concurrency, maxFailures, progress: opts.progress && !ctx.out.json && ctx.io.stderr.isTTY === true, ...(checker ? { checker } : {}) });
@@ -98,6 +101,9 @@ async function openContent(file: string): Promise<{ digest: Promise<ContentDiges
 }
 
 const UNAVAILABLE_CODES = ["UNREACHABLE", "RPC_ERROR", "TIMEOUT"];
+
+/** Up to this size (~300 bundles) a manifest is verified on the main thread by default: the workers' start-up (seconds) would cost more than they save. */
+const SMALL_MANIFEST_BYTES = 512 * 1024;
 
 /**
  * The worker pool that checks a manifest's bundles, with a notice when it cannot check natively

@@ -23,6 +23,7 @@ import {
   signChunk,
   signRecord,
   validateChunk,
+  verifyBundles,
   withAccumulatorPath,
   type BatchShape,
   type DatasetItem,
@@ -281,6 +282,25 @@ describe("BundlePool: dataset verification on every core, the SDK's results bund
       }
       expect(got, JSON.stringify(record)).to.deep.equal(want);
     }
+  });
+
+  it("memory stays bounded: at most parallelism × batchSize bundles read ahead of the ones reported", async function () {
+    let read = 0;
+    let done = 0;
+    let ahead = 0;
+    const total = 3000;
+    const lines = [...alone, ...shaped, ...v2].map((x) => JSON.stringify(x));
+    async function* stream(): AsyncGenerator<DatasetItem> {
+      for (let i = 0; i < total; i++) {
+        read++;
+        ahead = Math.max(ahead, read - done);
+        yield { line: i + 1, text: lines[i % lines.length]! };
+      }
+    }
+    const report = await verifyBundles(stream(), { trustedRoots: ROOTS, checker: pool, onProgress: (d) => (done = d) });
+    expect(report).to.include({ total, passed: total });
+    expect(ahead).to.be.at.most(pool.parallelism * pool.batchSize);
+    expect(ahead).to.be.at.least(pool.batchSize);
   });
 
   describe("verifyManifest with the pool", function () {

@@ -118,7 +118,7 @@ describe("auditor against a local chain and an anchoring sequencer", function ()
     const v1 = new ReceiptSigner(key).sign(r1.id, r1.seq, r1.receivedAt);
 
     const report = await run({ receipts: [r1, r0again, otherProgram, otherCluster, v1], receiptKey: seq.receiptKey });
-    expect(report.receipts).to.deep.equal({ checked: 5, anchored: 3, pending: 0, dropped: 0, failed: 2 });
+    expect(report.receipts).to.deep.equal({ checked: 5, anchored: 3, pending: 0, dropped: 0, failed: 2, unchecked: 0 });
     const invalid = report.findings.filter((f) => f.code === "RECEIPT_INVALID").map((f) => f.message).sort();
     expect(invalid).to.deep.equal([
       `receipt 3: receipt is for program ${OTHER}, not the deployment checked (program ${deployment.programId}): a receipt of another deployment`,

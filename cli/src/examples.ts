@@ -46,7 +46,12 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   batches: ["provenance batches                                  # the latest 20", "provenance batches --from 0 --limit 100", "provenance batches --all --jsonl > batches.jsonl"],
   batch: ["provenance batch 3", "provenance batch 3 --json", "provenance batch 3 --records --ids | provenance manifest --ids - --out batch-3.jsonl"],
   info: ["provenance info bundle.json", "provenance info bundle.json --json", "provenance info dataset.jsonl --line 3                # one bundle of a manifest", "provenance info bundle.json --receipts receipts.jsonl --receipt-key <key submit printed>"],
-  audit: ["provenance audit", "provenance audit --receipts receipts.jsonl --receipt-key <key submit printed>", "provenance audit --skip-proofs --json > audit.json"],
+  audit: [
+    "provenance audit",
+    "provenance audit --receipts receipts.jsonl --receipt-key <key submit printed>",
+    "provenance audit --skip-proofs --json > audit.json",
+    "provenance audit --chain-only --checkpoint audit.ckpt    # e.g. daily from cron: only the batches since the last run",
+  ],
   localnet: ["provenance localnet", "provenance localnet --port 18899 --data-dir /tmp/chain"],
 };
 

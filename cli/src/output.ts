@@ -41,7 +41,7 @@ export class ExitError extends Error {
 }
 
 const UNAVAILABLE: readonly ErrorCode[] = ["UNREACHABLE", "RPC_ERROR", "TIMEOUT", "IO_ERROR"];
-const USAGE: readonly ErrorCode[] = ["INVALID_CONFIG", "INVALID_HEX", "INVALID_FIELD_ELEMENT", "INVALID_URL", "INVALID_TIMESTAMP", "INVALID_RECORD", "INVALID_PUBLIC_KEY"];
+const USAGE: readonly ErrorCode[] = ["INVALID_CONFIG", "INVALID_HEX", "INVALID_FIELD_ELEMENT", "INVALID_URL", "INVALID_TIMESTAMP", "INVALID_RECORD", "INVALID_PUBLIC_KEY", "CHECKPOINT_INVALID", "CHECKPOINT_FOREIGN"];
 
 /**
  * What to do about an SDK error, in the CLI's own terms: the SDK's messages name its options and

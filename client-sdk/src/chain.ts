@@ -241,10 +241,18 @@ export class ChainReader {
 
   /** Reads an account of the program, refusing a missing one or one owned by anything else. */
   private async programAccount(address: PublicKey, name: "Config" | "BatchLog" | "Accumulator"): Promise<Uint8Array> {
+    return (await this.programAccountAt(address, name)).data;
+  }
+
+  /** `programAccount` with the slot the RPC read it at (its response context). */
+  private async programAccountAt(address: PublicKey, name: "Config" | "BatchLog" | "Accumulator"): Promise<{ data: Uint8Array; slot: number }> {
     let info;
+    let slot: number;
     try {
       this.stats.accountReads++;
-      info = await this.connection.getAccountInfo(address, this.commitment);
+      const answer = await this.connection.getAccountInfoAndContext(address, this.commitment);
+      info = answer.value;
+      slot = answer.context.slot;
     } catch (e) {
       throw rpcError(e, this.rpcUrl, `reading ${name} ${address.toBase58()}`);
     }
@@ -254,7 +262,7 @@ export class ChainReader {
     if (!info.owner.equals(this.programId)) {
       fail("ACCOUNT_OWNER", `${name} account ${address.toBase58()} is owned by ${info.owner.toBase58()}, not by the program ${this.programId.toBase58()}`);
     }
-    return info.data;
+    return { data: info.data, slot };
   }
 
   /**
@@ -271,7 +279,19 @@ export class ChainReader {
 
   /** The program's Config account, read now (no cache); refuses a missing or foreign account. */
   async config(): Promise<ChainConfig> {
-    const data = await this.programAccount(this.configAddress, "Config");
+    return (await this.configAt()).config;
+  }
+
+  /**
+   * The program's Config read now, with the slot the RPC read it at: every transaction of the
+   * program up to that slot is reflected in it, none after (what the auditor replays).
+   */
+  async configAt(): Promise<{ config: ChainConfig; slot: number }> {
+    const { data, slot } = await this.programAccountAt(this.configAddress, "Config");
+    return { config: this.decodeConfig(data), slot };
+  }
+
+  private decodeConfig(data: Uint8Array): ChainConfig {
     let c: Record<string, unknown>;
     try {
       c = this.accounts.decode("Config", Buffer.from(data));
@@ -382,26 +402,57 @@ export class ChainReader {
 
   /**
    * Every transaction that names the program, newest first, from the chain alone
-   * (`getSignaturesForAddress`, paged 1000 at a time; the RPC must keep that history): what an
-   * auditor walks without the sequencer's list. Failed transactions are included, with `err`.
+   * (`getSignaturesForAddress`, paged `pageSize` (default and at most 1000) at a time; the RPC
+   * must keep that history): what an auditor walks without the sequencer's list. Failed
+   * transactions are included, with `err`. `until`: stop before that signature (those older than
+   * it are not listed), as a resumed audit lists only what landed since its checkpoint.
    */
-  async *programTransactions(): AsyncGenerator<{ signature: string; slot: number; err: unknown; blockTime: number | null }> {
+  async *programTransactions(options: { until?: string; pageSize?: number } = {}): AsyncGenerator<{ signature: string; slot: number; err: unknown; blockTime: number | null }> {
+    const limit = options.pageSize ?? 1000;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) fail("INVALID_CONFIG", `pageSize must be an integer in 1..1000, got ${limit}`);
     let before: string | undefined;
     for (;;) {
       let page;
       try {
         page = await this.connection.getSignaturesForAddress(
           this.programId,
-          { limit: 1000, ...(before ? { before } : {}) },
+          { limit, ...(before ? { before } : {}), ...(options.until ? { until: options.until } : {}) },
           this.commitment === "processed" ? "confirmed" : (this.commitment as "confirmed" | "finalized"),
         );
       } catch (e) {
         throw rpcError(e, this.rpcUrl, `getSignaturesForAddress ${this.programId.toBase58()}`);
       }
       for (const s of page) yield { signature: s.signature, slot: s.slot, err: s.err, blockTime: s.blockTime ?? null };
-      if (page.length < 1000) return;
+      if (page.length < limit) return;
       before = page[page.length - 1]!.signature;
     }
+  }
+
+  /**
+   * One transaction of the program, read once and decoded both ways: every instruction of the
+   * program (`instructions`, as `programTransaction`) and its `submit_batch` statements
+   * (`batches`, as `submitBatchTx`, each with the accounts it named). Null when the RPC does
+   * not know the signature. A failed transaction is returned with its `err` (and no batches).
+   */
+  async decodedTransaction(signature: string): Promise<{ tx: ProgramTransaction; batches: SubmitBatchTx[] } | null> {
+    const raw = await this.getTransaction(signature);
+    if (!raw) return null;
+    const err = raw.meta?.err ?? null;
+    const signer = raw.transaction.message.staticAccountKeys[0]?.toBase58() ?? "";
+    const instructions: ProgramInstruction[] = [];
+    const batches: SubmitBatchTx[] = [];
+    for (const { data, accounts } of this.ownInstructions(raw)) {
+      let d;
+      try {
+        d = this.instructions.decode(Buffer.from(data));
+      } catch {
+        d = null;
+      }
+      instructions.push({ name: d ? d.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) : "unknown", args: (d?.data ?? {}) as Record<string, unknown>, accounts });
+      const args = err ? null : this.decodeSubmitBatch(data);
+      if (args) batches.push({ ...args, signature, slot: raw.slot, blockTime: raw.blockTime ?? null, signer, accounts });
+    }
+    return { tx: { signature, slot: raw.slot, blockTime: raw.blockTime ?? null, err, instructions }, batches };
   }
 
   /**

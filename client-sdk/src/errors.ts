@@ -85,6 +85,12 @@ export type ErrorCode =
   | "IO_ERROR"
   // auditing (node/audit.ts)
   | "AUDIT_FAILED"
+  /** An audit checkpoint file that is not one, is corrupted or edited, or was written with fewer checks than asked for. */
+  | "CHECKPOINT_INVALID"
+  /** An audit checkpoint of another program, cluster or circuit. */
+  | "CHECKPOINT_FOREIGN"
+  /** An audit checkpoint the chain no longer agrees with (its last batch's transaction or head differ). */
+  | "CHECKPOINT_MISMATCH"
   // an admin action refused before anything is sent (wrong key, nothing to do, a registry that does not hash to its root)
   | "ADMIN_REFUSED";
 

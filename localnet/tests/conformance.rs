@@ -481,3 +481,92 @@ async fn subscriptions_notify_as_agave() {
         assert_eq!(answer, expected);
     }
 }
+
+/// What an auditor walking an address's history needs: every page of `getSignaturesForAddress`
+/// (`before` as the cursor, `limit`, `until`) adds up to the whole list, newest first; a failed
+/// transaction that landed (fee paid, skipPreflight) is listed with its error; both commitments an
+/// auditor may ask for answer, and `minContextSlot` is honoured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signatures_for_address_pages_and_flags_failed_transactions() {
+    use solana_rpc_client_types::config::RpcSendTransactionConfig;
+    use solana_sdk::instruction::InstructionError;
+    use solana_sdk::transaction::TransactionError;
+
+    let chain = start();
+    let client = RpcClient::new_with_commitment(chain.rpc_url.clone(), CommitmentConfig::confirmed());
+    let wallet = &chain.wallet;
+    let to = Keypair::new().pubkey();
+    let mut sent = Vec::new();
+    for i in 0..4u64 {
+        sent.push(send(&client, &[system_instruction::transfer(&wallet.pubkey(), &to, 1_000_000 + i)], wallet).await);
+    }
+    // More lamports than the wallet holds: executed, fails in the system program, still lands.
+    let blockhash = client.get_latest_blockhash().await.unwrap();
+    let failing = Transaction::new_signed_with_payer(
+        &[system_instruction::transfer(&wallet.pubkey(), &to, u64::MAX / 2), memo_ix("too much")],
+        Some(&wallet.pubkey()),
+        &[wallet],
+        blockhash,
+    );
+    let failed = client
+        .send_transaction_with_config(&failing, RpcSendTransactionConfig { skip_preflight: true, ..Default::default() })
+        .await
+        .expect("sent without preflight");
+    let deadline = std::time::Instant::now() + WAIT;
+    let status = loop {
+        if let Some(s) = client.get_signature_statuses(&[failed]).await.unwrap().value[0].clone() {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "the failed transaction lands");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let expected_err = TransactionError::InstructionError(0, InstructionError::Custom(1));
+    assert_eq!(status.err, Some(expected_err.clone()));
+    sent.push(failed);
+    sent.push(send(&client, &[system_instruction::transfer(&wallet.pubkey(), &to, 7)], wallet).await);
+
+    let all: Vec<RpcConfirmedTransactionStatusWithSignature> =
+        conform(&client, RpcRequest::GetSignaturesForAddress, json!([to.to_string()])).await;
+    let newest_first: Vec<String> = sent.iter().rev().map(|s| s.to_string()).collect();
+    assert_eq!(all.iter().map(|s| s.signature.clone()).collect::<Vec<_>>(), newest_first);
+    let listed_failed = all.iter().find(|s| s.signature == failed.to_string()).unwrap();
+    assert_eq!(listed_failed.err, Some(expected_err.clone()), "a failed transaction is listed with its error");
+    assert_eq!(listed_failed.memo.as_deref(), Some("[8] too much"));
+    assert!(all.iter().filter(|s| s.signature != failed.to_string()).all(|s| s.err.is_none()));
+    assert!(all.windows(2).all(|w| w[0].slot > w[1].slot && w[0].block_time >= w[1].block_time));
+
+    // Paged two at a time with `before` as the cursor: the same list, nothing twice or missed.
+    for commitment in [CommitmentConfig::confirmed(), CommitmentConfig::finalized()] {
+        let mut paged = Vec::new();
+        let mut before: Option<Signature> = None;
+        loop {
+            let page = client
+                .get_signatures_for_address_with_config(&to, GetConfirmedSignaturesForAddress2Config { before, until: None, limit: Some(2), commitment: Some(commitment) })
+                .await
+                .unwrap();
+            assert!(page.len() <= 2);
+            paged.extend(page.iter().cloned());
+            if page.len() < 2 {
+                break;
+            }
+            before = Some(page.last().unwrap().signature.parse().unwrap());
+        }
+        assert_eq!(paged, all, "pages of 2 at {commitment:?} add up to the whole list");
+    }
+    // `until` (exclusive) with `limit`: what landed after a signature, newest first.
+    let since = client
+        .get_signatures_for_address_with_config(&to, GetConfirmedSignaturesForAddress2Config { before: None, until: Some(sent[1]), limit: Some(2), commitment: None })
+        .await
+        .unwrap();
+    assert_eq!(since.iter().map(|s| s.signature.clone()).collect::<Vec<_>>(), newest_first[..2].to_vec());
+    let since_all = client
+        .get_signatures_for_address_with_config(&to, GetConfirmedSignaturesForAddress2Config { before: None, until: Some(sent[1]), limit: None, commitment: None })
+        .await
+        .unwrap();
+    assert_eq!(since_all.iter().map(|s| s.signature.clone()).collect::<Vec<_>>(), newest_first[..4].to_vec());
+    // A context slot the chain has not reached.
+    let slot = all[0].slot;
+    let (code, message) =
+        rpc_error(&client, RpcRequest::GetSignaturesForAddress, json!([to.to_string(), { "minContextSlot": slot + 1000 }])).await;
+    assert_eq!((code, message.as_str()), (-32016, "Minimum context slot has not been reached"));
+}

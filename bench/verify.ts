@@ -1,8 +1,11 @@
 /**
- * Buyer-side verification throughput (issue 7):
+ * Buyer-side verification throughput (issue 7, issue 17 part 7):
  * - offline: a manifest of 10,000 real bundles (distinct signed records, 157 batches of the prod
  *   size 64) verified end to end by `verifyManifest` (stream, parse, signature, leaf, path,
- *   window, trusted root per batch); baseline: the record signature check alone, same run;
+ *   window, trusted root per batch), first on one thread with the SDK's WebAssembly arithmetic
+ *   (the baseline, as a browser or the SDK alone verifies), then by a `BundlePool` (one worker
+ *   per core, the native addon), same manifest, same run; the two reports must be equal. Also
+ *   per CPU-second (all threads), which the other jobs on a shared machine disturb less;
  * - against the local chain: the real proven batch of the test vector anchored on a fresh local
  *   chain; bundles verified with a shared ChainReader (one BatchLog read and one transaction
  *   read for the whole dataset: a 10,000-line manifest) and cold (a new reader per bundle: one
@@ -20,6 +23,7 @@ import { parseRecord, verifyBundle, verifyRecordSignature, type InclusionBundle,
 import { ChainReader } from "@provenance/client-sdk/chain";
 import { startLocalnet } from "@provenance/localnet";
 import { verifyManifest } from "@provenance/client-sdk/node";
+import { BundlePool } from "@provenance/ingest-engine";
 import { FAKE_ANCHOR, anchorVector, bundlesFor, disconnect } from "../client-sdk/test/helpers/bundles.js";
 import { testNode, testRecord } from "../tests/support/fixtures.js";
 import type { Row } from "./core.js";
@@ -52,16 +56,55 @@ export async function benchVerify(options: { records?: number } = {}): Promise<R
     for (const p of parsed) if (!verifyRecordSignature(p)) throw new Error("signature");
     const sigRate = parsed.length / ((performance.now() - t) / 1000);
 
+    const cpuSeconds = (from: NodeJS.CpuUsage): number => {
+      const d = process.cpuUsage(from);
+      return (d.user + d.system) / 1e6;
+    };
     t = performance.now();
+    let cpu = process.cpuUsage();
     const offline = await verifyManifest(manifest, { trustedRoots: roots, concurrency: 16, progress: false });
     const offlineSec = (performance.now() - t) / 1000;
+    const offlineCpu = cpuSeconds(cpu);
     if (offline.passed !== n) throw new Error(`offline: ${offline.failed} of ${n} failed: ${JSON.stringify(offline.failures[0])}`);
-    rows.push({ group: GROUP, name: "record signature check alone", value: `${sigRate.toFixed(0)}/s`, baseline: "baseline" });
+
+    t = performance.now();
+    const pool = await BundlePool.create();
+    const startSec = (performance.now() - t) / 1000;
+    let fast;
+    let fastSec: number;
+    let fastCpu: number;
+    try {
+      t = performance.now();
+      cpu = process.cpuUsage();
+      fast = await verifyManifest(manifest, { trustedRoots: roots, checker: pool, progress: false });
+      fastSec = (performance.now() - t) / 1000;
+      fastCpu = cpuSeconds(cpu);
+    } finally {
+      await pool.close();
+    }
+    const { elapsedMs: _a, ...a } = offline;
+    const { elapsedMs: _b, ...b } = fast;
+    if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`the pool's report differs from the single-thread path's: ${JSON.stringify(b).slice(0, 500)}`);
+    const jsRate = n / offlineSec;
+    const fastRate = n / fastSec;
+    rows.push({ group: GROUP, name: "record signature check alone", value: `${sigRate.toFixed(0)}/s`, baseline: "one thread, WebAssembly verifier" });
     rows.push({
       group: GROUP,
-      name: `offline manifest, ${n.toLocaleString("en-US")} records / ${roots.size} batches (B=64)`,
-      value: `${(n / offlineSec).toFixed(0)}/s`,
-      baseline: `${((n / offlineSec) / sigRate).toFixed(2)} × signature rate; ${offlineSec.toFixed(1)} s in all`,
+      name: `offline manifest, ${n.toLocaleString("en-US")} records / ${roots.size} batches (B=64), one thread, SDK (WebAssembly)`,
+      value: `${jsRate.toFixed(0)}/s`,
+      baseline: `baseline; ${offlineSec.toFixed(1)} s in all; ${(n / offlineCpu).toFixed(0)} per CPU-second`,
+    });
+    rows.push({
+      group: GROUP,
+      name: `offline manifest, same, BundlePool (${pool.size} workers, ${pool.native ? "native" : `WebAssembly: ${pool.reason}`})`,
+      value: `${fastRate.toFixed(0)}/s`,
+      baseline: `${(fastRate / jsRate).toFixed(1)} × baseline; ${fastSec.toFixed(1)} s, ${(n / fastCpu).toFixed(0)} per CPU-second (${((n / fastCpu) / (n / offlineCpu)).toFixed(1)} ×); pool start-up ${startSec.toFixed(1)} s more`,
+    });
+    rows.push({
+      group: GROUP,
+      name: "offline manifest, same, BundlePool, start-up included",
+      value: `${(n / (fastSec + startSec)).toFixed(0)}/s`,
+      baseline: `${((n / (fastSec + startSec)) / jsRate).toFixed(1)} × baseline`,
     });
 
     // --- against the local chain ---------------------------------------------------------------
@@ -83,6 +126,25 @@ export async function benchVerify(options: { records?: number } = {}): Promise<R
         baseline: `${reader.stats.accountReads} account + ${reader.stats.transactionReads} transaction read(s); ${onChainSec.toFixed(1)} s in all`,
       });
       reader.close();
+
+      // The same, the offline checks by a BundlePool (the chain's checks stay on this thread).
+      const pooled = await BundlePool.create();
+      const reader2 = new ChainReader({ connection: chain.rpcUrl, programId: chain.programId });
+      try {
+        t = performance.now();
+        const onChainPool = await verifyManifest(chainManifest, { chain: reader2, checker: pooled, progress: false });
+        const onChainPoolSec = (performance.now() - t) / 1000;
+        if (onChainPool.passed !== n) throw new Error(`on-chain, pool: ${onChainPool.failed} failed: ${JSON.stringify(onChainPool.failures[0])}`);
+        rows.push({
+          group: GROUP,
+          name: `on-chain manifest, same, BundlePool (${pooled.size} workers${pooled.native ? ", native" : ""})`,
+          value: `${(n / onChainPoolSec).toFixed(0)}/s`,
+          baseline: `${((n / onChainPoolSec) / (n / onChainSec)).toFixed(1)} × the shared reader on one thread; ${reader2.stats.accountReads} account + ${reader2.stats.transactionReads} transaction read(s)`,
+        });
+      } finally {
+        reader2.close();
+        await pooled.close();
+      }
 
       const cold = 100;
       t = performance.now();

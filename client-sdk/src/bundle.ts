@@ -252,6 +252,35 @@ export interface CheckedBundle {
   proof: InclusionProof;
 }
 
+/**
+ * The arithmetic behind `checkBundle`: the record's derivation and signature, the inclusion
+ * path's root, the accumulator path's root. `JS_BUNDLE_MATH` (the SDK's WebAssembly Poseidon and
+ * verifier) is the reference and the default; a Node engine may pass a faster one (the native
+ * addon of `@provenance/ingest-engine`), which must return the same values and throw the same
+ * errors for every input, so every check, code and message stays the same.
+ */
+export interface BundleMath {
+  /** `parseRecord(record)`: the same result, or the same error. */
+  parseRecord(record: unknown): ParsedRecord;
+  /** `verifyRecordSignature(parsed)`, for a record this object's `parseRecord` returned. */
+  verifySignature(parsed: ParsedRecord): boolean;
+  /** `fieldToHex(computeRoot(proof))`, for `proof = inclusionProofFromJson(json)` (already validated). */
+  pathRoot(proof: InclusionProof, json: InclusionProofJson): string;
+  /** The bundle's accumulator leaf (`accumulatorLeaf(batch)`) and the root its path leads to (`rootFromPath`). */
+  accumulatorRoot(batch: BundleBatch, path: BundleAccumulatorPath): { leaf: string; root: string };
+}
+
+/** The SDK's own arithmetic (browser-safe, one thread): the reference every other `BundleMath` is checked against. */
+export const JS_BUNDLE_MATH: BundleMath = Object.freeze({
+  parseRecord,
+  verifySignature: verifyRecordSignature,
+  pathRoot: (proof: InclusionProof) => fieldToHex(computeRoot(proof)),
+  accumulatorRoot: (batch: BundleBatch, path: BundleAccumulatorPath) => {
+    const leaf = accumulatorLeaf(batch);
+    return { leaf, root: rootFromPath(leaf, path.position, path.siblings) };
+  },
+});
+
 /** Collects checks; the first failure stops the verification. */
 export class CheckLog {
   readonly checks: Check[] = [];
@@ -277,15 +306,16 @@ export class CheckLog {
  * Runs every offline check of a bundle, in order: format, the record's signature (`signature`,
  * or `chunk-signature` for a chunk-signed record), id and leaf, leaf index and path to the
  * bundle's batch root, timestamp in the batch window. Appends each to
- * `log`; throws (through `log.fail`) at the first failure, with a code naming it.
+ * `log`; throws (through `log.fail`) at the first failure, with a code naming it. `math` does
+ * the hashing and curve arithmetic (default `JS_BUNDLE_MATH`).
  */
-export function checkBundle(json: unknown, log: CheckLog): CheckedBundle {
+export function checkBundle(json: unknown, log: CheckLog, math: BundleMath = JS_BUNDLE_MATH): CheckedBundle {
   let bundle: InclusionBundle;
   let parsed: ParsedRecord;
   let proof: InclusionProof;
   try {
     bundle = parseBundle(json);
-    parsed = parseRecord(bundle.record);
+    parsed = math.parseRecord(bundle.record);
     proof = inclusionProofFromJson(bundle.inclusionProof);
   } catch (e) {
     const err = e instanceof ProvenanceError ? e : new ProvenanceError("INVALID_BUNDLE", String(e));
@@ -295,7 +325,7 @@ export function checkBundle(json: unknown, log: CheckLog): CheckedBundle {
   log.pass("format", parsed.chunk ? `bundle and chunk-signed record (index ${parsed.chunk.index} of a chunk of ${parsed.chunk.size}) are well formed` : "bundle and record are well formed");
   log.parsed = parsed;
 
-  checkRecordSignature(bundle, parsed, log);
+  checkRecordSignature(bundle, parsed, log, math);
 
   const leafHex = fieldToHex(parsed.leaf);
   if (bundle.id !== leafHex) log.fail("leaf", "ID_MISMATCH", `bundle id ${bundle.id} is not the record's leaf ${leafHex}`);
@@ -315,7 +345,7 @@ export function checkBundle(json: unknown, log: CheckLog): CheckedBundle {
   // chunk-shape batch, docs/circuit-v2.md): the path decides. The circuit makes every padding
   // leaf 0 and every record's leaf non-zero, so a path from this record's leaf to the root
   // places a record there.
-  const root = fieldToHex(computeRoot(proof));
+  const root = math.pathRoot(proof, bundle.inclusionProof);
   if (root !== bundle.batch.batchRoot) {
     if (bundle.leafIndex >= bundle.batch.count) {
       log.fail("path", "INDEX_MISMATCH", `leafIndex ${bundle.leafIndex} is not below the batch count ${bundle.batch.count}, and the Merkle path from it leads to root ${root}, not the bundle's batchRoot ${bundle.batch.batchRoot} (that position is padding, or not this record's)`);
@@ -330,7 +360,7 @@ export function checkBundle(json: unknown, log: CheckLog): CheckedBundle {
   }
   log.pass("window", `timestamp ${ts} lies in the batch window [${bundle.batch.minTs}, ${bundle.batch.maxTs}]`);
 
-  if (bundle.accumulator) checkAccumulatorPath(bundle, log);
+  if (bundle.accumulator) checkAccumulatorPath(bundle, log, math);
   return { bundle, parsed, proof };
 }
 
@@ -340,18 +370,18 @@ export function checkBundle(json: unknown, log: CheckLog): CheckedBundle {
  * re-derived from this record's message, its index, the chunk's size and the 4 siblings). Two
  * names, so a buyer sees which signature failed and what it covers.
  */
-function checkRecordSignature(bundle: InclusionBundle, parsed: ParsedRecord, log: CheckLog): void {
+function checkRecordSignature(bundle: InclusionBundle, parsed: ParsedRecord, log: CheckLog, math: BundleMath): void {
   const node = bundle.record.nodeId.slice(0, 16);
   const chunk = parsed.chunk;
   if (!chunk) {
-    if (!verifyRecordSignature(parsed)) {
+    if (!math.verifySignature(parsed)) {
       log.fail("signature", "BAD_SIGNATURE", "record signature does not verify under the record's publicKey (the record was altered after signing, or not signed by this key)");
     }
     log.pass("signature", `EdDSA-Poseidon signature by node ${node}… verifies`);
     return;
   }
   const at = `this record at index ${chunk.index} of a chunk of ${chunk.size}`;
-  if (!verifyRecordSignature(parsed)) {
+  if (!math.verifySignature(parsed)) {
     log.fail(
       "chunk-signature",
       "BAD_SIGNATURE",
@@ -365,13 +395,12 @@ function checkRecordSignature(bundle: InclusionBundle, parsed: ParsedRecord, log
  * The `accumulator-path` check (offline): the leaf of the bundle's whole batch statement,
  * at the bundle's position, leads through the siblings to the bundle's accumulator root.
  */
-export function checkAccumulatorPath(bundle: InclusionBundle, log: CheckLog): void {
+export function checkAccumulatorPath(bundle: InclusionBundle, log: CheckLog, math: BundleMath = JS_BUNDLE_MATH): void {
   const a = bundle.accumulator!;
   if (a.position >= a.size) {
     log.fail("accumulator-path", "ACCUMULATOR_PATH_MISMATCH", `accumulator position ${a.position} is not below the tree size ${a.size} of the bundle's accumulator root`);
   }
-  const leaf = accumulatorLeaf(bundle.batch);
-  const got = rootFromPath(leaf, a.position, a.siblings);
+  const { leaf, root: got } = math.accumulatorRoot(bundle.batch, a);
   if (got !== a.root) {
     log.fail("accumulator-path", "ACCUMULATOR_PATH_MISMATCH", `the accumulator path from batch ${bundle.batch.index}'s leaf ${leaf} at position ${a.position} leads to ${got}, not the bundle's accumulator root ${a.root}`);
   }

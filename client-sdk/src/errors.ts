@@ -54,6 +54,8 @@ export type ErrorCode =
   | "PATH_MISMATCH"
   | "WINDOW_MISMATCH"
   | "ROOT_MISMATCH"
+  /** Offline with trusted roots per batch: the bundle's batch has none (the caller's list does not cover it). */
+  | "UNTRUSTED_BATCH"
   | "PROGRAM_MISMATCH"
   | "CLUSTER_MISMATCH"
   | "INSECURE_DEPLOYMENT"

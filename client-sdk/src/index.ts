@@ -25,6 +25,7 @@ export * from "./refresh.js";
 export * from "./chainlog.js";
 export * from "./groth16-layout.js";
 export * from "./verify.js";
+export * from "./offline.js";
 export * from "./content.js";
 export * from "./wire.js";
 export * from "./wire-schema.js";

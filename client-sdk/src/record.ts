@@ -261,13 +261,26 @@ function deriveRecord(f: RecordFormat, record: AnyRecord): ParsedRecord {
   };
 }
 
+/** A chunk-signed record that passed `parseChunkRecord`'s checks that need no curve arithmetic or hashing. */
+export interface ChunkRecordFormat {
+  /** The record's fields checked as a v1 record's (its `signature` is the chunk's). */
+  format: RecordFormat;
+  /** The record with exactly its seven fields, in order, as posted. */
+  record: ChunkRecordV1;
+  size: number;
+  index: number;
+  /** `chunk.path` decoded (field elements, leaf level first). */
+  path: bigint[];
+}
+
 /**
- * Parses a chunk-signed record (`ChunkRecordV1`) with the checks of `parseRecord` and its
- * chunk reference's format (size 1..CHUNK_MAX, index inside it, CHUNK_LEVELS siblings that are
- * field elements, a canonical signature encoding); derives the digest the chunk signature must
- * be over. The signature itself is checked by `verifyRecordSignature`.
+ * The first half of `parseChunkRecord`, in its order and with its exact errors: exact field
+ * set, the chunk reference's form (size 1..CHUNK_MAX, index inside it, CHUNK_LEVELS siblings
+ * that are field elements), then the v1 checks of every other field (`checkRecordFormat`, with
+ * the chunk's signature in place of the record's). What is left (key and signature decoding,
+ * nodeId, message, leaf, digest) needs curve arithmetic and hashes.
  */
-export function parseChunkRecord(input: unknown): ParsedRecord {
+export function checkChunkRecordFormat(input: unknown): ChunkRecordFormat {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     fail("INVALID_RECORD", `record must be a JSON object, got ${describe(input)}`);
   }
@@ -309,7 +322,17 @@ export function parseChunkRecord(input: unknown): ParsedRecord {
     publicKey: f.record.publicKey,
     chunk: { size, index, path: (ref.path as string[]).slice(), signature: ref.signature as string },
   };
-  const parsed = deriveRecord(f, record);
+  return { format: f, record, size, index, path };
+}
+
+/**
+ * Parses a chunk-signed record (`ChunkRecordV1`) with the checks of `parseRecord` and its
+ * chunk reference's format (`checkChunkRecordFormat`); derives the digest the chunk signature
+ * must be over. The signature itself is checked by `verifyRecordSignature`.
+ */
+export function parseChunkRecord(input: unknown): ParsedRecord {
+  const { format, record, size, index, path } = checkChunkRecordFormat(input);
+  const parsed = deriveRecord(format, record);
   return { ...parsed, chunk: { size, index, path, digest: chunkDigestFromPath(parsed.message, size, index, path) } };
 }
 

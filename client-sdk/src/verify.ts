@@ -23,20 +23,16 @@
  * Browser-safe: no Node-only imports.
  */
 import { abortable, type AbortOptions } from "./abort.js";
-import { bundleIdOf, checkAccumulatorPath, checkBundle, CheckLog, withAccumulatorPath, type CheckedBundle, type InclusionBundle, type VerifyResult } from "./bundle.js";
+import { checkAccumulatorPath, CheckLog, withAccumulatorPath, type BundleMath, type InclusionBundle, type VerifyResult } from "./bundle.js";
 import { accumulatorKnowsRoot, INSECURE_CIRCUITS, type ChainReader } from "./chain.js";
 import { ACCUMULATOR_ROOT_HISTORY } from "./idl/constants.js";
 import { AccumulatorRefresher, type StatementSource } from "./refresh.js";
 import { BATCH_LOG_CAPACITY, KNOWN_CLUSTERS } from "./chainlog.js";
 import { ProvenanceError, type ErrorCode } from "./errors.js";
-import { hexToField } from "./field.js";
+import { checkOffline, completeTrusted, hasTrustedRoots, itemJson, resumeLog, verifyResult, type DatasetItem, type OfflineCheck, type PendingBundle, type TrustedRoots } from "./offline.js";
 import { contentCheck, digestContent, type ContentInput } from "./content.js";
 
-export interface VerifyOptions extends AbortOptions {
-  /** Offline: the batch root (64 hex) the caller trusts for this bundle's batch. */
-  trustedRoot?: string;
-  /** Offline, for datasets: trusted roots by batch index. */
-  trustedRoots?: ReadonlyMap<number, string>;
+export interface VerifyOptions extends AbortOptions, TrustedRoots {
   /** Against the chain: a reader for the RPC to trust. */
   chain?: ChainReader;
   /** Also check the bundle's transaction against the whole batch statement (default true). */
@@ -55,6 +51,8 @@ export interface VerifyOptions extends AbortOptions {
   refresh?: StatementSource;
   /** Shared by the bundles of a dataset: one refresh per batch (verifyBundles makes one). */
   refresher?: AccumulatorRefresher;
+  /** The hashing and curve arithmetic of the offline checks (default: the SDK's own, `JS_BUNDLE_MATH`). */
+  math?: BundleMath;
   /**
    * The fetched content (bytes, a Blob, a stream, or a digest made elsewhere such as
    * `sha256File`'s): once every other check passed, its SHA-256 must be the record's
@@ -63,40 +61,6 @@ export interface VerifyOptions extends AbortOptions {
    * One bundle only (not `verifyBundles`).
    */
   content?: ContentInput;
-}
-
-/** A chunk-signed record's place, once the bundle's format was read (also when a later check failed). */
-function chunkOf(log: CheckLog, checked: CheckedBundle | null): VerifyResult["chunk"] {
-  const ref = checked ? checked.parsed.chunk : log.parsed?.chunk;
-  return ref ? { size: ref.size, index: ref.index } : undefined;
-}
-
-function result(log: CheckLog, json: unknown, checked: CheckedBundle | null, rootSource: VerifyResult["rootSource"], error?: unknown, refreshed?: InclusionBundle): VerifyResult {
-  let failure: VerifyResult["failure"] = null;
-  if (error !== undefined) {
-    const err = error as ProvenanceError & { check?: VerifyResult["checks"][number]["name"] };
-    const last = log.checks.at(-1);
-    const check = err.check ?? (last && !last.ok ? last.name : "batch-log");
-    failure = {
-      code: err instanceof ProvenanceError ? err.code : "RPC_ERROR",
-      check,
-      message: err instanceof Error ? err.message : String(err),
-    };
-    if (!log.checks.some((c) => !c.ok)) log.checks.push({ name: check, ok: false, detail: failure.message });
-  }
-  const batchIndex = checked?.bundle.batch.index ?? (json as { batch?: { index?: unknown } } | null)?.batch?.index;
-  const chunk = chunkOf(log, checked);
-  return {
-    ok: failure === null,
-    id: checked?.bundle.id ?? bundleIdOf(json),
-    batchIndex: typeof batchIndex === "number" ? batchIndex : null,
-    ...(chunk ? { chunk } : {}),
-    rootSource: failure === null ? rootSource : null,
-    checks: log.checks,
-    failure,
-    warnings: log.checks.filter((c) => c.warning).map((c) => c.detail),
-    ...(refreshed && failure === null ? { refreshed } : {}),
-  };
 }
 
 /** Codes that mean "the service could not answer", not "the bundle is wrong". */
@@ -286,31 +250,34 @@ async function checkTransactionOf(b: InclusionBundle, chain: ChainReader, log: C
  */
 export async function verifyBundle(json: unknown, options: VerifyOptions): Promise<VerifyResult> {
   if (options.content !== undefined) return verifyWithContent(json, options, options.content);
-  if (!options.chain && options.trustedRoot === undefined && options.trustedRoots === undefined) {
+  requireTrust(options);
+  options.signal?.throwIfAborted();
+  const offline = checkOffline(json, options.math);
+  return "result" in offline ? offline.result : completeBundle(offline.pending, options);
+}
+
+function requireTrust(options: VerifyOptions): void {
+  if (!options.chain && !hasTrustedRoots(options)) {
     throw new ProvenanceError("INVALID_CONFIG", "verifyBundle needs a chain reader or a trusted root: a bundle's own root proves nothing");
   }
-  options.signal?.throwIfAborted();
-  const log = new CheckLog();
-  let checked: CheckedBundle | null = null;
+}
+
+/**
+ * The root checks of a bundle that passed its offline checks (`checkOffline`): against the
+ * chain when `options.chain` is given, else against the trusted roots. `verifyBundle` is
+ * `checkOffline` then this; the two halves may run on different threads.
+ */
+export async function completeBundle(pending: PendingBundle, options: VerifyOptions): Promise<VerifyResult> {
+  if (!options.chain) return completeTrusted(pending, options);
+  const log = resumeLog(pending);
+  const b = pending.bundle;
   try {
-    checked = checkBundle(json, log);
-    const b = checked.bundle;
-    if (options.chain) {
-      const refresher = options.refresher ?? (options.refresh ? new AccumulatorRefresher(options.chain, options.refresh) : undefined);
-      const { source, refreshed } = await abortable(checkAgainstChain(b, options.chain, log, options.checkTransaction, options.allowInsecure ?? false, refresher), options.signal);
-      return result(log, json, checked, source, undefined, refreshed);
-    }
-    const trusted = options.trustedRoot ?? options.trustedRoots?.get(b.batch.index);
-    if (trusted === undefined) log.fail("trusted-root", "ROOT_MISMATCH", `no trusted root was given for batch ${b.batch.index}`);
-    hexToField(trusted, "trusted root");
-    if (trusted !== b.batch.batchRoot) {
-      log.fail("trusted-root", "ROOT_MISMATCH", `bundle's batchRoot ${b.batch.batchRoot} is not the trusted root ${trusted}`);
-    }
-    log.pass("trusted-root", `batch root equals the trusted root ${trusted}`);
-    return result(log, json, checked, "trusted-root");
+    const refresher = options.refresher ?? (options.refresh ? new AccumulatorRefresher(options.chain, options.refresh) : undefined);
+    const { source, refreshed } = await abortable(checkAgainstChain(b, options.chain, log, options.checkTransaction, options.allowInsecure ?? false, refresher), options.signal);
+    return verifyResult(log, null, pending, source, undefined, refreshed);
   } catch (e) {
     if (options.signal?.aborted) throw options.signal.reason;
-    return result(log, json, checked, null, e);
+    return verifyResult(log, null, pending, null, e);
   }
 }
 
@@ -368,60 +335,118 @@ export interface DatasetOptions extends VerifyOptions {
   maxFailures?: number;
   /** Called after each bundle with the bundles done and failed so far (the library itself prints nothing). */
   onProgress?: (done: number, failed: number) => void;
+  /**
+   * Where the offline checks run (default: here, one bundle after another, with `math`): a
+   * `BundleChecker` such as `@provenance/ingest-engine`'s `BundlePool` (worker threads, the
+   * native addon) checks many at once. Results are the same either way.
+   */
+  checker?: BundleChecker;
+}
+
+/**
+ * Runs the offline half of verification (`checkOffline`, and `completeTrusted` when `trust`
+ * is given) for many bundles at once, elsewhere: worker threads, native code. Its answers must
+ * equal `checkOffline(json)` (then `completeTrusted(pending, trust)`) for every item, in order;
+ * an item's `text` is parsed as a manifest line (`itemJson`).
+ */
+export interface BundleChecker {
+  /** Items per `check` call that keep it efficient. */
+  readonly batchSize: number;
+  /** `check` calls in flight at once that keep it busy. */
+  readonly parallelism: number;
+  /** The offline checks of `items`; completed against `trust` when given (then every answer is a `result`). */
+  check(items: readonly DatasetItem[], trust: TrustedRoots | null): Promise<OfflineCheck[]>;
 }
 
 /**
  * Verifies a stream of bundles with bounded concurrency (a pool of `concurrency` workers
- * pulling from the iterator, so memory stays bounded for a dataset of any size).
+ * pulling from the iterator, so memory stays bounded for a dataset of any size). Items carry
+ * the parsed bundle (`json`) or a manifest line's `text`. With `options.checker`, the offline
+ * checks run there, `checker.parallelism` slices of `checker.batchSize` bundles at a time.
  */
-export async function verifyBundles(
-  bundles: AsyncIterable<{ line: number; json: unknown; parseError?: string }> | Iterable<{ line: number; json: unknown; parseError?: string }>,
-  options: DatasetOptions,
-): Promise<DatasetReport> {
+export async function verifyBundles(bundles: AsyncIterable<DatasetItem> | Iterable<DatasetItem>, options: DatasetOptions): Promise<DatasetReport> {
   if (options.content !== undefined) throw new ProvenanceError("INVALID_CONFIG", "the content option is for one bundle (verifyBundle): each bundle of a dataset has its own content");
+  if (!options.chain && !hasTrustedRoots(options)) {
+    throw new ProvenanceError("INVALID_CONFIG", "verifyBundles needs a chain reader or trusted roots: a bundle's own root proves nothing");
+  }
   const t0 = Date.now();
   const concurrency = Math.max(1, options.concurrency ?? 16);
   const maxFailures = options.maxFailures ?? 100;
   const report: DatasetReport = { total: 0, passed: 0, failed: 0, unavailable: 0, byCode: {}, failures: [], batches: 0, rootSources: {}, warnings: [], elapsedMs: 0 };
   const batchesSeen = new Set<number>();
-  const iterator = Symbol.asyncIterator in bundles ? (bundles as AsyncIterable<{ line: number; json: unknown; parseError?: string }>)[Symbol.asyncIterator]() : (bundles as Iterable<{ line: number; json: unknown; parseError?: string }>)[Symbol.iterator]();
+  const iterator = Symbol.asyncIterator in bundles ? (bundles as AsyncIterable<DatasetItem>)[Symbol.asyncIterator]() : (bundles as Iterable<DatasetItem>)[Symbol.iterator]();
   const failures: DatasetFailure[] = [];
   // One refresher for the dataset: the statements are fetched and hashed once, each batch's path once.
   const shared: VerifyOptions = { ...options };
   if (options.chain && options.refresh && !options.refresher) shared.refresher = new AccumulatorRefresher(options.chain, options.refresh);
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      options.signal?.throwIfAborted();
-      const next = await iterator.next();
-      if (next.done) return;
-      const { line, json, parseError } = next.value;
-      report.total++;
-      let r: VerifyResult;
-      if (parseError !== undefined) {
-        r = { ok: false, id: null, batchIndex: null, rootSource: null, checks: [], failure: { code: "INVALID_BUNDLE", check: "format", message: parseError }, warnings: [] };
-      } else {
-        r = await verifyBundle(json, shared);
+  const account = (line: number, r: VerifyResult): void => {
+    report.total++;
+    if (r.batchIndex !== null) batchesSeen.add(r.batchIndex);
+    for (const w of r.warnings) if (!report.warnings.includes(w) && report.warnings.length < 20) report.warnings.push(w);
+    if (r.ok) {
+      report.passed++;
+      report.rootSources[r.rootSource!] = (report.rootSources[r.rootSource!] ?? 0) + 1;
+    } else {
+      const f = r.failure!;
+      if (UNAVAILABLE_CODES.includes(f.code)) report.unavailable++;
+      else report.failed++;
+      report.byCode[f.code] = (report.byCode[f.code] ?? 0) + 1;
+      failures.push({ line, id: r.id, batchIndex: r.batchIndex, code: f.code, check: f.check, message: f.message });
+      if (failures.length > 2 * maxFailures + 64) {
+        failures.sort((a, b) => a.line - b.line);
+        failures.length = maxFailures;
       }
-      if (r.batchIndex !== null) batchesSeen.add(r.batchIndex);
-      for (const w of r.warnings) if (!report.warnings.includes(w) && report.warnings.length < 20) report.warnings.push(w);
-      if (r.ok) {
-        report.passed++;
-        report.rootSources[r.rootSource!] = (report.rootSources[r.rootSource!] ?? 0) + 1;
-      } else {
-        const f = r.failure!;
-        if (UNAVAILABLE_CODES.includes(f.code)) report.unavailable++;
-        else report.failed++;
-        report.byCode[f.code] = (report.byCode[f.code] ?? 0) + 1;
-        failures.push({ line, id: r.id, batchIndex: r.batchIndex, code: f.code, check: f.check, message: f.message });
-        if (failures.length > 2 * maxFailures + 64) {
-          failures.sort((a, b) => a.line - b.line);
-          failures.length = maxFailures;
-        }
-      }
-      options.onProgress?.(report.total, report.failed + report.unavailable);
     }
+    options.onProgress?.(report.total, report.failed + report.unavailable);
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  const checker = options.checker;
+  if (!checker) {
+    const worker = async (): Promise<void> => {
+      for (;;) {
+        options.signal?.throwIfAborted();
+        const next = await iterator.next();
+        if (next.done) return;
+        const item = next.value;
+        const parsed = itemJson(item);
+        account(item.line, "result" in parsed ? parsed.result : await verifyBundle(parsed.json, shared));
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  } else {
+    // Each lane takes a slice of the stream, has the checker run its offline checks, then
+    // finishes them here (the chain's checks, with their shared reads) before the next slice.
+    const trust: TrustedRoots | null = options.chain ? null : { ...(options.trustedRoot !== undefined ? { trustedRoot: options.trustedRoot } : {}), ...(options.trustedRoots ? { trustedRoots: options.trustedRoots } : {}) };
+    const size = Math.max(1, checker.batchSize);
+    let exhausted = false;
+    const lane = async (): Promise<void> => {
+      while (!exhausted) {
+        options.signal?.throwIfAborted();
+        const slice: DatasetItem[] = [];
+        while (slice.length < size) {
+          const next = await iterator.next();
+          if (next.done) {
+            exhausted = true;
+            break;
+          }
+          slice.push(next.value);
+        }
+        if (slice.length === 0) return;
+        const answers = await checker.check(slice, trust);
+        options.signal?.throwIfAborted();
+        if (answers.length !== slice.length) throw new Error(`the bundle checker answered ${answers.length} of ${slice.length} bundles`);
+        let k = 0;
+        const finish = async (): Promise<void> => {
+          while (k < answers.length) {
+            const i = k++;
+            const a = answers[i]!;
+            account(slice[i]!.line, "result" in a ? a.result : await completeBundle(a.pending, shared));
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(concurrency, answers.length) }, finish));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, checker.parallelism) }, lane));
+  }
   failures.sort((a, b) => a.line - b.line);
   report.failures = failures.slice(0, maxFailures);
   report.batches = batchesSeen.size;

@@ -8,3 +8,5 @@
 export * from "./native-eddsa.js";
 export * from "./verify-pool.js";
 export * from "./chunk-check.js";
+export * from "./bundle-math.js";
+export * from "./bundle-pool.js";

@@ -15,7 +15,7 @@ import { signChunk } from "@provenance/client-sdk/signed-chunk";
 import { checkChunk, checkChunkTs, type ChunkCheck } from "./chunk-check.js";
 import { nativeAddonPath } from "./native-path.js";
 
-interface NativeAddon {
+export interface NativeAddon {
   verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean;
   /** Writes one byte per job into `results`; returns the number of jobs. */
   verifyBatch(messages: Uint8Array, signatures: Uint8Array, publicKeys: Uint8Array, results: Uint8Array): number;
@@ -27,6 +27,10 @@ interface NativeAddon {
   merkleRoot?(levels: number, leaves: Uint8Array, out: Uint8Array): boolean;
   /** One signed chunk (lib.rs `validate_chunk`, see chunk-check.ts); missing from addons built before it existed. */
   validateChunk?(rows: Uint8Array, results: Uint8Array): number;
+  /** One bundle's record (lib.rs `check_bundle_record`, see bundle-math.ts); missing from addons built before it existed. */
+  checkBundleRecord?(row: Uint8Array, out: Uint8Array): number;
+  /** An inclusion path's root (lib.rs `path_root`); missing from addons built before it existed. */
+  pathRoot?(leaf: Uint8Array, index: number, siblings: Uint8Array, out: Uint8Array): boolean;
 }
 
 const NATIVE_RECORD_IN = 200;
@@ -190,6 +194,11 @@ export const nativeEddsa: { readonly available: boolean; readonly records: boole
   chunks: typeof loaded.addon?.validateChunk === "function",
   reason: loaded.reason,
 });
+
+/** The loaded addon (for bundle-math.ts, which self-checks what it uses), or null. */
+export function loadedAddon(): NativeAddon | null {
+  return loaded.addon;
+}
 
 /** `verifyPacked`, natively when the addon is loaded. Same verdicts, never throws. */
 export function verifyPackedNative(message: bigint, signature: Uint8Array, publicKey: Uint8Array): boolean {

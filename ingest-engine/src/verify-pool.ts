@@ -112,14 +112,16 @@ interface Slot {
  *   hooks across threads on Node 20 (tsx loader errors after pools were created and closed
  *   repeatedly).
  */
-let bundled: Promise<string> | undefined;
+const bundled = new Map<string, Promise<string>>();
 
-async function workerModuleUrl(): Promise<string> {
-  if (!import.meta.url.endsWith(".ts")) return new URL("./verify-worker.js", import.meta.url).href;
-  bundled ??= (async () => {
+async function workerModuleUrl(name: string): Promise<string> {
+  if (!import.meta.url.endsWith(".ts")) return new URL(`./${name}.js`, import.meta.url).href;
+  const done = bundled.get(name);
+  if (done) return done;
+  const building = (async () => {
     const esbuild = await import("esbuild");
     const result = await esbuild.build({
-      entryPoints: [fileURLToPath(new URL("./verify-worker.ts", import.meta.url))],
+      entryPoints: [fileURLToPath(new URL(`./${name}.ts`, import.meta.url))],
       bundle: true,
       write: false,
       format: "esm",
@@ -130,6 +132,14 @@ async function workerModuleUrl(): Promise<string> {
         {
           name: "packages-as-file-urls",
           setup(build) {
+            // circomlibjs's entry also loads its contract generators (and through them ethers):
+            // seconds of start-up per worker on a busy machine. The SDK takes only its Poseidon
+            // builders from it, so a worker imports that one file of circomlibjs instead.
+            build.onResolve({ filter: /^circomlibjs$/ }, () => ({ path: "poseidon", namespace: "circomlibjs" }));
+            build.onLoad({ filter: /.*/, namespace: "circomlibjs" }, () => ({
+              contents: `export { buildPoseidon, buildPoseidonWasm } from ${JSON.stringify(new URL("src/poseidon_wasm.js", import.meta.resolve("circomlibjs")).href)};`,
+              loader: "js",
+            }));
             // The project's own workspaces are TypeScript: bundled. Everything else stays external.
             build.onResolve({ filter: /^[^./]/ }, (args) =>
               args.path.startsWith("@provenance/")
@@ -145,11 +155,13 @@ async function workerModuleUrl(): Promise<string> {
     const code = result.outputFiles[0]!.text;
     return `data:text/javascript;base64,${Buffer.from(code).toString("base64")}`;
   })();
-  return bundled;
+  bundled.set(name, building);
+  return building;
 }
 
-async function workerEntry(): Promise<URL> {
-  const target = await workerModuleUrl();
+/** The entry of a worker running `./<name>.ts` (or `.js` when built), with the bootstrap above. */
+export async function workerEntry(name = "verify-worker"): Promise<URL> {
+  const target = await workerModuleUrl(name);
   // blake-hash as circomlibjs resolves it: its index.js loads a prebuilt native binding when
   // one matches the platform, else its JavaScript implementation (js.js).
   const blakeIndex = createRequire(fileURLToPath(import.meta.resolve("circomlibjs"))).resolve("blake-hash");

@@ -10,6 +10,7 @@ import { createReadStream, readFileSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { ProvenanceError } from "../errors.js";
 import { verifyBundles, type DatasetOptions, type DatasetReport } from "../verify.js";
+import { addTrustedRoot, manifestLineError, parseTrustedRootLine, type DatasetItem } from "../offline.js";
 
 /** One line of a manifest: its 1-based line number and its parsed bundle, or why it did not parse. */
 export interface ManifestItem {
@@ -18,8 +19,13 @@ export interface ManifestItem {
   parseError?: string;
 }
 
-/** Lines of a manifest as bundles; a line that is not JSON becomes an item with `parseError`. */
-export async function* readManifest(file: string): AsyncGenerator<ManifestItem> {
+/**
+ * Lines of a manifest as bundles; a line that is not JSON becomes an item with `parseError`.
+ * `{ parse: false }`: the lines' text instead, for a `BundleChecker` to parse where it checks.
+ */
+export function readManifest(file: string): AsyncGenerator<ManifestItem>;
+export function readManifest(file: string, options: { parse: false }): AsyncGenerator<DatasetItem>;
+export async function* readManifest(file: string, options: { parse?: boolean } = {}): AsyncGenerator<ManifestItem | DatasetItem> {
   let stream;
   try {
     statSync(file);
@@ -33,10 +39,14 @@ export async function* readManifest(file: string): AsyncGenerator<ManifestItem> 
     line++;
     const t = text.trim();
     if (t.length === 0 || t.startsWith("#")) continue;
+    if (options.parse === false) {
+      yield { line, text: t };
+      continue;
+    }
     try {
       yield { line, json: JSON.parse(t) };
     } catch (e) {
-      yield { line, json: null, parseError: `line ${line} is not JSON (${(e as Error).message}): the file must hold one bundle per line` };
+      yield { line, json: null, parseError: manifestLineError(line, e) };
     }
   }
 }
@@ -134,7 +144,8 @@ export async function countManifestLines(file: string): Promise<number> {
 }
 
 /**
- * Verifies every bundle of a manifest file (see `verifyBundles`). Writes nothing unless asked:
+ * Verifies every bundle of a manifest file (see `verifyBundles`; with `options.checker` the
+ * lines go to it unparsed, so parsing runs where the checks run). Writes nothing unless asked:
  * `progress: true` draws a `ProgressBar` on stderr when it is a terminal; `onProgress` reports
  * to the caller.
  */
@@ -143,7 +154,7 @@ export async function verifyManifest(file: string, options: DatasetOptions & { p
   const bar = showProgress ? new ProgressBar("verifying", await countManifestLines(file)) : null;
   let done = 0;
   let failed = 0;
-  const report = await verifyBundles(readManifest(file), {
+  const report = await verifyBundles(options.checker ? readManifest(file, { parse: false }) : readManifest(file), {
     ...options,
     onProgress: (d, f) => {
       done = d;
@@ -154,4 +165,36 @@ export async function verifyManifest(file: string, options: DatasetOptions & { p
   });
   bar?.finish(done, failed);
   return report;
+}
+
+/**
+ * Reads a trusted-roots file (docs/protocol.md#trusted-roots): JSON lines of
+ * `{"batch": N, "root": "<64 hex>"}`, streamed, into the map `trustedRoots` takes. Throws
+ * IO_ERROR when the file cannot be read, INVALID_CONFIG (naming the line) for a line that is not
+ * such an object, two different roots for one batch, or a file with no root at all.
+ */
+export async function readTrustedRoots(file: string): Promise<Map<number, string>> {
+  let stream;
+  try {
+    statSync(file);
+    stream = createReadStream(file, { encoding: "utf8" });
+  } catch (e) {
+    throw new ProvenanceError("IO_ERROR", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const roots = new Map<number, string>();
+  const places = new Map<number, string>();
+  let line = 0;
+  try {
+    for await (const text of createInterface({ input: stream, crlfDelay: Infinity })) {
+      line++;
+      const where = `${file} line ${line}`;
+      const entry = parseTrustedRootLine(text, where);
+      if (entry) addTrustedRoot(roots, places, entry, where);
+    }
+  } catch (e) {
+    if (e instanceof ProvenanceError) throw e;
+    throw new ProvenanceError("IO_ERROR", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (roots.size === 0) throw new ProvenanceError("INVALID_CONFIG", `${file} holds no trusted roots: expected one {"batch": N, "root": "<64 hex>"} per line`);
+  return roots;
 }

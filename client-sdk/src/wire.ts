@@ -271,6 +271,20 @@ export interface ReceiptKeyAnswer {
   receipt: { version?: 1 | 2; domain: string; messageBytes: number; layout: string; programId?: string; genesisHash?: string };
 }
 
+/** A proof queue's counts and workers (the prover's QueueStatus), in /healthz and /metrics. */
+export interface QueueCounts {
+  reachable: boolean;
+  error: string | null;
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  /** Connected workers whose proving key matches the sequencer's verifying key. */
+  workers: number;
+  /** Connected workers of this queue with another key (they refuse every job). */
+  otherWorkers: number;
+}
+
 /** GET /healthz, 200 with status `ok` and 503 with `degraded`; fields beyond `status` are not protocol. */
 export interface HealthAnswer {
   status: "ok" | "degraded";
@@ -288,18 +302,7 @@ export interface HealthAnswer {
     batchesWaiting: number;
     lastError: string | null;
     /** Proving through prover workers (PROVENANCE_PROVER_QUEUE). */
-    queue?: {
-      url: string;
-      detail: string;
-      reachable: boolean;
-      error: string | null;
-      waiting: number;
-      active: number;
-      delayed: number;
-      failed: number;
-      workers: number;
-      otherWorkers: number;
-    };
+    queue?: { url: string; detail: string } & QueueCounts;
   };
   chain:
     | {

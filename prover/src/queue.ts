@@ -24,7 +24,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Queue, type Job, type RedisOptions } from "bullmq";
-import { ProvenanceError, fieldToHex, publicHash, type Batch, type BatchStatement, type NodeRegistry } from "@provenance/client-sdk";
+import { ProvenanceError, fieldToHex, publicHash, type Batch, type BatchStatement, type NodeRegistry, type QueueCounts } from "@provenance/client-sdk";
 import { circuitConfig, type CircuitConfig } from "@provenance/circuits";
 import { familyOf } from "./family.js";
 import { verifyProof } from "./groth16.js";
@@ -170,19 +170,8 @@ export interface QueueProverOptions {
   events?: QueueProverEvents;
 }
 
-/** Queue counts and workers, for /healthz and /metrics. */
-export interface QueueStatus {
-  reachable: boolean;
-  error: string | null;
-  waiting: number;
-  active: number;
-  delayed: number;
-  failed: number;
-  /** Connected workers whose proving key matches the sequencer's verifying key. */
-  workers: number;
-  /** Connected workers of this queue with another key (they refuse every job). */
-  otherWorkers: number;
-}
+/** Queue counts and workers, for /healthz and /metrics: the wire's own type. */
+export type QueueStatus = QueueCounts;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
